@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lrucache: the kernel API of the LRU cache engine.
+ *
+ * Every front end (the /dev/lrucache ioctls, sysfs, and other kernel
+ * modules) goes through these functions. All may sleep unless stated
+ * otherwise; none may be called from atomic context.
+ *
+ * TTLs are in milliseconds: LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or
+ * 1 to LRUCACHE_TTL_MAX_MS.
+ */
+#ifndef _LINUX_LRUCACHE_H
+#define _LINUX_LRUCACHE_H
+
+#include <linux/types.h>
+#include <uapi/linux/lrucache.h>
+
+struct iov_iter;
+struct lrucache;
+
+/**
+ * struct lrucache_params - limits of a new cache
+ * @max_entries: most entries; 0 selects the module default.
+ * @max_bytes: most bytes charged (keys, values, per-entry overhead);
+ *	0 selects the module default.
+ * @default_ttl_ms: TTL of entries set with LRUCACHE_TTL_DEFAULT; 0 for none.
+ */
+struct lrucache_params {
+	u64 max_entries;
+	u64 max_bytes;
+	u64 default_ttl_ms;
+};
+
+int lrucache_open(const char *name, const struct lrucache_params *params,
+		  unsigned int flags, struct lrucache **out);
+void lrucache_put(struct lrucache *cache);
+int lrucache_destroy(const char *name);
+const char *lrucache_name(const struct lrucache *cache);
+
+int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
+		 const void *value, size_t value_len, u64 ttl_ms,
+		 unsigned int flags);
+int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
+		      struct iov_iter *from, u64 ttl_ms, unsigned int flags);
+ssize_t lrucache_get(struct lrucache *cache, const void *key, size_t key_len,
+		     void *buf, size_t buf_len);
+ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
+			  size_t key_len, struct iov_iter *to);
+int lrucache_exists(struct lrucache *cache, const void *key, size_t key_len);
+int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len);
+int lrucache_clear(struct lrucache *cache);
+int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *stats);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit suite only (namespace LRUCACHE_TEST): moves the clock. */
+void lrucache_test_advance_clock(struct lrucache *cache, u64 ns);
+#endif
+
+#endif /* _LINUX_LRUCACHE_H */

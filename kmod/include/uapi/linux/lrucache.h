@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * lrucache: LRU key-value caches kept in kernel memory.
+ *
+ * User space reaches them through the misc device /dev/lrucache. A file
+ * descriptor is bound to one cache with LRUCACHE_IOC_OPEN; every other
+ * operation on that descriptor then applies to that cache.
+ *
+ * ABI rules (see Documentation/lrucache/ioctl.rst):
+ *  - every field has an explicit width, user pointers travel as __u64 and
+ *    no structure has implicit padding;
+ *  - reserved fields and unknown flags must be zero (-EINVAL otherwise);
+ *  - the structure size is part of the ioctl number. The kernel accepts a
+ *    smaller (older) structure as long as it holds the fields of version 0,
+ *    and a larger (newer) one as long as the bytes it does not know are
+ *    zero (-E2BIG otherwise), the way openat2() and clone3() do.
+ */
+#ifndef _UAPI_LINUX_LRUCACHE_H
+#define _UAPI_LINUX_LRUCACHE_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define LRUCACHE_DEVICE_PATH	"/dev/lrucache"
+
+/* Cache names: 1 to 63 bytes of [A-Za-z0-9_.-], not starting with '.'. */
+#define LRUCACHE_NAME_MAX	64	/* bytes, including the NUL */
+
+/* Batches carry at most this many operations (-E2BIG beyond). */
+#define LRUCACHE_BATCH_MAX	1024
+
+/* Time to live, in milliseconds, for LRUCACHE_IOC_SET and batched sets. */
+#define LRUCACHE_TTL_DEFAULT	((__u64)-1)	/* the cache's default_ttl_ms */
+#define LRUCACHE_TTL_NONE	((__u64)-2)	/* never expires */
+#define LRUCACHE_TTL_MAX_MS	_BITULL(42)	/* about 139 years */
+
+/* struct lrucache_open.flags */
+#define LRUCACHE_OPEN_CREATE	_BITUL(0)	/* create the cache if it is missing */
+#define LRUCACHE_OPEN_EXCL	_BITUL(1)	/* with CREATE: fail if it exists */
+#define LRUCACHE_OPEN_FLAGS	(LRUCACHE_OPEN_CREATE | LRUCACHE_OPEN_EXCL)
+
+/**
+ * struct lrucache_open - argument of LRUCACHE_IOC_OPEN
+ * @name: NUL-terminated cache name; bytes after the NUL must be zero.
+ * @flags: LRUCACHE_OPEN_*.
+ * @reserved: must be zero.
+ * @max_entries: most entries the cache holds; 0 selects the module default.
+ * @max_bytes: most bytes (keys, values and per-entry overhead) the cache
+ *	holds; 0 selects the module default.
+ * @default_ttl_ms: TTL of entries set with LRUCACHE_TTL_DEFAULT; 0 means
+ *	that such entries never expire.
+ *
+ * Without LRUCACHE_OPEN_CREATE the limits must be zero and the cache must
+ * exist. With it, the limits apply only if this call creates the cache.
+ */
+struct lrucache_open {
+	char	name[LRUCACHE_NAME_MAX];
+	__u32	flags;
+	__u32	reserved;
+	__u64	max_entries;
+	__u64	max_bytes;
+	__u64	default_ttl_ms;
+};
+
+/**
+ * struct lrucache_destroy - argument of LRUCACHE_IOC_DESTROY
+ * @name: NUL-terminated cache name; bytes after the NUL must be zero.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ */
+struct lrucache_destroy {
+	char	name[LRUCACHE_NAME_MAX];
+	__u32	flags;
+	__u32	reserved;
+};
+
+/* struct lrucache_kv.flags and struct lrucache_op.flags, for sets */
+#define LRUCACHE_SET_NX		_BITUL(0)	/* only if the key is absent */
+#define LRUCACHE_SET_XX		_BITUL(1)	/* only if the key is present */
+#define LRUCACHE_SET_FLAGS	(LRUCACHE_SET_NX | LRUCACHE_SET_XX)
+
+/**
+ * struct lrucache_kv - argument of SET, GET, EXISTS and DELETE
+ * @key: user pointer to the key.
+ * @value: user pointer to the value (SET) or to the buffer (GET); zero for
+ *	EXISTS and DELETE.
+ * @key_len: key length, 1 to the module's max_key_len.
+ * @value_len: SET: value length. GET: on entry the size of the buffer, on
+ *	return the full length of the value. Zero for EXISTS and DELETE.
+ * @ttl_ms: SET: time to live (LRUCACHE_TTL_*, or 1 to LRUCACHE_TTL_MAX_MS).
+ *	Zero for the other operations.
+ * @flags: SET: LRUCACHE_SET_*. Zero for the other operations.
+ * @reserved: must be zero.
+ */
+struct lrucache_kv {
+	__u64	key;
+	__u64	value;
+	__u32	key_len;
+	__u32	value_len;
+	__u64	ttl_ms;
+	__u32	flags;
+	__u32	reserved;
+};
+
+/* struct lrucache_op.opcode */
+enum lrucache_opcode {
+	LRUCACHE_OP_GET		= 1,
+	LRUCACHE_OP_SET		= 2,
+	LRUCACHE_OP_DELETE	= 3,
+	LRUCACHE_OP_EXISTS	= 4,
+};
+
+/**
+ * struct lrucache_op - one operation of a batch
+ * @opcode: LRUCACHE_OP_*.
+ * @result: written by the kernel: what the single ioctl would have
+ *	returned (GET: the value length; EXISTS: 1 or 0; others 0), or a
+ *	negative errno for this operation alone.
+ * @key, @value, @key_len, @value_len, @ttl_ms, @flags: as in
+ *	struct lrucache_kv for the same operation; @value_len is written back
+ *	for GET.
+ * @reserved: must be zero.
+ */
+struct lrucache_op {
+	__u32	opcode;
+	__s32	result;
+	__u64	key;
+	__u64	value;
+	__u32	key_len;
+	__u32	value_len;
+	__u64	ttl_ms;
+	__u32	flags;
+	__u32	reserved;
+};
+
+/**
+ * struct lrucache_batch - argument of LRUCACHE_IOC_BATCH
+ * @ops: user pointer to an array of @count operations.
+ * @count: number of operations, 0 to LRUCACHE_BATCH_MAX.
+ * @op_size: sizeof(struct lrucache_op) as the caller knows it.
+ * @flags: must be zero.
+ * @reserved: must be zero.
+ *
+ * Operations run in array order, one by one; each is atomic on its own, the
+ * batch is not. The ioctl returns the number of operations run, which is
+ * @count unless the array itself could not be read or written back.
+ */
+struct lrucache_batch {
+	__u64	ops;
+	__u32	count;
+	__u32	op_size;
+	__u32	flags;
+	__u32	reserved;
+};
+
+/**
+ * struct lrucache_stats - result of LRUCACHE_IOC_STATS
+ * @hits: lookups (GET) that found a live entry.
+ * @misses: lookups that found nothing or an expired entry.
+ * @sets: entries stored (inserted or replaced).
+ * @deletes: entries removed by DELETE.
+ * @evictions: entries removed to respect max_entries or max_bytes.
+ * @expirations: expired entries removed.
+ * @entries: entries held now.
+ * @bytes: bytes charged now (keys, values and per-entry overhead).
+ * @max_entries: the cache's entry limit.
+ * @max_bytes: the cache's byte limit.
+ * @default_ttl_ms: the cache's default TTL, 0 for none.
+ * @entry_overhead: bytes charged per entry beyond its key and value.
+ */
+struct lrucache_stats {
+	__u64	hits;
+	__u64	misses;
+	__u64	sets;
+	__u64	deletes;
+	__u64	evictions;
+	__u64	expirations;
+	__u64	entries;
+	__u64	bytes;
+	__u64	max_entries;
+	__u64	max_bytes;
+	__u64	default_ttl_ms;
+	__u64	entry_overhead;
+};
+
+#define LRUCACHE_IOC_MAGIC	0xCA
+
+#define LRUCACHE_IOC_OPEN	_IOW(LRUCACHE_IOC_MAGIC, 0x40, struct lrucache_open)
+#define LRUCACHE_IOC_DESTROY	_IOW(LRUCACHE_IOC_MAGIC, 0x41, struct lrucache_destroy)
+#define LRUCACHE_IOC_SET	_IOW(LRUCACHE_IOC_MAGIC, 0x42, struct lrucache_kv)
+#define LRUCACHE_IOC_GET	_IOWR(LRUCACHE_IOC_MAGIC, 0x43, struct lrucache_kv)
+#define LRUCACHE_IOC_EXISTS	_IOW(LRUCACHE_IOC_MAGIC, 0x44, struct lrucache_kv)
+#define LRUCACHE_IOC_DELETE	_IOW(LRUCACHE_IOC_MAGIC, 0x45, struct lrucache_kv)
+#define LRUCACHE_IOC_CLEAR	_IO(LRUCACHE_IOC_MAGIC, 0x46)
+#define LRUCACHE_IOC_STATS	_IOR(LRUCACHE_IOC_MAGIC, 0x47, struct lrucache_stats)
+#define LRUCACHE_IOC_BATCH	_IOWR(LRUCACHE_IOC_MAGIC, 0x48, struct lrucache_batch)
+
+#endif /* _UAPI_LINUX_LRUCACHE_H */

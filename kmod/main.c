@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache: LRU key-value caches in kernel memory.
+ *
+ * Module parameters and the order in which the pieces come up and go down:
+ * sysfs first (caches register their directories in it), the character
+ * device last (it lets user space in).
+ */
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "lrucache_internal.h"
+
+unsigned int lrucache_max_key_len = 250;
+module_param_named(max_key_len, lrucache_max_key_len, uint, 0444);
+MODULE_PARM_DESC(max_key_len, "Longest key in bytes (1-512, default 250)");
+
+unsigned int lrucache_max_value_len = 1U << 20;
+module_param_named(max_value_len, lrucache_max_value_len, uint, 0444);
+MODULE_PARM_DESC(max_value_len,
+		 "Longest value in bytes (at most 64 MiB, default 1 MiB)");
+
+unsigned long lrucache_default_max_entries = 1000;
+module_param_named(default_max_entries, lrucache_default_max_entries, ulong,
+		   0444);
+MODULE_PARM_DESC(default_max_entries,
+		 "max_entries of a cache created without one (default 1000)");
+
+unsigned long lrucache_default_max_bytes = 64UL << 20;
+module_param_named(default_max_bytes, lrucache_default_max_bytes, ulong,
+		   0444);
+MODULE_PARM_DESC(default_max_bytes,
+		 "max_bytes of a cache created without one (default 64 MiB)");
+
+static int __init lrucache_init(void)
+{
+	int ret;
+
+	if (!lrucache_max_key_len ||
+	    lrucache_max_key_len > LRUCACHE_KEY_LEN_CEILING ||
+	    lrucache_max_value_len > LRUCACHE_VALUE_LEN_CEILING ||
+	    !lrucache_default_max_entries ||
+	    lrucache_default_max_entries > LRUCACHE_MAX_ENTRIES_LIMIT ||
+	    !lrucache_default_max_bytes) {
+		pr_err("lrucache: module parameter out of range\n");
+		return -EINVAL;
+	}
+
+	ret = lrucache_sysfs_init();
+	if (ret)
+		return ret;
+	ret = lrucache_chardev_init();
+	if (ret) {
+		lrucache_sysfs_exit();
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit lrucache_exit(void)
+{
+	lrucache_chardev_exit();
+	lrucache_destroy_all();
+	lrucache_sysfs_exit();
+}
+
+module_init(lrucache_init);
+module_exit(lrucache_exit);
+
+MODULE_DESCRIPTION("LRU key-value caches in kernel memory");
+MODULE_AUTHOR("lrucache developers");
+MODULE_LICENSE("GPL");
