@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/lrucache: the ioctl front end of the engine.
+ *
+ * A file starts unbound; LRUCACHE_IOC_OPEN binds it, once, to a cache and
+ * keeps a reference to it until the file is released. Every other command
+ * except DESTROY applies to the bound cache and fails with -EBADFD on an
+ * unbound file. Each command copies its argument in, checks what the
+ * engine cannot (reserved fields, fields that must be zero), and calls
+ * the engine API; nothing here touches the engine's structures.
+ *
+ * The size of an argument is part of its ioctl number. Commands are
+ * matched without it, and the size the caller compiled with is handed to
+ * copy_struct_from_user(): older, smaller structures are refused only if
+ * they lack fields of version 0, newer ones only if the bytes this module
+ * does not know are not zero.
+ */
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "lrucache_internal.h"
+
+#define LRUCACHE_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+/* Copies an argument of @usize bytes into a @ksize-byte structure. */
+static int lrucache_copy_arg(void *karg, size_t ksize,
+			     const void __user *uarg, size_t usize)
+{
+	if (usize < ksize)
+		return -EINVAL;
+	return copy_struct_from_user(karg, ksize, uarg, usize);
+}
+
+/* Copies a result out to a caller whose structure may be larger. */
+static int lrucache_put_arg(void __user *uarg, size_t usize,
+			    const void *karg, size_t ksize)
+{
+	if (usize < ksize)
+		return -EINVAL;
+	if (copy_to_user(uarg, karg, ksize))
+		return -EFAULT;
+	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
+		return -EFAULT;
+	return 0;
+}
+
+/* A name field must hold a NUL-terminated string followed by zeros only. */
+static bool lrucache_name_field_ok(const char name[LRUCACHE_NAME_MAX])
+{
+	size_t len = strnlen(name, LRUCACHE_NAME_MAX);
+
+	return len < LRUCACHE_NAME_MAX &&
+	       !memchr_inv(name + len, 0, LRUCACHE_NAME_MAX - len);
+}
+
+static struct lrucache *lrucache_file_cache(struct file *file)
+{
+	return READ_ONCE(file->private_data);
+}
+
+static long lrucache_ioc_open(struct file *file, void __user *uarg,
+			      size_t usize)
+{
+	struct lrucache_params params;
+	struct lrucache_open arg;
+	struct lrucache *cache;
+	int ret;
+
+	ret = lrucache_copy_arg(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.reserved || !lrucache_name_field_ok(arg.name))
+		return -EINVAL;
+	if (!(arg.flags & LRUCACHE_OPEN_CREATE) &&
+	    (arg.max_entries || arg.max_bytes || arg.default_ttl_ms))
+		return -EINVAL;
+	if (lrucache_file_cache(file))
+		return -EBUSY;
+
+	params.max_entries = arg.max_entries;
+	params.max_bytes = arg.max_bytes;
+	params.default_ttl_ms = arg.default_ttl_ms;
+	ret = lrucache_open(arg.name, &params, arg.flags, &cache);
+	if (ret)
+		return ret;
+	/* Two threads may race to bind the same file: one wins. */
+	if (cmpxchg(&file->private_data, NULL, cache)) {
+		lrucache_put(cache);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
+{
+	struct lrucache_destroy arg;
+	int ret;
+
+	ret = lrucache_copy_arg(&arg, sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.reserved || !lrucache_name_field_ok(arg.name))
+		return -EINVAL;
+	return lrucache_destroy(arg.name);
+}
+
+/*
+ * One key-value operation, shared by the single commands and batches.
+ * @kv has been copied in; on return *@value_len holds what GET reports.
+ */
+static long lrucache_do_op(struct lrucache *cache, u32 opcode,
+			   const struct lrucache_kv *kv, u32 *value_len)
+{
+	void __user *uvalue = u64_to_user_ptr(kv->value);
+	u8 key[LRUCACHE_KEY_LEN_CEILING];
+	struct iov_iter iter;
+	struct iovec iov;
+	long ret;
+
+	if (kv->reserved)
+		return -EINVAL;
+	if (!kv->key_len)
+		return -EINVAL;
+	if (kv->key_len > lrucache_max_key_len)
+		return -E2BIG;
+	if (opcode != LRUCACHE_OP_SET && (kv->ttl_ms || kv->flags))
+		return -EINVAL;
+	if ((opcode == LRUCACHE_OP_EXISTS || opcode == LRUCACHE_OP_DELETE) &&
+	    (kv->value || kv->value_len))
+		return -EINVAL;
+	if (copy_from_user(key, u64_to_user_ptr(kv->key), kv->key_len))
+		return -EFAULT;
+
+	switch (opcode) {
+	case LRUCACHE_OP_SET:
+		/* Refuse an oversized value before looking at its pointer. */
+		if (kv->value_len > lrucache_max_value_len)
+			return -E2BIG;
+		ret = import_single_range(ITER_SOURCE, uvalue, kv->value_len,
+					  &iov, &iter);
+		if (ret)
+			return ret;
+		return lrucache_set_iter(cache, key, kv->key_len, &iter,
+					 kv->ttl_ms, kv->flags);
+	case LRUCACHE_OP_GET:
+		ret = import_single_range(ITER_DEST, uvalue, kv->value_len,
+					  &iov, &iter);
+		if (ret)
+			return ret;
+		ret = lrucache_get_iter(cache, key, kv->key_len, &iter);
+		if (ret >= 0)
+			*value_len = ret;
+		return ret;
+	case LRUCACHE_OP_EXISTS:
+		return lrucache_exists(cache, key, kv->key_len);
+	case LRUCACHE_OP_DELETE:
+		return lrucache_delete(cache, key, kv->key_len);
+	default:
+		return -EINVAL;
+	}
+}
+
+static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
+			    void __user *uarg, size_t usize)
+{
+	struct lrucache_kv __user *ukv = uarg;
+	struct lrucache_kv kv;
+	u32 value_len = 0;
+	long ret;
+
+	ret = lrucache_copy_arg(&kv, sizeof(kv), uarg, usize);
+	if (ret)
+		return ret;
+	ret = lrucache_do_op(cache, opcode, &kv, &value_len);
+	if (opcode == LRUCACHE_OP_GET && ret >= 0 &&
+	    put_user(value_len, &ukv->value_len))
+		return -EFAULT;
+	return ret;
+}
+
+static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
+			       size_t usize)
+{
+	struct lrucache_batch batch;
+	struct lrucache_op __user *uop;
+	struct lrucache_op op;
+	struct lrucache_kv kv;
+	u32 value_len = 0, i;
+	long ret;
+
+	ret = lrucache_copy_arg(&batch, sizeof(batch), uarg, usize);
+	if (ret)
+		return ret;
+	if (batch.flags || batch.reserved || batch.op_size < sizeof(op))
+		return -EINVAL;
+	if (batch.count > LRUCACHE_BATCH_MAX)
+		return -E2BIG;
+
+	for (i = 0; i < batch.count; i++) {
+		uop = u64_to_user_ptr(batch.ops + (u64)i * batch.op_size);
+		ret = copy_struct_from_user(&op, sizeof(op), uop,
+					    batch.op_size);
+		if (ret == -EFAULT)
+			break;
+		if (!ret) {
+			kv.key = op.key;
+			kv.value = op.value;
+			kv.key_len = op.key_len;
+			kv.value_len = op.value_len;
+			kv.ttl_ms = op.ttl_ms;
+			kv.flags = op.flags;
+			kv.reserved = op.reserved;
+			ret = lrucache_do_op(cache, op.opcode, &kv, &value_len);
+		}
+		if (put_user((s32)ret, &uop->result))
+			break;
+		if (ret >= 0 && op.opcode == LRUCACHE_OP_GET &&
+		    put_user(value_len, &uop->value_len))
+			break;
+	}
+	return i || !batch.count ? i : -EFAULT;
+}
+
+static long lrucache_ioc_stats(struct lrucache *cache, void __user *uarg,
+			       size_t usize)
+{
+	struct lrucache_stats st;
+	int ret;
+
+	ret = lrucache_get_stats(cache, &st);
+	if (ret)
+		return ret;
+	return lrucache_put_arg(uarg, usize, &st, sizeof(st));
+}
+
+static long lrucache_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct lrucache *cache = lrucache_file_cache(file);
+	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
+
+	switch (LRUCACHE_IOC_BASE(cmd)) {
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_OPEN):
+		return lrucache_ioc_open(file, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DESTROY):
+		return lrucache_ioc_destroy(uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_SET):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_GET):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_EXISTS):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DELETE):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_BATCH):
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	if (!cache)
+		return -EBADFD;
+
+	switch (LRUCACHE_IOC_BASE(cmd)) {
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_SET):
+		return lrucache_ioc_kv(cache, LRUCACHE_OP_SET, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_GET):
+		return lrucache_ioc_kv(cache, LRUCACHE_OP_GET, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_EXISTS):
+		return lrucache_ioc_kv(cache, LRUCACHE_OP_EXISTS, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DELETE):
+		return lrucache_ioc_kv(cache, LRUCACHE_OP_DELETE, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
+		return lrucache_clear(cache);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
+		return lrucache_ioc_stats(cache, uarg, usize);
+	default:
+		return lrucache_ioc_batch(cache, uarg, usize);
+	}
+}
+
+static int lrucache_dev_open(struct inode *inode, struct file *file)
+{
+	/* misc_open() left the miscdevice here; a file starts unbound. */
+	file->private_data = NULL;
+	return 0;
+}
+
+static int lrucache_dev_release(struct inode *inode, struct file *file)
+{
+	struct lrucache *cache = file->private_data;
+
+	if (cache)
+		lrucache_put(cache);
+	return 0;
+}
+
+static const struct file_operations lrucache_fops = {
+	.owner		= THIS_MODULE,
+	.open		= lrucache_dev_open,
+	.release	= lrucache_dev_release,
+	.unlocked_ioctl	= lrucache_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice lrucache_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "lrucache",
+	.fops	= &lrucache_fops,
+	.mode	= 0666,
+};
+
+int lrucache_chardev_init(void)
+{
+	return misc_register(&lrucache_miscdev);
+}
+
+void lrucache_chardev_exit(void)
+{
+	misc_deregister(&lrucache_miscdev);
+}

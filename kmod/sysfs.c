@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache sysfs files, all read through the engine API:
+ *
+ *   /sys/kernel/lrucache/stats		totals over every cache
+ *   /sys/kernel/lrucache/health		worst status over every cache
+ *   /sys/kernel/lrucache/caches/<name>/stats
+ *   /sys/kernel/lrucache/caches/<name>/health
+ *
+ * Files are "flat keyed" (one "name value" pair per line, as cgroup v2's
+ * memory.stat). Documented in Documentation/ABI/testing/sysfs-kernel-lrucache.
+ */
+
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include "lrucache_internal.h"
+
+static struct kobject *lrucache_kobj;
+static struct kset *lrucache_caches;
+
+struct kset *lrucache_caches_kset(void)
+{
+	return lrucache_caches;
+}
+
+static int lrucache_emit_counters(char *buf, int at,
+				  const struct lrucache_stats *st)
+{
+	at += sysfs_emit_at(buf, at, "hits %llu\n", st->hits);
+	at += sysfs_emit_at(buf, at, "misses %llu\n", st->misses);
+	at += sysfs_emit_at(buf, at, "sets %llu\n", st->sets);
+	at += sysfs_emit_at(buf, at, "deletes %llu\n", st->deletes);
+	at += sysfs_emit_at(buf, at, "evictions %llu\n", st->evictions);
+	at += sysfs_emit_at(buf, at, "expirations %llu\n", st->expirations);
+	at += sysfs_emit_at(buf, at, "entries %llu\n", st->entries);
+	at += sysfs_emit_at(buf, at, "bytes %llu\n", st->bytes);
+	return at;
+}
+
+static ssize_t cache_stats_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
+	struct lrucache_stats st;
+	int at;
+
+	if (lrucache_get_stats(cache, &st))
+		return -EIDRM;
+	at = lrucache_emit_counters(buf, 0, &st);
+	at += sysfs_emit_at(buf, at, "max_entries %llu\n", st.max_entries);
+	at += sysfs_emit_at(buf, at, "max_bytes %llu\n", st.max_bytes);
+	at += sysfs_emit_at(buf, at, "default_ttl_ms %llu\n",
+			    st.default_ttl_ms);
+	at += sysfs_emit_at(buf, at, "entry_overhead %llu\n",
+			    st.entry_overhead);
+	return at;
+}
+
+static ssize_t cache_health_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
+	struct lrucache_health h;
+	struct lrucache_stats st;
+	int at;
+
+	if (lrucache_get_stats(cache, &st))
+		return -EIDRM;
+	lrucache_health_of(&st, &h);
+	at = sysfs_emit(buf, "status %s\n", lrucache_health_name(h.status));
+	if (h.memory_high)
+		at += sysfs_emit_at(buf, at, "memory_high %u\n", h.memory_pct);
+	if (h.hit_rate_low)
+		at += sysfs_emit_at(buf, at, "hit_rate_low %u\n",
+				    h.hit_rate_pct);
+	return at;
+}
+
+static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0444,
+						       cache_stats_show, NULL);
+static struct kobj_attribute cache_health_attr = __ATTR(health, 0444,
+							cache_health_show,
+							NULL);
+
+static struct attribute *lrucache_cache_attrs[] = {
+	&cache_stats_attr.attr,
+	&cache_health_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group lrucache_cache_group = {
+	.attrs = lrucache_cache_attrs,
+};
+
+const struct attribute_group *lrucache_cache_groups[] = {
+	&lrucache_cache_group,
+	NULL,
+};
+
+static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	unsigned int caches, degraded, unhealthy;
+	struct lrucache_stats sum;
+	int at;
+
+	lrucache_sum_all(&sum, &caches, &degraded, &unhealthy);
+	at = sysfs_emit(buf, "caches %u\n", caches);
+	return lrucache_emit_counters(buf, at, &sum);
+}
+
+static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	unsigned int caches, degraded, unhealthy;
+	enum lrucache_health_status status = LRUCACHE_HEALTHY;
+	struct lrucache_stats sum;
+	int at;
+
+	lrucache_sum_all(&sum, &caches, &degraded, &unhealthy);
+	if (unhealthy)
+		status = LRUCACHE_UNHEALTHY;
+	else if (degraded)
+		status = LRUCACHE_DEGRADED;
+	at = sysfs_emit(buf, "status %s\n", lrucache_health_name(status));
+	if (degraded)
+		at += sysfs_emit_at(buf, at, "degraded_caches %u\n", degraded);
+	if (unhealthy)
+		at += sysfs_emit_at(buf, at, "unhealthy_caches %u\n",
+				    unhealthy);
+	return at;
+}
+
+static struct kobj_attribute stats_attr = __ATTR_RO(stats);
+static struct kobj_attribute health_attr = __ATTR_RO(health);
+
+static struct attribute *lrucache_attrs[] = {
+	&stats_attr.attr,
+	&health_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group lrucache_group = {
+	.attrs = lrucache_attrs,
+};
+
+int lrucache_sysfs_init(void)
+{
+	int ret;
+
+	lrucache_kobj = kobject_create_and_add("lrucache", kernel_kobj);
+	if (!lrucache_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(lrucache_kobj, &lrucache_group);
+	if (ret)
+		goto put;
+	lrucache_caches = kset_create_and_add("caches", NULL, lrucache_kobj);
+	if (!lrucache_caches) {
+		ret = -ENOMEM;
+		goto put;
+	}
+	return 0;
+
+put:
+	kobject_put(lrucache_kobj);
+	return ret;
+}
+
+void lrucache_sysfs_exit(void)
+{
+	kset_unregister(lrucache_caches);
+	kobject_put(lrucache_kobj);
+}
