@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the lrucache engine, through its exported API only.
+ *
+ * Expiry is tested by moving the cache's clock forward
+ * (lrucache_test_advance_clock()), never by sleeping.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/lrucache.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#define TEST_CACHE	"kunit-cache"
+
+struct lrucache_test {
+	struct lrucache *cache;
+	struct lrucache_stats st;
+};
+
+/* Creates TEST_CACHE with the given limits for the running test. */
+static struct lrucache *make_cache(struct kunit *test, u64 max_entries,
+				   u64 max_bytes, u64 default_ttl_ms)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache_params p = {
+		.max_entries = max_entries,
+		.max_bytes = max_bytes,
+		.default_ttl_ms = default_ttl_ms,
+	};
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_open(TEST_CACHE, &p,
+					       LRUCACHE_OPEN_CREATE |
+					       LRUCACHE_OPEN_EXCL, &t->cache));
+	return t->cache;
+}
+
+static struct lrucache_stats *stats(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_stats(t->cache, &t->st));
+	return &t->st;
+}
+
+static int set_str(struct lrucache *c, const char *key, const char *value)
+{
+	return lrucache_set(c, key, strlen(key), value, strlen(value),
+			    LRUCACHE_TTL_DEFAULT, 0);
+}
+
+/* Returns the value length, and the value NUL-terminated in @buf[32]. */
+static ssize_t get_str(struct lrucache *c, const char *key, char *buf)
+{
+	ssize_t ret = lrucache_get(c, key, strlen(key), buf, 31);
+
+	if (ret >= 0 && ret < 32)
+		buf[ret] = '\0';
+	return ret;
+}
+
+static bool has(struct lrucache *c, const char *key)
+{
+	return lrucache_exists(c, key, strlen(key)) == 1;
+}
+
+static void set_then_get_returns_value(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[32];
+
+	KUNIT_EXPECT_EQ(test, 0, set_str(c, "k", "hello"));
+	KUNIT_EXPECT_EQ(test, 5, get_str(c, "k", buf));
+	KUNIT_EXPECT_STREQ(test, buf, "hello");
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->hits);
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->sets);
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->entries);
+}
+
+static void get_missing_is_miss(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[32];
+
+	KUNIT_EXPECT_EQ(test, -ENOENT, get_str(c, "nope", buf));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->misses);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->hits);
+}
+
+static void binary_key_and_value_round_trip(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	u8 key[4] = { 0, 1, 0, 255 }, value[256], out[256];
+	int i;
+
+	for (i = 0; i < 256; i++)
+		value[i] = i;
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, key, sizeof(key), value,
+					      sizeof(value),
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, 256, lrucache_get(c, key, sizeof(key), out,
+						sizeof(out)));
+	KUNIT_EXPECT_EQ(test, 0, memcmp(value, out, sizeof(value)));
+	/* A key that differs only in its last byte is another key. */
+	key[3] = 254;
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_get(c, key, sizeof(key), out,
+						    sizeof(out)));
+}
+
+static void replace_updates_value_and_bytes(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	u64 overhead;
+	char buf[32];
+
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "k", "short"));
+	overhead = stats(test)->entry_overhead;
+	KUNIT_EXPECT_EQ(test, overhead + 1 + 5, stats(test)->bytes);
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "k", "much longer"));
+	KUNIT_EXPECT_EQ(test, 11, get_str(c, "k", buf));
+	KUNIT_EXPECT_STREQ(test, buf, "much longer");
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, overhead + 1 + 11, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2ULL, stats(test)->sets);
+}
+
+static void lru_evicts_least_recent(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 3, 0, 0);
+	char buf[32];
+
+	set_str(c, "a", "1");
+	set_str(c, "b", "2");
+	set_str(c, "c", "3");
+	/* a becomes the most recent: b is now the least recent. */
+	KUNIT_EXPECT_EQ(test, 1, get_str(c, "a", buf));
+	set_str(c, "d", "4");
+	KUNIT_EXPECT_FALSE(test, has(c, "b"));
+	KUNIT_EXPECT_TRUE(test, has(c, "a"));
+	KUNIT_EXPECT_TRUE(test, has(c, "c"));
+	KUNIT_EXPECT_TRUE(test, has(c, "d"));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->evictions);
+	/* A replace also refreshes: c goes after it, then the oldest, a. */
+	set_str(c, "a", "x");
+	set_str(c, "e", "5");
+	KUNIT_EXPECT_FALSE(test, has(c, "c"));
+	set_str(c, "f", "6");
+	KUNIT_EXPECT_FALSE(test, has(c, "d"));
+	KUNIT_EXPECT_TRUE(test, has(c, "a"));
+	KUNIT_EXPECT_EQ(test, 3ULL, stats(test)->entries);
+}
+
+static void exists_does_not_refresh(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 2, 0, 0);
+
+	set_str(c, "a", "1");
+	set_str(c, "b", "2");
+	KUNIT_EXPECT_TRUE(test, has(c, "a"));
+	set_str(c, "c", "3");
+	KUNIT_EXPECT_FALSE(test, has(c, "a"));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->hits + stats(test)->misses);
+}
+
+static void max_bytes_evicts_until_it_fits(struct kunit *test)
+{
+	u64 overhead, entry;
+	struct lrucache *c;
+	char value[17];
+	char big[32];
+
+	/* Room for exactly three entries of a 1-byte key and 16-byte value. */
+	c = make_cache(test, 100, 1, 0);
+	overhead = stats(test)->entry_overhead;
+	lrucache_put(c);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	entry = overhead + 1 + 16;
+	c = make_cache(test, 100, 3 * entry, 0);
+
+	memset(value, 'v', 16);
+	value[16] = '\0';
+	set_str(c, "a", value);
+	set_str(c, "b", value);
+	set_str(c, "c", value);
+	KUNIT_EXPECT_EQ(test, 3 * entry, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->evictions);
+	set_str(c, "d", value);
+	KUNIT_EXPECT_FALSE(test, has(c, "a"));
+	KUNIT_EXPECT_EQ(test, 3 * entry, stats(test)->bytes);
+	/* A value twice as large needs two entries' room: b and c go. */
+	memset(big, 'w', sizeof(big));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "e", 1, big, sizeof(big),
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_FALSE(test, has(c, "b"));
+	KUNIT_EXPECT_FALSE(test, has(c, "c"));
+	KUNIT_EXPECT_TRUE(test, has(c, "d"));
+	KUNIT_EXPECT_EQ(test, 3ULL, stats(test)->evictions);
+	KUNIT_EXPECT_LE(test, stats(test)->bytes, 3 * entry);
+}
+
+static void entry_over_max_bytes_is_refused(struct kunit *test)
+{
+	struct lrucache *c;
+	u64 overhead;
+	char buf[32];
+
+	c = make_cache(test, 10, 1, 0);
+	overhead = stats(test)->entry_overhead;
+	lrucache_put(c);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	c = make_cache(test, 10, overhead + 1 + 8, 0);
+
+	KUNIT_EXPECT_EQ(test, 0, set_str(c, "k", "12345678"));
+	KUNIT_EXPECT_EQ(test, -E2BIG, set_str(c, "k", "123456789"));
+	KUNIT_EXPECT_EQ(test, 8, get_str(c, "k", buf));
+	KUNIT_EXPECT_STREQ(test, buf, "12345678");
+}
+
+static void key_and_value_limits(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char *big;
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, lrucache_set(c, "", 0, "v", 1,
+						    LRUCACHE_TTL_NONE, 0));
+	big = kvzalloc(SZ_2M, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, -E2BIG, lrucache_set(c, big, 4096, "v", 1,
+						   LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, -E2BIG, lrucache_set(c, "k", 1, big, SZ_2M,
+						   LRUCACHE_TTL_NONE, 0));
+	/* A 1 MiB value (the default limit) is stored and read back. */
+	memset(big, 0x5a, SZ_1M);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "k", 1, big, SZ_1M,
+					      LRUCACHE_TTL_NONE, 0));
+	memset(big, 0, SZ_1M);
+	KUNIT_EXPECT_EQ(test, (ssize_t)SZ_1M, lrucache_get(c, "k", 1, big,
+							   SZ_2M));
+	KUNIT_EXPECT_EQ(test, 0x5a, big[SZ_1M - 1]);
+	kvfree(big);
+}
+
+static void small_buffer_gets_length_only(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[4] = "zzz";
+
+	set_str(c, "k", "hello");
+	KUNIT_EXPECT_EQ(test, 5, lrucache_get(c, "k", 1, buf, 3));
+	KUNIT_EXPECT_STREQ(test, buf, "zzz");
+	KUNIT_EXPECT_EQ(test, 5, lrucache_get(c, "k", 1, NULL, 0));
+}
+
+static void delete_removes_entry(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+
+	set_str(c, "k", "v");
+	KUNIT_EXPECT_EQ(test, 0, lrucache_delete(c, "k", 1));
+	KUNIT_EXPECT_FALSE(test, has(c, "k"));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_delete(c, "k", 1));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->deletes);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
+}
+
+static void clear_removes_everything(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 1000, 0, 0);
+	char key[8];
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		snprintf(key, sizeof(key), "%d", i);
+		KUNIT_ASSERT_EQ(test, 0, set_str(c, key, "v"));
+	}
+	KUNIT_EXPECT_EQ(test, 600ULL, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
+	KUNIT_EXPECT_FALSE(test, has(c, "0"));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->deletes);
+}
+
+static void expired_entry_is_miss(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[32];
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "k", 1, "v", 1, 1000, 0));
+	lrucache_test_advance_clock(c, 999 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, 1, get_str(c, "k", buf));
+	lrucache_test_advance_clock(c, 1 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_FALSE(test, has(c, "k"));
+	KUNIT_EXPECT_EQ(test, -ENOENT, get_str(c, "k", buf));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expirations);
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->misses);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->entries);
+}
+
+static void default_ttl_applies_and_none_overrides(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 500);
+
+	set_str(c, "d", "v");
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "n", 1, "v", 1,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "l", 1, "v", 1, 2000, 0));
+	KUNIT_EXPECT_EQ(test, 500ULL, stats(test)->default_ttl_ms);
+	lrucache_test_advance_clock(c, 600 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_FALSE(test, has(c, "d"));
+	KUNIT_EXPECT_TRUE(test, has(c, "n"));
+	KUNIT_EXPECT_TRUE(test, has(c, "l"));
+	lrucache_test_advance_clock(c, 1000ULL * 1000 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_TRUE(test, has(c, "n"));
+	KUNIT_EXPECT_FALSE(test, has(c, "l"));
+}
+
+static void bad_ttls_are_refused(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, lrucache_set(c, "k", 1, "v", 1, 0, 0));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_set(c, "k", 1, "v", 1,
+				     LRUCACHE_TTL_MAX_MS + 1, 0));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "k", 1, "v", 1,
+					      LRUCACHE_TTL_MAX_MS, 0));
+}
+
+static void eviction_of_expired_counts_as_expiration(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 1, 0, 0);
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "a", 1, "v", 1, 10, 0));
+	lrucache_test_advance_clock(c, 20 * NSEC_PER_MSEC);
+	set_str(c, "b", "v");
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expirations);
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->evictions);
+}
+
+static void set_nx_and_xx(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[32];
+
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_set(c, "k", 1, "1", 1,
+						    LRUCACHE_TTL_NONE,
+						    LRUCACHE_SET_XX));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "k", 1, "2", 1,
+					      LRUCACHE_TTL_NONE,
+					      LRUCACHE_SET_NX));
+	KUNIT_EXPECT_EQ(test, -EEXIST, lrucache_set(c, "k", 1, "3", 1,
+						    LRUCACHE_TTL_NONE,
+						    LRUCACHE_SET_NX));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "k", 1, "4", 1,
+					      LRUCACHE_TTL_NONE,
+					      LRUCACHE_SET_XX));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_set(c, "k", 1, "5", 1, LRUCACHE_TTL_NONE,
+				     LRUCACHE_SET_NX | LRUCACHE_SET_XX));
+	KUNIT_EXPECT_EQ(test, 1, get_str(c, "k", buf));
+	KUNIT_EXPECT_STREQ(test, buf, "4");
+}
+
+static void open_flags_and_names(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0), *c2;
+
+	KUNIT_EXPECT_EQ(test, -EEXIST,
+			lrucache_open(TEST_CACHE, NULL, LRUCACHE_OPEN_CREATE |
+				      LRUCACHE_OPEN_EXCL, &c2));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_open(TEST_CACHE, NULL, 0, &c2));
+	KUNIT_EXPECT_PTR_EQ(test, c, c2);
+	lrucache_put(c2);
+	KUNIT_EXPECT_EQ(test, -ENOENT,
+			lrucache_open("kunit-missing", NULL, 0, &c2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_open("kunit-x", NULL, LRUCACHE_OPEN_EXCL, &c2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_open("", NULL, LRUCACHE_OPEN_CREATE, &c2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_open("a/b", NULL, LRUCACHE_OPEN_CREATE, &c2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_open(".hidden", NULL, LRUCACHE_OPEN_CREATE,
+				      &c2));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			lrucache_open("tab\there", NULL, LRUCACHE_OPEN_CREATE,
+				      &c2));
+	KUNIT_EXPECT_STREQ(test, lrucache_name(c), TEST_CACHE);
+}
+
+static void destroyed_cache_refuses_operations(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0), *c2;
+	struct lrucache_stats st;
+	char buf[32];
+
+	set_str(c, "k", "v");
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	KUNIT_EXPECT_EQ(test, -EIDRM, set_str(c, "k", "v"));
+	KUNIT_EXPECT_EQ(test, -EIDRM, get_str(c, "k", buf));
+	KUNIT_EXPECT_EQ(test, -EIDRM, lrucache_exists(c, "k", 1));
+	KUNIT_EXPECT_EQ(test, -EIDRM, lrucache_delete(c, "k", 1));
+	KUNIT_EXPECT_EQ(test, -EIDRM, lrucache_clear(c));
+	KUNIT_EXPECT_EQ(test, -EIDRM, lrucache_get_stats(c, &st));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_destroy(TEST_CACHE));
+	/* The name is free again at once. */
+	KUNIT_ASSERT_EQ(test, 0, lrucache_open(TEST_CACHE, NULL,
+					       LRUCACHE_OPEN_CREATE |
+					       LRUCACHE_OPEN_EXCL, &c2));
+	KUNIT_EXPECT_PTR_NE(test, c, c2);
+	lrucache_put(c2);
+}
+
+struct hammer {
+	struct lrucache *cache;
+	struct completion done;
+	unsigned int seed;
+	int errors;
+};
+
+static int hammer_fn(void *data)
+{
+	struct hammer *h = data;
+	unsigned int i, r;
+	char key[8], value[64], buf[64];
+	ssize_t n;
+
+	for (i = 0; i < 3000; i++) {
+		h->seed = h->seed * 1103515245 + 12345;
+		r = h->seed;
+		snprintf(key, sizeof(key), "%u", (r >> 8) % 64);
+		memset(value, key[0], sizeof(value));
+		switch ((r >> 20) % 4) {
+		case 0:
+		case 1:
+			n = lrucache_get(h->cache, key, strlen(key), buf,
+					 sizeof(buf));
+			/* Every value is its key's first byte, repeated. */
+			if (n >= 0 && (n > (ssize_t)sizeof(buf) || buf[0] != key[0]))
+				h->errors++;
+			else if (n < 0 && n != -ENOENT)
+				h->errors++;
+			break;
+		case 2:
+			if (lrucache_set(h->cache, key, strlen(key), value,
+					 1 + (r % 63), LRUCACHE_TTL_NONE, 0))
+				h->errors++;
+			break;
+		default:
+			n = lrucache_delete(h->cache, key, strlen(key));
+			if (n && n != -ENOENT)
+				h->errors++;
+			break;
+		}
+	}
+	complete(&h->done);
+	return 0;
+}
+
+static void concurrent_operations_stay_consistent(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 32, 0, 0);
+	struct task_struct *task[3];
+	struct lrucache_stats *st;
+	struct hammer h[3];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		h[i].cache = c;
+		h[i].seed = i + 1;
+		h[i].errors = 0;
+		init_completion(&h[i].done);
+		task[i] = kthread_run(hammer_fn, &h[i], "lrucache-kunit-%d", i);
+		KUNIT_EXPECT_FALSE(test, IS_ERR(task[i]));
+	}
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		if (IS_ERR(task[i]))
+			continue;
+		wait_for_completion(&h[i].done);
+		KUNIT_EXPECT_EQ(test, 0, h[i].errors);
+	}
+	st = stats(test);
+	KUNIT_EXPECT_LE(test, st->entries, 32ULL);
+	/* Every entry is charged for its overhead, key and value. */
+	KUNIT_EXPECT_GE(test, st->bytes, st->entries * (st->entry_overhead + 2));
+	KUNIT_EXPECT_LE(test, st->bytes, st->entries * (st->entry_overhead + 65));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
+}
+
+static int lrucache_test_init(struct kunit *test)
+{
+	struct lrucache_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	if (!t)
+		return -ENOMEM;
+	test->priv = t;
+	return 0;
+}
+
+static void lrucache_test_exit(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+
+	if (t->cache) {
+		lrucache_destroy(TEST_CACHE);
+		lrucache_put(t->cache);
+	}
+}
+
+static struct kunit_case lrucache_test_cases[] = {
+	KUNIT_CASE(set_then_get_returns_value),
+	KUNIT_CASE(get_missing_is_miss),
+	KUNIT_CASE(binary_key_and_value_round_trip),
+	KUNIT_CASE(replace_updates_value_and_bytes),
+	KUNIT_CASE(lru_evicts_least_recent),
+	KUNIT_CASE(exists_does_not_refresh),
+	KUNIT_CASE(max_bytes_evicts_until_it_fits),
+	KUNIT_CASE(entry_over_max_bytes_is_refused),
+	KUNIT_CASE(key_and_value_limits),
+	KUNIT_CASE(small_buffer_gets_length_only),
+	KUNIT_CASE(delete_removes_entry),
+	KUNIT_CASE(clear_removes_everything),
+	KUNIT_CASE(expired_entry_is_miss),
+	KUNIT_CASE(default_ttl_applies_and_none_overrides),
+	KUNIT_CASE(bad_ttls_are_refused),
+	KUNIT_CASE(eviction_of_expired_counts_as_expiration),
+	KUNIT_CASE(set_nx_and_xx),
+	KUNIT_CASE(open_flags_and_names),
+	KUNIT_CASE(destroyed_cache_refuses_operations),
+	KUNIT_CASE(concurrent_operations_stay_consistent),
+	{}
+};
+
+static struct kunit_suite lrucache_test_suite = {
+	.name = "lrucache",
+	.init = lrucache_test_init,
+	.exit = lrucache_test_exit,
+	.test_cases = lrucache_test_cases,
+};
+
+kunit_test_suite(lrucache_test_suite);
+
+MODULE_IMPORT_NS(LRUCACHE_TEST);
+MODULE_DESCRIPTION("KUnit tests for the lrucache engine");
+MODULE_LICENSE("GPL");
