@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LRUCACHE_IOC_STATS after known sequences of operations. Every expected
+ * number is derived from the documented semantics, step by step, in the
+ * comments; entry_overhead is read from the kernel, never assumed.
+ */
+#include "kselftest_harness.h"
+#include "abi.h"
+
+FIXTURE(stats) {
+	int fd;
+	char name[LRUCACHE_NAME_MAX];
+	char other[LRUCACHE_NAME_MAX];
+};
+
+FIXTURE_SETUP(stats)
+{
+	self->fd = -1;
+	unique_name(self->name, "stats");
+	unique_name(self->other, "stats-other");
+	self->fd = cache_create(self->name, 2, 0, 0);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("cannot create cache %s: %s", self->name,
+		       strerror(-self->fd));
+	}
+}
+
+FIXTURE_TEARDOWN(stats)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	cache_destroy(self->name);
+	cache_destroy(self->other);
+}
+
+TEST_F(stats, fresh_cache_counts_nothing)
+{
+	struct lrucache_stats st;
+
+	ASSERT_EQ(0, cache_stats(self->fd, &st));
+	ASSERT_EQ(0U, st.hits);
+	ASSERT_EQ(0U, st.misses);
+	ASSERT_EQ(0U, st.sets);
+	ASSERT_EQ(0U, st.deletes);
+	ASSERT_EQ(0U, st.evictions);
+	ASSERT_EQ(0U, st.expirations);
+	ASSERT_EQ(0U, st.entries);
+	ASSERT_EQ(0U, st.bytes);
+	ASSERT_EQ(2U, st.max_entries);
+	ASSERT_EQ(0U, st.default_ttl_ms);
+	ASSERT_LT(0U, st.max_bytes);
+}
+
+TEST_F(stats, counters_follow_a_known_sequence)
+{
+	struct lrucache_stats st;
+	uint32_t len = 0;
+	char out[256];
+	int fd = self->fd;
+
+	/* max_entries is 2. LRU order is written least recent first. */
+	ASSERT_EQ(0, str_set(fd, "a", "1"));		/* sets 1: [a] */
+	ASSERT_EQ(0, str_set(fd, "b", "22"));		/* sets 2: [a b] */
+	ASSERT_EQ(1, str_get(fd, "a", out));		/* hits 1: [b a] */
+	ASSERT_EQ(-ENOENT, str_get(fd, "c", out));	/* misses 1 */
+	ASSERT_EQ(0, str_set(fd, "a", "333"));		/* sets 3: [b a] */
+	ASSERT_EQ(0, str_set(fd, "c", "4444"));		/* sets 4, evict b */
+	ASSERT_EQ(-ENOENT, str_get(fd, "b", out));	/* misses 2: [a c] */
+	ASSERT_EQ(1, str_exists(fd, "a"));		/* counts nothing */
+	ASSERT_EQ(0, str_exists(fd, "b"));		/* counts nothing */
+	ASSERT_EQ(0, kv_delete(fd, "c", 1));		/* deletes 1: [a] */
+	ASSERT_EQ(-ENOENT, kv_delete(fd, "c", 1));	/* counts nothing */
+	ASSERT_EQ(3, kv_get(fd, "a", 1, NULL, &len));	/* hits 2 (probe) */
+	ASSERT_EQ(0, kv_set(fd, "d", 1, "5", 1, LRUCACHE_TTL_NONE,
+			    LRUCACHE_SET_NX));		/* sets 5: [a d] */
+	ASSERT_EQ(-EEXIST, kv_set(fd, "d", 1, "6", 1, LRUCACHE_TTL_NONE,
+				  LRUCACHE_SET_NX));	/* counts nothing */
+	ASSERT_EQ(-ENOENT, kv_set(fd, "e", 1, "7", 1, LRUCACHE_TTL_NONE,
+				  LRUCACHE_SET_XX));	/* counts nothing */
+
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	EXPECT_EQ(2U, st.hits);
+	EXPECT_EQ(2U, st.misses);
+	EXPECT_EQ(5U, st.sets);
+	EXPECT_EQ(1U, st.deletes);
+	EXPECT_EQ(1U, st.evictions);
+	EXPECT_EQ(0U, st.expirations);
+	EXPECT_EQ(2U, st.entries);
+	/* a = "333", d = "5" */
+	EXPECT_EQ((1 + 3 + st.entry_overhead) + (1 + 1 + st.entry_overhead),
+		  st.bytes);
+
+	/* CLEAR empties the cache without counting deletes or evictions. */
+	ASSERT_EQ(0, cache_clear(fd));
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	EXPECT_EQ(2U, st.hits);
+	EXPECT_EQ(2U, st.misses);
+	EXPECT_EQ(5U, st.sets);
+	EXPECT_EQ(1U, st.deletes);
+	EXPECT_EQ(1U, st.evictions);
+	EXPECT_EQ(0U, st.entries);
+	EXPECT_EQ(0U, st.bytes);
+}
+
+TEST_F(stats, bytes_are_key_plus_value_plus_overhead)
+{
+	struct lrucache_stats st;
+	char key[64], val[512];
+	uint64_t expect = 0;
+	int fd, i;
+
+	fd = cache_create(self->other, 100, 0, 0);
+	ASSERT_LE(0, fd);
+	memset(key, 'k', sizeof(key));
+	memset(val, 'v', sizeof(val));
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	for (i = 1; i <= 20; i++) {
+		/* Key i (i bytes of 'k'), value 25 * i bytes. */
+		ASSERT_EQ(0, kv_set(fd, key, i, val, 25 * i,
+				    LRUCACHE_TTL_NONE, 0));
+		expect += i + 25 * i + st.entry_overhead;
+	}
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	ASSERT_EQ(20U, st.entries);
+	ASSERT_EQ(expect, st.bytes);
+
+	/* Replacing key 5's value (125 bytes) with 3 bytes. */
+	ASSERT_EQ(0, kv_set(fd, key, 5, val, 3, LRUCACHE_TTL_NONE, 0));
+	expect -= 125 - 3;
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	ASSERT_EQ(expect, st.bytes);
+
+	/* Deleting key 7. */
+	ASSERT_EQ(0, kv_delete(fd, key, 7));
+	expect -= 7 + 175 + st.entry_overhead;
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	ASSERT_EQ(expect, st.bytes);
+	ASSERT_EQ(19U, st.entries);
+	close(fd);
+}
+
+TEST_F(stats, stats_are_per_cache)
+{
+	struct lrucache_stats st;
+	char out[256];
+	int fd;
+
+	fd = cache_create(self->other, 0, 0, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, str_set(fd, "k", "v"));
+	ASSERT_EQ(1, str_get(fd, "k", out));
+	ASSERT_EQ(-ENOENT, str_get(fd, "x", out));
+	ASSERT_EQ(0, kv_delete(fd, "k", 1));
+
+	ASSERT_EQ(0, cache_stats(self->fd, &st));
+	ASSERT_EQ(0U, st.hits);
+	ASSERT_EQ(0U, st.misses);
+	ASSERT_EQ(0U, st.sets);
+	ASSERT_EQ(0U, st.deletes);
+	close(fd);
+}
+
+TEST_F(stats, all_descriptors_see_the_same_stats)
+{
+	struct lrucache_stats st1, st2;
+	char out[256];
+	int fd;
+
+	fd = cache_attach(self->name);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, str_set(self->fd, "k", "v"));
+	ASSERT_EQ(1, str_get(fd, "k", out));
+	ASSERT_EQ(0, cache_stats(self->fd, &st1));
+	ASSERT_EQ(0, cache_stats(fd, &st2));
+	ASSERT_EQ(0, memcmp(&st1, &st2, sizeof(st1)));
+	ASSERT_EQ(1U, st1.hits);
+	ASSERT_EQ(1U, st1.sets);
+	close(fd);
+}
+
+TEST_F(stats, rejected_requests_count_nothing)
+{
+	struct lrucache_stats st;
+	uint32_t len = 0;
+
+	ASSERT_EQ(-EINVAL, kv_set(self->fd, "k", 1, "v", 1, 0, 0));
+	ASSERT_EQ(-EINVAL, kv_set(self->fd, "k", 0, "v", 1,
+				  LRUCACHE_TTL_NONE, 0));
+	ASSERT_EQ(-EINVAL, kv_get(self->fd, "k", 0, NULL, &len));
+	ASSERT_EQ(-EFAULT, kv_set(self->fd, "k", 1, (void *)1, 1,
+				  LRUCACHE_TTL_NONE, 0));
+	ASSERT_EQ(0, cache_stats(self->fd, &st));
+	ASSERT_EQ(0U, st.hits);
+	ASSERT_EQ(0U, st.misses);
+	ASSERT_EQ(0U, st.sets);
+	ASSERT_EQ(0U, st.entries);
+}
+
+TEST_HARNESS_MAIN
