@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcachectl: a small command line front end to libkcache.
+ *
+ * Every operation goes through the library; "stats" prints the module's
+ * sysfs file. Exit status: 0 success, 1 the operation failed (or, for
+ * "exists", the key is absent), 2 usage error.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kcache.h"
+
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+#define SYSFS_ROOT	"/sys/kernel/lrucache"
+
+static const char *prog = "kcachectl";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: %s COMMAND [ARGS]\n"
+"\n"
+"Commands:\n"
+"  create NAME [--max-size N] [--max-memory BYTES] [--ttl MS]\n"
+"                      create a cache (fails if it exists); limits of 0\n"
+"                      or left out select the module defaults; --ttl is\n"
+"                      the default TTL of its entries (0: none)\n"
+"  destroy NAME        destroy a cache and all its entries\n"
+"  set NAME KEY VALUE [--ttl MS|none]\n"
+"                      store VALUE under KEY (default: the cache's TTL)\n"
+"  get NAME KEY        write the value of KEY to standard output, raw\n"
+"  del NAME KEY        delete KEY\n"
+"  exists NAME KEY     exit 0 if KEY is present, 1 if not\n"
+"  clear NAME          delete every entry of the cache\n"
+"  stats [NAME]        print the statistics of one cache, or the totals\n"
+"\n"
+"BYTES accepts a K, M or G suffix (powers of 1024). Use -- before a KEY or\n"
+"VALUE that starts with '-'. The device is /dev/lrucache unless the\n"
+"KCACHE_DEVICE environment variable names another.\n"
+"\n"
+"Exit status: 0 success, 1 failure (or key absent for exists), 2 usage.\n",
+		prog);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int cache_error(const char *name, int err)
+{
+	fprintf(stderr, "%s: cache '%s': %s\n", prog, name,
+		kcache_strerror(err));
+	return EXIT_FAIL;
+}
+
+/* Parse a decimal number, with a binary K/M/G suffix if @suffix. */
+static bool parse_u64(const char *s, bool suffix, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	if (suffix && *end) {
+		switch (*end) {
+		case 'k': case 'K':
+			shift = 10;
+			break;
+		case 'm': case 'M':
+			shift = 20;
+			break;
+		case 'g': case 'G':
+			shift = 30;
+			break;
+		default:
+			return false;
+		}
+		end++;
+		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+			end += strlen(end);
+	}
+	if (*end)
+		return false;
+	if (shift && v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+enum { OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "max-size",	required_argument, NULL, OPT_MAX_SIZE },
+	{ "max-memory",	required_argument, NULL, OPT_MAX_MEMORY },
+	{ "ttl",	required_argument, NULL, OPT_TTL },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What one command accepts and what it was given. */
+struct cmd_args {
+	const char *cmd;
+	int min_pos, max_pos;		/* positional arguments */
+	bool limits;			/* --max-size, --max-memory */
+	bool ttl;			/* --ttl */
+	bool ttl_none_ok;		/* --ttl none */
+
+	const char *pos[3];
+	int npos;
+	uint64_t max_size, max_memory, ttl_ms;
+	bool help;
+};
+
+/* Parse argv (the command's own arguments): 0 or an exit status. */
+static int parse_args(int argc, char **argv, struct cmd_args *a)
+{
+	uint64_t *dst;
+	int opt;
+
+	a->ttl_ms = KCACHE_TTL_DEFAULT;
+	optind = 1;
+	opterr = 0;
+	/* GNU getopt moves the options first: they may follow NAME KEY VALUE. */
+	while ((opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+		case OPT_HELP:
+			a->help = true;
+			return 0;
+		case OPT_MAX_SIZE:
+		case OPT_MAX_MEMORY:
+			if (!a->limits)
+				return usage_error("%s takes no size limits",
+						   a->cmd);
+			dst = opt == OPT_MAX_SIZE ? &a->max_size :
+						    &a->max_memory;
+			if (!parse_u64(optarg, opt == OPT_MAX_MEMORY, dst))
+				return usage_error("invalid number '%s'",
+						   optarg);
+			break;
+		case OPT_TTL:
+			if (!a->ttl)
+				return usage_error("%s does not take --ttl",
+						   a->cmd);
+			if (a->ttl_none_ok && !strcmp(optarg, "none"))
+				a->ttl_ms = KCACHE_TTL_NONE;
+			else if (!parse_u64(optarg, false, &a->ttl_ms))
+				return usage_error("invalid TTL '%s'", optarg);
+			break;
+		case ':':
+			return usage_error("%s: missing argument",
+					   argv[optind - 1]);
+		default:
+			return usage_error("%s: unknown option",
+					   argv[optind - 1]);
+		}
+	}
+	while (optind < argc) {
+		if (a->npos == a->max_pos)
+			return usage_error("%s: too many arguments", a->cmd);
+		a->pos[a->npos++] = argv[optind++];
+	}
+	if (a->npos < a->min_pos)
+		return usage_error("%s: missing arguments", a->cmd);
+	return 0;
+}
+
+static int open_cache(const char *name, struct kcache **c)
+{
+	int err = kcache_open(name, NULL, c);
+
+	return err ? cache_error(name, err) : 0;
+}
+
+static int cmd_create(struct cmd_args *a)
+{
+	KCACHE_OPTS(opts, .max_size = a->max_size,
+		    .max_memory_bytes = a->max_memory,
+		    .flags = KCACHE_OPEN_EXCL);
+	struct kcache *c;
+	int err;
+
+	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ? 0 : a->ttl_ms;
+	err = kcache_open(a->pos[0], &opts, &c);
+	if (err)
+		return cache_error(a->pos[0], err);
+	kcache_close(c);
+	return 0;
+}
+
+static int cmd_destroy(struct cmd_args *a)
+{
+	int err = kcache_destroy(a->pos[0]);
+
+	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+static int cmd_set(struct cmd_args *a)
+{
+	const char *key = a->pos[1], *val = a->pos[2];
+	struct kcache *c;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_set(c, key, strlen(key), val, strlen(val), a->ttl_ms);
+	kcache_close(c);
+	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+static int cmd_get(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	size_t size = 4096;
+	struct kcache *c;
+	char *buf = NULL;
+	ssize_t len;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	/* The value may grow between a too-small read and the retry. */
+	for (;;) {
+		char *nbuf = realloc(buf, size);
+
+		if (!nbuf) {
+			len = -ENOMEM;
+			break;
+		}
+		buf = nbuf;
+		len = kcache_get(c, key, strlen(key), buf, size);
+		if (len < 0 || (size_t)len <= size)
+			break;
+		size = (size_t)len;
+	}
+	kcache_close(c);
+	if (len < 0) {
+		free(buf);
+		return cache_error(a->pos[0], (int)len);
+	}
+	if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
+	    fflush(stdout)) {
+		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+		free(buf);
+		return EXIT_FAIL;
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_del(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	struct kcache *c;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_delete(c, key, strlen(key));
+	kcache_close(c);
+	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+static int cmd_exists(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	struct kcache *c;
+	int ret;
+
+	ret = open_cache(a->pos[0], &c);
+	if (ret)
+		return ret;
+	ret = kcache_exists(c, key, strlen(key));
+	kcache_close(c);
+	if (ret < 0)
+		return cache_error(a->pos[0], ret);
+	return ret ? 0 : EXIT_FAIL;
+}
+
+static int cmd_clear(struct cmd_args *a)
+{
+	struct kcache *c;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_clear(c);
+	kcache_close(c);
+	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+static int cat_file(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		int err = errno;
+
+		fprintf(stderr, "%s: %s: %s\n", prog, path,
+			err == ENOENT ? kcache_strerror(-ENODEV) :
+					strerror(err));
+		return EXIT_FAIL;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+	}
+	if (ferror(f) || ferror(stdout) || fflush(stdout)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		fclose(f);
+		return EXIT_FAIL;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int cmd_stats(struct cmd_args *a)
+{
+	char path[sizeof(SYSFS_ROOT "/caches//stats") + KCACHE_NAME_MAX];
+	struct kcache *c;
+	int err;
+
+	if (!a->npos)
+		return cat_file(SYSFS_ROOT "/stats");
+	/* Let the module judge the name and tell whether the cache exists. */
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/stats",
+		 kcache_name(c));
+	kcache_close(c);
+	return cat_file(path);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct cmd_args *a);
+	int min_pos, max_pos;
+	bool limits, ttl, ttl_none_ok;
+} commands[] = {
+	{ "create",  cmd_create,  1, 1, true,  true,  false },
+	{ "destroy", cmd_destroy, 1, 1, false, false, false },
+	{ "set",     cmd_set,     3, 3, false, true,  true },
+	{ "get",     cmd_get,     2, 2, false, false, false },
+	{ "del",     cmd_del,     2, 2, false, false, false },
+	{ "exists",  cmd_exists,  2, 2, false, false, false },
+	{ "clear",   cmd_clear,   1, 1, false, false, false },
+	{ "stats",   cmd_stats,   0, 1, false, false, false },
+};
+
+int main(int argc, char **argv)
+{
+	struct cmd_args a;
+	unsigned int i;
+	int ret;
+
+	if (argc < 2)
+		return usage_error("%s", "missing command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *cmd = &commands[i];
+
+		if (strcmp(argv[1], cmd->name))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.cmd = cmd->name;
+		a.min_pos = cmd->min_pos;
+		a.max_pos = cmd->max_pos;
+		a.limits = cmd->limits;
+		a.ttl = cmd->ttl;
+		a.ttl_none_ok = cmd->ttl_none_ok;
+		ret = parse_args(argc - 1, argv + 1, &a);
+		if (ret)
+			return ret;
+		if (a.help) {
+			usage(stdout);
+			return 0;
+		}
+		return cmd->run(&a);
+	}
+	return usage_error("unknown command '%s'", argv[1]);
+}
