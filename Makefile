@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# lrucache: kernel module, libkcache, tools and tests.
+#
+#   make            build the module (against Debian's installed headers),
+#                   the library and the tools
+#   make check      everything: lint, build, and every test suite in QEMU on
+#                   the stock and the debug kernel; one summary line
+#   make demo       install what is missing and show the cache working
+#
+# KDIR selects the kernel tree to build the module against; by default the
+# newest installed /lib/modules/*/build (never the running kernel's blindly:
+# on a host without headers for `uname -r` that directory does not exist).
+
+TOP := $(CURDIR)
+BUILD ?= $(TOP)/build
+
+STOCK_KVER ?= $(shell tools/stock-kernel --kver 2>/dev/null)
+KDIR ?= /lib/modules/$(STOCK_KVER)/build
+
+# The debug kernel (KUnit, KASAN, lockdep, kmemleak) is built on first use
+# and cached outside the checkout; DEBUG_KDIR is its tree. KSRC is the same
+# tree, only extracted: checkpatch.pl and the kselftest harness come from it.
+DEBUG_KDIR = $(shell tests/vm/build-debug-kernel)
+KSRC = $(shell tests/vm/build-debug-kernel --tree)
+
+KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
+	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
+
+.PHONY: all module module-debug lib tools tests lint checkpatch sparse \
+	check check-stock check-debug demo clean help
+
+all: module lib tools
+
+help:
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+
+# Out-of-tree modules build in their source directory: give each kernel its
+# own copy so the stock and the debug objects never mix.
+define build_module
+	@test -d "$(1)" || { echo "no kernel tree at $(1): apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
+	@mkdir -p $(2)
+	@cp -r Kbuild kmod $(2)/
+	$(MAKE) -C $(1) M=$(2) W=1 modules
+endef
+
+module:
+	$(call build_module,$(KDIR),$(BUILD)/kmod-stock)
+
+module-debug:
+	$(call build_module,$(DEBUG_KDIR),$(BUILD)/kmod-debug)
+
+lib:
+	$(MAKE) -C libuser BUILD=$(BUILD)
+
+tools: lib
+	$(MAKE) -C tools BUILD=$(BUILD)
+
+tests: lib
+	$(MAKE) -C tests BUILD=$(BUILD) \
+		KSFT_DIR=$(KSRC)/tools/testing/selftests
+
+# Kernel style and static checks, from the extracted kernel tree.
+# Each check leaves its TAP in build/results/ for the summary.
+define run_tap
+	@mkdir -p $(BUILD)/results
+	@$(1) > $(BUILD)/results/$(2).tap; status=$$?; \
+	cat $(BUILD)/results/$(2).tap; exit $$status
+endef
+
+checkpatch:
+	$(call run_tap,tests/lint/checkpatch $(KSRC),lint-checkpatch)
+
+sparse:
+	$(call run_tap,tests/lint/sparse $(KDIR) $(BUILD)/kmod-sparse,lint-sparse)
+
+lint: checkpatch sparse
+
+check-stock: module lib tools tests
+	tests/vm/run-suites stock
+
+check-debug: module-debug lib tools tests
+	tests/vm/run-suites debug
+
+check:
+	@rm -rf $(BUILD)/results
+	@status=0; \
+	$(MAKE) lint || status=1; \
+	$(MAKE) check-stock || status=1; \
+	$(MAKE) check-debug || status=1; \
+	tests/summarize $(BUILD)/results || status=1; \
+	exit $$status
+
+demo:
+	tools/demo
+
+clean:
+	rm -rf $(BUILD)
