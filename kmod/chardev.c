@@ -197,7 +197,8 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 		return ret;
 	if (batch.flags || batch.reserved || batch.op_size < sizeof(op))
 		return -EINVAL;
-	if (batch.count > LRUCACHE_BATCH_MAX)
+	/* A newer op is larger, but not by pages: its zero tail is scanned. */
+	if (batch.count > LRUCACHE_BATCH_MAX || batch.op_size > PAGE_SIZE)
 		return -E2BIG;
 
 	for (i = 0; i < batch.count; i++) {

@@ -311,6 +311,21 @@ TEST_F(batch, op_size_smaller_than_op_is_einval)
 	ASSERT_EQ(0, str_exists(self->fd, "k"));
 }
 
+TEST_F(batch, op_size_over_a_page_is_e2big_and_runs_nothing)
+{
+	/* A zeroed 8 KiB op: a valid SET followed by a zero tail. */
+	static union { struct lrucache_op op; char bytes[8192]; } big;
+	uint64_t p = (uintptr_t)&big;
+
+	big.op = op_set("k", "v", 0);
+	ASSERT_EQ(-E2BIG, batch_raw(self->fd, p, 1, sizeof(big), 0, 0));
+	ASSERT_EQ(0, str_exists(self->fd, "k"));
+	/* The same op with a one-page stride is accepted (zero tail). */
+	ASSERT_EQ(1, batch_raw(self->fd, p, 1, 4096, 0, 0));
+	ASSERT_EQ(0, big.op.result);
+	ASSERT_EQ(1, str_exists(self->fd, "k"));
+}
+
 TEST_F(batch, nonzero_flags_or_reserved_is_einval)
 {
 	struct lrucache_op op = op_set("k", "v", 0);

@@ -138,7 +138,7 @@ struct lrucache_op {
  * struct lrucache_batch - argument of LRUCACHE_IOC_BATCH
  * @ops: user pointer to an array of @count operations.
  * @count: number of operations, 0 to LRUCACHE_BATCH_MAX.
- * @op_size: sizeof(struct lrucache_op) as the caller knows it.
+ * @op_size: sizeof(struct lrucache_op) as the caller knows it (at most 4096).
  * @flags: must be zero.
  * @reserved: must be zero.
  *
