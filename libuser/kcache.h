@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define KCACHE_VERSION_MAJOR	1
-#define KCACHE_VERSION_MINOR	0
+#define KCACHE_VERSION_MINOR	1	/* 1: kcache_*_many(), kcache_batch_*() */
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -325,10 +325,266 @@ KCACHE_API int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m);
  * or 0, others 0) or its own negative errno.
  *
  * Return: the number of operations run (@n), or -EINVAL (NULL @c),
- * -E2BIG (@n > LRUCACHE_BATCH_MAX), -EFAULT (@ops unreadable) or -EIDRM.
+ * -E2BIG (@n > LRUCACHE_BATCH_MAX) or -EFAULT (@ops unreadable). A
+ * destroyed cache makes each operation's result -EIDRM.
  */
 KCACHE_API int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops,
 				unsigned int n);
+
+/*
+ * Batches
+ *
+ * kcache_set_many(), kcache_get_many() and the batch context below send
+ * several operations to the kernel in one LRUCACHE_IOC_BATCH ioctl.
+ *
+ * *** A batch is NOT atomic. *** Its operations run in order, one by one,
+ * exactly as if they had been issued as single calls in that order: each
+ * operation is atomic on its own and sees the effect of the ones before it
+ * (a GET after a SET of the same key in the same batch finds the new value;
+ * duplicate keys are fine and simply behave as the repeated operations
+ * would). Other threads and processes may run their own operations between
+ * two operations of a batch and may see the first operations' effects
+ * before the last ones run. Nothing is rolled back: an operation that fails
+ * leaves the effects of the earlier ones in place and does not stop the
+ * later ones. Each operation gets its own result, the value the single
+ * call would have returned; a failing operation is never an error for the
+ * batch as a whole.
+ *
+ * The caller's keys, values and buffers are only read or written during
+ * the call that sends them to the kernel (kcache_set_many(),
+ * kcache_get_many(), kcache_batch_commit()): they must stay valid until that
+ * call returns, and no longer.
+ */
+
+/**
+ * struct kcache_item - one key of kcache_set_many() or kcache_get_many()
+ * @key: key bytes.
+ * @key_len: key length, 1 to max_key_len.
+ * @value: kcache_set_many(): the value to store (only read; may be NULL
+ *	when @value_len is 0). kcache_get_many(): the buffer the value is
+ *	copied into (may be NULL when @value_len is 0).
+ * @value_len: kcache_set_many(): the value length. kcache_get_many(): the
+ *	size of @value. Only read, never written: the full length of a value
+ *	is reported in @status, so that the same items can be used again
+ *	without their buffer sizes changing.
+ * @status: written by the call, as kcache_set() or kcache_get() would have
+ *	returned for this item alone. Set: 0 or a negative errno. Get: the
+ *	full length of the value (0 for an empty value), or -ENOENT for a key
+ *	that is absent or expired, or another negative errno. *** As with
+ *	kcache_get(), a value longer than @value_len is NOT copied: @value is
+ *	left untouched and @status is the full length, greater than
+ *	@value_len. *** Always compare @status with @value_len before using
+ *	@value.
+ */
+struct kcache_item {
+	const void *key;
+	size_t key_len;
+	void *value;
+	size_t value_len;
+	int status;
+};
+
+/**
+ * kcache_set_many() - store several values with as few system calls as
+ *	possible
+ * @c: handle.
+ * @items: @n items; @key, @key_len, @value and @value_len are read,
+ *	@status is written.
+ * @n: number of items, any count (0 does nothing and returns 0).
+ * @ttl_ms: time to live of every stored entry, as for kcache_set().
+ *
+ * The items are stored in array order, one by one (see "Batches" above: the
+ * call is not atomic), with one ioctl per LRUCACHE_BATCH_MAX items: one
+ * ioctl for any @n up to LRUCACHE_BATCH_MAX, and larger arrays are split
+ * into consecutive chunks transparently. A key present several times ends
+ * with the value of its last item. Each item's @status is what kcache_set()
+ * would have returned for it; an item that fails (-E2BIG, -EINVAL for a bad
+ * @ttl_ms or a zero key length, -EFAULT, ...) does not stop the others and
+ * is not an error of the call.
+ *
+ * The library allocates one array of at most LRUCACHE_BATCH_MAX operations
+ * per call, nothing per item.
+ *
+ * Return: @n once every item has run and has its @status, or a negative
+ * errno if the call itself failed:
+ *  -EINVAL  NULL @c, NULL @items with @n > 0, or @n > SSIZE_MAX (no
+ *           @status written);
+ *  -ENOMEM  the operation array could not be allocated;
+ *  -EFAULT  the kernel could not read or write the operation array;
+ *  other negative errnos from the kernel.
+ * On such a failure (except -EINVAL) every item still has a @status: the
+ * items that ran (always a prefix of @items, possibly empty) hold their own
+ * result, and every item that did not run holds the returned error.
+ * A destroyed cache is not a failure of the call: every item's @status is
+ * then -EIDRM, as kcache_set() would have returned.
+ */
+KCACHE_API ssize_t kcache_set_many(struct kcache *c, struct kcache_item *items,
+				   size_t n, uint64_t ttl_ms);
+
+/**
+ * kcache_get_many() - look several keys up with as few system calls as
+ *	possible
+ * @c: handle.
+ * @items: @n items; @key, @key_len, @value (the buffer) and @value_len (its
+ *	size) are read, @status is written, and the value is copied into
+ *	@value when it fits.
+ * @n: number of items, any count (0 does nothing and returns 0).
+ *
+ * As kcache_set_many() for the batching, the ordering and the return value.
+ * Each item's @status is what kcache_get() would have returned for it: the
+ * full length of the value, copied only if it is not longer than
+ * @value_len, or -ENOENT for a missing (or expired) key. A missing key is
+ * not an error of the call: it is marked in its item and the other items
+ * are looked up as usual. Every hit and miss counts in the cache's metrics
+ * as for kcache_get(). A key present several times is looked up as many
+ * times.
+ */
+KCACHE_API ssize_t kcache_get_many(struct kcache *c, struct kcache_item *items,
+				   size_t n);
+
+/* Opaque batch context: up to LRUCACHE_BATCH_MAX queued operations. */
+struct kcache_batch;
+
+/**
+ * kcache_batch_begin() - start a batch of operations on a cache
+ * @c: handle; it must stay open until kcache_batch_free().
+ * @out: on success, a new empty batch; untouched on failure.
+ *
+ * A batch holds at most LRUCACHE_BATCH_MAX operations and is committed in
+ * exactly one ioctl. Its lifecycle:
+ *  - kcache_batch_set(), _get(), _delete() and _exists() queue operations
+ *    and return their index (0, 1, 2, ... in the order queued);
+ *  - kcache_batch_commit() runs them, in that order (not atomically, see
+ *    "Batches" above), and records each result, which
+ *    kcache_batch_result() then returns; no operation can be queued after
+ *    a successful commit;
+ *  - kcache_batch_abort() drops every queued operation (or every result)
+ *    without running anything and leaves the batch empty and ready to be
+ *    filled again, as if it had just been begun;
+ *  - kcache_batch_free() releases the batch. Freeing a batch that was not
+ *    committed runs nothing.
+ * A batch is not thread-safe: use it from one thread at a time (several
+ * batches on the same handle may be used by different threads at once).
+ * The library copies no key or value: the memory passed to the queueing
+ * functions must stay valid until kcache_batch_commit() returns (or until
+ * the batch is aborted or freed).
+ *
+ * Return: 0, -EINVAL (NULL @c or @out) or -ENOMEM.
+ */
+KCACHE_API int kcache_batch_begin(struct kcache *c, struct kcache_batch **out);
+
+/**
+ * kcache_batch_set() - queue a kcache_set()
+ * @b: batch.
+ * @key, @klen, @val, @vlen, @ttl_ms: as for kcache_set(); they are checked
+ *	by the kernel when the batch is committed, and a bad one only makes
+ *	this operation's result a negative errno.
+ *
+ * Return: the index of the operation (>= 0), or
+ *  -EINVAL  NULL @b, or the batch was already committed;
+ *  -E2BIG   the batch already holds LRUCACHE_BATCH_MAX operations (nothing
+ *           is queued; the batch can still be committed);
+ *  -ENOMEM  out of memory.
+ * A key or value longer than 4 GiB is not refused here: the operation's
+ * result will be -E2BIG, as from kcache_set().
+ */
+KCACHE_API int kcache_batch_set(struct kcache_batch *b, const void *key,
+				size_t klen, const void *val, size_t vlen,
+				uint64_t ttl_ms);
+
+/**
+ * kcache_batch_get() - queue a kcache_get()
+ * @b: batch.
+ * @key, @klen: the key.
+ * @buf, @buflen: the buffer the value is copied into, at commit, if it fits
+ *	(a longer value is not copied at all, as with kcache_get()).
+ *
+ * Return: the operation's index, or a negative errno as for
+ * kcache_batch_set().
+ */
+KCACHE_API int kcache_batch_get(struct kcache_batch *b, const void *key,
+				size_t klen, void *buf, size_t buflen);
+
+/**
+ * kcache_batch_delete() - queue a kcache_delete()
+ *
+ * Return: the operation's index, or a negative errno as for
+ * kcache_batch_set().
+ */
+KCACHE_API int kcache_batch_delete(struct kcache_batch *b, const void *key,
+				   size_t klen);
+
+/**
+ * kcache_batch_exists() - queue a kcache_exists()
+ *
+ * Return: the operation's index, or a negative errno as for
+ * kcache_batch_set().
+ */
+KCACHE_API int kcache_batch_exists(struct kcache_batch *b, const void *key,
+				   size_t klen);
+
+/**
+ * kcache_batch_count() - the number of operations queued in a batch
+ *
+ * Return: 0 to LRUCACHE_BATCH_MAX, or -EINVAL if @b is NULL.
+ */
+KCACHE_API int kcache_batch_count(const struct kcache_batch *b);
+
+/**
+ * kcache_batch_commit() - run the queued operations in one ioctl
+ * @b: batch.
+ *
+ * The operations run in the order they were queued, one by one (see
+ * "Batches" above); each records its own result. An empty batch is valid
+ * (it runs nothing and returns 0).
+ *
+ * Return: the number of operations run, which is kcache_batch_count(b)
+ * unless the kernel stopped part way (the ops not run then have the result
+ * -ECANCELED); the batch is then committed. A destroyed cache is reported
+ * in each operation's result (-EIDRM), not here. Or a negative errno, in
+ * which case nothing ran and the batch stays as it was (commit again, abort
+ * or free it):
+ *  -EINVAL  NULL @b, or the batch was already committed;
+ *  -EFAULT  the kernel could not read the operations;
+ *  other negative errnos from the kernel.
+ */
+KCACHE_API int kcache_batch_commit(struct kcache_batch *b);
+
+/**
+ * kcache_batch_result() - the result of one committed operation
+ * @b: committed batch.
+ * @idx: index returned when the operation was queued.
+ * @value_len: if not NULL, receives for a GET that found its key the full
+ *	length of the value (as the result does), and 0 otherwise.
+ *
+ * Return: what the single call would have returned: GET the full length of
+ * the value (copied only if not longer than the buffer) or -ENOENT; EXISTS
+ * 1 or 0; SET and DELETE 0; or the operation's negative errno. Misuse is
+ * reported with codes no operation returns:
+ *  -EINPROGRESS  the batch has not been committed;
+ *  -ECANCELED    the operation did not run (the kernel stopped part way);
+ * and with -EINVAL for a NULL @b or an @idx that is not an operation index.
+ */
+KCACHE_API int kcache_batch_result(const struct kcache_batch *b,
+				   unsigned int idx, size_t *value_len);
+
+/**
+ * kcache_batch_abort() - drop every queued operation, running none
+ * @b: batch, committed or not, or NULL (nothing happens).
+ *
+ * The batch becomes empty and uncommitted, as after kcache_batch_begin(),
+ * and can be filled and committed again; results of an earlier commit are
+ * dropped. The batch stays allocated: free it with kcache_batch_free().
+ */
+KCACHE_API void kcache_batch_abort(struct kcache_batch *b);
+
+/**
+ * kcache_batch_free() - release a batch
+ * @b: batch, or NULL (nothing happens).
+ *
+ * Operations queued and not committed are dropped without running.
+ */
+KCACHE_API void kcache_batch_free(struct kcache_batch *b);
 
 /**
  * kcache_strerror() - describe an error code of this library
