@@ -238,6 +238,30 @@ static long lrucache_ioc_stats(struct lrucache *cache, void __user *uarg,
 	return lrucache_put_arg(uarg, usize, &st, sizeof(st));
 }
 
+static long lrucache_ioc_health(struct lrucache *cache, void __user *uarg,
+				size_t usize)
+{
+	struct lrucache_health h;
+	int ret;
+
+	ret = lrucache_get_health(cache, &h);
+	if (ret)
+		return ret;
+	return lrucache_put_arg(uarg, usize, &h, sizeof(h));
+}
+
+static long lrucache_ioc_info(struct lrucache *cache, void __user *uarg,
+			      size_t usize)
+{
+	struct lrucache_info info;
+	int ret;
+
+	ret = lrucache_get_info(cache, &info);
+	if (ret)
+		return ret;
+	return lrucache_put_arg(uarg, usize, &info, sizeof(info));
+}
+
 static long lrucache_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -257,6 +281,9 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_BATCH):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
 		break;
 	default:
 		return -ENOTTY;
@@ -278,6 +305,12 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 		return lrucache_clear(cache);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
 		return lrucache_ioc_stats(cache, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
+		return lrucache_reset_stats(cache);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
+		return lrucache_ioc_health(cache, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
+		return lrucache_ioc_info(cache, uarg, usize);
 	default:
 		return lrucache_ioc_batch(cache, uarg, usize);
 	}

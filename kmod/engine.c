@@ -51,6 +51,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/cred.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -134,6 +135,14 @@ static inline u64 lrucache_charge(const struct lrucache_entry *e)
 	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
 }
 
+/* A cache created without metrics does no counting work at all. */
+static inline void lrucache_count(struct lrucache *cache,
+				  enum lrucache_counter counter)
+{
+	if (likely(cache->metrics))
+		this_cpu_inc(cache->pcpu->v[counter]);
+}
+
 static void lrucache_entry_put(struct lrucache_entry *e)
 {
 	if (refcount_dec_and_test(&e->ref))
@@ -164,9 +173,9 @@ static void lrucache_evict(struct lrucache *cache)
 	       cache->bytes > cache->max_bytes) {
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
 		if (lrucache_expired(cache, e))
-			this_cpu_inc(cache->pcpu->expirations);
+			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 		else
-			this_cpu_inc(cache->pcpu->evictions);
+			lrucache_count(cache, LRUCACHE_CNT_EVICTIONS);
 		lrucache_unlink(cache, e);
 	}
 }
@@ -272,7 +281,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	rcu_read_lock();
 	old = lrucache_lookup(cache, &k);
 	if (old && lrucache_expired(cache, old)) {
-		this_cpu_inc(cache->pcpu->expirations);
+		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 		lrucache_unlink(cache, old);
 		old = NULL;
 	}
@@ -301,7 +310,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	WRITE_ONCE(cache->bytes, cache->bytes + lrucache_charge(e));
 	lrucache_evict(cache);
 	spin_unlock(&cache->lock);
-	this_cpu_inc(cache->pcpu->sets);
+	lrucache_count(cache, LRUCACHE_CNT_SETS);
 	return 0;
 
 unlock:
@@ -341,7 +350,7 @@ static void lrucache_expire(struct lrucache *cache, struct lrucache_entry *e)
 {
 	spin_lock(&cache->lock);
 	if (!list_empty(&e->lru) && lrucache_expired(cache, e)) {
-		this_cpu_inc(cache->pcpu->expirations);
+		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 		lrucache_unlink(cache, e);
 	}
 	spin_unlock(&cache->lock);
@@ -381,12 +390,12 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 		spin_unlock(&cache->lock);
 	}
 	rcu_read_unlock();
-	this_cpu_inc(cache->pcpu->hits);
+	lrucache_count(cache, LRUCACHE_CNT_HITS);
 	return e;
 
 miss:
 	rcu_read_unlock();
-	this_cpu_inc(cache->pcpu->misses);
+	lrucache_count(cache, LRUCACHE_CNT_MISSES);
 	return NULL;
 }
 
@@ -512,11 +521,11 @@ int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len)
 	if (!e) {
 		ret = -ENOENT;
 	} else if (lrucache_expired(cache, e)) {
-		this_cpu_inc(cache->pcpu->expirations);
+		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 		lrucache_unlink(cache, e);
 		ret = -ENOENT;
 	} else {
-		this_cpu_inc(cache->pcpu->deletes);
+		lrucache_count(cache, LRUCACHE_CNT_DELETES);
 		lrucache_unlink(cache, e);
 	}
 	rcu_read_unlock();
@@ -578,15 +587,14 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	if (READ_ONCE(cache->dead))
 		return -EIDRM;
 	for_each_possible_cpu(cpu) {
-		const struct lrucache_pcpu_stats *p = per_cpu_ptr(cache->pcpu,
-								  cpu);
+		const u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
 
-		st->hits += READ_ONCE(p->hits);
-		st->misses += READ_ONCE(p->misses);
-		st->sets += READ_ONCE(p->sets);
-		st->deletes += READ_ONCE(p->deletes);
-		st->evictions += READ_ONCE(p->evictions);
-		st->expirations += READ_ONCE(p->expirations);
+		st->hits += READ_ONCE(v[LRUCACHE_CNT_HITS]);
+		st->misses += READ_ONCE(v[LRUCACHE_CNT_MISSES]);
+		st->sets += READ_ONCE(v[LRUCACHE_CNT_SETS]);
+		st->deletes += READ_ONCE(v[LRUCACHE_CNT_DELETES]);
+		st->evictions += READ_ONCE(v[LRUCACHE_CNT_EVICTIONS]);
+		st->expirations += READ_ONCE(v[LRUCACHE_CNT_EXPIRATIONS]);
 	}
 	st->entries = READ_ONCE(cache->entries);
 	st->bytes = READ_ONCE(cache->bytes);
@@ -597,6 +605,80 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_get_stats);
+
+/**
+ * lrucache_reset_stats - zero a cache's event counters
+ * @cache: the cache
+ *
+ * Zeroes hits, misses, sets, deletes, evictions and expirations; entries,
+ * bytes and limits describe the cache's contents and stay. Events that
+ * happen while the reset runs may be kept or lost.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_reset_stats(struct lrucache *cache)
+{
+	int cpu, i;
+
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	for_each_possible_cpu(cpu) {
+		u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
+
+		for (i = 0; i < LRUCACHE_NR_COUNTERS; i++)
+			WRITE_ONCE(v[i], 0);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_reset_stats);
+
+/**
+ * lrucache_get_health - judge a cache by the health rules
+ * @cache: the cache
+ * @h: filled in: status, the rules broken, and their figures
+ *
+ * The rules are those of the sysfs health file (lrucache_health_of()).
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_get_health(struct lrucache *cache, struct lrucache_health *h)
+{
+	struct lrucache_stats st;
+	int ret;
+
+	ret = lrucache_get_stats(cache, &st);
+	if (ret)
+		return ret;
+	lrucache_health_of(&st, h);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_health);
+
+/**
+ * lrucache_get_info - describe a cache
+ * @cache: the cache
+ * @info: filled in; owner ids are mapped into the caller's user namespace
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	strscpy(info->name, cache->name, sizeof(info->name));
+	info->max_entries = cache->max_entries;
+	info->max_bytes = cache->max_bytes;
+	info->default_ttl_ms = div_u64(cache->default_ttl_ns, NSEC_PER_MSEC);
+	info->entry_overhead = LRUCACHE_ENTRY_OVERHEAD;
+	info->created_ns = cache->created_ns;
+	info->owner_uid = from_kuid_munged(current_user_ns(), cache->owner_uid);
+	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
+	if (cache->metrics)
+		info->flags |= LRUCACHE_INFO_METRICS;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_info);
 
 /**
  * lrucache_name - the name of a cache
@@ -656,7 +738,7 @@ static const struct kobj_type lrucache_ktype = {
 
 static int lrucache_create(const char *name,
 			   const struct lrucache_params *params,
-			   struct lrucache **out)
+			   unsigned int flags, struct lrucache **out)
 {
 	struct lrucache *cache;
 	u64 max_entries = params->max_entries ?: lrucache_default_max_entries;
@@ -684,6 +766,10 @@ static int lrucache_create(const char *name,
 	cache->max_entries = max_entries;
 	cache->max_bytes = max_bytes;
 	cache->default_ttl_ns = params->default_ttl_ms * NSEC_PER_MSEC;
+	cache->metrics = !(flags & LRUCACHE_OPEN_NO_METRICS);
+	cache->owner_uid = current_euid();
+	cache->owner_gid = current_egid();
+	cache->created_ns = ktime_get_real_ns();
 	strscpy(cache->name, name, sizeof(cache->name));
 
 	/* From here on the kobject owns the cache: release() frees it. */
@@ -712,7 +798,8 @@ free:
  * @params: limits for a cache this call creates; NULL or all zero for
  *	module defaults
  * @flags: LRUCACHE_OPEN_CREATE to create a missing cache,
- *	LRUCACHE_OPEN_EXCL (with CREATE) to fail if it exists
+ *	LRUCACHE_OPEN_EXCL (with CREATE) to fail if it exists,
+ *	LRUCACHE_OPEN_NO_METRICS (with CREATE) to keep no event counters
  * @out: the cache, with a reference to drop with lrucache_put()
  *
  * Return: 0; -EINVAL for a bad name, flags or limit; -ENOENT if the cache
@@ -727,7 +814,8 @@ int lrucache_open(const char *name, const struct lrucache_params *params,
 	int ret = 0;
 
 	if (!lrucache_name_valid(name) || (flags & ~LRUCACHE_OPEN_FLAGS) ||
-	    ((flags & LRUCACHE_OPEN_EXCL) && !(flags & LRUCACHE_OPEN_CREATE)))
+	    ((flags & (LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_NO_METRICS)) &&
+	     !(flags & LRUCACHE_OPEN_CREATE)))
 		return -EINVAL;
 
 	mutex_lock(&lrucache_registry_lock);
@@ -740,7 +828,8 @@ int lrucache_open(const char *name, const struct lrucache_params *params,
 	} else if (!(flags & LRUCACHE_OPEN_CREATE)) {
 		ret = -ENOENT;
 	} else {
-		ret = lrucache_create(name, params ?: &defaults, &cache);
+		ret = lrucache_create(name, params ?: &defaults, flags,
+				      &cache);
 		if (!ret) {
 			/* The registry's reference and the caller's. */
 			kobject_get(&cache->kobj);
@@ -849,12 +938,12 @@ void lrucache_health_of(const struct lrucache_stats *st,
 	h->status = LRUCACHE_HEALTHY;
 
 	if (h->memory_pct >= LRUCACHE_MEMORY_HIGH_PCT) {
-		h->memory_high = true;
+		h->reasons |= LRUCACHE_HEALTH_MEMORY_HIGH;
 		h->status = LRUCACHE_DEGRADED;
 	}
 	if (lookups >= LRUCACHE_HIT_RATE_MIN_LOOKUPS &&
 	    h->hit_rate_pct < LRUCACHE_HIT_RATE_LOW_PCT) {
-		h->hit_rate_low = true;
+		h->reasons |= LRUCACHE_HEALTH_HIT_RATE_LOW;
 		h->status = LRUCACHE_DEGRADED;
 		if (lookups >= LRUCACHE_HIT_RATE_BAD_LOOKUPS &&
 		    h->hit_rate_pct < LRUCACHE_HIT_RATE_BAD_PCT)
@@ -862,7 +951,7 @@ void lrucache_health_of(const struct lrucache_stats *st,
 	}
 }
 
-const char *lrucache_health_name(enum lrucache_health_status status)
+const char *lrucache_health_name(u32 status)
 {
 	switch (status) {
 	case LRUCACHE_HEALTHY:

@@ -12,6 +12,7 @@
 #include <linux/lrucache.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
+#include <linux/uidgid.h>
 
 /* Hard ceiling of the max_key_len parameter: keys are staged on the stack. */
 #define LRUCACHE_KEY_LEN_CEILING	512
@@ -26,13 +27,18 @@ extern unsigned long lrucache_default_max_entries;
 extern unsigned long lrucache_default_max_bytes;
 
 /* Event counters, kept per CPU and summed on read. */
+enum lrucache_counter {
+	LRUCACHE_CNT_HITS,
+	LRUCACHE_CNT_MISSES,
+	LRUCACHE_CNT_SETS,
+	LRUCACHE_CNT_DELETES,
+	LRUCACHE_CNT_EVICTIONS,
+	LRUCACHE_CNT_EXPIRATIONS,
+	LRUCACHE_NR_COUNTERS,
+};
+
 struct lrucache_pcpu_stats {
-	u64 hits;
-	u64 misses;
-	u64 sets;
-	u64 deletes;
-	u64 evictions;
-	u64 expirations;
+	u64 v[LRUCACHE_NR_COUNTERS];
 };
 
 /* See the locking rules at the top of engine.c. */
@@ -47,34 +53,24 @@ struct lrucache {
 	u64 max_entries;
 	u64 max_bytes;
 	u64 default_ttl_ns;		/* 0: no default expiry */
+	bool metrics;			/* keep the event counters */
 #if IS_ENABLED(CONFIG_KUNIT)
 	s64 clock_skew_ns;		/* KUnit moves this cache's clock */
 #endif
 	struct lrucache_pcpu_stats __percpu *pcpu;
+
+	kuid_t owner_uid;
+	kgid_t owner_gid;
+	u64 created_ns;			/* CLOCK_REALTIME */
 
 	struct list_head node;		/* in the registry */
 	struct kobject kobj;		/* lifetime and sysfs directory */
 	char name[LRUCACHE_NAME_MAX];
 };
 
-enum lrucache_health_status {
-	LRUCACHE_HEALTHY,
-	LRUCACHE_DEGRADED,
-	LRUCACHE_UNHEALTHY,
-};
-
-/* Health of one cache: a status and the figures of the rules it broke. */
-struct lrucache_health {
-	enum lrucache_health_status status;
-	bool memory_high;
-	bool hit_rate_low;
-	u32 memory_pct;
-	u32 hit_rate_pct;
-};
-
 void lrucache_health_of(const struct lrucache_stats *st,
 			struct lrucache_health *h);
-const char *lrucache_health_name(enum lrucache_health_status status);
+const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		      unsigned int *degraded, unsigned int *unhealthy);
 void lrucache_destroy_all(void);

@@ -417,6 +417,89 @@ static void destroyed_cache_refuses_operations(struct kunit *test)
 	lrucache_put(c2);
 }
 
+static void reset_stats_keeps_contents(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	char buf[32];
+
+	set_str(c, "k", "v");
+	get_str(c, "k", buf);
+	get_str(c, "x", buf);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_reset_stats(c));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->hits + stats(test)->misses +
+			stats(test)->sets);
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, 1, get_str(c, "k", buf));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->hits);
+}
+
+static void no_metrics_counts_nothing(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache_info info;
+	struct lrucache_params p = { .max_entries = 1 };
+	struct lrucache_stats *st;
+	char buf[32];
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_open(TEST_CACHE, &p,
+					       LRUCACHE_OPEN_CREATE |
+					       LRUCACHE_OPEN_NO_METRICS,
+					       &t->cache));
+	set_str(t->cache, "a", "v");
+	set_str(t->cache, "b", "v");		/* evicts a */
+	get_str(t->cache, "b", buf);
+	get_str(t->cache, "a", buf);
+	lrucache_delete(t->cache, "b", 1);
+	st = stats(test);
+	KUNIT_EXPECT_EQ(test, 0ULL, st->hits + st->misses + st->sets +
+			st->deletes + st->evictions + st->expirations);
+	KUNIT_EXPECT_EQ(test, 0ULL, st->entries);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_info(t->cache, &info));
+	KUNIT_EXPECT_EQ(test, 0U, info.flags & LRUCACHE_INFO_METRICS);
+}
+
+static void health_follows_the_rules(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	struct lrucache_health h;
+	char buf[32];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_health(c, &h));
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_HEALTHY, h.status);
+	KUNIT_EXPECT_EQ(test, 0U, h.reasons);
+	/* 99 misses: not yet enough lookups to judge the hit rate. */
+	for (i = 0; i < 99; i++)
+		get_str(c, "x", buf);
+	lrucache_get_health(c, &h);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_HEALTHY, h.status);
+	get_str(c, "x", buf);
+	lrucache_get_health(c, &h);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_DEGRADED, h.status);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_HEALTH_HIT_RATE_LOW, h.reasons);
+	KUNIT_EXPECT_EQ(test, 0U, h.hit_rate_pct);
+	for (i = 0; i < 900; i++)
+		get_str(c, "x", buf);
+	lrucache_get_health(c, &h);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_UNHEALTHY, h.status);
+}
+
+static void info_describes_the_cache(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 7, 4096, 1500);
+	struct lrucache_info info;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_info(c, &info));
+	KUNIT_EXPECT_STREQ(test, info.name, TEST_CACHE);
+	KUNIT_EXPECT_EQ(test, 7ULL, info.max_entries);
+	KUNIT_EXPECT_EQ(test, 4096ULL, info.max_bytes);
+	KUNIT_EXPECT_EQ(test, 1500ULL, info.default_ttl_ms);
+	KUNIT_EXPECT_EQ(test, stats(test)->entry_overhead, info.entry_overhead);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_INFO_METRICS, info.flags);
+	KUNIT_EXPECT_LE(test, info.created_ns, ktime_get_real_ns());
+	KUNIT_EXPECT_GT(test, info.created_ns, 0ULL);
+}
+
 struct hammer {
 	struct lrucache *cache;
 	struct completion done;
@@ -534,6 +617,10 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(set_nx_and_xx),
 	KUNIT_CASE(open_flags_and_names),
 	KUNIT_CASE(destroyed_cache_refuses_operations),
+	KUNIT_CASE(reset_stats_keeps_contents),
+	KUNIT_CASE(no_metrics_counts_nothing),
+	KUNIT_CASE(health_follows_the_rules),
+	KUNIT_CASE(info_describes_the_cache),
 	KUNIT_CASE(concurrent_operations_stay_consistent),
 	{}
 };

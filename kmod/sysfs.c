@@ -62,16 +62,14 @@ static ssize_t cache_health_show(struct kobject *kobj,
 {
 	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
 	struct lrucache_health h;
-	struct lrucache_stats st;
 	int at;
 
-	if (lrucache_get_stats(cache, &st))
+	if (lrucache_get_health(cache, &h))
 		return -EIDRM;
-	lrucache_health_of(&st, &h);
 	at = sysfs_emit(buf, "status %s\n", lrucache_health_name(h.status));
-	if (h.memory_high)
+	if (h.reasons & LRUCACHE_HEALTH_MEMORY_HIGH)
 		at += sysfs_emit_at(buf, at, "memory_high %u\n", h.memory_pct);
-	if (h.hit_rate_low)
+	if (h.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
 		at += sysfs_emit_at(buf, at, "hit_rate_low %u\n",
 				    h.hit_rate_pct);
 	return at;
@@ -114,7 +112,7 @@ static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
 	unsigned int caches, degraded, unhealthy;
-	enum lrucache_health_status status = LRUCACHE_HEALTHY;
+	u32 status = LRUCACHE_HEALTHY;
 	struct lrucache_stats sum;
 	int at;
 

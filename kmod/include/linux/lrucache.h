@@ -50,6 +50,9 @@ int lrucache_exists(struct lrucache *cache, const void *key, size_t key_len);
 int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len);
 int lrucache_clear(struct lrucache *cache);
 int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *stats);
+int lrucache_reset_stats(struct lrucache *cache);
+int lrucache_get_health(struct lrucache *cache, struct lrucache_health *health);
+int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suite only (namespace LRUCACHE_TEST): moves the clock. */

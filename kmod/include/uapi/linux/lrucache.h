@@ -38,7 +38,9 @@
 /* struct lrucache_open.flags */
 #define LRUCACHE_OPEN_CREATE	_BITUL(0)	/* create the cache if it is missing */
 #define LRUCACHE_OPEN_EXCL	_BITUL(1)	/* with CREATE: fail if it exists */
-#define LRUCACHE_OPEN_FLAGS	(LRUCACHE_OPEN_CREATE | LRUCACHE_OPEN_EXCL)
+#define LRUCACHE_OPEN_NO_METRICS _BITUL(2)	/* with CREATE: count nothing */
+#define LRUCACHE_OPEN_FLAGS	(LRUCACHE_OPEN_CREATE | LRUCACHE_OPEN_EXCL | \
+				 LRUCACHE_OPEN_NO_METRICS)
 
 /**
  * struct lrucache_open - argument of LRUCACHE_IOC_OPEN
@@ -53,6 +55,9 @@
  *
  * Without LRUCACHE_OPEN_CREATE the limits must be zero and the cache must
  * exist. With it, the limits apply only if this call creates the cache.
+ * LRUCACHE_OPEN_NO_METRICS (with CREATE) creates a cache whose event
+ * counters (hits, misses, sets, deletes, evictions, expirations) stay zero,
+ * so its hot path does no counting work.
  */
 struct lrucache_open {
 	char	name[LRUCACHE_NAME_MAX];
@@ -184,6 +189,62 @@ struct lrucache_stats {
 	__u64	entry_overhead;
 };
 
+/* struct lrucache_info.flags */
+#define LRUCACHE_INFO_METRICS	_BITUL(0)	/* event counters are kept */
+
+/**
+ * struct lrucache_info - result of LRUCACHE_IOC_INFO
+ * @name: the cache name, NUL-terminated and zero-padded.
+ * @max_entries: the cache's entry limit.
+ * @max_bytes: the cache's byte limit.
+ * @default_ttl_ms: the cache's default TTL, 0 for none.
+ * @entry_overhead: bytes charged per entry beyond its key and value.
+ * @created_ns: creation time, CLOCK_REALTIME nanoseconds.
+ * @owner_uid: effective uid of the creator, in the caller's user namespace.
+ * @owner_gid: effective gid of the creator, in the caller's user namespace.
+ * @flags: LRUCACHE_INFO_*.
+ * @reserved: zero.
+ */
+struct lrucache_info {
+	char	name[LRUCACHE_NAME_MAX];
+	__u64	max_entries;
+	__u64	max_bytes;
+	__u64	default_ttl_ms;
+	__u64	entry_overhead;
+	__u64	created_ns;
+	__u32	owner_uid;
+	__u32	owner_gid;
+	__u32	flags;
+	__u32	reserved;
+};
+
+/* struct lrucache_health.status */
+enum lrucache_health_status {
+	LRUCACHE_HEALTHY	= 0,
+	LRUCACHE_DEGRADED	= 1,
+	LRUCACHE_UNHEALTHY	= 2,
+};
+
+/* struct lrucache_health.reasons: the rules a cache breaks */
+#define LRUCACHE_HEALTH_MEMORY_HIGH	_BITUL(0)	/* bytes >= 95% of max_bytes */
+#define LRUCACHE_HEALTH_HIT_RATE_LOW	_BITUL(1)	/* see Documentation/ABI */
+
+/**
+ * struct lrucache_health - result of LRUCACHE_IOC_HEALTH
+ * @status: enum lrucache_health_status.
+ * @reasons: LRUCACHE_HEALTH_* bits.
+ * @memory_pct: bytes in use, percent of max_bytes.
+ * @hit_rate_pct: hits, percent of lookups (100 before the first lookup).
+ *
+ * The same status and rules as the sysfs health file of the cache.
+ */
+struct lrucache_health {
+	__u32	status;
+	__u32	reasons;
+	__u32	memory_pct;
+	__u32	hit_rate_pct;
+};
+
 #define LRUCACHE_IOC_MAGIC	0xCA
 
 #define LRUCACHE_IOC_OPEN	_IOW(LRUCACHE_IOC_MAGIC, 0x40, struct lrucache_open)
@@ -195,5 +256,8 @@ struct lrucache_stats {
 #define LRUCACHE_IOC_CLEAR	_IO(LRUCACHE_IOC_MAGIC, 0x46)
 #define LRUCACHE_IOC_STATS	_IOR(LRUCACHE_IOC_MAGIC, 0x47, struct lrucache_stats)
 #define LRUCACHE_IOC_BATCH	_IOWR(LRUCACHE_IOC_MAGIC, 0x48, struct lrucache_batch)
+#define LRUCACHE_IOC_RESET_STATS _IO(LRUCACHE_IOC_MAGIC, 0x49)
+#define LRUCACHE_IOC_HEALTH	_IOR(LRUCACHE_IOC_MAGIC, 0x4a, struct lrucache_health)
+#define LRUCACHE_IOC_INFO	_IOR(LRUCACHE_IOC_MAGIC, 0x4b, struct lrucache_info)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
