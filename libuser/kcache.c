@@ -96,7 +96,8 @@ static int get_options(const struct kcache_options *uopts,
 	}
 	memset(opts, 0, sizeof(*opts));
 	memcpy(opts, uopts, sz);
-	if ((opts->flags & ~KCACHE_OPEN_EXCL) || opts->reserved)
+	if ((opts->flags & ~(KCACHE_OPEN_EXCL | KCACHE_OPEN_NO_METRICS)) ||
+	    opts->reserved)
 		return -EINVAL;
 	return 0;
 }
@@ -122,6 +123,8 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 		arg.flags = LRUCACHE_OPEN_CREATE;
 		if (opts.flags & KCACHE_OPEN_EXCL)
 			arg.flags |= LRUCACHE_OPEN_EXCL;
+		if (opts.flags & KCACHE_OPEN_NO_METRICS)
+			arg.flags |= LRUCACHE_OPEN_NO_METRICS;
 		arg.max_entries = opts.max_size;
 		arg.max_bytes = opts.max_memory_bytes;
 		arg.default_ttl_ms = opts.default_ttl_ms;
@@ -277,6 +280,89 @@ int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
 	m->max_bytes = st.max_bytes;
 	m->default_ttl_ms = st.default_ttl_ms;
 	m->entry_overhead = st.entry_overhead;
+	return 0;
+}
+
+int kcache_reset_metrics(struct kcache *c)
+{
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = ioctl(c->fd, LRUCACHE_IOC_RESET_STATS);
+	return ret < 0 ? -errno : 0;
+}
+
+int kcache_health_check(struct kcache *c, struct kcache_health *h)
+{
+	struct lrucache_health kh;
+	int err;
+
+	if (!c || !h)
+		return -EINVAL;
+	memset(&kh, 0, sizeof(kh));
+	err = do_ioctl(c->fd, LRUCACHE_IOC_HEALTH, &kh);
+	if (err < 0)
+		return err;
+
+	memset(h, 0, sizeof(*h));
+	switch (kh.status) {
+	case LRUCACHE_HEALTHY:
+		h->status = KCACHE_HEALTHY;
+		break;
+	case LRUCACHE_DEGRADED:
+		h->status = KCACHE_DEGRADED;
+		break;
+	default:
+		h->status = KCACHE_UNHEALTHY;
+		break;
+	}
+	if (kh.reasons & LRUCACHE_HEALTH_MEMORY_HIGH)
+		h->reasons |= KCACHE_HEALTH_MEMORY_HIGH;
+	if (kh.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
+		h->reasons |= KCACHE_HEALTH_HIT_RATE_LOW;
+	h->memory_pct = kh.memory_pct;
+	h->hit_rate_pct = kh.hit_rate_pct;
+	return 0;
+}
+
+const char *kcache_health_status_name(int status)
+{
+	switch (status) {
+	case KCACHE_HEALTHY:
+		return "healthy";
+	case KCACHE_DEGRADED:
+		return "degraded";
+	case KCACHE_UNHEALTHY:
+		return "unhealthy";
+	default:
+		return "unknown";
+	}
+}
+
+int kcache_get_info(struct kcache *c, struct kcache_info *info)
+{
+	struct lrucache_info ki;
+	int err;
+
+	if (!c || !info)
+		return -EINVAL;
+	memset(&ki, 0, sizeof(ki));
+	err = do_ioctl(c->fd, LRUCACHE_IOC_INFO, &ki);
+	if (err < 0)
+		return err;
+
+	memset(info, 0, sizeof(*info));
+	/* The kernel NUL-terminates; do not rely on it beyond the field. */
+	memcpy(info->name, ki.name, sizeof(info->name) - 1);
+	info->max_entries = ki.max_entries;
+	info->max_bytes = ki.max_bytes;
+	info->default_ttl_ms = ki.default_ttl_ms;
+	info->entry_overhead = ki.entry_overhead;
+	info->created_ns = ki.created_ns;
+	info->owner_uid = ki.owner_uid;
+	info->owner_gid = ki.owner_gid;
+	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
 	return 0;
 }
 

@@ -41,6 +41,7 @@
 #ifndef KCACHE_H
 #define KCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,7 +57,12 @@ extern "C" {
 #endif
 
 #define KCACHE_VERSION_MAJOR	1
-#define KCACHE_VERSION_MINOR	1	/* 1: kcache_*_many(), kcache_batch_*() */
+/*
+ * 1: kcache_*_many(), kcache_batch_*()
+ * 2: kcache_reset_metrics(), kcache_health_check(), kcache_get_info(),
+ *    KCACHE_OPEN_NO_METRICS
+ */
+#define KCACHE_VERSION_MINOR	2
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -74,6 +80,7 @@ struct kcache;
 
 /* struct kcache_options.flags */
 #define KCACHE_OPEN_EXCL	(1U << 0)	/* fail with -EEXIST if it exists */
+#define KCACHE_OPEN_NO_METRICS	(1U << 1)	/* create without metrics (1.2) */
 
 /**
  * struct kcache_options - how to create a cache in kcache_open()
@@ -87,7 +94,16 @@ struct kcache;
  *	the module default (default_max_bytes, 64 MiB unless changed).
  * @default_ttl_ms: TTL of entries set with KCACHE_TTL_DEFAULT; 0 means such
  *	entries never expire. At most KCACHE_TTL_MAX_MS.
- * @flags: KCACHE_OPEN_*.
+ * @flags: KCACHE_OPEN_*:
+ *	KCACHE_OPEN_EXCL: fail with -EEXIST if the cache exists.
+ *	KCACHE_OPEN_NO_METRICS (since 1.2): create the cache with its event
+ *	counters (hits, misses, sets, deletes, evictions, expirations) turned
+ *	off: they stay 0 whatever happens and the kernel's hot path does no
+ *	counting work. entries and bytes stay exact, and the health check
+ *	then only has its memory rule to go on. Like the limits, it applies
+ *	only when kcache_open() creates the cache: kcache_get_info() tells
+ *	whether an existing cache keeps metrics. A kernel module older than
+ *	the flag refuses it with -EINVAL.
  * @reserved: must be zero.
  *
  * The structure only grows at its end; the library accepts a caller's
@@ -311,6 +327,127 @@ KCACHE_API int kcache_clear(struct kcache *c);
  * Return: 0, -EINVAL (NULL argument) or -EIDRM (the cache was destroyed).
  */
 KCACHE_API int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m);
+
+/**
+ * kcache_reset_metrics() - zero the cache's event counters
+ * @c: handle.
+ *
+ * Zeroes hits, misses, sets, deletes, evictions and expirations (and with
+ * them the hit rate and the hit-rate rule of kcache_health_check()), for
+ * every user of the cache, in one ioctl. Entries, bytes and limits are not
+ * touched. The sysfs stats and health files of the cache change with it.
+ *
+ * Return: 0, -EINVAL (NULL @c), -EIDRM (the cache was destroyed) or
+ * -ENOTTY (the kernel module predates this call).
+ */
+KCACHE_API int kcache_reset_metrics(struct kcache *c);
+
+/* struct kcache_health.status, from best to worst */
+#define KCACHE_HEALTHY		0
+#define KCACHE_DEGRADED		1
+#define KCACHE_UNHEALTHY	2
+
+/* struct kcache_health.reasons: the rules the cache breaks */
+#define KCACHE_HEALTH_MEMORY_HIGH	(1U << 0)
+#define KCACHE_HEALTH_HIT_RATE_LOW	(1U << 1)
+
+/**
+ * struct kcache_health - result of kcache_health_check()
+ * @status: KCACHE_HEALTHY, KCACHE_DEGRADED or KCACHE_UNHEALTHY: the worst
+ *	status the rules below give (healthy when none applies).
+ * @reasons: KCACHE_HEALTH_* bits, one per rule the cache breaks:
+ *	KCACHE_HEALTH_MEMORY_HIGH: bytes charged are at or above 95% of
+ *	max_bytes (degraded);
+ *	KCACHE_HEALTH_HIT_RATE_LOW: after at least 100 lookups the hit rate
+ *	is under 50% (degraded), or after at least 1000 lookups under 10%
+ *	(unhealthy).
+ * @memory_pct: bytes charged, in percent of max_bytes (rounded down).
+ * @hit_rate_pct: hits, in percent of lookups (rounded down); 100 before
+ *	the first lookup (and always for a cache without metrics).
+ * @reserved: set to zero; later versions of the library may fill it in.
+ *
+ * The same figures as the cache's sysfs file
+ * /sys/kernel/lrucache/caches/<name>/health: its first line is
+ * "status <kcache_health_status_name(status)>", followed by
+ * "memory_high <memory_pct>" if KCACHE_HEALTH_MEMORY_HIGH is set and
+ * "hit_rate_low <hit_rate_pct>" if KCACHE_HEALTH_HIT_RATE_LOW is set.
+ * The structure has a fixed size; new fields take the place of @reserved.
+ */
+struct kcache_health {
+	int status;
+	uint32_t reasons;
+	uint32_t memory_pct;
+	uint32_t hit_rate_pct;
+	uint64_t reserved[4];
+};
+
+/**
+ * kcache_health_check() - evaluate the cache's health
+ * @c: handle.
+ * @h: filled in on success (reserved fields zeroed).
+ *
+ * One ioctl; the kernel computes the status from one consistent snapshot
+ * of the cache's counters, with the rules of its sysfs health file.
+ *
+ * Return: 0, -EINVAL (NULL argument), -EIDRM (the cache was destroyed) or
+ * -ENOTTY (the kernel module predates this call).
+ */
+KCACHE_API int kcache_health_check(struct kcache *c, struct kcache_health *h);
+
+/**
+ * kcache_health_status_name() - name of a health status
+ * @status: KCACHE_HEALTHY, KCACHE_DEGRADED or KCACHE_UNHEALTHY.
+ *
+ * Return: "healthy", "degraded" or "unhealthy" (the words of the sysfs
+ * health files), or "unknown" for any other value. The string is static.
+ */
+KCACHE_API const char *kcache_health_status_name(int status);
+
+/**
+ * struct kcache_info - description of a cache, from kcache_get_info()
+ * @name: the cache name, NUL-terminated (the bytes after the NUL are zero).
+ * @max_entries: the cache's entry limit.
+ * @max_bytes: the cache's byte limit.
+ * @default_ttl_ms: the cache's default TTL, 0 for none.
+ * @entry_overhead: bytes charged per entry beyond its key and value (the
+ *	same as kcache_metrics.entry_overhead).
+ * @created_ns: when the cache was created, in CLOCK_REALTIME nanoseconds.
+ * @owner_uid: effective uid of the process that created the cache.
+ * @owner_gid: effective gid of the process that created the cache.
+ * @metrics_enabled: false if the cache was created with
+ *	KCACHE_OPEN_NO_METRICS (its event counters then stay 0).
+ * @reserved: set to zero; later versions of the library may fill it in
+ *	(the interval of the kernel's background cleanup of expired entries is
+ *	meant to come here once the module reports it).
+ *
+ * The structure has a fixed size; new fields take the place of @reserved.
+ */
+struct kcache_info {
+	char name[KCACHE_NAME_MAX + 1];
+	uint64_t max_entries;
+	uint64_t max_bytes;
+	uint64_t default_ttl_ms;
+	uint64_t entry_overhead;
+	uint64_t created_ns;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	bool metrics_enabled;
+	uint64_t reserved[8];
+};
+
+/**
+ * kcache_get_info() - read the cache's name, limits, creation time and owner
+ * @c: handle.
+ * @info: filled in on success (every byte written: reserved fields and
+ *	padding zeroed).
+ *
+ * One ioctl. The limits are those of kcache_get_metrics() and of the
+ * cache's sysfs stats file.
+ *
+ * Return: 0, -EINVAL (NULL argument), -EIDRM (the cache was destroyed) or
+ * -ENOTTY (the kernel module predates this call).
+ */
+KCACHE_API int kcache_get_info(struct kcache *c, struct kcache_info *info);
 
 /**
  * kcache_batch_raw() - run several operations with one system call

@@ -351,7 +351,7 @@ TEST_F(err, unknown_command_is_enotty)
 				  NULL));
 	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IO(LRUCACHE_IOC_MAGIC, 0x3f),
 				  NULL));
-	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IO(LRUCACHE_IOC_MAGIC, 0x49),
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IO(LRUCACHE_IOC_MAGIC, 0x4c),
 				  NULL));
 	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IOWR(LRUCACHE_IOC_MAGIC, 0x4f,
 						  struct lrucache_kv), &kv));

@@ -148,7 +148,7 @@ TEST_F(life, attach_with_limits_is_einval)
 TEST_F(life, open_with_unknown_flags_is_einval)
 {
 	ASSERT_EQ(-EINVAL, cache_open(self->fd, self->name,
-				      LRUCACHE_OPEN_CREATE | (1U << 2),
+				      LRUCACHE_OPEN_CREATE | (1U << 3),
 				      0, 0, 0));
 	ASSERT_EQ(-EINVAL, cache_open(self->fd, self->name,
 				      LRUCACHE_OPEN_CREATE | (1U << 31),

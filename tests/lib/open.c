@@ -156,7 +156,7 @@ TEST_F(open, larger_options_with_nonzero_tail_are_einval)
 
 TEST_F(open, unknown_flags_or_reserved_are_einval)
 {
-	KCACHE_OPTS(flags, .flags = 1U << 1);
+	KCACHE_OPTS(flags, .flags = 1U << 2);
 	KCACHE_OPTS(high, .flags = 1U << 31);
 	KCACHE_OPTS(reserved, .reserved = 1);
 
