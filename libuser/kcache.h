@@ -61,8 +61,10 @@ extern "C" {
  * 1: kcache_*_many(), kcache_batch_*()
  * 2: kcache_reset_metrics(), kcache_health_check(), kcache_get_info(),
  *    KCACHE_OPEN_NO_METRICS
+ * 3: kcache_memo(), kcache_memo_opts(), kcache_memo_info(),
+ *    kcache_memo_clear()
  */
-#define KCACHE_VERSION_MINOR	2
+#define KCACHE_VERSION_MINOR	3
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -722,6 +724,222 @@ KCACHE_API void kcache_batch_abort(struct kcache_batch *b);
  * Operations queued and not committed are dropped without running.
  */
 KCACHE_API void kcache_batch_free(struct kcache_batch *b);
+
+/*
+ * Memoization (since 1.3)
+ *
+ * kcache_memo() turns a cache into the memo table of one function, like
+ * Python's functools.lru_cache: it returns the cached value of a key or
+ * calls the function once, stores its result and returns it.
+ *
+ * One cache per memoized function. The hit and miss counters, the entry
+ * limit and the entry count that kcache_memo_info() reports are those of the
+ * whole cache, so they describe one function only if the cache holds only
+ * that function's results (and kcache_memo_clear() clears the whole cache).
+ *
+ * Single-flight. When several callers (threads or processes, through any
+ * handles on the same cache) ask for the same missing key at the same time,
+ * only one of them computes the value; the others wait for it, within a
+ * bound, and then read it from the cache. The coordination goes through the
+ * cache itself, with no other shared state:
+ *  - the caller that misses tries to create a lock entry whose key is
+ *    KCACHE_MEMO_LOCK_PREFIX (KCACHE_MEMO_LOCK_PREFIX_LEN bytes) followed
+ *    by the caller's key, with kcache_add() and a TTL of the lease
+ *    (kcache_memo_opts.lease_ms, 10 s by default). The caller that creates
+ *    it computes the value, stores it with kcache_set() and deletes the lock
+ *    entry (also when the function fails);
+ *  - a caller that finds the lock entry taken waits: it polls the cache with
+ *    kcache_exists() (which changes no counter), sleeping 1 ms, then twice as
+ *    long each time (at most 50 ms), until the value appears, which it then
+ *    reads with kcache_get(). If the lock entry disappears without a value
+ *    (the computing caller's function failed, or its store failed), the
+ *    waiter tries to take the lock itself and computes. If the wait bound
+ *    (kcache_memo_opts.wait_ms, 5 s by default) passes first, the waiter
+ *    calls the function itself, without the lock, and stores its result.
+ *  - the lease bounds how long a caller that died while computing (crash,
+ *    kill) blocks the others: its lock entry expires after lease_ms. A
+ *    computation longer than the lease may therefore run twice, and so may
+ *    one longer than the waiters' bound.
+ * Single-flight is thus a best effort that never blocks a caller for longer
+ * than its bound (plus the function's own time): the function must stay
+ * correct if it happens to run concurrently for the same key.
+ * Lock entries are ordinary entries: while a computation runs, its lock
+ * entry occupies one entry (counted in currsize, and it can evict, or be
+ * evicted as, a least recently used entry; a lock entry evicted early only
+ * loses the single-flight for that key). Keys starting with
+ * KCACHE_MEMO_LOCK_PREFIX are reserved in a memo cache. A key too long for
+ * the prefix to be added (KCACHE_MEMO_LOCK_PREFIX_LEN + @klen beyond the
+ * module's max_key_len) is memoized without single-flight.
+ */
+
+/* Prefix of the lock entries' keys: a NUL byte, "KCMEMO", a NUL byte. */
+#define KCACHE_MEMO_LOCK_PREFIX		"\0KCMEMO\0"
+#define KCACHE_MEMO_LOCK_PREFIX_LEN	8
+
+/* Defaults of struct kcache_memo_opts, in milliseconds. */
+#define KCACHE_MEMO_LEASE_MS		10000
+#define KCACHE_MEMO_WAIT_MS		5000
+
+/* struct kcache_memo_opts.flags */
+#define KCACHE_MEMO_NO_SINGLE_FLIGHT	(1U << 0) /* every missing caller computes */
+
+/**
+ * typedef kcache_compute_fn - the function kcache_memo() memoizes
+ * @key: the key, as passed to kcache_memo().
+ * @klen: its length.
+ * @buf: where to write the value.
+ * @buflen: size of @buf.
+ * @arg: the caller's argument, as passed to kcache_memo().
+ *
+ * Return: the length of the value written to @buf (0 to @buflen); or a
+ * length greater than @buflen if the value does not fit (then nothing is
+ * stored and kcache_memo() returns that length, see there); or a negative
+ * errno, which kcache_memo() returns as is, storing nothing.
+ */
+typedef ssize_t (*kcache_compute_fn)(const void *key, size_t klen, void *buf,
+				     size_t buflen, void *arg);
+
+/**
+ * struct kcache_memo_opts - options of kcache_memo_opts()
+ * @sz: sizeof(struct kcache_memo_opts) as the caller was compiled with. Set
+ *	it with KCACHE_MEMO_OPTS(), which also zeroes every field not named.
+ * @ttl_ms: TTL of the stored values, as for kcache_set(); 0 selects
+ *	KCACHE_TTL_DEFAULT (the cache's default TTL).
+ * @lease_ms: TTL of the lock entry, 1 to KCACHE_TTL_MAX_MS; 0 selects
+ *	KCACHE_MEMO_LEASE_MS (10 s). Make it longer than the function takes.
+ * @wait_ms: longest wait for another caller's computation, at most
+ *	KCACHE_TTL_MAX_MS; 0 selects KCACHE_MEMO_WAIT_MS (5 s).
+ * @flags: KCACHE_MEMO_*:
+ *	KCACHE_MEMO_NO_SINGLE_FLIGHT: no lock entry and no waiting: every
+ *	caller that misses computes and stores.
+ * @reserved: must be zero.
+ *
+ * As struct kcache_options, the structure only grows at its end; the
+ * library accepts a smaller one (holding at least every field above) or a
+ * larger one whose unknown bytes are zero.
+ */
+struct kcache_memo_opts {
+	size_t sz;
+	uint64_t ttl_ms;
+	uint64_t lease_ms;
+	uint64_t wait_ms;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+/* As KCACHE_OPTS(), for struct kcache_memo_opts. */
+#define KCACHE_MEMO_OPTS(NAME, ...)					\
+	struct kcache_memo_opts NAME = {				\
+		.sz = sizeof(struct kcache_memo_opts),			\
+		__VA_ARGS__						\
+	}
+
+/**
+ * kcache_memo_opts() - return a key's cached value, computing it once if
+ *	missing
+ * @c: handle.
+ * @key: key bytes.
+ * @klen: key length, 1 to max_key_len.
+ * @fn: the function computing the value of a missing key.
+ * @arg: passed to @fn as is.
+ * @buf: buffer for the value (may be NULL when @buflen is 0).
+ * @buflen: size of @buf.
+ * @opts: NULL for every default, or options (see struct kcache_memo_opts).
+ *
+ * Looks @key up with kcache_get(). On a hit, returns the value (not calling
+ * @fn). On a miss, calls @fn (once, in this caller, or not at all if another
+ * caller computes the value meanwhile: see "Single-flight" above), stores
+ * the value it wrote with kcache_set() and @opts->ttl_ms, and returns it.
+ *
+ * Buffer too small: as with kcache_get(), a result greater than @buflen
+ * means that the value did not fit. For a cached value nothing is written to
+ * @buf. If @fn itself returns a length greater than @buflen, nothing is
+ * stored, @buf holds whatever @fn left there, and the next call computes
+ * again: call again with a buffer of the returned length.
+ *
+ * Storing is best effort: if kcache_set() fails (a value longer than the
+ * module or the cache allows, no memory, a destroyed cache), the computed
+ * value is still returned, and the next call computes again.
+ *
+ * Counters: every call makes one kcache_get() of @key first, so it counts
+ * one hit or one miss; a caller that waited for another's computation then
+ * counts a hit for reading its result. The lock entries count as sets and
+ * deletes, never as hits or misses.
+ *
+ * Return: the length of the value (0 to @buflen, or greater than @buflen,
+ * see above), or
+ *  -EINVAL  NULL @c or @fn, @klen 0, a bad @opts->ttl_ms, @opts->lease_ms
+ *           or @opts->wait_ms, or bad @opts (sz too small, unknown flags or
+ *           nonzero unknown bytes);
+ *  the negative errno @fn returned (nothing is stored);
+ *  -E2BIG, -EFAULT, -EIDRM, -ENOMEM: as kcache_get() and kcache_set().
+ */
+KCACHE_API ssize_t kcache_memo_opts(struct kcache *c, const void *key,
+				    size_t klen, kcache_compute_fn fn,
+				    void *arg, void *buf, size_t buflen,
+				    const struct kcache_memo_opts *opts);
+
+/**
+ * kcache_memo() - kcache_memo_opts() with a TTL and default single-flight
+ * @ttl_ms: TTL of the stored value, as for kcache_set() (0 is invalid:
+ *	-EINVAL).
+ *
+ * The same as kcache_memo_opts() with options holding only @ttl_ms: lease
+ * KCACHE_MEMO_LEASE_MS and wait bound KCACHE_MEMO_WAIT_MS.
+ */
+KCACHE_API ssize_t kcache_memo(struct kcache *c, const void *key, size_t klen,
+			       kcache_compute_fn fn, void *arg, uint64_t ttl_ms,
+			       void *buf, size_t buflen);
+
+/**
+ * struct kcache_memo_info - statistics of a memo cache, as Python's
+ *	cache_info()
+ * @hits: the cache's hits (kcache_metrics.hits).
+ * @misses: the cache's misses (kcache_metrics.misses).
+ * @maxsize: the cache's entry limit (kcache_metrics.max_entries).
+ * @currsize: entries held now (kcache_metrics.entries), lock entries of
+ *	running computations included.
+ * @reserved: set to zero; later versions of the library may fill it in.
+ *
+ * The figures are the whole cache's, for every user (see "Memoization"
+ * above). A cache created with KCACHE_OPEN_NO_METRICS reports 0 hits and
+ * misses. The structure has a fixed size; new fields take the place of
+ * @reserved.
+ */
+struct kcache_memo_info {
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t maxsize;
+	uint64_t currsize;
+	uint64_t reserved[4];
+};
+
+/**
+ * kcache_memo_info() - read a memo cache's statistics
+ * @c: handle.
+ * @info: filled in on success (reserved fields zeroed).
+ *
+ * One kcache_get_metrics().
+ *
+ * Return: 0, -EINVAL (NULL argument) or -EIDRM (the cache was destroyed).
+ */
+KCACHE_API int kcache_memo_info(struct kcache *c, struct kcache_memo_info *info);
+
+/**
+ * kcache_memo_clear() - forget every memoized value and the statistics, as
+ *	Python's cache_clear()
+ * @c: handle.
+ *
+ * kcache_clear() then kcache_reset_metrics(): every entry of the cache goes
+ * (lock entries of running computations included: their callers still
+ * store their values) and every event counter is zeroed, for every user.
+ * The two steps are not atomic together.
+ *
+ * Return: 0, -EINVAL (NULL @c), -EIDRM (the cache was destroyed) or
+ * -ENOTTY (the kernel module cannot reset counters; the entries are then
+ * cleared all the same).
+ */
+KCACHE_API int kcache_memo_clear(struct kcache *c);
 
 /**
  * kcache_strerror() - describe an error code of this library

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcache_memo(), kcache_memo_opts(), kcache_memo_info() and
+ * kcache_memo_clear(): compute once then hit, TTL of the stored value,
+ * errors and short buffers, single-flight across processes and threads,
+ * the waiters' bound, and the cache_info/cache_clear equivalents.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "lib.h"
+
+#define TTL_MS		1500
+#define POLL_MS		50
+#define POLL_LIMIT_MS	20000
+#define TIMEOUT_S	60
+#define FLIGHTS		4
+#define COMPUTE_MS	200
+
+/* What the compute function does; shared between processes when mmap'd. */
+struct counter {
+	atomic_int calls;
+	int sleep_ms;		/* sleep inside the computation */
+	int fail;		/* negative errno to return instead */
+	size_t len;		/* length of the value written */
+};
+
+/* Writes "v:<key>" padded with '.' to ctr->len bytes. */
+static ssize_t compute(const void *key, size_t klen, void *buf, size_t buflen,
+		       void *arg)
+{
+	struct counter *ctr = arg;
+	char val[256];
+	size_t len = ctr->len ? ctr->len : 2 + klen;
+
+	atomic_fetch_add(&ctr->calls, 1);
+	if (ctr->sleep_ms)
+		sleep_ms(ctr->sleep_ms);
+	if (ctr->fail)
+		return ctr->fail;
+	if (len > sizeof(val))
+		return -EINVAL;
+	memset(val, '.', len);
+	memcpy(val, "v:", 2);
+	memcpy(val + 2, key, klen < len - 2 ? klen : len - 2);
+	if (len > buflen)
+		return (ssize_t)len;
+	memcpy(buf, val, len);
+	return (ssize_t)len;
+}
+
+static uint64_t boot_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The lock entry kcache_memo() uses for @key, as documented in kcache.h. */
+static size_t lock_key(unsigned char *out, const char *key)
+{
+	size_t klen = strlen(key);
+
+	memcpy(out, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
+	memcpy(out + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
+	return KCACHE_MEMO_LOCK_PREFIX_LEN + klen;
+}
+
+FIXTURE(memo) {
+	char name[LRUCACHE_NAME_MAX];
+	struct kcache *c;
+	struct counter *ctr;	/* MAP_SHARED: visible to forked children */
+};
+
+FIXTURE_SETUP(memo)
+{
+	KCACHE_OPTS(opts, .max_size = 100);
+	int err;
+
+	self->c = NULL;
+	self->ctr = mmap(NULL, sizeof(*self->ctr), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->ctr);
+	memset(self->ctr, 0, sizeof(*self->ctr));
+	unique_name(self->name, "memo");
+	err = kcache_open(self->name, &opts, &self->c);
+	ASSERT_EQ(0, err) {
+		TH_LOG("kcache_open(%s): %s", self->name, kcache_strerror(err));
+	}
+}
+
+FIXTURE_TEARDOWN(memo)
+{
+	kcache_close(self->c);
+	kcache_destroy(self->name);
+	if (self->ctr != MAP_FAILED)
+		munmap(self->ctr, sizeof(*self->ctr));
+}
+
+TEST_F(memo, first_call_computes_second_hits)
+{
+	struct kcache_memo_info info;
+	char buf[64] = "";
+	ssize_t n;
+
+	n = kcache_memo(self->c, "k1", 2, compute, self->ctr,
+			KCACHE_TTL_NONE, buf, sizeof(buf));
+	ASSERT_EQ(4, n);
+	ASSERT_EQ(0, memcmp(buf, "v:k1", 4));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+
+	memset(buf, 0, sizeof(buf));
+	n = kcache_memo(self->c, "k1", 2, compute, self->ctr,
+			KCACHE_TTL_NONE, buf, sizeof(buf));
+	ASSERT_EQ(4, n);
+	ASSERT_EQ(0, memcmp(buf, "v:k1", 4));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+
+	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
+	EXPECT_EQ(1U, info.hits);
+	EXPECT_EQ(1U, info.misses);
+	EXPECT_EQ(100U, info.maxsize);
+	EXPECT_EQ(1U, info.currsize);	/* the lock entry is gone */
+	EXPECT_EQ(0U, info.reserved[0]);
+}
+
+TEST_F(memo, value_is_readable_with_kcache_get)
+{
+	char buf[256];
+
+	ASSERT_EQ(4, kcache_memo(self->c, "k2", 2, compute, self->ctr,
+				 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(4, sget(self->c, "k2", buf));
+	ASSERT_STREQ("v:k2", buf);
+}
+
+TEST_F_TIMEOUT(memo, ttl_is_passed_to_the_entry, TIMEOUT_S)
+{
+	uint64_t start, gone = 0;
+	char buf[64];
+	int ret, waited;
+
+	start = boot_ms();
+	ASSERT_EQ(7, kcache_memo(self->c, "short", 5, compute, self->ctr,
+				 TTL_MS, buf, sizeof(buf)));
+	ASSERT_EQ(7, kcache_memo(self->c, "never", 5, compute, self->ctr,
+				 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	for (waited = 0; waited < POLL_LIMIT_MS; waited += POLL_MS) {
+		ret = sexists(self->c, "short");
+		ASSERT_LE(0, ret);
+		if (!ret) {
+			gone = boot_ms();
+			break;
+		}
+		sleep_ms(POLL_MS);
+	}
+	ASSERT_NE(0U, gone) TH_LOG("entry with a %d ms TTL never expired",
+				   TTL_MS);
+	ASSERT_LE(start + TTL_MS, gone);
+	ASSERT_EQ(1, sexists(self->c, "never"));
+
+	/* Expired: the next call computes again. */
+	ASSERT_EQ(7, kcache_memo(self->c, "short", 5, compute, self->ctr,
+				 TTL_MS, buf, sizeof(buf)));
+	ASSERT_EQ(3, atomic_load(&self->ctr->calls));
+}
+
+TEST_F(memo, opts_ttl_zero_means_cache_default)
+{
+	KCACHE_MEMO_OPTS(opts);
+	char buf[64];
+
+	ASSERT_EQ(4, kcache_memo_opts(self->c, "k3", 2, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_EQ(4, kcache_memo_opts(self->c, "k3", 2, compute, self->ctr,
+				      buf, sizeof(buf), NULL));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+}
+
+TEST_F(memo, compute_error_propagates_and_stores_nothing)
+{
+	unsigned char lk[64];
+	struct kcache_memo_info info;
+	char buf[64];
+
+	self->ctr->fail = -EIO;
+	ASSERT_EQ(-EIO, kcache_memo(self->c, "bad", 3, compute, self->ctr,
+				    KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(0, sexists(self->c, "bad"));
+	ASSERT_EQ(0, kcache_exists(self->c, lk, lock_key(lk, "bad")));
+	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
+	ASSERT_EQ(0U, info.currsize);
+
+	/* Not remembered: the next call computes again, and succeeds. */
+	self->ctr->fail = 0;
+	ASSERT_EQ(5, kcache_memo(self->c, "bad", 3, compute, self->ctr,
+				 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+}
+
+TEST_F(memo, buffer_too_small)
+{
+	char small[4], big[64];
+
+	self->ctr->len = 10;
+	/* Computed value does not fit: its length, nothing stored. */
+	ASSERT_EQ(10, kcache_memo(self->c, "big", 3, compute, self->ctr,
+				  KCACHE_TTL_NONE, small, sizeof(small)));
+	ASSERT_EQ(0, sexists(self->c, "big"));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+
+	/* Retry with the length returned: computed and stored. */
+	ASSERT_EQ(10, kcache_memo(self->c, "big", 3, compute, self->ctr,
+				  KCACHE_TTL_NONE, big, sizeof(big)));
+	ASSERT_EQ(0, memcmp(big, "v:big.....", 10));
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+
+	/* Cached value does not fit: its length, buffer untouched. */
+	memset(small, 'x', sizeof(small));
+	ASSERT_EQ(10, kcache_memo(self->c, "big", 3, compute, self->ctr,
+				  KCACHE_TTL_NONE, small, sizeof(small)));
+	ASSERT_EQ(0, memcmp(small, "xxxx", 4));
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+}
+
+TEST_F(memo, bad_arguments)
+{
+	struct kcache_memo_opts opts;
+	char buf[64];
+
+	ASSERT_EQ(-EINVAL, kcache_memo(NULL, "k", 1, compute, self->ctr,
+				       KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(-EINVAL, kcache_memo(self->c, "k", 1, NULL, self->ctr,
+				       KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(-EINVAL, kcache_memo(self->c, "k", 0, compute, self->ctr,
+				       KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(-EINVAL, kcache_memo(self->c, "k", 1, compute, self->ctr,
+				       0, buf, sizeof(buf)));
+	ASSERT_EQ(-EINVAL, kcache_memo(self->c, "k", 1, compute, self->ctr,
+				       KCACHE_TTL_MAX_MS + 1, buf,
+				       sizeof(buf)));
+
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts) - 1;
+	ASSERT_EQ(-EINVAL, kcache_memo_opts(self->c, "k", 1, compute,
+					    self->ctr, buf, sizeof(buf),
+					    &opts));
+	opts.sz = sizeof(opts);
+	opts.flags = 1U << 31;
+	ASSERT_EQ(-EINVAL, kcache_memo_opts(self->c, "k", 1, compute,
+					    self->ctr, buf, sizeof(buf),
+					    &opts));
+	opts.flags = 0;
+	opts.reserved = 1;
+	ASSERT_EQ(-EINVAL, kcache_memo_opts(self->c, "k", 1, compute,
+					    self->ctr, buf, sizeof(buf),
+					    &opts));
+	ASSERT_EQ(0, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(-EINVAL, kcache_memo_info(self->c, NULL));
+	ASSERT_EQ(-EINVAL, kcache_memo_clear(NULL));
+}
+
+TEST_F_TIMEOUT(memo, single_flight_across_processes, TIMEOUT_S)
+{
+	struct kcache_memo_info info;
+	unsigned char lk[64];
+	char (*vals)[64];
+	pid_t pids[FLIGHTS];
+	int go[2], i, status;
+
+	vals = mmap(NULL, FLIGHTS * 64, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, vals);
+	memset(vals, 0, FLIGHTS * 64);
+	self->ctr->sleep_ms = COMPUTE_MS;
+	ASSERT_EQ(0, pipe(go));
+
+	for (i = 0; i < FLIGHTS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			struct kcache *c;
+			char byte, buf[64] = "";
+			ssize_t n;
+
+			close(go[1]);
+			/* Start together: wait for the parent's close. */
+			if (read(go[0], &byte, 1) != 0)
+				_exit(2);
+			if (kcache_open(self->name, NULL, &c))
+				_exit(3);
+			n = kcache_memo(c, "shared", 6, compute, self->ctr,
+					KCACHE_TTL_NONE, buf, sizeof(buf));
+			kcache_close(c);
+			if (n != 8)
+				_exit(4);
+			memcpy(vals[i], buf, (size_t)n);
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < FLIGHTS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
+
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	for (i = 0; i < FLIGHTS; i++)
+		EXPECT_STREQ("v:shared", vals[i]);
+	ASSERT_EQ(0, kcache_exists(self->c, lk, lock_key(lk, "shared")));
+	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
+	/* Every caller but the one that computed read the value once. */
+	EXPECT_EQ(FLIGHTS - 1U, info.hits);
+	EXPECT_LE(1U, info.misses);
+	EXPECT_GE((uint64_t)FLIGHTS, info.misses);
+	EXPECT_EQ(1U, info.currsize);
+	munmap(vals, FLIGHTS * 64);
+}
+
+struct flight {
+	struct kcache *c;
+	struct counter *ctr;
+	pthread_barrier_t *start;
+	ssize_t n;
+	char buf[64];
+};
+
+static void *flight_thread(void *p)
+{
+	struct flight *f = p;
+
+	pthread_barrier_wait(f->start);
+	f->n = kcache_memo(f->c, "threads", 7, compute, f->ctr,
+			   KCACHE_TTL_NONE, f->buf, sizeof(f->buf));
+	return NULL;
+}
+
+TEST_F_TIMEOUT(memo, single_flight_across_threads, TIMEOUT_S)
+{
+	struct flight f[FLIGHTS];
+	pthread_t tids[FLIGHTS];
+	pthread_barrier_t start;
+	int i;
+
+	self->ctr->sleep_ms = COMPUTE_MS;
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, FLIGHTS));
+	for (i = 0; i < FLIGHTS; i++) {
+		memset(&f[i], 0, sizeof(f[i]));
+		f[i].c = self->c;
+		f[i].ctr = self->ctr;
+		f[i].start = &start;
+		ASSERT_EQ(0, pthread_create(&tids[i], NULL, flight_thread,
+					    &f[i]));
+	}
+	for (i = 0; i < FLIGHTS; i++)
+		ASSERT_EQ(0, pthread_join(tids[i], NULL));
+	pthread_barrier_destroy(&start);
+
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	for (i = 0; i < FLIGHTS; i++) {
+		EXPECT_EQ(9, f[i].n);
+		EXPECT_EQ(0, memcmp(f[i].buf, "v:threads", 9));
+	}
+}
+
+TEST_F_TIMEOUT(memo, waiter_computes_itself_after_its_bound, TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 300);
+	unsigned char lk[64];
+	size_t lklen = lock_key(lk, "held");
+	uint64_t start, took;
+	char buf[64];
+
+	/* A computation that never finishes: a lock entry left behind. */
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	start = boot_ms();
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "held", 4, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	took = boot_ms() - start;
+	ASSERT_EQ(0, memcmp(buf, "v:held", 6));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_LE(300U, took);
+	ASSERT_GT(10000U, took);
+	/* It stored its value and left the other caller's lock alone. */
+	ASSERT_EQ(1, sexists(self->c, "held"));
+	ASSERT_EQ(1, kcache_exists(self->c, lk, lklen));
+}
+
+TEST_F(memo, released_lock_without_value_lets_the_waiter_compute)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 30000);
+	unsigned char lk[64];
+	size_t lklen = lock_key(lk, "lease");
+	uint64_t start, took;
+	char buf[64];
+
+	/* A crashed computer: its lease (300 ms) runs out. */
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 300));
+	start = boot_ms();
+	ASSERT_EQ(7, kcache_memo_opts(self->c, "lease", 5, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	took = boot_ms() - start;
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_GT(20000U, took);	/* well before the wait bound */
+	ASSERT_EQ(0, kcache_exists(self->c, lk, lklen));
+}
+
+TEST_F(memo, no_single_flight_computes_at_once)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE,
+			 .flags = KCACHE_MEMO_NO_SINGLE_FLIGHT);
+	unsigned char lk[64];
+	size_t lklen = lock_key(lk, "nosf");
+	char buf[64];
+
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "nosf", 4, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(1, sexists(self->c, "nosf"));
+}
+
+TEST_F(memo, info_and_clear)
+{
+	struct kcache_memo_info info;
+	char buf[64];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(4, kcache_memo(self->c, "i1", 2, compute, self->ctr,
+					 KCACHE_TTL_NONE, buf, sizeof(buf)));
+		ASSERT_EQ(4, kcache_memo(self->c, "i2", 2, compute, self->ctr,
+					 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	}
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
+	EXPECT_EQ(4U, info.hits);
+	EXPECT_EQ(2U, info.misses);
+	EXPECT_EQ(100U, info.maxsize);
+	EXPECT_EQ(2U, info.currsize);
+
+	ASSERT_EQ(0, kcache_memo_clear(self->c));
+	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
+	EXPECT_EQ(0U, info.hits);
+	EXPECT_EQ(0U, info.misses);
+	EXPECT_EQ(100U, info.maxsize);
+	EXPECT_EQ(0U, info.currsize);
+
+	/* Forgotten: computed again. */
+	ASSERT_EQ(4, kcache_memo(self->c, "i1", 2, compute, self->ctr,
+				 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	ASSERT_EQ(3, atomic_load(&self->ctr->calls));
+}
+
+TEST_HARNESS_MAIN
