@@ -27,7 +27,7 @@ KSRC = $(shell tests/vm/build-debug-kernel --tree)
 KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
-.PHONY: all module module-debug lib tools tests lint checkpatch sparse \
+.PHONY: all module module-debug lib tools tests examples lint checkpatch sparse \
 	check check-stock check-debug demo clean help
 
 all: module lib tools
@@ -56,6 +56,9 @@ lib:
 tools: lib
 	$(MAKE) -C tools BUILD=$(BUILD)
 
+examples: lib
+	$(MAKE) -C examples BUILD=$(BUILD)
+
 tests: lib
 	$(MAKE) -C tests BUILD=$(BUILD) \
 		KSFT_DIR=$(KSRC)/tools/testing/selftests
@@ -76,10 +79,10 @@ sparse:
 
 lint: checkpatch sparse
 
-check-stock: module lib tools tests
+check-stock: module lib tools tests examples
 	tests/vm/run-suites stock
 
-check-debug: module-debug lib tools tests
+check-debug: module-debug lib tools tests examples
 	tests/vm/run-suites debug
 
 check:
