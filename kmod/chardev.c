@@ -226,40 +226,36 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 	return i || !batch.count ? i : -EFAULT;
 }
 
-static long lrucache_ioc_stats(struct lrucache *cache, void __user *uarg,
-			       size_t usize)
+/* STATS, HEALTH and INFO: fill a structure from the engine, copy it out. */
+static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
+			       void __user *uarg, size_t usize)
 {
-	struct lrucache_stats st;
+	union {
+		struct lrucache_stats st;
+		struct lrucache_health health;
+		struct lrucache_info info;
+	} out;
+	size_t size;
 	int ret;
 
-	ret = lrucache_get_stats(cache, &st);
+	/* Each engine call zeroes its whole structure, padding included. */
+	switch (LRUCACHE_IOC_BASE(cmd)) {
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
+		ret = lrucache_get_stats(cache, &out.st);
+		size = sizeof(out.st);
+		break;
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
+		ret = lrucache_get_health(cache, &out.health);
+		size = sizeof(out.health);
+		break;
+	default:
+		ret = lrucache_get_info(cache, &out.info);
+		size = sizeof(out.info);
+		break;
+	}
 	if (ret)
 		return ret;
-	return lrucache_put_arg(uarg, usize, &st, sizeof(st));
-}
-
-static long lrucache_ioc_health(struct lrucache *cache, void __user *uarg,
-				size_t usize)
-{
-	struct lrucache_health h;
-	int ret;
-
-	ret = lrucache_get_health(cache, &h);
-	if (ret)
-		return ret;
-	return lrucache_put_arg(uarg, usize, &h, sizeof(h));
-}
-
-static long lrucache_ioc_info(struct lrucache *cache, void __user *uarg,
-			      size_t usize)
-{
-	struct lrucache_info info;
-	int ret;
-
-	ret = lrucache_get_info(cache, &info);
-	if (ret)
-		return ret;
-	return lrucache_put_arg(uarg, usize, &info, sizeof(info));
+	return lrucache_put_arg(uarg, usize, &out, size);
 }
 
 static long lrucache_ioctl(struct file *file, unsigned int cmd,
@@ -304,13 +300,11 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
 		return lrucache_clear(cache);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
-		return lrucache_ioc_stats(cache, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
+		return lrucache_ioc_query(cache, cmd, uarg, usize);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
 		return lrucache_reset_stats(cache);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
-		return lrucache_ioc_health(cache, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
-		return lrucache_ioc_info(cache, uarg, usize);
 	default:
 		return lrucache_ioc_batch(cache, uarg, usize);
 	}

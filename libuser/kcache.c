@@ -243,14 +243,17 @@ int kcache_delete(struct kcache *c, const void *key, size_t klen)
 	return kv_ioctl(c, LRUCACHE_IOC_DELETE, key, klen, NULL, 0, 0, 0);
 }
 
-int kcache_clear(struct kcache *c)
+/* The commands that take no argument: CLEAR and RESET_STATS. */
+static int noarg_ioctl(struct kcache *c, unsigned long cmd)
 {
-	int ret;
-
 	if (!c)
 		return -EINVAL;
-	ret = ioctl(c->fd, LRUCACHE_IOC_CLEAR);
-	return ret < 0 ? -errno : 0;
+	return ioctl(c->fd, cmd) < 0 ? -errno : 0;
+}
+
+int kcache_clear(struct kcache *c)
+{
+	return noarg_ioctl(c, LRUCACHE_IOC_CLEAR);
 }
 
 int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
@@ -286,12 +289,7 @@ int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
 
 int kcache_reset_metrics(struct kcache *c)
 {
-	int ret;
-
-	if (!c)
-		return -EINVAL;
-	ret = ioctl(c->fd, LRUCACHE_IOC_RESET_STATS);
-	return ret < 0 ? -errno : 0;
+	return noarg_ioctl(c, LRUCACHE_IOC_RESET_STATS);
 }
 
 int kcache_health_check(struct kcache *c, struct kcache_health *h)
