@@ -118,10 +118,12 @@ static const struct rhashtable_params lrucache_ht_params = {
 static inline u64 lrucache_now(const struct lrucache *cache)
 {
 #if IS_ENABLED(CONFIG_KUNIT)
-	return ktime_get_boottime_ns() + READ_ONCE(cache->clock_skew_ns);
-#else
-	return ktime_get_boottime_ns();
+	u64 frozen = READ_ONCE(cache->test_clock_ns);
+
+	if (frozen)
+		return frozen;
 #endif
+	return ktime_get_boottime_ns();
 }
 
 static inline bool lrucache_expired(const struct lrucache *cache,
@@ -998,10 +1000,19 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* Lets the KUnit suite move a cache's clock instead of sleeping. */
+/*
+ * Let the KUnit suite stop a cache's clock and move it by hand, so that
+ * expiry tests depend on nothing but the steps they take.
+ */
+void lrucache_test_freeze_clock(struct lrucache *cache)
+{
+	WRITE_ONCE(cache->test_clock_ns, ktime_get_boottime_ns());
+}
+EXPORT_SYMBOL_NS_GPL(lrucache_test_freeze_clock, LRUCACHE_TEST);
+
 void lrucache_test_advance_clock(struct lrucache *cache, u64 ns)
 {
-	WRITE_ONCE(cache->clock_skew_ns, cache->clock_skew_ns + ns);
+	WRITE_ONCE(cache->test_clock_ns, lrucache_now(cache) + ns);
 }
 EXPORT_SYMBOL_NS_GPL(lrucache_test_advance_clock, LRUCACHE_TEST);
 #endif

@@ -55,7 +55,7 @@ struct lrucache {
 	u64 default_ttl_ns;		/* 0: no default expiry */
 	bool metrics;			/* keep the event counters */
 #if IS_ENABLED(CONFIG_KUNIT)
-	s64 clock_skew_ns;		/* KUnit moves this cache's clock */
+	u64 test_clock_ns;		/* KUnit: frozen clock if non-zero */
 #endif
 	struct lrucache_pcpu_stats __percpu *pcpu;
 

@@ -55,7 +55,8 @@ int lrucache_get_health(struct lrucache *cache, struct lrucache_health *health);
 int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* For the KUnit suite only (namespace LRUCACHE_TEST): moves the clock. */
+/* For the KUnit suite only (namespace LRUCACHE_TEST): a hand-driven clock. */
+void lrucache_test_freeze_clock(struct lrucache *cache);
 void lrucache_test_advance_clock(struct lrucache *cache, u64 ns);
 #endif
 
