@@ -28,6 +28,12 @@ struct kcache {
 	char name[LRUCACHE_NAME_MAX];
 };
 
+/* The structures with a reserved tail keep their size as fields are added. */
+_Static_assert(sizeof(struct kcache_metrics) == 32 * sizeof(uint64_t),
+	       "struct kcache_metrics changed size");
+_Static_assert(sizeof(struct kcache_reap_result) == 8 * sizeof(uint64_t),
+	       "struct kcache_reap_result changed size");
+
 /* The first published struct kcache_options ends with its flags. */
 #define KCACHE_OPTS_SZ_V1 \
 	(offsetof(struct kcache_options, flags) + sizeof(uint32_t))
@@ -129,6 +135,7 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 		arg.max_entries = opts.max_size;
 		arg.max_bytes = opts.max_memory_bytes;
 		arg.default_ttl_ms = opts.default_ttl_ms;
+		arg.cleanup_interval_ms = opts.cleanup_interval_ms;
 	}
 
 	c = calloc(1, sizeof(*c));
@@ -142,6 +149,14 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 		goto err_free;
 	}
 	err = do_ioctl(c->fd, LRUCACHE_IOC_OPEN, &arg);
+	/*
+	 * The only bytes of the argument a module older than the reaper does
+	 * not know are cleanup_interval_ms: it answers -E2BIG when they are
+	 * not zero. Report that as the limit it cannot take, the way it
+	 * reports a flag it does not know.
+	 */
+	if (err == -E2BIG && arg.cleanup_interval_ms)
+		err = -EINVAL;
 	if (err < 0)
 		goto err_close;
 
@@ -284,6 +299,12 @@ int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
 	m->max_bytes = st.max_bytes;
 	m->default_ttl_ms = st.default_ttl_ms;
 	m->entry_overhead = st.entry_overhead;
+	/* An older module zeroes the tail it does not know: these read 0. */
+	m->reaped = st.reaped;
+	m->reclaimed = st.reclaimed;
+	m->reaper_runs = st.reaper_runs;
+	m->reaper_ns = st.reaper_ns;
+	m->expiring = st.expiring;
 	return 0;
 }
 
@@ -320,6 +341,8 @@ int kcache_health_check(struct kcache *c, struct kcache_health *h)
 		h->reasons |= KCACHE_HEALTH_MEMORY_HIGH;
 	if (kh.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
 		h->reasons |= KCACHE_HEALTH_HIT_RATE_LOW;
+	if (kh.reasons & LRUCACHE_HEALTH_REAPER_BEHIND)
+		h->reasons |= KCACHE_HEALTH_REAPER_BEHIND;
 	h->memory_pct = kh.memory_pct;
 	h->hit_rate_pct = kh.hit_rate_pct;
 	return 0;
@@ -362,7 +385,42 @@ int kcache_get_info(struct kcache *c, struct kcache_info *info)
 	info->owner_uid = ki.owner_uid;
 	info->owner_gid = ki.owner_gid;
 	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
+	info->cleanup_interval_ms = ki.cleanup_interval_ms;
 	return 0;
+}
+
+int kcache_reap(struct kcache *c, unsigned int flags,
+		struct kcache_reap_result *res)
+{
+	struct lrucache_reap arg;
+	int err;
+
+	if (!c || (flags & ~KCACHE_REAP_FULL_SCAN))
+		return -EINVAL;
+	memset(&arg, 0, sizeof(arg));
+	if (flags & KCACHE_REAP_FULL_SCAN)
+		arg.flags |= LRUCACHE_REAP_FULL_SCAN;
+	err = do_ioctl(c->fd, LRUCACHE_IOC_REAP, &arg);
+	if (err < 0)
+		return err;
+	if (res) {
+		memset(res, 0, sizeof(*res));
+		res->freed = arg.freed;
+		res->visited = arg.visited;
+		res->elapsed_ns = arg.elapsed_ns;
+	}
+	return 0;
+}
+
+int kcache_cleanup_expired(struct kcache *c)
+{
+	struct kcache_reap_result res;
+	int err = kcache_reap(c, 0, &res);
+
+	if (err)
+		return err;
+	/* A cache holds at most 1 << 24 entries; clamp all the same. */
+	return res.freed > INT_MAX ? INT_MAX : (int)res.freed;
 }
 
 int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
@@ -859,6 +917,8 @@ const char *kcache_strerror(int err)
 		return "descriptor is already bound to a cache";
 	case E2BIG:
 		return "key or value too large for this cache";
+	case ENOSPC:
+		return "memory limit of all lrucache caches reached (max_total_bytes)";
 	case EEXIST:
 		return "cache or key already exists";
 	case EINVAL:

@@ -18,8 +18,17 @@
  *    1 to max_key_len bytes, values 0 to max_value_len bytes; both limits are
  *    module parameters (250 bytes and 1 MiB by default, see
  *    /sys/module/lrucache/parameters/).
- *  - TTLs are in milliseconds. Expiry is checked when an entry is accessed:
- *    an expired entry reads as absent.
+ *  - TTLs are in milliseconds. An expired entry reads as absent at once.
+ *    The kernel frees expired entries when they are accessed, and in the
+ *    background: each cache's reaper runs every cleanup_interval_ms (see
+ *    struct kcache_options) while the cache holds entries with a TTL;
+ *    kcache_cleanup_expired() runs it at once.
+ *  - Memory: besides each cache's own limits, the module bounds the bytes
+ *    of all caches together (module parameter max_total_bytes). A set that
+ *    would cross that limit first evicts the same cache's least recently
+ *    used entries, and fails with -ENOSPC if even that cannot make room.
+ *    Under memory pressure the kernel may also free least recently used
+ *    entries of any cache (kcache_metrics.reclaimed).
  *  - Caches live in the kernel until kcache_destroy(); closing a handle only
  *    drops the handle.
  *
@@ -63,8 +72,12 @@ extern "C" {
  *    KCACHE_OPEN_NO_METRICS
  * 3: kcache_memo(), kcache_memo_opts(), kcache_memo_info(),
  *    kcache_memo_clear()
+ * 4: kcache_cleanup_expired(), kcache_reap(),
+ *    kcache_options.cleanup_interval_ms, kcache_info.cleanup_interval_ms,
+ *    the reaper and reclaim counters of struct kcache_metrics,
+ *    KCACHE_HEALTH_REAPER_BEHIND
  */
-#define KCACHE_VERSION_MINOR	3
+#define KCACHE_VERSION_MINOR	4
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -76,6 +89,18 @@ extern "C" {
 #define KCACHE_TTL_NONE		((uint64_t)LRUCACHE_TTL_NONE)	 /* never expires */
 /* Largest explicit TTL in milliseconds (about 139 years). */
 #define KCACHE_TTL_MAX_MS	((uint64_t)LRUCACHE_TTL_MAX_MS)
+
+/*
+ * Interval of a cache's reaper (struct kcache_options.cleanup_interval_ms),
+ * in milliseconds: the default (one minute) and the accepted range (10 ms
+ * to one day).
+ */
+#define KCACHE_CLEANUP_INTERVAL_DEFAULT_MS \
+	((uint64_t)LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS)
+#define KCACHE_CLEANUP_INTERVAL_MIN_MS \
+	((uint64_t)LRUCACHE_CLEANUP_INTERVAL_MIN_MS)
+#define KCACHE_CLEANUP_INTERVAL_MAX_MS \
+	((uint64_t)LRUCACHE_CLEANUP_INTERVAL_MAX_MS)
 
 /* Opaque handle: one open descriptor bound to one cache. */
 struct kcache;
@@ -107,6 +132,17 @@ struct kcache;
  *	whether an existing cache keeps metrics. A kernel module older than
  *	the flag refuses it with -EINVAL.
  * @reserved: must be zero.
+ * @cleanup_interval_ms (since 1.4): how often the kernel's reaper frees
+ *	the cache's expired entries, in milliseconds:
+ *	KCACHE_CLEANUP_INTERVAL_MIN_MS (10) to KCACHE_CLEANUP_INTERVAL_MAX_MS
+ *	(86400000, a day), or 0 for KCACHE_CLEANUP_INTERVAL_DEFAULT_MS
+ *	(60000, a minute). When kcache_open() would create the cache, any
+ *	other value makes it fail with -EINVAL. The reaper only runs while
+ *	the cache holds entries with a TTL. Like the limits, it applies only
+ *	when kcache_open() creates the cache (kcache_get_info() reports it;
+ *	root can change it later through
+ *	/sys/kernel/lrucache/caches/<name>/cleanup_interval_ms). A kernel
+ *	module older than the field refuses a nonzero value with -EINVAL.
  *
  * The structure only grows at its end; the library accepts a caller's
  * structure that is smaller (it must still hold @flags) or larger (the bytes
@@ -120,6 +156,7 @@ struct kcache_options {
 	uint64_t default_ttl_ms;
 	uint32_t flags;
 	uint32_t reserved;
+	uint64_t cleanup_interval_ms;
 };
 
 /*
@@ -146,7 +183,8 @@ struct kcache_options {
  * @sets: entries stored (inserted or replaced).
  * @deletes: entries removed by kcache_delete().
  * @evictions: entries removed to respect max_entries or max_bytes.
- * @expirations: expired entries removed.
+ * @expirations: expired entries removed, whoever found them (a lookup, a
+ *	set, an eviction or the reaper).
  * @entries: entries held now.
  * @bytes: bytes charged now: sum of key length + value length +
  *	@entry_overhead over the entries.
@@ -154,11 +192,24 @@ struct kcache_options {
  * @max_bytes: the cache's byte limit.
  * @default_ttl_ms: the cache's default TTL, 0 for none.
  * @entry_overhead: bytes charged per entry beyond its key and value.
+ * @reaped: (since 1.4) of @expirations, the entries the kernel's reaper
+ *	freed (its timer, kcache_cleanup_expired() or kcache_reap()) rather
+ *	than a lookup or a set.
+ * @reclaimed: (since 1.4) entries the kernel freed because it ran short of
+ *	memory (its shrinker); not counted in @evictions.
+ * @reaper_runs: (since 1.4) times the reaper ran.
+ * @reaper_ns: (since 1.4) time the reaper spent, in nanoseconds.
+ * @expiring: (since 1.4) entries held now that have an expiry time (set
+ *	with a TTL, or with KCACHE_TTL_DEFAULT in a cache with a default
+ *	TTL), expired ones not yet freed included.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The counters are the kernel's; they cover every user of the cache since
- * it was created. The structure has a fixed size; new fields take the place
- * of @reserved.
+ * it was created. A cache created with KCACHE_OPEN_NO_METRICS keeps every
+ * event counter (@hits to @expirations, @reaped to @reaper_ns) at 0;
+ * @entries, @bytes and @expiring stay exact. A kernel module older than
+ * the 1.4 fields reports them as 0. The structure has a fixed size; new
+ * fields take the place of @reserved.
  */
 struct kcache_metrics {
 	uint64_t hits;
@@ -174,7 +225,12 @@ struct kcache_metrics {
 	uint64_t max_bytes;
 	uint64_t default_ttl_ms;
 	uint64_t entry_overhead;
-	uint64_t reserved[19];
+	uint64_t reaped;
+	uint64_t reclaimed;
+	uint64_t reaper_runs;
+	uint64_t reaper_ns;
+	uint64_t expiring;
+	uint64_t reserved[14];
 };
 
 /**
@@ -190,7 +246,8 @@ struct kcache_metrics {
  * Return: 0 on success, or
  *  -EINVAL  NULL @name or @out, @name longer than KCACHE_NAME_MAX or not a
  *           valid name, bad @opts (sz too small, unknown flags or nonzero
- *           unknown bytes) or limits the module refuses;
+ *           unknown bytes) or limits the module refuses (a cleanup
+ *           interval out of range included);
  *  -ENOENT  @opts is NULL and the cache does not exist;
  *  -EEXIST  KCACHE_OPEN_EXCL and the cache exists;
  *  -ENODEV  the device is missing: the lrucache module is not loaded;
@@ -235,16 +292,27 @@ KCACHE_API int kcache_destroy(const char *name);
  *	not a valid TTL.
  *
  * The entry becomes the most recently used. If the cache then exceeds its
- * entry or byte limit, least recently used entries are evicted.
+ * entry or byte limit, least recently used entries are evicted. If the
+ * bytes of all caches together would cross the module's global limit
+ * (max_total_bytes), least recently used entries of this same cache are
+ * evicted first to make room.
+ *
+ * Every failure leaves the cache as it was: in particular a key that was
+ * present keeps its old value (and TTL).
  *
  * Return: 0, or
  *  -EINVAL  NULL @c, @klen 0, or a bad @ttl_ms;
  *  -E2BIG   key or value longer than the module allows (@klen or @vlen
  *           beyond 4 GiB included), or an entry larger than the cache's
- *           max_bytes (the old value, if any, stays);
+ *           max_bytes (key + value + entry_overhead); the old value, if
+ *           any, stays;
+ *  -ENOSPC  the global memory limit of all caches (max_total_bytes) is
+ *           reached and this cache cannot make room: even evicting all
+ *           its other entries would not bring the total under the limit
+ *           (nothing is evicted and the old value, if any, stays);
  *  -EFAULT  @key or @val is not readable (nothing changes);
  *  -EIDRM   the cache was destroyed;
- *  -ENOMEM  the kernel is out of memory.
+ *  -ENOMEM  the kernel is out of memory (the old value, if any, stays).
  */
 KCACHE_API int kcache_set(struct kcache *c, const void *key, size_t klen,
 			  const void *val, size_t vlen, uint64_t ttl_ms);
@@ -276,7 +344,8 @@ KCACHE_API int kcache_replace(struct kcache *c, const void *key, size_t klen,
  * @buflen: size of @buf.
  *
  * A hit makes the entry the most recently used and counts as a hit; a miss,
- * or an expired entry (which is then removed), counts as a miss.
+ * or an expired entry (which is then removed, counted in expirations),
+ * counts as a miss.
  *
  * *** The value is copied only if it fits. *** If the value is longer than
  * @buflen, NOTHING is written to @buf and the return value is the full
@@ -297,7 +366,9 @@ KCACHE_API ssize_t kcache_get(struct kcache *c, const void *key, size_t klen,
 /**
  * kcache_exists() - tell whether a key is present
  *
- * Neither the LRU order nor the hit and miss counters change.
+ * Neither the LRU order nor the hit and miss counters change, and an
+ * expired entry is reported absent but not removed (the reaper, a lookup
+ * or a set frees it).
  *
  * Return: 1 if present, 0 if absent or expired, or a negative errno as for
  * kcache_get().
@@ -352,6 +423,7 @@ KCACHE_API int kcache_reset_metrics(struct kcache *c);
 /* struct kcache_health.reasons: the rules the cache breaks */
 #define KCACHE_HEALTH_MEMORY_HIGH	(1U << 0)
 #define KCACHE_HEALTH_HIT_RATE_LOW	(1U << 1)
+#define KCACHE_HEALTH_REAPER_BEHIND	(1U << 2)	/* since 1.4 */
 
 /**
  * struct kcache_health - result of kcache_health_check()
@@ -362,7 +434,11 @@ KCACHE_API int kcache_reset_metrics(struct kcache *c);
  *	max_bytes (degraded);
  *	KCACHE_HEALTH_HIT_RATE_LOW: after at least 100 lookups the hit rate
  *	is under 50% (degraded), or after at least 1000 lookups under 10%
- *	(unhealthy).
+ *	(unhealthy);
+ *	KCACHE_HEALTH_REAPER_BEHIND (since 1.4): the reaper's timer is armed
+ *	and more than one full cleanup interval past the time it was due
+ *	(degraded): expired entries are not being freed in time (the
+ *	kernel's work queue is starved, or the reaper cannot keep up).
  * @memory_pct: bytes charged, in percent of max_bytes (rounded down).
  * @hit_rate_pct: hits, in percent of lookups (rounded down); 100 before
  *	the first lookup (and always for a cache without metrics).
@@ -371,8 +447,10 @@ KCACHE_API int kcache_reset_metrics(struct kcache *c);
  * The same figures as the cache's sysfs file
  * /sys/kernel/lrucache/caches/<name>/health: its first line is
  * "status <kcache_health_status_name(status)>", followed by
- * "memory_high <memory_pct>" if KCACHE_HEALTH_MEMORY_HIGH is set and
- * "hit_rate_low <hit_rate_pct>" if KCACHE_HEALTH_HIT_RATE_LOW is set.
+ * "memory_high <memory_pct>" if KCACHE_HEALTH_MEMORY_HIGH is set,
+ * "hit_rate_low <hit_rate_pct>" if KCACHE_HEALTH_HIT_RATE_LOW is set and
+ * "reaper_behind <ms>" if KCACHE_HEALTH_REAPER_BEHIND is set (how late the
+ * reaper is, in milliseconds: a figure this structure does not carry).
  * The structure has a fixed size; new fields take the place of @reserved.
  */
 struct kcache_health {
@@ -418,9 +496,13 @@ KCACHE_API const char *kcache_health_status_name(int status);
  * @owner_gid: effective gid of the process that created the cache.
  * @metrics_enabled: false if the cache was created with
  *	KCACHE_OPEN_NO_METRICS (its event counters then stay 0).
- * @reserved: set to zero; later versions of the library may fill it in
- *	(the interval of the kernel's background cleanup of expired entries is
- *	meant to come here once the module reports it).
+ * @cleanup_interval_ms: (since 1.4) how often the cache's reaper frees
+ *	expired entries, in milliseconds (KCACHE_CLEANUP_INTERVAL_MIN_MS to
+ *	KCACHE_CLEANUP_INTERVAL_MAX_MS): the interval given at creation,
+ *	KCACHE_CLEANUP_INTERVAL_DEFAULT_MS if none was, or the one last
+ *	written to the cache's sysfs file cleanup_interval_ms. 0 with a
+ *	kernel module that predates the reaper.
+ * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The structure has a fixed size; new fields take the place of @reserved.
  */
@@ -434,7 +516,8 @@ struct kcache_info {
 	uint32_t owner_uid;
 	uint32_t owner_gid;
 	bool metrics_enabled;
-	uint64_t reserved[8];
+	uint64_t cleanup_interval_ms;
+	uint64_t reserved[7];
 };
 
 /**
@@ -450,6 +533,81 @@ struct kcache_info {
  * -ENOTTY (the kernel module predates this call).
  */
 KCACHE_API int kcache_get_info(struct kcache *c, struct kcache_info *info);
+
+/*
+ * The reaper (since 1.4)
+ *
+ * Each cache has a reaper in the kernel that frees its expired entries
+ * without waiting for them to be looked up. Its timer fires every
+ * cleanup_interval_ms (see struct kcache_options) while the cache holds
+ * entries that have an expiry time (kcache_metrics.expiring > 0). Entries
+ * are filed by expiry time in buckets of about a second (2^30 ns of
+ * CLOCK_BOOTTIME); a normal run examines only the buckets whose time has
+ * passed since the previous run, so its cost follows the number of
+ * entries due rather than the size of the cache. Runs are serialised per
+ * cache, whoever starts them (the timer, the functions below, or a write
+ * to /sys/kernel/lrucache/caches/<name>/reap). Every entry a run frees
+ * counts in kcache_metrics.expirations and .reaped.
+ */
+
+/**
+ * kcache_cleanup_expired() - free the cache's expired entries now
+ * @c: handle.
+ *
+ * Runs the cache's reaper at once, synchronously, as its timer would (a
+ * bucket walk: see "The reaper" above), and returns when it is done. The
+ * timer's schedule is not changed. Being a bucket walk, it may leave an
+ * entry that expired within the last second or so (its bucket is not due
+ * yet) to a later run; kcache_reap() with KCACHE_REAP_FULL_SCAN does not.
+ * Expired entries already read as absent whether or not they have been
+ * freed, so this only matters for memory (kcache_metrics.entries, .bytes
+ * and .expiring) and for tests.
+ *
+ * Return: the number of expired entries this run freed (0 or more), or
+ *  -EINVAL  NULL @c;
+ *  -EIDRM   the cache was destroyed;
+ *  -ENOTTY  the kernel module predates the reaper.
+ */
+KCACHE_API int kcache_cleanup_expired(struct kcache *c);
+
+/* kcache_reap() flags */
+#define KCACHE_REAP_FULL_SCAN	(1U << 0)	/* examine every entry */
+
+/**
+ * struct kcache_reap_result - what one run of the reaper did
+ * @freed: expired entries the run freed.
+ * @visited: entries the run examined: those of the buckets it walked, or
+ *	with KCACHE_REAP_FULL_SCAN every entry the cache held when it started.
+ * @elapsed_ns: how long the run took, in nanoseconds.
+ * @reserved: set to zero; later versions of the library may fill it in.
+ *
+ * The structure has a fixed size; new fields take the place of @reserved.
+ */
+struct kcache_reap_result {
+	uint64_t freed;
+	uint64_t visited;
+	uint64_t elapsed_ns;
+	uint64_t reserved[5];
+};
+
+/**
+ * kcache_reap() - run the cache's reaper now, and tell what it did
+ * @c: handle.
+ * @flags: 0 for the bucket walk of kcache_cleanup_expired(), or
+ *	KCACHE_REAP_FULL_SCAN to examine every entry of the cache instead
+ *	(slower on a large cache, but it frees every entry expired at that
+ *	time, whatever its bucket: a consistency check of the bucket walk).
+ * @res: if not NULL, filled in on success (reserved fields zeroed).
+ *
+ * As kcache_cleanup_expired(), with a choice of walk and the run's figures.
+ *
+ * Return: 0, or
+ *  -EINVAL  NULL @c or unknown @flags;
+ *  -EIDRM   the cache was destroyed;
+ *  -ENOTTY  the kernel module predates the reaper.
+ */
+KCACHE_API int kcache_reap(struct kcache *c, unsigned int flags,
+			   struct kcache_reap_result *res);
 
 /**
  * kcache_batch_raw() - run several operations with one system call
@@ -537,9 +695,9 @@ struct kcache_item {
  * ioctl for any @n up to LRUCACHE_BATCH_MAX, and larger arrays are split
  * into consecutive chunks transparently. A key present several times ends
  * with the value of its last item. Each item's @status is what kcache_set()
- * would have returned for it; an item that fails (-E2BIG, -EINVAL for a bad
- * @ttl_ms or a zero key length, -EFAULT, ...) does not stop the others and
- * is not an error of the call.
+ * would have returned for it; an item that fails (-E2BIG, -ENOSPC, -EINVAL
+ * for a bad @ttl_ms or a zero key length, -EFAULT, ...) does not stop the
+ * others and is not an error of the call.
  *
  * The library allocates one array of at most LRUCACHE_BATCH_MAX operations
  * per call, nothing per item.
@@ -858,7 +1016,8 @@ struct kcache_memo_opts {
  * again: call again with a buffer of the returned length.
  *
  * Storing is best effort: if kcache_set() fails (a value longer than the
- * module or the cache allows, no memory, a destroyed cache), the computed
+ * module or the cache allows, the global memory limit of all caches
+ * reached, no memory, a destroyed cache), the computed
  * value is still returned, and the next call computes again.
  *
  * Counters: every call makes one kcache_get() of @key first, so it counts
@@ -946,8 +1105,8 @@ KCACHE_API int kcache_memo_clear(struct kcache *c);
  * @err: a negative errno returned by this library, or a positive errno.
  *
  * Codes that have a specific meaning for lrucache (-EIDRM, -EBADFD, -E2BIG,
- * -ENOENT, -ENODEV, -EEXIST, ...) get a specific description; other codes
- * fall back to strerror(3).
+ * -ENOSPC, -ENOENT, -ENODEV, -EEXIST, ...) get a specific description;
+ * other codes fall back to strerror(3).
  *
  * Return: a string that must not be modified or freed. It is static except
  * in the strerror(3) fallback, where the C library's rules apply.
