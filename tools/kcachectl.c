@@ -3,7 +3,8 @@
  * kcachectl: a small command line front end to libkcache.
  *
  * Every operation goes through the library; "stats" prints the module's
- * sysfs file. Exit status: 0 success, 1 the operation failed (or, for
+ * sysfs file (which holds every counter of struct kcache_metrics, the
+ * reaper's included, and the cleanup interval). Exit status: 0 success, 1 the operation failed (or, for
  * "exists", the key is absent), 2 usage error.
  */
 #define _GNU_SOURCE
@@ -33,9 +34,13 @@ static void usage(FILE *out)
 "\n"
 "Commands:\n"
 "  create NAME [--max-size N] [--max-memory BYTES] [--ttl MS]\n"
+"              [--cleanup-interval MS]\n"
 "                      create a cache (fails if it exists); limits of 0\n"
 "                      or left out select the module defaults; --ttl is\n"
-"                      the default TTL of its entries (0: none)\n"
+"                      the default TTL of its entries (0: none);\n"
+"                      --cleanup-interval is how often the kernel frees\n"
+"                      its expired entries (10 to 86400000; 0 or left\n"
+"                      out: 60000)\n"
 "  destroy NAME        destroy a cache and all its entries\n"
 "  set NAME KEY VALUE [--ttl MS|none]\n"
 "                      store VALUE under KEY (default: the cache's TTL)\n"
@@ -43,7 +48,11 @@ static void usage(FILE *out)
 "  del NAME KEY        delete KEY\n"
 "  exists NAME KEY     exit 0 if KEY is present, 1 if not\n"
 "  clear NAME          delete every entry of the cache\n"
-"  stats [NAME]        print the statistics of one cache, or the totals\n"
+"  reap NAME [--full]  free the cache's expired entries now and print\n"
+"                      \"freed N\"; --full examines every entry instead\n"
+"                      of the expiry buckets that are due\n"
+"  stats [NAME]        print the statistics of one cache (counters,\n"
+"                      reaper figures, limits), or the totals\n"
 "\n"
 "BYTES accepts a K, M or G suffix (powers of 1024). Use -- before a KEY or\n"
 "VALUE that starts with '-'. The device is /dev/lrucache unless the\n"
@@ -107,12 +116,17 @@ static bool parse_u64(const char *s, bool suffix, uint64_t *out)
 	return true;
 }
 
-enum { OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_HELP };
+enum {
+	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
+	OPT_FULL, OPT_HELP,
+};
 
 static const struct option long_opts[] = {
 	{ "max-size",	required_argument, NULL, OPT_MAX_SIZE },
 	{ "max-memory",	required_argument, NULL, OPT_MAX_MEMORY },
 	{ "ttl",	required_argument, NULL, OPT_TTL },
+	{ "cleanup-interval", required_argument, NULL, OPT_CLEANUP_INTERVAL },
+	{ "full",	no_argument,	   NULL, OPT_FULL },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -121,13 +135,16 @@ static const struct option long_opts[] = {
 struct cmd_args {
 	const char *cmd;
 	int min_pos, max_pos;		/* positional arguments */
-	bool limits;			/* --max-size, --max-memory */
+	bool limits;			/* --max-size, --max-memory,
+					   --cleanup-interval */
 	bool ttl;			/* --ttl */
 	bool ttl_none_ok;		/* --ttl none */
+	bool full_ok;			/* --full */
 
 	const char *pos[3];
 	int npos;
-	uint64_t max_size, max_memory, ttl_ms;
+	uint64_t max_size, max_memory, ttl_ms, cleanup_interval_ms;
+	bool full;
 	bool help;
 };
 
@@ -157,6 +174,20 @@ static int parse_args(int argc, char **argv, struct cmd_args *a)
 			if (!parse_u64(optarg, opt == OPT_MAX_MEMORY, dst))
 				return usage_error("invalid number '%s'",
 						   optarg);
+			break;
+		case OPT_CLEANUP_INTERVAL:
+			if (!a->limits)
+				return usage_error("%s does not take "
+						   "--cleanup-interval", a->cmd);
+			if (!parse_u64(optarg, false, &a->cleanup_interval_ms))
+				return usage_error("invalid interval '%s'",
+						   optarg);
+			break;
+		case OPT_FULL:
+			if (!a->full_ok)
+				return usage_error("%s does not take --full",
+						   a->cmd);
+			a->full = true;
 			break;
 		case OPT_TTL:
 			if (!a->ttl)
@@ -196,6 +227,7 @@ static int cmd_create(struct cmd_args *a)
 {
 	KCACHE_OPTS(opts, .max_size = a->max_size,
 		    .max_memory_bytes = a->max_memory,
+		    .cleanup_interval_ms = a->cleanup_interval_ms,
 		    .flags = KCACHE_OPEN_EXCL);
 	struct kcache *c;
 	int err;
@@ -313,6 +345,27 @@ static int cmd_clear(struct cmd_args *a)
 	return err ? cache_error(a->pos[0], err) : 0;
 }
 
+static int cmd_reap(struct cmd_args *a)
+{
+	struct kcache_reap_result res;
+	struct kcache *c;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_reap(c, a->full ? KCACHE_REAP_FULL_SCAN : 0, &res);
+	kcache_close(c);
+	if (err)
+		return cache_error(a->pos[0], err);
+	printf("freed %" PRIu64 "\n", res.freed);
+	if (fflush(stdout)) {
+		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 static int cat_file(const char *path)
 {
 	char buf[4096];
@@ -363,16 +416,17 @@ static const struct command {
 	const char *name;
 	int (*run)(struct cmd_args *a);
 	int min_pos, max_pos;
-	bool limits, ttl, ttl_none_ok;
+	bool limits, ttl, ttl_none_ok, full_ok;
 } commands[] = {
-	{ "create",  cmd_create,  1, 1, true,  true,  false },
-	{ "destroy", cmd_destroy, 1, 1, false, false, false },
-	{ "set",     cmd_set,     3, 3, false, true,  true },
-	{ "get",     cmd_get,     2, 2, false, false, false },
-	{ "del",     cmd_del,     2, 2, false, false, false },
-	{ "exists",  cmd_exists,  2, 2, false, false, false },
-	{ "clear",   cmd_clear,   1, 1, false, false, false },
-	{ "stats",   cmd_stats,   0, 1, false, false, false },
+	{ "create",  cmd_create,  1, 1, true,  true,  false, false },
+	{ "destroy", cmd_destroy, 1, 1, false, false, false, false },
+	{ "set",     cmd_set,     3, 3, false, true,  true,  false },
+	{ "get",     cmd_get,     2, 2, false, false, false, false },
+	{ "del",     cmd_del,     2, 2, false, false, false, false },
+	{ "exists",  cmd_exists,  2, 2, false, false, false, false },
+	{ "clear",   cmd_clear,   1, 1, false, false, false, false },
+	{ "reap",    cmd_reap,    1, 1, false, false, false, true },
+	{ "stats",   cmd_stats,   0, 1, false, false, false, false },
 };
 
 int main(int argc, char **argv)
@@ -400,6 +454,7 @@ int main(int argc, char **argv)
 		a.limits = cmd->limits;
 		a.ttl = cmd->ttl;
 		a.ttl_none_ok = cmd->ttl_none_ok;
+		a.full_ok = cmd->full_ok;
 		ret = parse_args(argc - 1, argv + 1, &a);
 		if (ret)
 			return ret;
