@@ -542,12 +542,13 @@ KCACHE_API int kcache_get_info(struct kcache *c, struct kcache_info *info);
  * cleanup_interval_ms (see struct kcache_options) while the cache holds
  * entries that have an expiry time (kcache_metrics.expiring > 0). Entries
  * are filed by expiry time in buckets of about a second (2^30 ns of
- * CLOCK_BOOTTIME); a normal run examines only the buckets whose time has
- * passed since the previous run, so its cost follows the number of
- * entries due rather than the size of the cache. Runs are serialised per
- * cache, whoever starts them (the timer, the functions below, or a write
- * to /sys/kernel/lrucache/caches/<name>/reap). Every entry a run frees
- * counts in kcache_metrics.expirations and .reaped.
+ * CLOCK_BOOTTIME); a normal run examines only the buckets of the seconds
+ * since the previous run, the current one included, so its cost follows
+ * the number of entries due rather than the size of the cache, and it
+ * frees every entry that has expired by the time it runs. Runs are
+ * serialised per cache, whoever starts them (the timer, the functions
+ * below, or a write to /sys/kernel/lrucache/caches/<name>/reap). Every
+ * entry a run frees counts in kcache_metrics.expirations and .reaped.
  */
 
 /**
@@ -556,12 +557,11 @@ KCACHE_API int kcache_get_info(struct kcache *c, struct kcache_info *info);
  *
  * Runs the cache's reaper at once, synchronously, as its timer would (a
  * bucket walk: see "The reaper" above), and returns when it is done. The
- * timer's schedule is not changed. Being a bucket walk, it may leave an
- * entry that expired within the last second or so (its bucket is not due
- * yet) to a later run; kcache_reap() with KCACHE_REAP_FULL_SCAN does not.
- * Expired entries already read as absent whether or not they have been
- * freed, so this only matters for memory (kcache_metrics.entries, .bytes
- * and .expiring) and for tests.
+ * timer's schedule is not changed. Every entry that has expired by then
+ * is freed (an entry kcache_exists() has reported absent because it
+ * expired, in particular). Expired entries already read as absent whether
+ * or not they have been freed, so this only matters for memory
+ * (kcache_metrics.entries, .bytes and .expiring) and for tests.
  *
  * Return: the number of expired entries this run freed (0 or more), or
  *  -EINVAL  NULL @c;
@@ -594,9 +594,10 @@ struct kcache_reap_result {
  * kcache_reap() - run the cache's reaper now, and tell what it did
  * @c: handle.
  * @flags: 0 for the bucket walk of kcache_cleanup_expired(), or
- *	KCACHE_REAP_FULL_SCAN to examine every entry of the cache instead
- *	(slower on a large cache, but it frees every entry expired at that
- *	time, whatever its bucket: a consistency check of the bucket walk).
+ *	KCACHE_REAP_FULL_SCAN to examine every entry of the cache instead of
+ *	the buckets that are due: the same entries are freed, at a cost that
+ *	follows the size of the cache (a consistency check of the bucket
+ *	walk, and the baseline it is measured against).
  * @res: if not NULL, filled in on success (reserved fields zeroed).
  *
  * As kcache_cleanup_expired(), with a choice of walk and the run's figures.
