@@ -189,6 +189,61 @@ static inline int cache_stats(int fd, struct lrucache_stats *st)
 	return xioctl(fd, LRUCACHE_IOC_STATS, st);
 }
 
+/*
+ * OPEN with every field of the current struct lrucache_open, including
+ * the reaper's cleanup_interval_ms (0 selects the default).
+ */
+static inline int cache_open_ex(int fd, const char *name, uint32_t flags,
+				uint64_t max_entries, uint64_t max_bytes,
+				uint64_t default_ttl_ms,
+				uint64_t cleanup_interval_ms)
+{
+	struct lrucache_open op;
+
+	memset(&op, 0, sizeof(op));
+	put_name(op.name, name);
+	op.flags = flags;
+	op.max_entries = max_entries;
+	op.max_bytes = max_bytes;
+	op.default_ttl_ms = default_ttl_ms;
+	op.cleanup_interval_ms = cleanup_interval_ms;
+	return xioctl(fd, LRUCACHE_IOC_OPEN, &op);
+}
+
+/* cache_create() with a cleanup interval: fd or -errno. */
+static inline int cache_create_ex(const char *name, uint64_t max_entries,
+				  uint64_t max_bytes, uint64_t default_ttl_ms,
+				  uint64_t cleanup_interval_ms)
+{
+	int fd = dev_open();
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = cache_open_ex(fd, name, LRUCACHE_OPEN_CREATE | LRUCACHE_OPEN_EXCL,
+			    max_entries, max_bytes, default_ttl_ms,
+			    cleanup_interval_ms);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* LRUCACHE_IOC_REAP with @flags; the kernel's figures land in @r. */
+static inline int cache_reap(int fd, uint32_t flags, struct lrucache_reap *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->flags = flags;
+	return xioctl(fd, LRUCACHE_IOC_REAP, r);
+}
+
+static inline int cache_info(int fd, struct lrucache_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return xioctl(fd, LRUCACHE_IOC_INFO, info);
+}
+
 /* String conveniences: the key or value is the string without its NUL. */
 static inline int str_set(int fd, const char *key, const char *val)
 {
@@ -305,6 +360,44 @@ static inline int flat_keyed(const char *path, const char *key, uint64_t *val)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/*
+ * Write @str to a (sysfs, procfs or debugfs) file in one write(): 0, or
+ * -errno of the open or of the write (a short write is -EIO).
+ */
+static inline int write_file(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(str);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = write(fd, str, len);
+	if (r < 0)
+		r = -errno;
+	else if ((size_t)r != len)
+		r = -EIO;
+	close(fd);
+	return r < 0 ? (int)r : 0;
+}
+
+/* write_file() of a decimal number. */
+static inline int write_u64_file(const char *path, uint64_t val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu\n", (unsigned long long)val);
+	return write_file(path, buf);
+}
+
+static inline uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static inline uint64_t boottime_ms(void)
