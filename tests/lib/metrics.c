@@ -80,6 +80,9 @@ TEST_F(metrics, counters_follow_a_known_sequence)
 	EXPECT_EQ(0U, m.expirations);
 	EXPECT_EQ(1U, m.entries);
 	EXPECT_EQ(1 + 1 + m.entry_overhead, m.bytes);
+	/* a has the cache's default TTL; nothing was reaped. */
+	EXPECT_EQ(1U, m.expiring);
+	EXPECT_EQ(0U, m.reaped);
 }
 
 TEST_F(metrics, expired_entry_counts_as_expiration_and_miss)
@@ -99,6 +102,9 @@ TEST_F(metrics, expired_entry_counts_as_expiration_and_miss)
 	ASSERT_EQ(1U, m.expirations);
 	ASSERT_EQ(1U, m.misses);
 	ASSERT_EQ(0U, m.entries);
+	/* The lookup freed it, not the reaper (its timer is a minute away). */
+	ASSERT_EQ(0U, m.reaped);
+	ASSERT_EQ(0U, m.expiring);
 }
 
 TEST_F(metrics, reserved_tail_is_zeroed)

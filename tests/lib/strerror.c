@@ -13,7 +13,7 @@ TEST(negative_and_positive_codes_read_the_same)
 {
 	static const int codes[] = {
 		ENOENT, ENODEV, EIDRM, EBADFD, EBUSY, E2BIG, EEXIST, EINVAL,
-		ENOTTY, EFAULT, ENOMEM, EACCES, EPERM, EPIPE, EAGAIN,
+		ENOTTY, EFAULT, ENOMEM, EACCES, EPERM, EPIPE, EAGAIN, ENOSPC,
 	};
 	unsigned int i;
 
@@ -34,6 +34,13 @@ TEST(size_errors_name_keys_and_values)
 		     kcache_strerror(-E2BIG));
 }
 
+TEST(global_limit_names_the_parameter)
+{
+	/* ENOSPC is the limit of all caches, not a full disk. */
+	ASSERT_NE(NULL, strstr(kcache_strerror(-ENOSPC), "max_total_bytes"));
+	ASSERT_NE(NULL, strstr(kcache_strerror(-ENOSPC), "all"));
+}
+
 TEST(missing_device_points_at_the_module)
 {
 	ASSERT_NE(NULL, strstr(kcache_strerror(-ENODEV), "module"));
@@ -42,7 +49,9 @@ TEST(missing_device_points_at_the_module)
 
 TEST(lrucache_codes_differ_from_libc_wording)
 {
-	static const int codes[] = { ENOENT, EIDRM, EBADFD, E2BIG, ENODEV };
+	static const int codes[] = {
+		ENOENT, EIDRM, EBADFD, E2BIG, ENODEV, ENOSPC,
+	};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
