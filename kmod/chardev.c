@@ -26,22 +26,30 @@
 
 #define LRUCACHE_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
-/* Copies an argument of @usize bytes into a @ksize-byte structure. */
-static int lrucache_copy_arg(void *karg, size_t ksize,
+/*
+ * Copies an argument of @usize bytes into a @ksize-byte structure whose
+ * version 0 had @ver0 bytes: a smaller (older) caller's structure leaves
+ * the newer fields zero, a larger one must have a zero tail.
+ */
+static int lrucache_copy_arg(void *karg, size_t ksize, size_t ver0,
 			     const void __user *uarg, size_t usize)
 {
-	if (usize < ksize)
+	if (usize < ver0)
 		return -EINVAL;
 	return copy_struct_from_user(karg, ksize, uarg, usize);
 }
 
-/* Copies a result out to a caller whose structure may be larger. */
+/*
+ * Copies a result out to a caller whose structure may be older (smaller,
+ * but at least @ver0 bytes: it gets the fields it knows) or newer (larger:
+ * its tail is zeroed).
+ */
 static int lrucache_put_arg(void __user *uarg, size_t usize,
-			    const void *karg, size_t ksize)
+			    const void *karg, size_t ksize, size_t ver0)
 {
-	if (usize < ksize)
+	if (usize < ver0)
 		return -EINVAL;
-	if (copy_to_user(uarg, karg, ksize))
+	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
 	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
 		return -EFAULT;
@@ -70,13 +78,15 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 	struct lrucache *cache;
 	int ret;
 
-	ret = lrucache_copy_arg(&arg, sizeof(arg), uarg, usize);
+	ret = lrucache_copy_arg(&arg, sizeof(arg), LRUCACHE_OPEN_SIZE_VER0,
+				uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.reserved || !lrucache_name_field_ok(arg.name))
 		return -EINVAL;
 	if (!(arg.flags & LRUCACHE_OPEN_CREATE) &&
-	    (arg.max_entries || arg.max_bytes || arg.default_ttl_ms))
+	    (arg.max_entries || arg.max_bytes || arg.default_ttl_ms ||
+	     arg.cleanup_interval_ms))
 		return -EINVAL;
 	if (lrucache_file_cache(file))
 		return -EBUSY;
@@ -84,6 +94,7 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 	params.max_entries = arg.max_entries;
 	params.max_bytes = arg.max_bytes;
 	params.default_ttl_ms = arg.default_ttl_ms;
+	params.cleanup_interval_ms = arg.cleanup_interval_ms;
 	ret = lrucache_open(arg.name, &params, arg.flags, &cache);
 	if (ret)
 		return ret;
@@ -100,7 +111,7 @@ static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
 	struct lrucache_destroy arg;
 	int ret;
 
-	ret = lrucache_copy_arg(&arg, sizeof(arg), uarg, usize);
+	ret = lrucache_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.reserved || !lrucache_name_field_ok(arg.name))
@@ -172,7 +183,7 @@ static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 	u32 value_len = 0;
 	long ret;
 
-	ret = lrucache_copy_arg(&kv, sizeof(kv), uarg, usize);
+	ret = lrucache_copy_arg(&kv, sizeof(kv), sizeof(kv), uarg, usize);
 	if (ret)
 		return ret;
 	ret = lrucache_do_op(cache, opcode, &kv, &value_len);
@@ -192,7 +203,8 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 	u32 value_len = 0, i;
 	long ret;
 
-	ret = lrucache_copy_arg(&batch, sizeof(batch), uarg, usize);
+	ret = lrucache_copy_arg(&batch, sizeof(batch), sizeof(batch), uarg,
+				usize);
 	if (ret)
 		return ret;
 	if (batch.flags || batch.reserved || batch.op_size < sizeof(op))
@@ -235,7 +247,7 @@ static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 		struct lrucache_health health;
 		struct lrucache_info info;
 	} out;
-	size_t size;
+	size_t size, ver0;
 	int ret;
 
 	/* Each engine call zeroes its whole structure, padding included. */
@@ -243,19 +255,37 @@ static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
 		ret = lrucache_get_stats(cache, &out.st);
 		size = sizeof(out.st);
+		ver0 = LRUCACHE_STATS_SIZE_VER0;
 		break;
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
 		ret = lrucache_get_health(cache, &out.health);
 		size = sizeof(out.health);
+		ver0 = LRUCACHE_HEALTH_SIZE_VER0;
 		break;
 	default:
 		ret = lrucache_get_info(cache, &out.info);
 		size = sizeof(out.info);
+		ver0 = LRUCACHE_INFO_SIZE_VER0;
 		break;
 	}
 	if (ret)
 		return ret;
-	return lrucache_put_arg(uarg, usize, &out, size);
+	return lrucache_put_arg(uarg, usize, &out, size, ver0);
+}
+
+static long lrucache_ioc_reap(struct lrucache *cache, void __user *uarg,
+			      size_t usize)
+{
+	struct lrucache_reap r;
+	int ret;
+
+	ret = lrucache_copy_arg(&r, sizeof(r), sizeof(r), uarg, usize);
+	if (ret)
+		return ret;
+	ret = lrucache_reap(cache, &r);
+	if (ret)
+		return ret;
+	return lrucache_put_arg(uarg, usize, &r, sizeof(r), sizeof(r));
 }
 
 static long lrucache_ioctl(struct file *file, unsigned int cmd,
@@ -280,6 +310,7 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
 		break;
 	default:
 		return -ENOTTY;
@@ -305,6 +336,8 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 		return lrucache_ioc_query(cache, cmd, uarg, usize);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
 		return lrucache_reset_stats(cache);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
+		return lrucache_ioc_reap(cache, uarg, usize);
 	default:
 		return lrucache_ioc_batch(cache, uarg, usize);
 	}

@@ -40,8 +40,53 @@
  *   fails with -EIDRM and no entry can be added) and frees its entries;
  *   the structure goes when the last reference does.
  *
- * Lock order: lrucache_registry_lock -> cache->lock -> rhashtable bucket
- * locks.
+ * - cache->reap_lock (mutex) serialises the reaper's runs; it is taken
+ *   before cache->lock.
+ *
+ * Lock order: lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
+ * rhashtable bucket locks (and the hrtimer base lock, irq-safe, innermost).
+ *
+ * Expiry and the reaper
+ * ---------------------
+ * Expiry times are CLOCK_BOOTTIME nanoseconds. Every access checks the
+ * entry it finds (lazy expiry); the reaper frees expired entries nobody
+ * touches. An entry that can expire also sits on one of the cache's
+ * LRUCACHE_EXPIRY_BUCKETS expiry buckets, chosen by its expiry slot
+ * (expires >> LRUCACHE_EXPIRY_SLOT_SHIFT, 1.07 s) modulo the number of
+ * buckets: a ring covering 512 slots, about nine minutes. Adding and
+ * removing is O(1) under cache->lock, and the bucket's list_head shares
+ * its bytes with the rcu_head, which an entry needs only once it has left
+ * its bucket, so expiry costs no memory per entry.
+ *
+ * A run of the reaper walks the buckets of the slots that passed since the
+ * previous run, up to the current slot (all 512 at most), frees the
+ * entries there that have expired and leaves the others in place: entries
+ * of the current slot not yet due, and entries whose TTL reaches beyond
+ * the ring, which come round again once per turn of the ring (so an entry
+ * with a TTL of an hour is looked at about seven times). Entries with no
+ * expiry are never looked at. A sorted structure (an rbtree, as timerqueue
+ * does) would visit only due entries but costs O(log n) per set under
+ * cache->lock and 24 more bytes per entry.
+ *
+ * Each cache has an hrtimer that fires every cleanup interval while the
+ * cache holds entries that can expire (cache->expiring), and not at all
+ * otherwise. Its callback runs in hard-irq context, so it only queues the
+ * reaper's work item; the work runs the reaper in process context, at
+ * most LRUCACHE_BATCH entries per hold of cache->lock, and re-arms the
+ * timer if entries that can expire remain. cache->reap_armed (under
+ * cache->lock) says a timer or work is pending, so a set arms the timer
+ * only when nothing is. Destroying a cache marks it dead first, so nothing
+ * re-arms the timer, then cancels the timer and the work before freeing.
+ *
+ * Memory
+ * ------
+ * Entries are charged to the caller's memory cgroup. Besides each cache's
+ * own limits, the bytes of all caches together stay within
+ * lrucache_max_total_bytes: a set that would go beyond it evicts the
+ * inserting cache's own least recently used entries, and fails with
+ * -ENOSPC if even that could not make room. A shrinker lets the kernel
+ * reclaim least recently used entries of every cache under memory
+ * pressure.
  */
 
 #include <linux/ctype.h>
@@ -58,11 +103,16 @@
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/shrinker.h>
 #include <linux/string.h>
 #include <linux/uio.h>
 
 #include "lrucache_internal.h"
 
+/*
+ * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, a hole of 4,
+ * expires 8, expiry/rcu 16: 64 bytes before the key.
+ */
 struct lrucache_entry {
 	struct rhash_head node;
 	struct list_head lru;		/* empty once unlinked */
@@ -70,11 +120,20 @@ struct lrucache_entry {
 	u32 key_len;
 	u32 value_len;
 	u64 expires;			/* boottime ns; 0: never */
-	struct rcu_head rcu;
+	union {
+		/* On an expiry bucket while hashed, if @expires is set. */
+		struct list_head expiry;
+		/* Only used once unhashed and unreferenced. */
+		struct rcu_head rcu;
+	};
 	u8 data[];			/* key, then value */
 };
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
+
+/* Bytes and entries of all caches, for the global limit and the shrinker. */
+static atomic64_t lrucache_total_bytes = ATOMIC64_INIT(0);
+static atomic64_t lrucache_total_entries = ATOMIC64_INIT(0);
 
 /* What a lookup hashes and compares: the key as the caller holds it. */
 struct lrucache_key {
@@ -145,6 +204,86 @@ static inline void lrucache_count(struct lrucache *cache,
 		this_cpu_inc(cache->pcpu->v[counter]);
 }
 
+static inline void lrucache_count_add(struct lrucache *cache,
+				      enum lrucache_counter counter, u64 n)
+{
+	if (likely(cache->metrics))
+		this_cpu_add(cache->pcpu->v[counter], n);
+}
+
+static struct list_head *lrucache_slot_bucket(struct lrucache *cache, u64 slot)
+{
+	return &cache->expiry[slot & (LRUCACHE_EXPIRY_BUCKETS - 1)];
+}
+
+static struct list_head *lrucache_bucket(struct lrucache *cache, u64 expires)
+{
+	return lrucache_slot_bucket(cache,
+				    expires >> LRUCACHE_EXPIRY_SLOT_SHIFT);
+}
+
+static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
+{
+	struct lrucache *cache = container_of(timer, struct lrucache,
+					      reap_timer);
+
+	/* Hard-irq context: the walk happens in the work item. */
+	queue_work(system_unbound_wq, &cache->reap_work);
+	return HRTIMER_NORESTART;
+}
+
+/* Starts the reaper's timer unless it (or its work) is already pending. */
+static void lrucache_arm_reaper(struct lrucache *cache)
+{
+	u64 interval = cache->cleanup_interval_ns;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (cache->reap_armed || cache->dead)
+		return;
+	cache->reap_armed = true;
+	WRITE_ONCE(cache->reap_due_ns, ktime_get_boottime_ns() + interval);
+	hrtimer_start(&cache->reap_timer, ns_to_ktime(interval),
+		      HRTIMER_MODE_REL);
+}
+
+/* Adds a hashed entry to the LRU head, the charges and its bucket. */
+static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+{
+	u64 charge = lrucache_charge(e);
+
+	lockdep_assert_held(&cache->lock);
+
+	list_add(&e->lru, &cache->lru);
+	WRITE_ONCE(cache->entries, cache->entries + 1);
+	WRITE_ONCE(cache->bytes, cache->bytes + charge);
+	atomic64_add(charge, &lrucache_total_bytes);
+	atomic64_inc(&lrucache_total_entries);
+	if (e->expires) {
+		list_add_tail(&e->expiry, lrucache_bucket(cache, e->expires));
+		WRITE_ONCE(cache->expiring, cache->expiring + 1);
+		lrucache_arm_reaper(cache);
+	}
+}
+
+/* Undoes lrucache_link(); the entry keeps the cache's reference. */
+static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+{
+	u64 charge = lrucache_charge(e);
+
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&e->lru);
+	WRITE_ONCE(cache->entries, cache->entries - 1);
+	WRITE_ONCE(cache->bytes, cache->bytes - charge);
+	atomic64_sub(charge, &lrucache_total_bytes);
+	atomic64_dec(&lrucache_total_entries);
+	if (e->expires) {
+		list_del(&e->expiry);
+		WRITE_ONCE(cache->expiring, cache->expiring - 1);
+	}
+}
+
 static void lrucache_entry_put(struct lrucache_entry *e)
 {
 	if (refcount_dec_and_test(&e->ref))
@@ -158,22 +297,33 @@ static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
 
 	WARN_ON_ONCE(rhashtable_remove_fast(&cache->ht, &e->node,
 					    lrucache_ht_params));
-	list_del_init(&e->lru);
-	WRITE_ONCE(cache->entries, cache->entries - 1);
-	WRITE_ONCE(cache->bytes, cache->bytes - lrucache_charge(e));
+	lrucache_detach(cache, e);
 	lrucache_entry_put(e);
 }
 
-/* Evicts from the LRU end until both limits hold. */
-static void lrucache_evict(struct lrucache *cache)
+static bool lrucache_over_total(void)
+{
+	return atomic64_read(&lrucache_total_bytes) >
+	       (s64)READ_ONCE(lrucache_max_total_bytes);
+}
+
+/*
+ * Evicts from the LRU end until the cache's limits and the global one
+ * hold, never evicting @keep (the entry just set, which alone fits the
+ * cache's limits).
+ */
+static void lrucache_evict(struct lrucache *cache,
+			   const struct lrucache_entry *keep)
 {
 	struct lrucache_entry *e;
 
 	lockdep_assert_held(&cache->lock);
 
 	while (cache->entries > cache->max_entries ||
-	       cache->bytes > cache->max_bytes) {
+	       cache->bytes > cache->max_bytes || lrucache_over_total()) {
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
+		if (e == keep)
+			break;
 		if (lrucache_expired(cache, e))
 			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 		else
@@ -200,6 +350,22 @@ static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
 		return -EINVAL;
 	*ns = ttl_ms * NSEC_PER_MSEC;
 	return 0;
+}
+
+/*
+ * Whether the global limit leaves room for @e once this cache gave up all
+ * its other entries (the one @e replaces included): what other caches hold
+ * cannot be taken from them.
+ */
+static bool lrucache_total_room(struct lrucache *cache,
+				const struct lrucache_entry *e)
+{
+	s64 others = atomic64_read(&lrucache_total_bytes) - cache->bytes;
+
+	lockdep_assert_held(&cache->lock);
+
+	return others + lrucache_charge(e) <=
+	       (s64)READ_ONCE(lrucache_max_total_bytes);
 }
 
 static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
@@ -233,7 +399,10 @@ static int lrucache_check_key(size_t key_len)
  * Return: 0; -EINVAL for a bad key length, TTL or flags; -E2BIG if the key
  * or value is over the module limits or the entry alone would exceed the
  * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
- * -ENOMEM; -EIDRM if the cache was destroyed.
+ * -ENOSPC if the global limit (max_total_bytes) leaves no room even after
+ * evicting every other entry of this cache; -ENOMEM; -EIDRM if the cache
+ * was destroyed. On any error the cache is left as it was, an entry being
+ * replaced included (an expired one may have been removed).
  */
 int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		      struct iov_iter *from, u64 ttl_ms, unsigned int flags)
@@ -291,6 +460,8 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		ret = -EEXIST;
 	else if (!old && (flags & LRUCACHE_SET_XX))
 		ret = -ENOENT;
+	else if (!lrucache_total_room(cache, e))
+		ret = -ENOSPC;
 	else if (old)
 		ret = rhashtable_replace_fast(&cache->ht, &old->node, &e->node,
 					      lrucache_ht_params);
@@ -302,15 +473,11 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		goto unlock;
 
 	if (old) {
-		list_del_init(&old->lru);
-		WRITE_ONCE(cache->entries, cache->entries - 1);
-		WRITE_ONCE(cache->bytes, cache->bytes - lrucache_charge(old));
+		lrucache_detach(cache, old);
 		lrucache_entry_put(old);
 	}
-	list_add(&e->lru, &cache->lru);
-	WRITE_ONCE(cache->entries, cache->entries + 1);
-	WRITE_ONCE(cache->bytes, cache->bytes + lrucache_charge(e));
-	lrucache_evict(cache);
+	lrucache_link(cache, e);
+	lrucache_evict(cache, e);
 	spin_unlock(&cache->lock);
 	lrucache_count(cache, LRUCACHE_CNT_SETS);
 	return 0;
@@ -572,6 +739,216 @@ int lrucache_clear(struct lrucache *cache)
 }
 EXPORT_SYMBOL_GPL(lrucache_clear);
 
+/*
+ * Frees the expired entries of one expiry bucket, LRUCACHE_BATCH visits per
+ * hold of cache->lock. Entries not due yet move to a private list so that
+ * the walk can drop the lock between batches without losing its place,
+ * and go back to the bucket at the end.
+ */
+static void lrucache_reap_bucket(struct lrucache *cache,
+				 struct list_head *bucket, u64 now,
+				 struct lrucache_reap *r)
+{
+	struct lrucache_entry *e;
+	LIST_HEAD(later);
+	unsigned int n;
+	bool more;
+
+	do {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && !list_empty(bucket); n++) {
+			e = list_first_entry(bucket, struct lrucache_entry,
+					     expiry);
+			r->visited++;
+			if (now < e->expires) {
+				list_move_tail(&e->expiry, &later);
+				continue;
+			}
+			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+			lrucache_count(cache, LRUCACHE_CNT_REAPED);
+			lrucache_unlink(cache, e);
+			r->freed++;
+		}
+		more = !list_empty(bucket) && !cache->dead;
+		if (!more)
+			list_splice(&later, bucket);
+		spin_unlock(&cache->lock);
+		if (more)
+			cond_resched();
+	} while (more);
+}
+
+/*
+ * The plain alternative to the buckets: visits every entry through the
+ * hash table. Expired entries are only gathered during the walk (moved
+ * from their bucket to a private list) and freed after it, so that the
+ * table does not shrink under the walk and make it start over.
+ */
+static void lrucache_reap_full(struct lrucache *cache, u64 now,
+			       struct lrucache_reap *r)
+{
+	struct rhashtable_iter iter;
+	struct lrucache_entry *e;
+	LIST_HEAD(doomed);
+	unsigned int n = 0;
+
+	rhashtable_walk_enter(&cache->ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((e = rhashtable_walk_next(&iter)) != NULL) {
+		if (IS_ERR(e))		/* -EAGAIN: the table was resized */
+			continue;
+		r->visited++;
+		if (e->expires && now >= e->expires) {
+			spin_lock(&cache->lock);
+			if (!list_empty(&e->lru))
+				list_move_tail(&e->expiry, &doomed);
+			spin_unlock(&cache->lock);
+		}
+		if (++n % LRUCACHE_BATCH == 0) {
+			rhashtable_walk_stop(&iter);
+			if (READ_ONCE(cache->dead))
+				goto free;
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+free:
+	rhashtable_walk_exit(&iter);
+
+	/* Whoever unlinks one of them meanwhile takes it off this list. */
+	while (!list_empty(&doomed)) {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && !list_empty(&doomed); n++) {
+			e = list_first_entry(&doomed, struct lrucache_entry,
+					     expiry);
+			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+			lrucache_count(cache, LRUCACHE_CNT_REAPED);
+			lrucache_unlink(cache, e);
+			r->freed++;
+		}
+		spin_unlock(&cache->lock);
+		cond_resched();
+	}
+}
+
+/**
+ * lrucache_reap - free a cache's expired entries now
+ * @cache: the cache
+ * @r: in: flags (LRUCACHE_REAP_FULL_SCAN to visit every entry instead of
+ *	the due expiry buckets), reserved zero; out: entries freed and
+ *	visited, time taken. A full scan visits each entry at least once;
+ *	the hash table being resized meanwhile can show it some twice.
+ *
+ * Runs the reaper as its timer does, in the caller's context. Runs are
+ * serialised per cache. Freed entries count as expirations and as reaped.
+ *
+ * Return: 0; -EINVAL for unknown flags or nonzero reserved; -EIDRM if the
+ * cache was destroyed.
+ */
+int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r)
+{
+	u64 start, now, slot, first;
+
+	if ((r->flags & ~LRUCACHE_REAP_FLAGS) || r->reserved)
+		return -EINVAL;
+	r->freed = 0;
+	r->visited = 0;
+	r->elapsed_ns = 0;
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+
+	mutex_lock(&cache->reap_lock);
+	start = ktime_get_ns();
+	now = lrucache_now(cache);
+	if (r->flags & LRUCACHE_REAP_FULL_SCAN) {
+		lrucache_reap_full(cache, now, r);
+	} else {
+		/*
+		 * Every slot since the last run, the current one included
+		 * (partly due), and each bucket of the ring once at most.
+		 */
+		slot = now >> LRUCACHE_EXPIRY_SLOT_SHIFT;
+		first = cache->reap_next_slot;
+		if (slot - first >= LRUCACHE_EXPIRY_BUCKETS)
+			first = slot - (LRUCACHE_EXPIRY_BUCKETS - 1);
+		for (; first <= slot && !READ_ONCE(cache->dead); first++)
+			lrucache_reap_bucket(cache,
+					     lrucache_slot_bucket(cache, first),
+					     now, r);
+		cache->reap_next_slot = slot;
+	}
+	r->elapsed_ns = ktime_get_ns() - start;
+	cache->last_reap = *r;
+	mutex_unlock(&cache->reap_lock);
+
+	lrucache_count(cache, LRUCACHE_CNT_REAPER_RUNS);
+	lrucache_count_add(cache, LRUCACHE_CNT_REAPER_NS, r->elapsed_ns);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_reap);
+
+/* What the latest run of the reaper did, whoever ran it. */
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r)
+{
+	mutex_lock(&cache->reap_lock);
+	*r = cache->last_reap;
+	mutex_unlock(&cache->reap_lock);
+}
+
+static void lrucache_reap_workfn(struct work_struct *work)
+{
+	struct lrucache *cache = container_of(work, struct lrucache,
+					      reap_work);
+	struct lrucache_reap r = { };
+
+	lrucache_reap(cache, &r);
+
+	spin_lock(&cache->lock);
+	cache->reap_armed = false;
+	if (cache->expiring)
+		lrucache_arm_reaper(cache);
+	spin_unlock(&cache->lock);
+}
+
+/**
+ * lrucache_set_cleanup_interval - change how often the reaper runs
+ * @cache: the cache
+ * @ms: LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS
+ *
+ * A pending timer is restarted with the new interval.
+ *
+ * Return: 0; -EINVAL for an interval out of range; -EIDRM if the cache
+ * was destroyed.
+ */
+int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms)
+{
+	int ret = 0;
+
+	if (ms < LRUCACHE_CLEANUP_INTERVAL_MIN_MS ||
+	    ms > LRUCACHE_CLEANUP_INTERVAL_MAX_MS)
+		return -EINVAL;
+
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		ret = -EIDRM;
+	} else {
+		WRITE_ONCE(cache->cleanup_interval_ns, ms * NSEC_PER_MSEC);
+		/*
+		 * If the timer was pending, start it again; if it already
+		 * fired, its work re-arms it with the new interval.
+		 */
+		if (cache->reap_armed &&
+		    hrtimer_try_to_cancel(&cache->reap_timer) == 1) {
+			cache->reap_armed = false;
+			lrucache_arm_reaper(cache);
+		}
+	}
+	spin_unlock(&cache->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lrucache_set_cleanup_interval);
+
 /**
  * lrucache_get_stats - read a cache's counters and limits
  * @cache: the cache
@@ -597,8 +974,13 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 		st->deletes += READ_ONCE(v[LRUCACHE_CNT_DELETES]);
 		st->evictions += READ_ONCE(v[LRUCACHE_CNT_EVICTIONS]);
 		st->expirations += READ_ONCE(v[LRUCACHE_CNT_EXPIRATIONS]);
+		st->reaped += READ_ONCE(v[LRUCACHE_CNT_REAPED]);
+		st->reclaimed += READ_ONCE(v[LRUCACHE_CNT_RECLAIMED]);
+		st->reaper_runs += READ_ONCE(v[LRUCACHE_CNT_REAPER_RUNS]);
+		st->reaper_ns += READ_ONCE(v[LRUCACHE_CNT_REAPER_NS]);
 	}
 	st->entries = READ_ONCE(cache->entries);
+	st->expiring = READ_ONCE(cache->expiring);
 	st->bytes = READ_ONCE(cache->bytes);
 	st->max_entries = cache->max_entries;
 	st->max_bytes = cache->max_bytes;
@@ -612,8 +994,9 @@ EXPORT_SYMBOL_GPL(lrucache_get_stats);
  * lrucache_reset_stats - zero a cache's event counters
  * @cache: the cache
  *
- * Zeroes hits, misses, sets, deletes, evictions and expirations; entries,
- * bytes and limits describe the cache's contents and stay. Events that
+ * Zeroes the event counters (hits to expirations, reaped to reaper_ns);
+ * entries, bytes, expiring and limits describe the cache's contents and
+ * stay. Events that
  * happen while the reset runs may be kept or lost.
  *
  * Return: 0, or -EIDRM if the cache was destroyed.
@@ -651,7 +1034,7 @@ int lrucache_get_health(struct lrucache *cache, struct lrucache_health *h)
 	ret = lrucache_get_stats(cache, &st);
 	if (ret)
 		return ret;
-	lrucache_health_of(&st, h);
+	lrucache_health_of(&st, lrucache_reaper_late_ns(cache), h);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_get_health);
@@ -678,6 +1061,8 @@ int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
 	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
 	if (cache->metrics)
 		info->flags |= LRUCACHE_INFO_METRICS;
+	info->cleanup_interval_ms = div_u64(READ_ONCE(cache->cleanup_interval_ns),
+					    NSEC_PER_MSEC);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_get_info);
@@ -728,6 +1113,8 @@ static void lrucache_release(struct kobject *kobj)
 	/* Every entry went when the cache was destroyed. */
 	WARN_ON_ONCE(cache->entries);
 	rhashtable_destroy(&cache->ht);
+	mutex_destroy(&cache->reap_lock);
+	kvfree(cache->expiry);
 	free_percpu(cache->pcpu);
 	kfree(cache);
 }
@@ -745,10 +1132,14 @@ static int lrucache_create(const char *name,
 	struct lrucache *cache;
 	u64 max_entries = params->max_entries ?: lrucache_default_max_entries;
 	u64 max_bytes = params->max_bytes ?: lrucache_default_max_bytes;
-	int ret;
+	u64 interval_ms = params->cleanup_interval_ms ?:
+			  LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS;
+	int ret, i;
 
 	if (max_entries > LRUCACHE_MAX_ENTRIES_LIMIT ||
-	    params->default_ttl_ms > LRUCACHE_TTL_MAX_MS)
+	    params->default_ttl_ms > LRUCACHE_TTL_MAX_MS ||
+	    interval_ms < LRUCACHE_CLEANUP_INTERVAL_MIN_MS ||
+	    interval_ms > LRUCACHE_CLEANUP_INTERVAL_MAX_MS)
 		return -EINVAL;
 
 	cache = kzalloc(sizeof(*cache), GFP_KERNEL_ACCOUNT);
@@ -760,11 +1151,27 @@ static int lrucache_create(const char *name,
 		ret = -ENOMEM;
 		goto free;
 	}
+	cache->expiry = kvmalloc_array(LRUCACHE_EXPIRY_BUCKETS,
+				       sizeof(*cache->expiry),
+				       GFP_KERNEL_ACCOUNT);
+	if (!cache->expiry) {
+		ret = -ENOMEM;
+		goto free_pcpu;
+	}
+	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++)
+		INIT_LIST_HEAD(&cache->expiry[i]);
 	ret = rhashtable_init(&cache->ht, &lrucache_ht_params);
 	if (ret)
-		goto free_pcpu;
+		goto free_expiry;
 	spin_lock_init(&cache->lock);
 	INIT_LIST_HEAD(&cache->lru);
+	mutex_init(&cache->reap_lock);
+	hrtimer_init(&cache->reap_timer, CLOCK_BOOTTIME, HRTIMER_MODE_REL);
+	cache->reap_timer.function = lrucache_reap_timer_fn;
+	INIT_WORK(&cache->reap_work, lrucache_reap_workfn);
+	cache->cleanup_interval_ns = interval_ms * NSEC_PER_MSEC;
+	cache->reap_next_slot = lrucache_now(cache) >>
+				LRUCACHE_EXPIRY_SLOT_SHIFT;
 	cache->max_entries = max_entries;
 	cache->max_bytes = max_bytes;
 	cache->default_ttl_ns = params->default_ttl_ms * NSEC_PER_MSEC;
@@ -786,6 +1193,8 @@ static int lrucache_create(const char *name,
 	*out = cache;
 	return 0;
 
+free_expiry:
+	kvfree(cache->expiry);
 free_pcpu:
 	free_percpu(cache->pcpu);
 free:
@@ -799,6 +1208,7 @@ free:
  *	starting with '.'
  * @params: limits for a cache this call creates; NULL or all zero for
  *	module defaults
+ *	(and for its cleanup interval: see struct lrucache_params)
  * @flags: LRUCACHE_OPEN_CREATE to create a missing cache,
  *	LRUCACHE_OPEN_EXCL (with CREATE) to fail if it exists,
  *	LRUCACHE_OPEN_NO_METRICS (with CREATE) to keep no event counters
@@ -868,6 +1278,17 @@ static void lrucache_unlist(struct lrucache *cache)
 	spin_unlock(&cache->lock);
 }
 
+/*
+ * Stops the reaper of a cache marked dead: nothing can arm the timer any
+ * more, so once the timer and then the work are cancelled neither runs
+ * again.
+ */
+static void lrucache_stop_reaper(struct lrucache *cache)
+{
+	hrtimer_cancel(&cache->reap_timer);
+	cancel_work_sync(&cache->reap_work);
+}
+
 /**
  * lrucache_destroy - destroy a cache by name
  * @name: the cache name
@@ -891,6 +1312,7 @@ int lrucache_destroy(const char *name)
 	mutex_unlock(&lrucache_registry_lock);
 	if (!cache)
 		return -ENOENT;
+	lrucache_stop_reaper(cache);
 	lrucache_flush(cache);
 	lrucache_put(cache);
 	return 0;
@@ -911,6 +1333,7 @@ void lrucache_destroy_all(void)
 	mutex_unlock(&lrucache_registry_lock);
 
 	list_for_each_entry_safe(cache, tmp, &doomed, node) {
+		lrucache_stop_reaper(cache);
 		lrucache_flush(cache);
 		lrucache_put(cache);
 	}
@@ -920,7 +1343,9 @@ void lrucache_destroy_all(void)
  * Health rules, the same for sysfs and every other reader:
  * - memory_high: bytes at or above 95% of max_bytes (degraded);
  * - hit_rate_low: after at least 100 lookups, hit rate under 50%
- *   (degraded), or under 10% after at least 1000 lookups (unhealthy).
+ *   (degraded), or under 10% after at least 1000 lookups (unhealthy);
+ * - reaper_behind: the reaper's timer is armed and more than one cleanup
+ *   interval past the time it was due (degraded).
  */
 #define LRUCACHE_MEMORY_HIGH_PCT	95
 #define LRUCACHE_HIT_RATE_MIN_LOOKUPS	100
@@ -928,7 +1353,7 @@ void lrucache_destroy_all(void)
 #define LRUCACHE_HIT_RATE_BAD_LOOKUPS	1000
 #define LRUCACHE_HIT_RATE_BAD_PCT	10
 
-void lrucache_health_of(const struct lrucache_stats *st,
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h)
 {
 	u64 lookups = st->hits + st->misses;
@@ -951,6 +1376,30 @@ void lrucache_health_of(const struct lrucache_stats *st,
 		    h->hit_rate_pct < LRUCACHE_HIT_RATE_BAD_PCT)
 			h->status = LRUCACHE_UNHEALTHY;
 	}
+	if (reaper_late_ns) {
+		h->reasons |= LRUCACHE_HEALTH_REAPER_BEHIND;
+		h->reaper_late_ms = div_u64(reaper_late_ns, NSEC_PER_MSEC);
+		if (h->status == LRUCACHE_HEALTHY)
+			h->status = LRUCACHE_DEGRADED;
+	}
+}
+
+/*
+ * How late the reaper is, if its timer (or the work it queued) is more
+ * than one cleanup interval past due; 0 otherwise.
+ */
+u64 lrucache_reaper_late_ns(struct lrucache *cache)
+{
+	u64 due, interval, now;
+
+	spin_lock(&cache->lock);
+	due = cache->reap_armed ? cache->reap_due_ns : 0;
+	interval = cache->cleanup_interval_ns;
+	spin_unlock(&cache->lock);
+	now = ktime_get_boottime_ns();
+	if (!due || now <= due + interval)
+		return 0;
+	return now - due;
 }
 
 const char *lrucache_health_name(u32 status)
@@ -987,9 +1436,14 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		sum->deletes += st.deletes;
 		sum->evictions += st.evictions;
 		sum->expirations += st.expirations;
+		sum->reaped += st.reaped;
+		sum->reclaimed += st.reclaimed;
+		sum->reaper_runs += st.reaper_runs;
+		sum->reaper_ns += st.reaper_ns;
 		sum->entries += st.entries;
 		sum->bytes += st.bytes;
-		lrucache_health_of(&st, &h);
+		sum->expiring += st.expiring;
+		lrucache_health_of(&st, lrucache_reaper_late_ns(cache), &h);
 		if (h.status == LRUCACHE_DEGRADED)
 			(*degraded)++;
 		else if (h.status == LRUCACHE_UNHEALTHY)
@@ -997,6 +1451,87 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		(*caches)++;
 	}
 	mutex_unlock(&lrucache_registry_lock);
+}
+
+/*
+ * Memory pressure: the shrinker frees least recently used entries of every
+ * cache, each cache giving up its share of the request in proportion to
+ * its entries. Reclaim can run in a task that holds the registry lock
+ * while allocating (creating a cache), so the scan only tries that lock.
+ */
+static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
+					    unsigned long nr)
+{
+	struct lrucache_entry *e;
+	unsigned long done = 0;
+	unsigned int n;
+
+	do {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && done < nr &&
+		     !list_empty(&cache->lru); n++, done++) {
+			e = list_last_entry(&cache->lru, struct lrucache_entry,
+					    lru);
+			lrucache_count(cache, LRUCACHE_CNT_RECLAIMED);
+			lrucache_unlink(cache, e);
+		}
+		spin_unlock(&cache->lock);
+		cond_resched();
+	} while (n == LRUCACHE_BATCH && done < nr);
+	return done;
+}
+
+static unsigned long lrucache_reclaim(unsigned long nr)
+{
+	s64 total = atomic64_read(&lrucache_total_entries);
+	unsigned long freed = 0;
+	struct lrucache *cache;
+	u64 share;
+
+	if (total <= 0)
+		return 0;
+	if (!mutex_trylock(&lrucache_registry_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(cache, &lrucache_registry, node) {
+		if (freed >= nr)
+			break;
+		share = div64_u64((u64)READ_ONCE(cache->entries) * nr +
+				  total - 1, total);
+		freed += lrucache_reclaim_cache(cache, min_t(u64, share,
+							     nr - freed));
+	}
+	mutex_unlock(&lrucache_registry_lock);
+	return freed;
+}
+
+static unsigned long lrucache_shrink_count(struct shrinker *shrinker,
+					   struct shrink_control *sc)
+{
+	s64 n = atomic64_read(&lrucache_total_entries);
+
+	return n > 0 ? n : SHRINK_EMPTY;
+}
+
+static unsigned long lrucache_shrink_scan(struct shrinker *shrinker,
+					  struct shrink_control *sc)
+{
+	return lrucache_reclaim(sc->nr_to_scan);
+}
+
+static struct shrinker lrucache_shrinker = {
+	.count_objects	= lrucache_shrink_count,
+	.scan_objects	= lrucache_shrink_scan,
+	.seeks		= DEFAULT_SEEKS,
+};
+
+int lrucache_shrinker_init(void)
+{
+	return register_shrinker(&lrucache_shrinker, "lrucache");
+}
+
+void lrucache_shrinker_exit(void)
+{
+	unregister_shrinker(&lrucache_shrinker);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -1015,4 +1550,11 @@ void lrucache_test_advance_clock(struct lrucache *cache, u64 ns)
 	WRITE_ONCE(cache->test_clock_ns, lrucache_now(cache) + ns);
 }
 EXPORT_SYMBOL_NS_GPL(lrucache_test_advance_clock, LRUCACHE_TEST);
+
+/* The shrinker's scan, for the KUnit suite. */
+unsigned long lrucache_test_reclaim(unsigned long nr)
+{
+	return lrucache_reclaim(nr);
+}
+EXPORT_SYMBOL_NS_GPL(lrucache_test_reclaim, LRUCACHE_TEST);
 #endif

@@ -7,12 +7,15 @@
 #define _LRUCACHE_INTERNAL_H
 
 #include <linux/bits.h>
+#include <linux/hrtimer.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/lrucache.h>
+#include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 
 /* Hard ceiling of the max_key_len parameter: keys are staged on the stack. */
 #define LRUCACHE_KEY_LEN_CEILING	512
@@ -25,6 +28,18 @@ extern unsigned int lrucache_max_key_len;
 extern unsigned int lrucache_max_value_len;
 extern unsigned long lrucache_default_max_entries;
 extern unsigned long lrucache_default_max_bytes;
+extern unsigned long lrucache_max_total_bytes;
+
+/*
+ * Expiry buckets: an entry that can expire sits on the bucket of its
+ * expiry slot (expiry time >> LRUCACHE_EXPIRY_SLOT_SHIFT, about a second)
+ * modulo LRUCACHE_EXPIRY_BUCKETS, a ring covering about nine minutes. See
+ * "Expiry and the reaper" in engine.c.
+ */
+#define LRUCACHE_EXPIRY_SLOT_SHIFT	30
+#define LRUCACHE_EXPIRY_BUCKETS		512
+/* Most entries the reaper, the shrinker or a flush handle per lock hold. */
+#define LRUCACHE_BATCH			256
 
 /* Event counters, kept per CPU and summed on read. */
 enum lrucache_counter {
@@ -34,6 +49,10 @@ enum lrucache_counter {
 	LRUCACHE_CNT_DELETES,
 	LRUCACHE_CNT_EVICTIONS,
 	LRUCACHE_CNT_EXPIRATIONS,
+	LRUCACHE_CNT_REAPED,
+	LRUCACHE_CNT_RECLAIMED,
+	LRUCACHE_CNT_REAPER_RUNS,
+	LRUCACHE_CNT_REAPER_NS,
 	LRUCACHE_NR_COUNTERS,
 };
 
@@ -48,7 +67,12 @@ struct lrucache {
 	struct list_head lru;		/* most recently used first */
 	u64 entries;
 	u64 bytes;
+	u64 expiring;			/* entries on the expiry buckets */
+	struct list_head *expiry;	/* LRUCACHE_EXPIRY_BUCKETS buckets */
 	bool dead;
+	bool reap_armed;		/* timer or work pending */
+	u64 reap_due_ns;		/* when the armed timer fires */
+	u64 cleanup_interval_ns;
 
 	u64 max_entries;
 	u64 max_bytes;
@@ -59,6 +83,13 @@ struct lrucache {
 #endif
 	struct lrucache_pcpu_stats __percpu *pcpu;
 
+	/* The reaper; see engine.c. */
+	struct hrtimer reap_timer;
+	struct work_struct reap_work;
+	struct mutex reap_lock;		/* one run at a time */
+	u64 reap_next_slot;		/* under reap_lock */
+	struct lrucache_reap last_reap;	/* under reap_lock */
+
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u64 created_ns;			/* CLOCK_REALTIME */
@@ -68,8 +99,12 @@ struct lrucache {
 	char name[LRUCACHE_NAME_MAX];
 };
 
-void lrucache_health_of(const struct lrucache_stats *st,
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h);
+u64 lrucache_reaper_late_ns(struct lrucache *cache);
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
+int lrucache_shrinker_init(void);
+void lrucache_shrinker_exit(void);
 const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		      unsigned int *degraded, unsigned int *unhealthy);

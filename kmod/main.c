@@ -7,6 +7,7 @@
  * device last (it lets user space in).
  */
 
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
@@ -33,6 +34,37 @@ module_param_named(default_max_bytes, lrucache_default_max_bytes, ulong,
 MODULE_PARM_DESC(default_max_bytes,
 		 "max_bytes of a cache created without one (default 64 MiB)");
 
+/* Zero, at load or written later, selects an eighth of RAM. */
+static unsigned long lrucache_default_total_bytes(void)
+{
+	return (totalram_pages() << PAGE_SHIFT) / 8;
+}
+
+static int lrucache_param_set_total(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned long n;
+	int ret;
+
+	ret = kstrtoul(val, 0, &n);
+	if (ret)
+		return ret;
+	WRITE_ONCE(lrucache_max_total_bytes,
+		   n ?: lrucache_default_total_bytes());
+	return 0;
+}
+
+static const struct kernel_param_ops lrucache_total_ops = {
+	.set	= lrucache_param_set_total,
+	.get	= param_get_ulong,
+};
+
+unsigned long lrucache_max_total_bytes;
+module_param_cb(max_total_bytes, &lrucache_total_ops,
+		&lrucache_max_total_bytes, 0644);
+MODULE_PARM_DESC(max_total_bytes,
+		 "Most bytes all caches together hold (0: an eighth of RAM, the default)");
+
 static int __init lrucache_init(void)
 {
 	int ret;
@@ -47,20 +79,31 @@ static int __init lrucache_init(void)
 		return -EINVAL;
 	}
 
+	if (!lrucache_max_total_bytes)
+		lrucache_max_total_bytes = lrucache_default_total_bytes();
+
 	ret = lrucache_sysfs_init();
 	if (ret)
 		return ret;
+	ret = lrucache_shrinker_init();
+	if (ret)
+		goto sysfs_exit;
 	ret = lrucache_chardev_init();
-	if (ret) {
-		lrucache_sysfs_exit();
-		return ret;
-	}
+	if (ret)
+		goto shrinker_exit;
 	return 0;
+
+shrinker_exit:
+	lrucache_shrinker_exit();
+sysfs_exit:
+	lrucache_sysfs_exit();
+	return ret;
 }
 
 static void __exit lrucache_exit(void)
 {
 	lrucache_chardev_exit();
+	lrucache_shrinker_exit();
 	lrucache_destroy_all();
 	lrucache_sysfs_exit();
 }

@@ -6,12 +6,15 @@
  *   /sys/kernel/lrucache/health		worst status over every cache
  *   /sys/kernel/lrucache/caches/<name>/stats
  *   /sys/kernel/lrucache/caches/<name>/health
+ *   /sys/kernel/lrucache/caches/<name>/cleanup_interval_ms	(rw)
+ *   /sys/kernel/lrucache/caches/<name>/reap		(write 1: run now)
  *
  * Files are "flat keyed" (one "name value" pair per line, as cgroup v2's
  * memory.stat). Documented in Documentation/ABI/testing/sysfs-kernel-lrucache.
  */
 
 #include <linux/kobject.h>
+#include <linux/kstrtox.h>
 #include <linux/sysfs.h>
 
 #include "lrucache_internal.h"
@@ -35,17 +38,28 @@ static int lrucache_emit_counters(char *buf, int at,
 	at += sysfs_emit_at(buf, at, "expirations %llu\n", st->expirations);
 	at += sysfs_emit_at(buf, at, "entries %llu\n", st->entries);
 	at += sysfs_emit_at(buf, at, "bytes %llu\n", st->bytes);
+	at += sysfs_emit_at(buf, at, "reaped %llu\n", st->reaped);
+	at += sysfs_emit_at(buf, at, "reclaimed %llu\n", st->reclaimed);
+	at += sysfs_emit_at(buf, at, "reaper_runs %llu\n", st->reaper_runs);
+	at += sysfs_emit_at(buf, at, "reaper_ns %llu\n", st->reaper_ns);
+	at += sysfs_emit_at(buf, at, "expiring %llu\n", st->expiring);
 	return at;
+}
+
+static struct lrucache *kobj_to_cache(struct kobject *kobj)
+{
+	return container_of(kobj, struct lrucache, kobj);
 }
 
 static ssize_t cache_stats_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
-	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
+	struct lrucache *cache = kobj_to_cache(kobj);
+	struct lrucache_info info;
 	struct lrucache_stats st;
 	int at;
 
-	if (lrucache_get_stats(cache, &st))
+	if (lrucache_get_stats(cache, &st) || lrucache_get_info(cache, &info))
 		return -EIDRM;
 	at = lrucache_emit_counters(buf, 0, &st);
 	at += sysfs_emit_at(buf, at, "max_entries %llu\n", st.max_entries);
@@ -54,13 +68,15 @@ static ssize_t cache_stats_show(struct kobject *kobj,
 			    st.default_ttl_ms);
 	at += sysfs_emit_at(buf, at, "entry_overhead %llu\n",
 			    st.entry_overhead);
+	at += sysfs_emit_at(buf, at, "cleanup_interval_ms %llu\n",
+			    info.cleanup_interval_ms);
 	return at;
 }
 
 static ssize_t cache_health_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
-	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
+	struct lrucache *cache = kobj_to_cache(kobj);
 	struct lrucache_health h;
 	int at;
 
@@ -72,7 +88,65 @@ static ssize_t cache_health_show(struct kobject *kobj,
 	if (h.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
 		at += sysfs_emit_at(buf, at, "hit_rate_low %u\n",
 				    h.hit_rate_pct);
+	if (h.reasons & LRUCACHE_HEALTH_REAPER_BEHIND)
+		at += sysfs_emit_at(buf, at, "reaper_behind %llu\n",
+				    h.reaper_late_ms);
 	return at;
+}
+
+static ssize_t cache_interval_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	struct lrucache_info info;
+
+	if (lrucache_get_info(kobj_to_cache(kobj), &info))
+		return -EIDRM;
+	return sysfs_emit(buf, "%llu\n", info.cleanup_interval_ms);
+}
+
+static ssize_t cache_interval_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	u64 ms;
+	int ret;
+
+	ret = kstrtou64(buf, 10, &ms);
+	if (ret)
+		return ret;
+	ret = lrucache_set_cleanup_interval(kobj_to_cache(kobj), ms);
+	return ret ?: count;
+}
+
+/* Reading shows what the latest run did, whoever ran it. */
+static ssize_t cache_reap_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct lrucache_reap r;
+	int at;
+
+	lrucache_last_reap(kobj_to_cache(kobj), &r);
+	at = sysfs_emit(buf, "freed %llu\n", r.freed);
+	at += sysfs_emit_at(buf, at, "visited %llu\n", r.visited);
+	at += sysfs_emit_at(buf, at, "elapsed_ns %llu\n", r.elapsed_ns);
+	return at;
+}
+
+static ssize_t cache_reap_store(struct kobject *kobj,
+				struct kobj_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct lrucache_reap r = { };
+	unsigned int run;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &run);
+	if (ret)
+		return ret;
+	if (run != 1)
+		return -EINVAL;
+	ret = lrucache_reap(kobj_to_cache(kobj), &r);
+	return ret ?: count;
 }
 
 static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0444,
@@ -80,10 +154,17 @@ static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0444,
 static struct kobj_attribute cache_health_attr = __ATTR(health, 0444,
 							cache_health_show,
 							NULL);
+static struct kobj_attribute cache_interval_attr =
+	__ATTR(cleanup_interval_ms, 0644, cache_interval_show,
+	       cache_interval_store);
+static struct kobj_attribute cache_reap_attr =
+	__ATTR(reap, 0644, cache_reap_show, cache_reap_store);
 
 static struct attribute *lrucache_cache_attrs[] = {
 	&cache_stats_attr.attr,
 	&cache_health_attr.attr,
+	&cache_interval_attr.attr,
+	&cache_reap_attr.attr,
 	NULL,
 };
 
@@ -105,7 +186,10 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	lrucache_sum_all(&sum, &caches, &degraded, &unhealthy);
 	at = sysfs_emit(buf, "caches %u\n", caches);
-	return lrucache_emit_counters(buf, at, &sum);
+	at = lrucache_emit_counters(buf, at, &sum);
+	at += sysfs_emit_at(buf, at, "max_total_bytes %lu\n",
+			    READ_ONCE(lrucache_max_total_bytes));
+	return at;
 }
 
 static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -24,11 +24,15 @@ struct lrucache;
  * @max_bytes: most bytes charged (keys, values, per-entry overhead);
  *	0 selects the module default.
  * @default_ttl_ms: TTL of entries set with LRUCACHE_TTL_DEFAULT; 0 for none.
+ * @cleanup_interval_ms: how often the reaper frees expired entries,
+ *	LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS;
+ *	0 selects LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS.
  */
 struct lrucache_params {
 	u64 max_entries;
 	u64 max_bytes;
 	u64 default_ttl_ms;
+	u64 cleanup_interval_ms;
 };
 
 int lrucache_open(const char *name, const struct lrucache_params *params,
@@ -53,11 +57,14 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *stats);
 int lrucache_reset_stats(struct lrucache *cache);
 int lrucache_get_health(struct lrucache *cache, struct lrucache_health *health);
 int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
+int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r);
+int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suite only (namespace LRUCACHE_TEST): a hand-driven clock. */
 void lrucache_test_freeze_clock(struct lrucache *cache);
 void lrucache_test_advance_clock(struct lrucache *cache, u64 ns);
+unsigned long lrucache_test_reclaim(unsigned long nr);
 #endif
 
 #endif /* _LINUX_LRUCACHE_H */

@@ -13,7 +13,11 @@
  *  - the structure size is part of the ioctl number. The kernel accepts a
  *    smaller (older) structure as long as it holds the fields of version 0,
  *    and a larger (newer) one as long as the bytes it does not know are
- *    zero (-E2BIG otherwise), the way openat2() and clone3() do.
+ *    zero (-E2BIG otherwise), the way openat2() and clone3() do. Results
+ *    are written up to the size of the caller's structure: an older one
+ *    gets the fields it knows, a newer one has its unknown tail zeroed.
+ *    LRUCACHE_*_SIZE_VER0 give the size of version 0 of each structure
+ *    that has grown.
  */
 #ifndef _UAPI_LINUX_LRUCACHE_H
 #define _UAPI_LINUX_LRUCACHE_H
@@ -35,6 +39,11 @@
 #define LRUCACHE_TTL_NONE	((__u64)-2)	/* never expires */
 #define LRUCACHE_TTL_MAX_MS	_BITULL(42)	/* about 139 years */
 
+/* How often a cache's reaper frees expired entries, in milliseconds. */
+#define LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS	60000
+#define LRUCACHE_CLEANUP_INTERVAL_MIN_MS	10
+#define LRUCACHE_CLEANUP_INTERVAL_MAX_MS	86400000	/* a day */
+
 /* struct lrucache_open.flags */
 #define LRUCACHE_OPEN_CREATE	_BITUL(0)	/* create the cache if it is missing */
 #define LRUCACHE_OPEN_EXCL	_BITUL(1)	/* with CREATE: fail if it exists */
@@ -52,6 +61,10 @@
  *	holds; 0 selects the module default.
  * @default_ttl_ms: TTL of entries set with LRUCACHE_TTL_DEFAULT; 0 means
  *	that such entries never expire.
+ * @cleanup_interval_ms: how often the cache's reaper frees expired entries:
+ *	LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS,
+ *	or 0 for LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS. (Since version 1; a
+ *	structure of LRUCACHE_OPEN_SIZE_VER0 bytes leaves it 0.)
  *
  * Without LRUCACHE_OPEN_CREATE the limits must be zero and the cache must
  * exist. With it, the limits apply only if this call creates the cache.
@@ -66,7 +79,10 @@ struct lrucache_open {
 	__u64	max_entries;
 	__u64	max_bytes;
 	__u64	default_ttl_ms;
+	__u64	cleanup_interval_ms;
 };
+
+#define LRUCACHE_OPEN_SIZE_VER0	96	/* up to default_ttl_ms */
 
 /**
  * struct lrucache_destroy - argument of LRUCACHE_IOC_DESTROY
@@ -166,13 +182,25 @@ struct lrucache_batch {
  * @sets: entries stored (inserted or replaced).
  * @deletes: entries removed by DELETE.
  * @evictions: entries removed to respect max_entries or max_bytes.
- * @expirations: expired entries removed.
+ * @expirations: expired entries removed, whoever found them (a lookup, a
+ *	set, an eviction or the reaper).
  * @entries: entries held now.
  * @bytes: bytes charged now (keys, values and per-entry overhead).
  * @max_entries: the cache's entry limit.
  * @max_bytes: the cache's byte limit.
  * @default_ttl_ms: the cache's default TTL, 0 for none.
  * @entry_overhead: bytes charged per entry beyond its key and value.
+ * @reaped: of @expirations, the entries the reaper freed.
+ * @reclaimed: entries freed because the kernel ran short of memory (the
+ *	shrinker); not counted in @evictions.
+ * @reaper_runs: times the reaper ran (timer or LRUCACHE_IOC_REAP).
+ * @reaper_ns: time the reaper spent, in nanoseconds.
+ * @expiring: entries held now that have an expiry time.
+ *
+ * The event counters (@hits to @expirations, @reaped to @reaper_ns) stay
+ * zero for a cache created with LRUCACHE_OPEN_NO_METRICS.
+ * @reaped and later fields are version 1; LRUCACHE_STATS_SIZE_VER0 bytes
+ * hold version 0.
  */
 struct lrucache_stats {
 	__u64	hits;
@@ -187,7 +215,14 @@ struct lrucache_stats {
 	__u64	max_bytes;
 	__u64	default_ttl_ms;
 	__u64	entry_overhead;
+	__u64	reaped;
+	__u64	reclaimed;
+	__u64	reaper_runs;
+	__u64	reaper_ns;
+	__u64	expiring;
 };
+
+#define LRUCACHE_STATS_SIZE_VER0	96	/* up to entry_overhead */
 
 /* struct lrucache_info.flags */
 #define LRUCACHE_INFO_METRICS	_BITUL(0)	/* event counters are kept */
@@ -204,6 +239,8 @@ struct lrucache_stats {
  * @owner_gid: effective gid of the creator, in the caller's user namespace.
  * @flags: LRUCACHE_INFO_*.
  * @reserved: zero.
+ * @cleanup_interval_ms: how often the reaper runs while entries can
+ *	expire (version 1; LRUCACHE_INFO_SIZE_VER0 bytes hold version 0).
  */
 struct lrucache_info {
 	char	name[LRUCACHE_NAME_MAX];
@@ -216,7 +253,10 @@ struct lrucache_info {
 	__u32	owner_gid;
 	__u32	flags;
 	__u32	reserved;
+	__u64	cleanup_interval_ms;
 };
+
+#define LRUCACHE_INFO_SIZE_VER0	120	/* up to reserved */
 
 /* struct lrucache_health.status */
 enum lrucache_health_status {
@@ -228,6 +268,7 @@ enum lrucache_health_status {
 /* struct lrucache_health.reasons: the rules a cache breaks */
 #define LRUCACHE_HEALTH_MEMORY_HIGH	_BITUL(0)	/* bytes >= 95% of max_bytes */
 #define LRUCACHE_HEALTH_HIT_RATE_LOW	_BITUL(1)	/* see Documentation/ABI */
+#define LRUCACHE_HEALTH_REAPER_BEHIND	_BITUL(2)	/* reaper late by an interval */
 
 /**
  * struct lrucache_health - result of LRUCACHE_IOC_HEALTH
@@ -235,6 +276,9 @@ enum lrucache_health_status {
  * @reasons: LRUCACHE_HEALTH_* bits.
  * @memory_pct: bytes in use, percent of max_bytes.
  * @hit_rate_pct: hits, percent of lookups (100 before the first lookup).
+ * @reaper_late_ms: how late the reaper is, in milliseconds, when
+ *	LRUCACHE_HEALTH_REAPER_BEHIND is set; 0 otherwise. (Version 1;
+ *	LRUCACHE_HEALTH_SIZE_VER0 bytes hold version 0.)
  *
  * The same status and rules as the sysfs health file of the cache.
  */
@@ -243,6 +287,34 @@ struct lrucache_health {
 	__u32	reasons;
 	__u32	memory_pct;
 	__u32	hit_rate_pct;
+	__u64	reaper_late_ms;
+};
+
+#define LRUCACHE_HEALTH_SIZE_VER0	16	/* up to hit_rate_pct */
+
+/* struct lrucache_reap.flags */
+#define LRUCACHE_REAP_FULL_SCAN	_BITUL(0)	/* examine every entry */
+#define LRUCACHE_REAP_FLAGS	LRUCACHE_REAP_FULL_SCAN
+
+/**
+ * struct lrucache_reap - argument of LRUCACHE_IOC_REAP
+ * @flags: LRUCACHE_REAP_*. Without flags the reaper examines only the
+ *	expiry buckets that are due, as its timer does; with
+ *	LRUCACHE_REAP_FULL_SCAN it walks every entry of the cache instead (a
+ *	consistency check, and the peer the bucket walk is measured against).
+ * @reserved: must be zero.
+ * @freed: written by the kernel: expired entries freed by this run.
+ * @visited: written by the kernel: entries examined by this run. A full
+ *	scan examines every entry at least once; if the hash table is resized
+ *	meanwhile (entries being added or removed) it may see some twice.
+ * @elapsed_ns: written by the kernel: time this run took.
+ */
+struct lrucache_reap {
+	__u32	flags;
+	__u32	reserved;
+	__u64	freed;
+	__u64	visited;
+	__u64	elapsed_ns;
 };
 
 #define LRUCACHE_IOC_MAGIC	0xCA
@@ -259,5 +331,6 @@ struct lrucache_health {
 #define LRUCACHE_IOC_RESET_STATS _IO(LRUCACHE_IOC_MAGIC, 0x49)
 #define LRUCACHE_IOC_HEALTH	_IOR(LRUCACHE_IOC_MAGIC, 0x4a, struct lrucache_health)
 #define LRUCACHE_IOC_INFO	_IOR(LRUCACHE_IOC_MAGIC, 0x4b, struct lrucache_info)
+#define LRUCACHE_IOC_REAP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4c, struct lrucache_reap)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
