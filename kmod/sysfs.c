@@ -111,9 +111,9 @@ static ssize_t cache_interval_store(struct kobject *kobj,
 	u64 ms;
 	int ret;
 
-	ret = kstrtou64(buf, 10, &ms);
-	if (ret)
-		return ret;
+	/* Out of range or not a number: the same -EINVAL either way. */
+	if (kstrtou64(buf, 10, &ms))
+		return -EINVAL;
 	ret = lrucache_set_cleanup_interval(kobj_to_cache(kobj), ms);
 	return ret ?: count;
 }
@@ -140,10 +140,7 @@ static ssize_t cache_reap_store(struct kobject *kobj,
 	unsigned int run;
 	int ret;
 
-	ret = kstrtouint(buf, 10, &run);
-	if (ret)
-		return ret;
-	if (run != 1)
+	if (kstrtouint(buf, 10, &run) || run != 1)
 		return -EINVAL;
 	ret = lrucache_reap(kobj_to_cache(kobj), &r);
 	return ret ?: count;

@@ -24,9 +24,9 @@ struct health_next {
 			     sizeof(struct health_next))
 /* Version 0 cut short by one field. */
 #define IOC_INFO_SHORT	_IOC(_IOC_READ, LRUCACHE_IOC_MAGIC, 0x4b, \
-			     sizeof(struct lrucache_info) - 8)
+			     LRUCACHE_INFO_SIZE_VER0 - 8)
 #define IOC_HEALTH_SHORT _IOC(_IOC_READ, LRUCACHE_IOC_MAGIC, 0x4a, \
-			      sizeof(struct lrucache_health) - 4)
+			      LRUCACHE_HEALTH_SIZE_VER0 - 4)
 
 static int reset_stats(int fd)
 {
