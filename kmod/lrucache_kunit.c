@@ -805,6 +805,31 @@ static void shrinker_takes_least_recent_first(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 90ULL, st->entries);
 }
 
+static void health_reports_a_late_reaper(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	struct lrucache_health h;
+
+	/* Nothing can expire: no timer, nothing to be late for. */
+	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "none", LRUCACHE_TTL_NONE));
+	lrucache_test_advance_clock(c, 3ULL * 86400 * NSEC_PER_SEC);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_health(c, &h));
+	KUNIT_EXPECT_EQ(test, 0U, h.reasons);
+
+	/* Armed for a day from now; on time until a day past due. */
+	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "k", 1000));
+	lrucache_test_advance_clock(c, 2ULL * 86400 * NSEC_PER_SEC);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_health(c, &h));
+	KUNIT_EXPECT_EQ(test, 0U, h.reasons);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_HEALTHY, h.status);
+
+	lrucache_test_advance_clock(c, 5 * NSEC_PER_SEC);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_health(c, &h));
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_HEALTH_REAPER_BEHIND, h.reasons);
+	KUNIT_EXPECT_EQ(test, (u32)LRUCACHE_DEGRADED, h.status);
+	KUNIT_EXPECT_EQ(test, 86405000ULL, h.reaper_late_ms);
+}
+
 static void entry_overhead_is_64_bytes(struct kunit *test)
 {
 	make_cache(test, 10, 0, 0);
@@ -855,6 +880,7 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(reap_refuses_bad_arguments),
 	KUNIT_CASE(timer_runs_the_reaper_while_entries_can_expire),
 	KUNIT_CASE(shrinker_takes_least_recent_first),
+	KUNIT_CASE(health_reports_a_late_reaper),
 	KUNIT_CASE(entry_overhead_is_64_bytes),
 	{}
 };
