@@ -922,7 +922,7 @@ const char *kcache_strerror(int err)
 	case EEXIST:
 		return "cache or key already exists";
 	case EINVAL:
-		return "invalid argument (name, length, TTL, flags or reserved field)";
+		return "invalid argument (name, length, TTL, limit, flags or reserved field)";
 	case ENOTTY:
 		return "operation not supported by this device (not lrucache, or an older module)";
 	case EFAULT:
