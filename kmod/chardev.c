@@ -17,6 +17,8 @@
  */
 
 #include <linux/fs.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/uaccess.h>
@@ -238,6 +240,83 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 	return i || !batch.count ? i : -EFAULT;
 }
 
+static ssize_t lrucache_dump_read(struct file *file, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	struct iov_iter to;
+	struct iovec iov;
+	int ret;
+
+	ret = import_single_range(ITER_DEST, buf, count, &iov, &to);
+	if (ret)
+		return ret;
+	return lrucache_snapshot_read(file->private_data, &to);
+}
+
+static int lrucache_dump_release(struct inode *inode, struct file *file)
+{
+	lrucache_snapshot_free(file->private_data);
+	return 0;
+}
+
+static const struct file_operations lrucache_dump_fops = {
+	.owner		= THIS_MODULE,
+	.read		= lrucache_dump_read,
+	.release	= lrucache_dump_release,
+	.llseek		= no_llseek,
+};
+
+/*
+ * DUMP: a snapshot read through a new file descriptor. The descriptor is
+ * installed only once the caller has its number, so a fault leaves no
+ * stray descriptor behind.
+ */
+static long lrucache_ioc_dump(struct lrucache *cache, void __user *uarg,
+			      size_t usize)
+{
+	struct lrucache_snapshot *snap;
+	struct lrucache_dump arg;
+	struct file *file;
+	int ret, fd;
+
+	ret = lrucache_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.fd || arg.entries || arg.bytes || arg.reserved)
+		return -EINVAL;
+
+	snap = lrucache_snapshot(cache);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		lrucache_snapshot_free(snap);
+		return fd;
+	}
+	file = anon_inode_getfile("[lrucache-dump]", &lrucache_dump_fops, snap,
+				  O_RDONLY);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		lrucache_snapshot_free(snap);
+		return PTR_ERR(file);
+	}
+	/* A stream: no seeking, no pread. */
+	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	file->f_mode |= FMODE_STREAM;
+
+	arg.fd = fd;
+	arg.entries = lrucache_snapshot_entries(snap);
+	arg.bytes = lrucache_snapshot_bytes(snap);
+	ret = lrucache_put_arg(uarg, usize, &arg, sizeof(arg), sizeof(arg));
+	if (ret) {
+		fput(file);		/* release() frees the snapshot */
+		put_unused_fd(fd);
+		return ret;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
 /* STATS, HEALTH and INFO: fill a structure from the engine, copy it out. */
 static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 			       void __user *uarg, size_t usize)
@@ -311,6 +390,7 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
 		break;
 	default:
 		return -ENOTTY;
@@ -338,6 +418,8 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 		return lrucache_reset_stats(cache);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
 		return lrucache_ioc_reap(cache, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
+		return lrucache_ioc_dump(cache, uarg, usize);
 	default:
 		return lrucache_ioc_batch(cache, uarg, usize);
 	}

@@ -109,28 +109,6 @@
 
 #include "lrucache_internal.h"
 
-/*
- * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, a hole of 4,
- * expires 8, expiry/rcu 16: 64 bytes before the key.
- */
-struct lrucache_entry {
-	struct rhash_head node;
-	struct list_head lru;		/* empty once unlinked */
-	refcount_t ref;
-	u32 key_len;
-	u32 value_len;
-	u64 expires;			/* boottime ns; 0: never */
-	union {
-		/* On an expiry bucket while hashed, if @expires is set. */
-		struct list_head expiry;
-		/* Only used once unhashed and unreferenced. */
-		struct rcu_head rcu;
-	};
-	u8 data[];			/* key, then value */
-};
-
-#define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
-
 /* Bytes and entries of all caches, for the global limit and the shrinker. */
 static atomic64_t lrucache_total_bytes = ATOMIC64_INIT(0);
 static atomic64_t lrucache_total_entries = ATOMIC64_INIT(0);
@@ -173,17 +151,6 @@ static const struct rhashtable_params lrucache_ht_params = {
 	.obj_cmpfn		= lrucache_cmp,
 	.automatic_shrinking	= true,
 };
-
-static inline u64 lrucache_now(const struct lrucache *cache)
-{
-#if IS_ENABLED(CONFIG_KUNIT)
-	u64 frozen = READ_ONCE(cache->test_clock_ns);
-
-	if (frozen)
-		return frozen;
-#endif
-	return ktime_get_boottime_ns();
-}
 
 static inline bool lrucache_expired(const struct lrucache *cache,
 				    const struct lrucache_entry *e)
@@ -285,7 +252,7 @@ static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
 	}
 }
 
-static void lrucache_entry_put(struct lrucache_entry *e)
+void lrucache_entry_put(struct lrucache_entry *e)
 {
 	if (refcount_dec_and_test(&e->ref))
 		kvfree_rcu(e, rcu);
@@ -949,6 +916,71 @@ int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(lrucache_set_cleanup_interval);
+
+/* Gathers the live entries, least recent first; false if @snap is full. */
+static bool lrucache_gather(struct lrucache *cache,
+			    struct lrucache_snapshot *snap)
+{
+	struct lrucache_entry *e;
+	u64 now = lrucache_now(cache);
+	u64 ttl_ms;
+
+	lockdep_assert_held(&cache->lock);
+
+	list_for_each_entry_reverse(e, &cache->lru, lru) {
+		if (e->expires && now >= e->expires)
+			continue;
+		ttl_ms = e->expires ? DIV_ROUND_UP_ULL(e->expires - now,
+						       NSEC_PER_MSEC) :
+				      LRUCACHE_TTL_NONE;
+		if (!lrucache_snapshot_add(snap, e, ttl_ms))
+			return false;
+		/* The cache holds a reference: the count cannot be zero. */
+		refcount_inc(&e->ref);
+	}
+	return true;
+}
+
+/**
+ * lrucache_snapshot - take a snapshot of a cache's live entries
+ * @cache: the cache
+ *
+ * The snapshot holds a reference to every live entry of one instant,
+ * with its remaining TTL and LRU position, and is read as a stream of
+ * records with lrucache_snapshot_read(). It allocates a pointer and a TTL
+ * (16 bytes) per entry in page-sized chunks, all before taking the cache
+ * lock; it then holds the lock for one walk of the LRU list. Entries
+ * removed from the cache stay in memory until the snapshot is freed.
+ *
+ * Return: the snapshot, to free with lrucache_snapshot_free(); or
+ * ERR_PTR(-ENOMEM), ERR_PTR(-EIDRM) if the cache was destroyed, or
+ * ERR_PTR(-EAGAIN) if the cache kept growing faster than the storage
+ * could be sized for it.
+ */
+struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
+{
+	struct lrucache_snapshot *snap;
+	int tries;
+	u64 want;
+	bool ok;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (READ_ONCE(cache->dead))
+			return ERR_PTR(-EIDRM);
+		want = READ_ONCE(cache->entries);
+		snap = lrucache_snapshot_alloc(want + want / 8 + 16);
+		if (!snap)
+			return ERR_PTR(-ENOMEM);
+		spin_lock(&cache->lock);
+		ok = !cache->dead && lrucache_gather(cache, snap);
+		spin_unlock(&cache->lock);
+		if (ok)
+			return snap;
+		lrucache_snapshot_free(snap);
+	}
+	return ERR_PTR(READ_ONCE(cache->dead) ? -EIDRM : -EAGAIN);
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot);
 
 /**
  * lrucache_get_stats - read a cache's counters and limits

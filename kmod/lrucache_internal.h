@@ -12,6 +12,8 @@
 #include <linux/list.h>
 #include <linux/lrucache.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/uidgid.h>
@@ -98,6 +100,49 @@ struct lrucache {
 	struct kobject kobj;		/* lifetime and sysfs directory */
 	char name[LRUCACHE_NAME_MAX];
 };
+
+/*
+ * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, a hole of 4,
+ * expires 8, expiry/rcu 16: 64 bytes before the key.
+ */
+struct lrucache_entry {
+	struct rhash_head node;
+	struct list_head lru;		/* empty once unlinked */
+	refcount_t ref;
+	u32 key_len;
+	u32 value_len;
+	u64 expires;			/* boottime ns; 0: never */
+	union {
+		/* On an expiry bucket while hashed, if @expires is set. */
+		struct list_head expiry;
+		/* Only used once unhashed and unreferenced. */
+		struct rcu_head rcu;
+	};
+	u8 data[];			/* key, then value */
+};
+
+#define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
+
+/* The clock of expiry times: boottime, or KUnit's frozen clock. */
+static inline u64 lrucache_now(const struct lrucache *cache)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	u64 frozen = READ_ONCE(cache->test_clock_ns);
+
+	if (frozen)
+		return frozen;
+#endif
+	return ktime_get_boottime_ns();
+}
+
+void lrucache_entry_put(struct lrucache_entry *e);
+
+/* snapshot.c, on the entries engine.c gathers */
+struct lrucache_snapshot;
+struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries);
+bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
+			   struct lrucache_entry *e, u64 ttl_ms);
+void lrucache_snapshot_reset(struct lrucache_snapshot *snap);
 
 void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h);

@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/vmalloc.h>
 
 #define TEST_CACHE	"kunit-cache"
@@ -830,6 +831,107 @@ static void health_reports_a_late_reaper(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 86405000ULL, h.reaper_late_ms);
 }
 
+/* Reads a whole snapshot stream, @step bytes per read. */
+static size_t read_stream(struct kunit *test, struct lrucache_snapshot *snap,
+			  u8 *buf, size_t size, size_t step)
+{
+	struct iov_iter to;
+	struct kvec kv;
+	size_t got = 0;
+	ssize_t n;
+
+	do {
+		kv.iov_base = buf + got;
+		kv.iov_len = min(step, size - got);
+		iov_iter_kvec(&to, ITER_DEST, &kv, 1, kv.iov_len);
+		n = lrucache_snapshot_read(snap, &to);
+		KUNIT_ASSERT_GE(test, n, 0);
+		got += n;
+	} while (n > 0 && got < size);
+	return got;
+}
+
+/* Checks the record at *@at and moves past it. */
+static void expect_record(struct kunit *test, const u8 *buf, size_t *at,
+			  const char *key, const char *value, u64 ttl_ms)
+{
+	struct lrucache_record rec;
+
+	memcpy(&rec, buf + *at, sizeof(rec));
+	*at += sizeof(rec);
+	KUNIT_EXPECT_EQ(test, (u32)strlen(key), rec.key_len);
+	KUNIT_EXPECT_EQ(test, (u32)strlen(value), rec.value_len);
+	KUNIT_EXPECT_EQ(test, ttl_ms, rec.ttl_ms);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(buf + *at, key, strlen(key)));
+	*at += rec.key_len;
+	KUNIT_EXPECT_EQ(test, 0, memcmp(buf + *at, value, strlen(value)));
+	*at += rec.value_len;
+}
+
+static void snapshot_is_one_instant_in_lru_order(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	struct lrucache_snapshot *snap;
+	size_t at = 0, len;
+	char buf[32];
+	u8 *stream;
+
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "a", "1"));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "b", 1, "22", 2, 1500, 0));
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "c", "333"));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "x", 1, "gone", 4, 10, 0));
+	KUNIT_ASSERT_EQ(test, 1, get_str(c, "a", buf));
+	lrucache_test_advance_clock(c, 100 * NSEC_PER_MSEC);
+
+	snap = lrucache_snapshot(c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(snap));
+	KUNIT_EXPECT_EQ(test, 3ULL, lrucache_snapshot_entries(snap));
+	len = 3 * sizeof(struct lrucache_record) + 3 + 1 + 2 + 3;
+	KUNIT_EXPECT_EQ(test, (u64)len, lrucache_snapshot_bytes(snap));
+
+	/* Later changes do not reach the snapshot. */
+	KUNIT_ASSERT_EQ(test, 0, lrucache_delete(c, "b", 1));
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "c", "changed"));
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "d", "new"));
+
+	stream = kunit_kzalloc(test, len + 8, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, stream);
+	/* Odd-sized reads split headers, keys and values. */
+	KUNIT_EXPECT_EQ(test, len, read_stream(test, snap, stream, len + 8, 5));
+	expect_record(test, stream, &at, "b", "22", 1400);
+	expect_record(test, stream, &at, "c", "333", LRUCACHE_TTL_NONE);
+	expect_record(test, stream, &at, "a", "1", LRUCACHE_TTL_NONE);
+	KUNIT_EXPECT_EQ(test, len, at);
+	lrucache_snapshot_free(snap);
+
+	/* The snapshot's references went with it. */
+	KUNIT_EXPECT_EQ(test, 7, get_str(c, "c", buf));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
+}
+
+static void snapshot_outlives_its_cache(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	struct lrucache_snapshot *snap;
+	size_t at = 0;
+	u8 stream[64];
+
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "k", "v"));
+	snap = lrucache_snapshot(c);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(snap));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	KUNIT_EXPECT_EQ(test, -EIDRM, PTR_ERR(lrucache_snapshot(c)));
+	lrucache_put(c);
+	t->cache = NULL;
+
+	KUNIT_EXPECT_EQ(test, sizeof(struct lrucache_record) + 2,
+			read_stream(test, snap, stream, sizeof(stream), 64));
+	expect_record(test, stream, &at, "k", "v", LRUCACHE_TTL_NONE);
+	lrucache_snapshot_free(snap);
+}
+
 static void entry_overhead_is_64_bytes(struct kunit *test)
 {
 	make_cache(test, 10, 0, 0);
@@ -881,6 +983,8 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(timer_runs_the_reaper_while_entries_can_expire),
 	KUNIT_CASE(shrinker_takes_least_recent_first),
 	KUNIT_CASE(health_reports_a_late_reaper),
+	KUNIT_CASE(snapshot_is_one_instant_in_lru_order),
+	KUNIT_CASE(snapshot_outlives_its_cache),
 	KUNIT_CASE(entry_overhead_is_64_bytes),
 	{}
 };

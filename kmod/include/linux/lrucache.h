@@ -60,6 +60,14 @@ int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
 int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r);
 int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms);
 
+struct lrucache_snapshot;
+struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache);
+u64 lrucache_snapshot_entries(const struct lrucache_snapshot *snap);
+u64 lrucache_snapshot_bytes(const struct lrucache_snapshot *snap);
+ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
+			       struct iov_iter *to);
+void lrucache_snapshot_free(struct lrucache_snapshot *snap);
+
 #if IS_ENABLED(CONFIG_KUNIT)
 /* For the KUnit suite only (namespace LRUCACHE_TEST): a hand-driven clock. */
 void lrucache_test_freeze_clock(struct lrucache *cache);

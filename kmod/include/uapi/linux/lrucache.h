@@ -317,6 +317,47 @@ struct lrucache_reap {
 	__u64	elapsed_ns;
 };
 
+/**
+ * struct lrucache_dump - argument of LRUCACHE_IOC_DUMP
+ * @flags: must be zero.
+ * @fd: written by the kernel: a new read-only, close-on-exec file
+ *	descriptor; read(2) on it returns the snapshot as a stream of
+ *	records (struct lrucache_record), least recently used entry first.
+ *	It cannot seek. Closing it frees the snapshot.
+ * @entries: written by the kernel: the number of records in the stream.
+ * @bytes: written by the kernel: the length of the stream.
+ * @reserved: must be zero.
+ *
+ * The snapshot holds exactly the live entries of the cache at one instant,
+ * with their values and LRU order of that instant: entries set, replaced
+ * or removed afterwards do not change it, however long the reading takes.
+ * Its entries stay in memory (charged as before) until the descriptor is
+ * closed.
+ */
+struct lrucache_dump {
+	__u32	flags;
+	__s32	fd;
+	__u64	entries;
+	__u64	bytes;
+	__u64	reserved;
+};
+
+/**
+ * struct lrucache_record - one entry in a dump stream
+ * @key_len: length of the key that follows this header.
+ * @value_len: length of the value that follows the key.
+ * @ttl_ms: time the entry had left to live when the snapshot was taken,
+ *	rounded up to a millisecond, or LRUCACHE_TTL_NONE.
+ *
+ * The header is followed by the key and then the value, with no padding;
+ * the next record starts right after the value.
+ */
+struct lrucache_record {
+	__u32	key_len;
+	__u32	value_len;
+	__u64	ttl_ms;
+};
+
 #define LRUCACHE_IOC_MAGIC	0xCA
 
 #define LRUCACHE_IOC_OPEN	_IOW(LRUCACHE_IOC_MAGIC, 0x40, struct lrucache_open)
@@ -332,5 +373,6 @@ struct lrucache_reap {
 #define LRUCACHE_IOC_HEALTH	_IOR(LRUCACHE_IOC_MAGIC, 0x4a, struct lrucache_health)
 #define LRUCACHE_IOC_INFO	_IOR(LRUCACHE_IOC_MAGIC, 0x4b, struct lrucache_info)
 #define LRUCACHE_IOC_REAP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4c, struct lrucache_reap)
+#define LRUCACHE_IOC_DUMP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4d, struct lrucache_dump)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache snapshots: the live entries of a cache at one instant, held by
+ * reference and read back as a stream of records (struct lrucache_record,
+ * key, value), least recently used first.
+ *
+ * engine.c gathers the entries under the cache lock into storage sized
+ * beforehand, so nothing is allocated under the lock. The storage is a
+ * list of page-sized chunks, never one large allocation, whatever the
+ * size of the cache. Entries never change once published (a replace
+ * publishes a new entry), so the references alone keep the snapshot
+ * exact while the cache goes on changing.
+ */
+
+#include <linux/lrucache.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "lrucache_internal.h"
+
+struct lrucache_snap_item {
+	struct lrucache_entry *e;
+	u64 ttl_ms;
+};
+
+struct lrucache_snap_chunk {
+	struct list_head node;
+	unsigned int used;
+	struct lrucache_snap_item item[];
+};
+
+#define LRUCACHE_SNAP_PER_CHUNK						\
+	((PAGE_SIZE - sizeof(struct lrucache_snap_chunk)) /		\
+	 sizeof(struct lrucache_snap_item))
+
+struct lrucache_snapshot {
+	struct list_head chunks;
+	struct lrucache_snap_chunk *fill;	/* the chunk being filled */
+	u64 capacity;
+	u64 entries;
+	u64 bytes;
+
+	struct mutex lock;			/* the read position */
+	struct lrucache_snap_chunk *cur;
+	unsigned int idx;			/* in @cur */
+	u64 done;				/* records read in full */
+	size_t off;				/* into the current record */
+};
+
+/* Storage for up to @entries entries; NULL if out of memory. */
+struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
+{
+	struct lrucache_snapshot *snap;
+	struct lrucache_snap_chunk *chunk;
+	u64 n;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return NULL;
+	INIT_LIST_HEAD(&snap->chunks);
+	mutex_init(&snap->lock);
+	for (n = 0; n < entries; n += LRUCACHE_SNAP_PER_CHUNK) {
+		chunk = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+		if (!chunk) {
+			lrucache_snapshot_free(snap);
+			return NULL;
+		}
+		chunk->used = 0;
+		list_add_tail(&chunk->node, &snap->chunks);
+		snap->capacity += LRUCACHE_SNAP_PER_CHUNK;
+	}
+	snap->fill = list_first_entry_or_null(&snap->chunks,
+					      struct lrucache_snap_chunk, node);
+	return snap;
+}
+
+/*
+ * Records @e, on which the caller took a reference for the snapshot.
+ * Returns false, recording nothing, if the storage is full.
+ */
+bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
+			   struct lrucache_entry *e, u64 ttl_ms)
+{
+	struct lrucache_snap_chunk *chunk = snap->fill;
+
+	if (snap->entries == snap->capacity)
+		return false;
+	if (chunk->used == LRUCACHE_SNAP_PER_CHUNK) {
+		chunk = list_next_entry(chunk, node);
+		snap->fill = chunk;
+	}
+	chunk->item[chunk->used].e = e;
+	chunk->item[chunk->used].ttl_ms = ttl_ms;
+	chunk->used++;
+	snap->entries++;
+	snap->bytes += sizeof(struct lrucache_record) + e->key_len +
+		       e->value_len;
+	return true;
+}
+
+/* Drops every recorded entry; the storage stays, empty. */
+void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
+{
+	struct lrucache_snap_chunk *chunk;
+	unsigned int i;
+
+	list_for_each_entry(chunk, &snap->chunks, node) {
+		for (i = 0; i < chunk->used; i++)
+			lrucache_entry_put(chunk->item[i].e);
+		chunk->used = 0;
+	}
+	snap->fill = list_first_entry_or_null(&snap->chunks,
+					      struct lrucache_snap_chunk, node);
+	snap->entries = 0;
+	snap->bytes = 0;
+}
+
+/**
+ * lrucache_snapshot_free - drop a snapshot and the entries it holds
+ * @snap: from lrucache_snapshot()
+ */
+void lrucache_snapshot_free(struct lrucache_snapshot *snap)
+{
+	struct lrucache_snap_chunk *chunk, *tmp;
+
+	lrucache_snapshot_reset(snap);
+	list_for_each_entry_safe(chunk, tmp, &snap->chunks, node)
+		kfree(chunk);
+	mutex_destroy(&snap->lock);
+	kfree(snap);
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot_free);
+
+/**
+ * lrucache_snapshot_entries - how many records a snapshot holds
+ * @snap: the snapshot
+ *
+ * Return: the number of entries.
+ */
+u64 lrucache_snapshot_entries(const struct lrucache_snapshot *snap)
+{
+	return snap->entries;
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot_entries);
+
+/**
+ * lrucache_snapshot_bytes - the length of a snapshot's record stream
+ * @snap: the snapshot
+ *
+ * Return: the sum over its entries of sizeof(struct lrucache_record) plus
+ * key and value lengths.
+ */
+u64 lrucache_snapshot_bytes(const struct lrucache_snapshot *snap)
+{
+	return snap->bytes;
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot_bytes);
+
+/**
+ * lrucache_snapshot_read - read the next bytes of a snapshot's stream
+ * @snap: the snapshot
+ * @to: where they go; any size, records may be split across reads
+ *
+ * Reads continue where the previous one stopped; concurrent readers of
+ * one snapshot are serialised and share the position.
+ *
+ * Return: the number of bytes copied, 0 at the end of the stream, or
+ * -EFAULT if nothing could be copied.
+ */
+ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
+			       struct iov_iter *to)
+{
+	struct lrucache_snap_item *item;
+	struct lrucache_record rec;
+	size_t copied = 0, want, n;
+	struct lrucache_entry *e;
+
+	mutex_lock(&snap->lock);
+	if (!snap->cur)
+		snap->cur = list_first_entry_or_null(&snap->chunks,
+						     struct lrucache_snap_chunk,
+						     node);
+	while (iov_iter_count(to) && snap->done < snap->entries) {
+		if (snap->idx == snap->cur->used) {
+			snap->cur = list_next_entry(snap->cur, node);
+			snap->idx = 0;
+		}
+		item = &snap->cur->item[snap->idx];
+		e = item->e;
+		if (snap->off < sizeof(rec)) {
+			memset(&rec, 0, sizeof(rec));
+			rec.key_len = e->key_len;
+			rec.value_len = e->value_len;
+			rec.ttl_ms = item->ttl_ms;
+			want = sizeof(rec) - snap->off;
+			n = copy_to_iter((u8 *)&rec + snap->off, want, to);
+		} else {
+			/* The key and the value lie side by side. */
+			want = sizeof(rec) + e->key_len + e->value_len -
+			       snap->off;
+			n = copy_to_iter(e->data + snap->off - sizeof(rec),
+					 want, to);
+		}
+		copied += n;
+		snap->off += n;
+		if (snap->off == sizeof(rec) + e->key_len + e->value_len) {
+			snap->off = 0;
+			snap->idx++;
+			snap->done++;
+		} else if (n < want && iov_iter_count(to)) {
+			break;		/* a fault */
+		}
+	}
+	mutex_unlock(&snap->lock);
+	if (!copied && iov_iter_count(to) && snap->done < snap->entries)
+		return -EFAULT;
+	return copied;
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot_read);
