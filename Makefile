@@ -7,6 +7,7 @@
 #   make check      everything: lint, build, and every test suite in QEMU on
 #                   the stock and the debug kernel; one summary line
 #   make demo       install what is missing and show the cache working
+#   make bench      the reaper benchmark in QEMU (time ratios, no pass/fail)
 #
 # KDIR selects the kernel tree to build the module against; by default the
 # newest installed /lib/modules/*/build (never the running kernel's blindly:
@@ -27,13 +28,13 @@ KSRC = $(shell tests/vm/build-debug-kernel --tree)
 KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
-.PHONY: all module module-debug lib tools tests examples lint checkpatch sparse \
+.PHONY: all bench module module-debug lib tools tests examples lint checkpatch sparse \
 	check check-stock check-debug demo clean help
 
 all: module lib tools
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
 # own copy so the stock and the debug objects never mix.
@@ -96,6 +97,12 @@ check:
 
 demo:
 	tools/demo
+
+# Ratios of the bucket walk to a full scan, measured in one VM run.
+bench: module
+	$(MAKE) -C tools/bench BUILD=$(BUILD)
+	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
+		$(BUILD)/bench/reap-bench
 
 clean:
 	rm -rf $(BUILD)
