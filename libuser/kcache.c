@@ -932,6 +932,10 @@ const char *kcache_strerror(int err)
 	case EACCES:
 	case EPERM:
 		return "permission denied on the lrucache device";
+	case EBADMSG:
+		return "malformed, truncated or invalid dump document";
+	case EPROTONOSUPPORT:
+		return "dump document of an unknown format or version";
 	default:
 		return strerror(err);
 	}

@@ -76,8 +76,11 @@ extern "C" {
  *    kcache_options.cleanup_interval_ms, kcache_info.cleanup_interval_ms,
  *    the reaper and reclaim counters of struct kcache_metrics,
  *    KCACHE_HEALTH_REAPER_BEHIND
+ * 5: kcache_serialize(), kcache_deserialize(), kcache_deserialize_ex(),
+ *    KCACHE_RESTORE_REPLACE (JSON dump and restore; libkcache then needs
+ *    jansson)
  */
-#define KCACHE_VERSION_MINOR	4
+#define KCACHE_VERSION_MINOR	5
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -1100,6 +1103,188 @@ KCACHE_API int kcache_memo_info(struct kcache *c, struct kcache_memo_info *info)
  * cleared all the same).
  */
 KCACHE_API int kcache_memo_clear(struct kcache *c);
+
+/*
+ * Dump and restore (since 1.5)
+ *
+ * kcache_serialize() writes the live entries of a cache as a JSON document
+ * and kcache_deserialize() stores the entries of such a document into a
+ * cache: to save a cache across a reboot or a module reload, to copy it to
+ * another cache or machine, or to inspect it. The format is described in
+ * Documentation/lrucache/dump.rst; version 1 is
+ *
+ *	{"format": "lrucache-dump", "version": 1, "cache": "<name>",
+ *	 "dumped_at_ns": <CLOCK_REALTIME ns>,
+ *	 "entries": [{"key": K, "value": V, "ttl_ms": N}, ...]}
+ *
+ * with the entries least recently used first. K and V are JSON strings
+ * when the bytes are valid UTF-8 (embedded NUL bytes included, written
+ * as \u0000) and objects {"base64": "<standard base64, padded>"}
+ * otherwise, so any bytes survive the round trip. "ttl_ms" is the time the
+ * entry had left to live when the dump was taken (at least 1), absent for
+ * an entry that never expires.
+ *
+ * The dump is an exact snapshot of one instant (LRUCACHE_IOC_DUMP): every
+ * entry live at that instant appears once, with the value, remaining TTL
+ * and LRU position it had then, and no other entry; sets, deletes and
+ * evictions that happen while the document is being built do not change
+ * it. Expired entries not yet freed are left out. Taking it does not touch
+ * the cache: no counter changes and no entry moves in the LRU order.
+ *
+ * Cost: the kernel takes the snapshot by holding the cache's lock for one
+ * walk of its LRU list (sets and lookups that need the lock wait for that
+ * walk; lookups of the most recent entry and kcache_exists() do not) and
+ * allocates 16 bytes per entry beforehand. Until the library has read the
+ * snapshot (before kcache_serialize() returns) it also holds a reference
+ * on each entry, so entries replaced or removed meanwhile stay in memory,
+ * charged as before, until then. In user space the document and jansson's
+ * tree of it are built in memory: expect a few times the cache's bytes
+ * while kcache_serialize() runs.
+ *
+ * The JSON text is handled by the jansson library: libkcache links to it
+ * (pkg-config: Requires.private: jansson), callers need not.
+ */
+
+/* The document's "format" and the "version" this library writes and reads. */
+#define KCACHE_DUMP_FORMAT	"lrucache-dump"
+#define KCACHE_DUMP_VERSION	1
+
+/**
+ * kcache_serialize() - dump a cache's live entries as a JSON document
+ * @c: handle.
+ * @json: on success, a newly allocated NUL-terminated string holding the
+ *	document (UTF-8, no trailing newline); the caller frees it with
+ *	free(). Untouched on failure.
+ * @len: on success, the length of the document, without the NUL.
+ *	Untouched on failure.
+ *
+ * Takes a snapshot of the cache with LRUCACHE_IOC_DUMP (see "Dump and
+ * restore" above for what it guarantees and costs), reads it 64 KiB at a
+ * time and writes the document: "format" KCACHE_DUMP_FORMAT, "version"
+ * KCACHE_DUMP_VERSION, "cache" the cache's name, "dumped_at_ns" the
+ * CLOCK_REALTIME time read just before the snapshot was taken, and
+ * "entries" least recently used first, so that kcache_deserialize(), which
+ * stores them in order, rebuilds the same LRU order.
+ *
+ * Return: 0, or
+ *  -EINVAL  NULL @c, @json or @len;
+ *  -EIDRM   the cache was destroyed;
+ *  -ENOMEM  out of memory (library, jansson or kernel);
+ *  -EAGAIN  the cache kept growing faster than the kernel could size the
+ *           snapshot; try again;
+ *  -EMFILE, -ENFILE  no descriptor left for the snapshot;
+ *  -ENOTTY  the kernel module predates LRUCACHE_IOC_DUMP;
+ *  -EIO     the snapshot's stream did not match what the kernel announced
+ *           (a kernel bug);
+ *  other negative errnos from the kernel or read(2).
+ */
+KCACHE_API int kcache_serialize(struct kcache *c, char **json, size_t *len);
+
+/* kcache_deserialize() flags */
+#define KCACHE_RESTORE_REPLACE	(1U << 0)	/* clear the cache first */
+
+/**
+ * struct kcache_json_error - why kcache_deserialize_ex() refused a document
+ * @line: for an error in the JSON syntax (truncated input included), the
+ *	line where it was found, from 1; -1 for an error in the content of
+ *	a well-formed document, or for a failure that is not the document's.
+ * @column: likewise, the column on that line, in characters, from 1; or -1.
+ * @position: for a syntax error, the byte offset from the start of the
+ *	input where it was found; 0 otherwise.
+ * @text: a NUL-terminated description. For a content error it names the
+ *	member, e.g. "entries[12].ttl_ms: not an integer from 1 to
+ *	4398046511104"; for a kernel error while storing entries, the entry
+ *	and the error, e.g. "entries[5]: key or value too large for this
+ *	cache". Empty on success.
+ */
+struct kcache_json_error {
+	int line;
+	int column;
+	int position;
+	char text[160];
+};
+
+/**
+ * kcache_deserialize() - store the entries of a dump into a cache
+ * @c: handle: the cache to fill, which need not be the one dumped (nor
+ *	have the same name or limits).
+ * @json: the document, as kcache_serialize() wrote it; it need not be
+ *	NUL-terminated.
+ * @len: its length in bytes (without any terminating NUL; whitespace
+ *	after the document is fine, anything else is not).
+ * @flags: 0 or KCACHE_RESTORE_REPLACE.
+ *
+ * First parses and checks the WHOLE document, without touching the cache:
+ *  - it must be one JSON object, in UTF-8; no object may repeat a member;
+ *  - "format" must be the string KCACHE_DUMP_FORMAT and "version" the
+ *    integer KCACHE_DUMP_VERSION (else -EPROTONOSUPPORT: a later version
+ *    may mean something this library cannot restore faithfully);
+ *  - "entries" must be an array of objects with a "key", a "value" and
+ *    optionally a "ttl_ms" member, and no other member (a member this
+ *    version does not know could change what the entry means, so it is
+ *    refused rather than dropped);
+ *  - a key is a non-empty string or a {"base64": "..."} object whose
+ *    string decodes to at least one byte; a value is a string or such an
+ *    object (it may be empty). Base64 is the standard alphabet with
+ *    padding, and must decode cleanly: no other characters, no
+ *    whitespace, a length that is a multiple of 4, zero unused bits;
+ *  - "ttl_ms", if present, is an integer from 1 to KCACHE_TTL_MAX_MS;
+ *  - "cache" and "dumped_at_ns" may be absent; if present they must be a
+ *    string and a non-negative integer. They are informative only: the
+ *    entries go to @c whatever its name.
+ * Other members of the top-level object are ignored (see the versioning
+ * rules in Documentation/lrucache/dump.rst). A document that fails any
+ * check changes nothing in the cache.
+ *
+ * Then, with KCACHE_RESTORE_REPLACE, empties the cache (kcache_clear()),
+ * and stores the entries in the document's order with kcache_set()'s
+ * semantics, LRUCACHE_BATCH_MAX per ioctl (kcache_set_many()'s batches):
+ * the last entry ends up the most recently used. Each entry gets the TTL
+ * "ttl_ms", counted from the moment it is stored (TTLs restart at the
+ * restore: the time between dump and restore is not subtracted), or
+ * KCACHE_TTL_NONE without "ttl_ms" (never the cache's default TTL). Keys
+ * present in the cache and in the document take the document's value;
+ * without KCACHE_RESTORE_REPLACE the cache's other entries stay, less
+ * recently used than the restored ones. A cache smaller than the document
+ * evicts as kcache_set() does, so what stays is the most recently used
+ * part of the dump. The restore is not atomic: other users of the cache
+ * may see it half done, and their own changes may interleave with it
+ * (and with the clear).
+ *
+ * A kernel error on an entry (for instance -E2BIG for a key or value
+ * longer than this module or cache allows, -ENOSPC when the memory of all
+ * caches is exhausted, -EIDRM) stops the restore and is returned: the
+ * entries before it have been stored and it has not. The kernel runs a
+ * batch to its end, so the entries after it in the same batch of
+ * LRUCACHE_BATCH_MAX may have been stored too; no later batch is sent.
+ * Store the same document again after fixing the cause: sets are
+ * idempotent.
+ *
+ * Return: the number of entries stored (that of the document), or
+ *  -EINVAL  NULL @c or @json, or unknown @flags;
+ *  -EBADMSG  @json is not JSON (empty, malformed or truncated), or is not
+ *            a valid dump (see the checks above); nothing changed;
+ *  -EPROTONOSUPPORT  a dump of another format or version; nothing changed;
+ *  -E2BIG   more than INT_MAX entries; nothing changed;
+ *  -ENOMEM  out of memory; nothing changed;
+ *  a kernel error from kcache_clear() or from storing an entry (see
+ *  above): -E2BIG, -ENOSPC, -EIDRM, -ENOMEM, -EFAULT, ...
+ */
+KCACHE_API int kcache_deserialize(struct kcache *c, const char *json,
+				  size_t len, unsigned int flags);
+
+/**
+ * kcache_deserialize_ex() - kcache_deserialize() that explains its errors
+ * @err: NULL, or filled in: on failure with the place and reason (see
+ *	struct kcache_json_error; for a failure that is not the document's,
+ *	such as -ENOMEM or -EINVAL, @text holds kcache_strerror()'s words);
+ *	on success with line and column -1, position 0 and an empty text.
+ *
+ * Otherwise the same as kcache_deserialize().
+ */
+KCACHE_API int kcache_deserialize_ex(struct kcache *c, const char *json,
+				     size_t len, unsigned int flags,
+				     struct kcache_json_error *err);
 
 /**
  * kcache_strerror() - describe an error code of this library
