@@ -2,14 +2,17 @@
 /*
  * kcachectl: a small command line front end to libkcache.
  *
- * Every operation goes through the library; "stats" prints the module's
- * sysfs file (which holds every counter of struct kcache_metrics, the
- * reaper's included, and the cleanup interval). Exit status: 0 success, 1 the operation failed (or, for
- * "exists", the key is absent), 2 usage error.
+ * Every operation goes through the library ("dump" and "restore" through
+ * kcache_serialize() and kcache_deserialize_ex()); "stats" prints the
+ * module's sysfs file (which holds every counter of struct kcache_metrics,
+ * the reaper's included, and the cleanup interval). Exit status: 0
+ * success, 1 the operation failed (or, for "exists", the key is absent),
+ * 2 usage error.
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "kcache.h"
 
@@ -53,6 +57,16 @@ static void usage(FILE *out)
 "                      of the expiry buckets that are due\n"
 "  stats [NAME]        print the statistics of one cache (counters,\n"
 "                      reaper figures, limits), or the totals\n"
+"  dump NAME [FILE]    write the cache's live entries as a JSON document\n"
+"                      (least recently used first, remaining TTLs) to\n"
+"                      FILE, created with mode 0600, or to standard\n"
+"                      output if FILE is left out or is -\n"
+"  restore NAME FILE [--replace]\n"
+"                      store the entries of a dump (FILE - reads standard\n"
+"                      input) into the existing cache NAME, in order, and\n"
+"                      print \"restored N\"; --replace empties the cache\n"
+"                      first. A malformed or truncated file changes\n"
+"                      nothing. TTLs restart at the restore\n"
 "\n"
 "BYTES accepts a K, M or G suffix (powers of 1024). Use -- before a KEY or\n"
 "VALUE that starts with '-'. The device is /dev/lrucache unless the\n"
@@ -118,7 +132,7 @@ static bool parse_u64(const char *s, bool suffix, uint64_t *out)
 
 enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
-	OPT_FULL, OPT_HELP,
+	OPT_FULL, OPT_REPLACE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -127,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "ttl",	required_argument, NULL, OPT_TTL },
 	{ "cleanup-interval", required_argument, NULL, OPT_CLEANUP_INTERVAL },
 	{ "full",	no_argument,	   NULL, OPT_FULL },
+	{ "replace",	no_argument,	   NULL, OPT_REPLACE },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -140,11 +155,13 @@ struct cmd_args {
 	bool ttl;			/* --ttl */
 	bool ttl_none_ok;		/* --ttl none */
 	bool full_ok;			/* --full */
+	bool replace_ok;		/* --replace */
 
 	const char *pos[3];
 	int npos;
 	uint64_t max_size, max_memory, ttl_ms, cleanup_interval_ms;
 	bool full;
+	bool replace;
 	bool help;
 };
 
@@ -188,6 +205,12 @@ static int parse_args(int argc, char **argv, struct cmd_args *a)
 				return usage_error("%s does not take --full",
 						   a->cmd);
 			a->full = true;
+			break;
+		case OPT_REPLACE:
+			if (!a->replace_ok)
+				return usage_error("%s does not take --replace",
+						   a->cmd);
+			a->replace = true;
 			break;
 		case OPT_TTL:
 			if (!a->ttl)
@@ -412,21 +435,175 @@ static int cmd_stats(struct cmd_args *a)
 	return cat_file(path);
 }
 
+/* Write all of @buf to @fd: 0 or -errno. */
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int cmd_dump(struct cmd_args *a)
+{
+	const char *path = a->npos > 1 ? a->pos[1] : "-";
+	bool to_stdout = !strcmp(path, "-");
+	struct kcache *c;
+	char *json;
+	size_t len;
+	int err, fd;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_serialize(c, &json, &len);
+	kcache_close(c);
+	if (err)
+		return cache_error(a->pos[0], err);
+
+	/* A dump may hold anything the cache does: only the owner reads it. */
+	fd = to_stdout ? STDOUT_FILENO :
+	     open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		err = write_all(fd, json, len);
+		if (!err)
+			err = write_all(fd, "\n", 1);
+		if (!to_stdout && close(fd) && !err)
+			err = -errno;
+	}
+	free(json);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog,
+			to_stdout ? "standard output" : path, strerror(-err));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The whole of @path ("-": standard input) in *@buf: 0 or -errno. */
+static int read_whole(const char *path, char **buf, size_t *len)
+{
+	bool from_stdin = !strcmp(path, "-");
+	size_t cap = 65536, n = 0;
+	char *p = NULL, *np;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (!p || n == cap) {
+			if (p)
+				cap *= 2;
+			np = realloc(p, cap);
+			if (!np) {
+				err = -ENOMEM;
+				break;
+			}
+			p = np;
+		}
+		r = read(fd, p + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	if (!from_stdin)
+		close(fd);
+	if (err) {
+		free(p);
+		return err;
+	}
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static int cmd_restore(struct cmd_args *a)
+{
+	const char *path = a->pos[1];
+	struct kcache_json_error jerr;
+	struct kcache *c;
+	char *json = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = read_whole(path, &json, &len);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog,
+			strcmp(path, "-") ? path : "standard input",
+			strerror(-ret));
+		return EXIT_FAIL;
+	}
+	ret = open_cache(a->pos[0], &c);
+	if (ret) {
+		free(json);
+		return ret;
+	}
+	ret = kcache_deserialize_ex(c, json, len,
+				    a->replace ? KCACHE_RESTORE_REPLACE : 0,
+				    &jerr);
+	kcache_close(c);
+	free(json);
+	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
+		/* The file's fault: say where and why; the cache is as it was. */
+		if (jerr.line > 0)
+			fprintf(stderr, "%s: %s:%d:%d: %s (%s)\n", prog, path,
+				jerr.line, jerr.column, jerr.text,
+				kcache_strerror(ret));
+		else
+			fprintf(stderr, "%s: %s: %s (%s)\n", prog, path,
+				jerr.text, kcache_strerror(ret));
+		return EXIT_FAIL;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "%s: cache '%s': %s%s%s\n", prog, a->pos[0],
+			kcache_strerror(ret), jerr.text[0] ? ": " : "",
+			jerr.text);
+		return EXIT_FAIL;
+	}
+	printf("restored %d\n", ret);
+	if (fflush(stdout)) {
+		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct cmd_args *a);
 	int min_pos, max_pos;
-	bool limits, ttl, ttl_none_ok, full_ok;
+	bool limits, ttl, ttl_none_ok, full_ok, replace_ok;
 } commands[] = {
-	{ "create",  cmd_create,  1, 1, true,  true,  false, false },
-	{ "destroy", cmd_destroy, 1, 1, false, false, false, false },
-	{ "set",     cmd_set,     3, 3, false, true,  true,  false },
-	{ "get",     cmd_get,     2, 2, false, false, false, false },
-	{ "del",     cmd_del,     2, 2, false, false, false, false },
-	{ "exists",  cmd_exists,  2, 2, false, false, false, false },
-	{ "clear",   cmd_clear,   1, 1, false, false, false, false },
-	{ "reap",    cmd_reap,    1, 1, false, false, false, true },
-	{ "stats",   cmd_stats,   0, 1, false, false, false, false },
+	{ "create",  cmd_create,  1, 1, true,  true,  false, false, false },
+	{ "destroy", cmd_destroy, 1, 1, false, false, false, false, false },
+	{ "set",     cmd_set,     3, 3, false, true,  true,  false, false },
+	{ "get",     cmd_get,     2, 2, false, false, false, false, false },
+	{ "del",     cmd_del,     2, 2, false, false, false, false, false },
+	{ "exists",  cmd_exists,  2, 2, false, false, false, false, false },
+	{ "clear",   cmd_clear,   1, 1, false, false, false, false, false },
+	{ "reap",    cmd_reap,    1, 1, false, false, false, true,  false },
+	{ "stats",   cmd_stats,   0, 1, false, false, false, false, false },
+	{ "dump",    cmd_dump,    1, 2, false, false, false, false, false },
+	{ "restore", cmd_restore, 2, 2, false, false, false, false, true },
 };
 
 int main(int argc, char **argv)
@@ -455,6 +632,7 @@ int main(int argc, char **argv)
 		a.ttl = cmd->ttl;
 		a.ttl_none_ok = cmd->ttl_none_ok;
 		a.full_ok = cmd->full_ok;
+		a.replace_ok = cmd->replace_ok;
 		ret = parse_args(argc - 1, argv + 1, &a);
 		if (ret)
 			return ret;
