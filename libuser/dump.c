@@ -551,22 +551,18 @@ static int check_header(json_t *doc, struct kcache_json_error *err)
 	return 0;
 }
 
-/* Stores @n checked items, LRUCACHE_BATCH_MAX per ioctl. */
+/*
+ * Stores @n checked items, LRUCACHE_BATCH_MAX per ioctl, through @ops
+ * (room for min(n, LRUCACHE_BATCH_MAX), allocated before the cache was
+ * touched).
+ */
 static int store_items(struct kcache *c, const struct restore_item *items,
-		       size_t n, struct kcache_json_error *err)
+		       size_t n, struct lrucache_op *ops,
+		       struct kcache_json_error *err)
 {
-	struct lrucache_op *ops;
 	size_t done = 0, chunk, i;
 	int ret = 0;
 
-	if (!n)
-		return 0;
-	chunk = n < LRUCACHE_BATCH_MAX ? n : LRUCACHE_BATCH_MAX;
-	ops = calloc(chunk, sizeof(*ops));
-	if (!ops) {
-		set_error(err, "%s", kcache_strerror(-ENOMEM));
-		return -ENOMEM;
-	}
 	while (done < n) {
 		chunk = n - done < LRUCACHE_BATCH_MAX ? n - done :
 							LRUCACHE_BATCH_MAX;
@@ -610,7 +606,6 @@ static int store_items(struct kcache *c, const struct restore_item *items,
 		done += chunk;
 		ret = 0;
 	}
-	free(ops);
 	return ret;
 }
 
@@ -618,6 +613,7 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 			  unsigned int flags, struct kcache_json_error *err)
 {
 	struct restore_item *items = NULL;
+	struct lrucache_op *ops = NULL;
 	json_t *doc, *entries;
 	json_error_t jerr;
 	size_t n = 0, i;
@@ -661,7 +657,9 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 	n = json_array_size(entries);
 	if (n) {
 		items = calloc(n, sizeof(*items));
-		if (!items) {
+		ops = calloc(n < LRUCACHE_BATCH_MAX ? n : LRUCACHE_BATCH_MAX,
+			     sizeof(*ops));
+		if (!items || !ops) {
 			set_error(err, "%s", kcache_strerror(-ENOMEM));
 			ret = -ENOMEM;
 			goto out;
@@ -683,13 +681,14 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 			goto out;
 		}
 	}
-	ret = store_items(c, items, n, err);
+	ret = store_items(c, items, n, ops, err);
 	if (!ret)
 		ret = (int)n;
 out:
 	for (i = 0; items && i < n; i++)
 		free(items[i].owned);
 	free(items);
+	free(ops);
 	json_decref(doc);
 	return ret;
 }
