@@ -108,6 +108,7 @@
 #include <linux/uio.h>
 
 #include "lrucache_internal.h"
+#include "lrucache_trace.h"
 
 /* Bytes and entries of all caches, for the global limit and the shrinker. */
 static atomic64_t lrucache_total_bytes = ATOMIC64_INIT(0);
@@ -169,6 +170,48 @@ static inline void lrucache_count(struct lrucache *cache,
 {
 	if (likely(cache->metrics))
 		this_cpu_inc(cache->pcpu->v[counter]);
+}
+
+/*
+ * Reports an event to the tracepoints and the hooks; each costs a
+ * patched-out jump while unused.
+ */
+static __always_inline void lrucache_report(struct lrucache *cache, u32 type,
+					    const void *key, u32 key_len,
+					    u32 value_len)
+{
+	switch (type) {
+	case LRUCACHE_EVENT_HIT:
+		trace_lrucache_hit(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_MISS:
+		trace_lrucache_miss(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_SET:
+		trace_lrucache_set(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_DELETE:
+		trace_lrucache_delete(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_EVICT:
+		trace_lrucache_evict(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_EXPIRE:
+		trace_lrucache_expire(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_RECLAIM:
+		trace_lrucache_reclaim(cache->name, key, key_len, value_len);
+		break;
+	}
+	if (static_branch_unlikely(&lrucache_hooks_on))
+		lrucache_run_hooks(cache, type, key, key_len, value_len);
+}
+
+static __always_inline void lrucache_report_entry(struct lrucache *cache,
+						  u32 type,
+						  const struct lrucache_entry *e)
+{
+	lrucache_report(cache, type, e->data, e->key_len, e->value_len);
 }
 
 static inline void lrucache_count_add(struct lrucache *cache,
@@ -292,10 +335,13 @@ static void lrucache_evict(struct lrucache *cache,
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
 		if (e == keep)
 			break;
-		if (lrucache_expired(cache, e))
+		if (lrucache_expired(cache, e)) {
 			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-		else
+			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
+		} else {
 			lrucache_count(cache, LRUCACHE_CNT_EVICTIONS);
+			lrucache_report_entry(cache, LRUCACHE_EVENT_EVICT, e);
+		}
 		lrucache_unlink(cache, e);
 	}
 }
@@ -421,6 +467,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	old = lrucache_lookup(cache, &k);
 	if (old && lrucache_expired(cache, old)) {
 		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, old);
 		lrucache_unlink(cache, old);
 		old = NULL;
 	}
@@ -446,6 +493,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	}
 	lrucache_link(cache, e);
 	lrucache_evict(cache, e);
+	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
 	spin_unlock(&cache->lock);
 	lrucache_count(cache, LRUCACHE_CNT_SETS);
 	return 0;
@@ -488,6 +536,7 @@ static void lrucache_expire(struct lrucache *cache, struct lrucache_entry *e)
 	spin_lock(&cache->lock);
 	if (!list_empty(&e->lru) && lrucache_expired(cache, e)) {
 		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
 		lrucache_unlink(cache, e);
 	}
 	spin_unlock(&cache->lock);
@@ -528,11 +577,13 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 	}
 	rcu_read_unlock();
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
+	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
 	return e;
 
 miss:
 	rcu_read_unlock();
 	lrucache_count(cache, LRUCACHE_CNT_MISSES);
+	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0);
 	return NULL;
 }
 
@@ -659,10 +710,12 @@ int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len)
 		ret = -ENOENT;
 	} else if (lrucache_expired(cache, e)) {
 		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
 		lrucache_unlink(cache, e);
 		ret = -ENOENT;
 	} else {
 		lrucache_count(cache, LRUCACHE_CNT_DELETES);
+		lrucache_report_entry(cache, LRUCACHE_EVENT_DELETE, e);
 		lrucache_unlink(cache, e);
 	}
 	rcu_read_unlock();
@@ -734,6 +787,7 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 			}
 			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 			lrucache_count(cache, LRUCACHE_CNT_REAPED);
+			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
 			lrucache_unlink(cache, e);
 			r->freed++;
 		}
@@ -792,6 +846,7 @@ free:
 					     expiry);
 			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
 			lrucache_count(cache, LRUCACHE_CNT_REAPED);
+			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
 			lrucache_unlink(cache, e);
 			r->freed++;
 		}
@@ -1198,6 +1253,7 @@ static int lrucache_create(const char *name,
 		goto free_expiry;
 	spin_lock_init(&cache->lock);
 	INIT_LIST_HEAD(&cache->lru);
+	INIT_LIST_HEAD(&cache->hooks);
 	mutex_init(&cache->reap_lock);
 	hrtimer_init(&cache->reap_timer, CLOCK_BOOTTIME, HRTIMER_MODE_REL);
 	cache->reap_timer.function = lrucache_reap_timer_fn;
@@ -1506,6 +1562,7 @@ static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
 			e = list_last_entry(&cache->lru, struct lrucache_entry,
 					    lru);
 			lrucache_count(cache, LRUCACHE_CNT_RECLAIMED);
+			lrucache_report_entry(cache, LRUCACHE_EVENT_RECLAIM, e);
 			lrucache_unlink(cache, e);
 		}
 		spin_unlock(&cache->lock);

@@ -8,6 +8,7 @@
 
 #include <linux/bits.h>
 #include <linux/hrtimer.h>
+#include <linux/jump_label.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/lrucache.h>
@@ -80,6 +81,7 @@ struct lrucache {
 	u64 max_bytes;
 	u64 default_ttl_ns;		/* 0: no default expiry */
 	bool metrics;			/* keep the event counters */
+	struct list_head hooks;		/* RCU, changed under lock */
 #if IS_ENABLED(CONFIG_KUNIT)
 	u64 test_clock_ns;		/* KUnit: frozen clock if non-zero */
 #endif
@@ -136,6 +138,11 @@ static inline u64 lrucache_now(const struct lrucache *cache)
 }
 
 void lrucache_entry_put(struct lrucache_entry *e);
+
+/* events.c */
+DECLARE_STATIC_KEY_FALSE(lrucache_hooks_on);
+void lrucache_run_hooks(struct lrucache *cache, u32 type, const void *key,
+			u32 key_len, u32 value_len);
 
 /* snapshot.c, on the entries engine.c gathers */
 struct lrucache_snapshot;

@@ -949,6 +949,121 @@ static void lrucache_test_exit(struct kunit *test)
 	}
 }
 
+struct hook_log {
+	atomic_t count[LRUCACHE_EVENT_MAX + 1];
+	atomic_t inside;	/* callbacks running now */
+	char last_evicted[8];
+	bool slow;
+};
+
+static void log_event(const struct lrucache_event *ev, void *priv)
+{
+	struct hook_log *log = priv;
+
+	atomic_inc(&log->inside);
+	if (ev->type <= LRUCACHE_EVENT_MAX)
+		atomic_inc(&log->count[ev->type]);
+	if (ev->type == LRUCACHE_EVENT_EVICT &&
+	    ev->key_len < sizeof(log->last_evicted))
+		memcpy(log->last_evicted, ev->key, ev->key_len);
+	if (log->slow)
+		udelay(5);	/* atomic context: no sleeping */
+	atomic_dec(&log->inside);
+}
+
+static const struct lrucache_hook_ops log_ops = {
+	.hit = log_event,
+	.miss = log_event,
+	.set = log_event,
+	.del = log_event,
+	.evict = log_event,
+	.expire = log_event,
+	.reclaim = log_event,
+};
+
+static int logged(struct hook_log *log, u32 type)
+{
+	return atomic_read(&log->count[type]);
+}
+
+static void hooks_see_each_event(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 2, 0, 0);
+	struct hook_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct lrucache_hook hook = { .ops = &log_ops };
+	char buf[32];
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	hook.priv = log;
+	KUNIT_ASSERT_EQ(test, 0, lrucache_hook_register(c, &hook));
+
+	set_str(c, "a", "1");
+	set_str(c, "b", "2");
+	get_str(c, "a", buf);
+	get_str(c, "zz", buf);
+	set_str(c, "c", "3");			/* evicts b */
+	lrucache_delete(c, "a", 1);
+	set_ttl(c, "t", 100);
+	lrucache_test_advance_clock(c, 100 * NSEC_PER_MSEC);
+	reap(test, c, 0);			/* expires t */
+	KUNIT_EXPECT_EQ(test, 1UL, lrucache_test_reclaim(1));	/* c */
+
+	KUNIT_EXPECT_EQ(test, 4, logged(log, LRUCACHE_EVENT_SET));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_HIT));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_MISS));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_EVICT));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_DELETE));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_EXPIRE));
+	KUNIT_EXPECT_EQ(test, 1, logged(log, LRUCACHE_EVENT_RECLAIM));
+	KUNIT_EXPECT_STREQ(test, "b", log->last_evicted);
+
+	lrucache_hook_unregister(c, &hook);
+	set_str(c, "d", "4");
+	KUNIT_EXPECT_EQ(test, 4, logged(log, LRUCACHE_EVENT_SET));
+}
+
+/* Unregistering returns only once no callback of the hook is running. */
+static void unregister_waits_for_callbacks(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 32, 0, 0);
+	struct hook_log *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct lrucache_hook hook = { .ops = &log_ops };
+	struct task_struct *task;
+	struct hammer h = { .cache = c, .seed = 7 };
+	int rounds = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	log->slow = true;
+	hook.priv = log;
+	init_completion(&h.done);
+	task = kthread_run(hammer_fn, &h, "lrucache-kunit-hooks");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	while (!completion_done(&h.done) && rounds < 10000) {
+		KUNIT_ASSERT_EQ(test, 0, lrucache_hook_register(c, &hook));
+		usleep_range(100, 200);
+		lrucache_hook_unregister(c, &hook);
+		KUNIT_EXPECT_EQ(test, 0, atomic_read(&log->inside));
+		rounds++;
+	}
+	wait_for_completion(&h.done);
+	KUNIT_EXPECT_EQ(test, 0, h.errors);
+	KUNIT_EXPECT_GT(test, rounds, 0);
+}
+
+static void hooks_need_a_live_cache(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache *c = make_cache(test, 2, 0, 0);
+	struct lrucache_hook hook = { .ops = &log_ops };
+	struct lrucache_hook no_ops = { };
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, lrucache_hook_register(c, &no_ops));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	KUNIT_EXPECT_EQ(test, -EIDRM, lrucache_hook_register(c, &hook));
+	lrucache_put(c);
+	t->cache = NULL;
+}
+
 static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(set_then_get_returns_value),
 	KUNIT_CASE(get_missing_is_miss),
@@ -985,6 +1100,9 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(health_reports_a_late_reaper),
 	KUNIT_CASE(snapshot_is_one_instant_in_lru_order),
 	KUNIT_CASE(snapshot_outlives_its_cache),
+	KUNIT_CASE(hooks_see_each_event),
+	KUNIT_CASE(unregister_waits_for_callbacks),
+	KUNIT_CASE(hooks_need_a_live_cache),
 	KUNIT_CASE(entry_overhead_is_64_bytes),
 	{}
 };

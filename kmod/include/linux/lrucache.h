@@ -12,6 +12,7 @@
 #ifndef _LINUX_LRUCACHE_H
 #define _LINUX_LRUCACHE_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 #include <uapi/linux/lrucache.h>
 
@@ -34,6 +35,65 @@ struct lrucache_params {
 	u64 default_ttl_ms;
 	u64 cleanup_interval_ms;
 };
+
+/**
+ * struct lrucache_event - what a hook is told
+ * @cache: the cache.
+ * @type: enum lrucache_event_type.
+ * @key: the key; valid only during the callback.
+ * @key_len: its length.
+ * @value_len: the entry's value length (0 for a miss).
+ */
+struct lrucache_event {
+	struct lrucache *cache;
+	u32 type;
+	u32 key_len;
+	const void *key;
+	u32 value_len;
+};
+
+/**
+ * struct lrucache_hook_ops - callbacks of a hook, each optional
+ * @hit: a lookup found a live entry.
+ * @miss: a lookup found nothing live.
+ * @set: an entry was stored.
+ * @del: an entry was removed by a delete.
+ * @evict: an entry was evicted for max_entries, max_bytes or the global
+ *	limit.
+ * @expire: an expired entry was removed (on access or by the reaper).
+ * @reclaim: an entry was removed under memory pressure.
+ *
+ * Callbacks run in atomic context, under rcu_read_lock(), and for every
+ * event but hit and miss with the cache's spinlock held: they must not
+ * sleep and must not call into lrucache for the same cache. They run on
+ * the CPU and in the task that caused the event (the reaper's work item
+ * for reaped entries, reclaim for the shrinker's).
+ */
+struct lrucache_hook_ops {
+	void (*hit)(const struct lrucache_event *ev, void *priv);
+	void (*miss)(const struct lrucache_event *ev, void *priv);
+	void (*set)(const struct lrucache_event *ev, void *priv);
+	void (*del)(const struct lrucache_event *ev, void *priv);
+	void (*evict)(const struct lrucache_event *ev, void *priv);
+	void (*expire)(const struct lrucache_event *ev, void *priv);
+	void (*reclaim)(const struct lrucache_event *ev, void *priv);
+};
+
+/**
+ * struct lrucache_hook - a registration, in memory of the caller's
+ * @ops: the callbacks.
+ * @priv: passed to each callback.
+ * @node: private to lrucache.
+ */
+struct lrucache_hook {
+	const struct lrucache_hook_ops *ops;
+	void *priv;
+	struct list_head node;
+};
+
+int lrucache_hook_register(struct lrucache *cache, struct lrucache_hook *hook);
+void lrucache_hook_unregister(struct lrucache *cache,
+			      struct lrucache_hook *hook);
 
 int lrucache_open(const char *name, const struct lrucache_params *params,
 		  unsigned int flags, struct lrucache **out);

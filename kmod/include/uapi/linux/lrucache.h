@@ -358,6 +358,24 @@ struct lrucache_record {
 	__u64	ttl_ms;
 };
 
+/*
+ * What can happen to an entry: reported to kernel hooks, tracepoints and
+ * event subscribers. A mask of events has bit LRUCACHE_EVENT_BIT(type).
+ */
+enum lrucache_event_type {
+	LRUCACHE_EVENT_HIT	= 1,	/* a lookup found it */
+	LRUCACHE_EVENT_MISS	= 2,	/* a lookup found nothing live */
+	LRUCACHE_EVENT_SET	= 3,	/* stored (inserted or replaced) */
+	LRUCACHE_EVENT_DELETE	= 4,	/* removed by a delete */
+	LRUCACHE_EVENT_EVICT	= 5,	/* removed for max_entries/max_bytes */
+	LRUCACHE_EVENT_EXPIRE	= 6,	/* removed once expired */
+	LRUCACHE_EVENT_RECLAIM	= 7,	/* removed under memory pressure */
+};
+
+#define LRUCACHE_EVENT_MAX	LRUCACHE_EVENT_RECLAIM
+#define LRUCACHE_EVENT_BIT(type)	(1U << (type))
+#define LRUCACHE_EVENT_ALL	(((1U << (LRUCACHE_EVENT_MAX + 1)) - 1) & ~1U)
+
 #define LRUCACHE_IOC_MAGIC	0xCA
 
 #define LRUCACHE_IOC_OPEN	_IOW(LRUCACHE_IOC_MAGIC, 0x40, struct lrucache_open)
