@@ -172,13 +172,26 @@ static inline void lrucache_count(struct lrucache *cache,
 		this_cpu_inc(cache->pcpu->v[counter]);
 }
 
+/* Seconds since the cache's birth, as entries keep their set time. */
+static u32 lrucache_cache_age_s(const struct lrucache *cache)
+{
+	return div_u64(lrucache_now(cache) - cache->born_ns, NSEC_PER_SEC);
+}
+
+static s64 lrucache_age_s(const struct lrucache *cache,
+			  const struct lrucache_entry *e)
+{
+	return (s64)lrucache_cache_age_s(cache) - e->born_s;
+}
+
 /*
- * Reports an event to the tracepoints and the hooks; each costs a
- * patched-out jump while unused.
+ * Reports an event to the tracepoints, the hooks and the netlink
+ * subscribers; each costs a patched-out jump while unused.
  */
 static __always_inline void lrucache_report(struct lrucache *cache, u32 type,
 					    const void *key, u32 key_len,
-					    u32 value_len)
+					    u32 value_len,
+					    const struct lrucache_entry *e)
 {
 	switch (type) {
 	case LRUCACHE_EVENT_HIT:
@@ -205,13 +218,16 @@ static __always_inline void lrucache_report(struct lrucache *cache, u32 type,
 	}
 	if (static_branch_unlikely(&lrucache_hooks_on))
 		lrucache_run_hooks(cache, type, key, key_len, value_len);
+	if (static_branch_unlikely(&lrucache_nl_on.key))
+		lrucache_nl_event(cache, type, key, key_len, value_len,
+				  e ? lrucache_age_s(cache, e) : -1);
 }
 
 static __always_inline void lrucache_report_entry(struct lrucache *cache,
 						  u32 type,
 						  const struct lrucache_entry *e)
 {
-	lrucache_report(cache, type, e->data, e->key_len, e->value_len);
+	lrucache_report(cache, type, e->data, e->key_len, e->value_len, e);
 }
 
 static inline void lrucache_count_add(struct lrucache *cache,
@@ -462,6 +478,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		goto unlock;
 	}
 	e->expires = ttl_ns ? lrucache_now(cache) + ttl_ns : 0;
+	e->born_s = lrucache_cache_age_s(cache);
 
 	rcu_read_lock();
 	old = lrucache_lookup(cache, &k);
@@ -583,7 +600,7 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 miss:
 	rcu_read_unlock();
 	lrucache_count(cache, LRUCACHE_CNT_MISSES);
-	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0);
+	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0, NULL);
 	return NULL;
 }
 
@@ -1259,8 +1276,8 @@ static int lrucache_create(const char *name,
 	cache->reap_timer.function = lrucache_reap_timer_fn;
 	INIT_WORK(&cache->reap_work, lrucache_reap_workfn);
 	cache->cleanup_interval_ns = interval_ms * NSEC_PER_MSEC;
-	cache->reap_next_slot = lrucache_now(cache) >>
-				LRUCACHE_EXPIRY_SLOT_SHIFT;
+	cache->born_ns = lrucache_now(cache);
+	cache->reap_next_slot = cache->born_ns >> LRUCACHE_EXPIRY_SLOT_SHIFT;
 	cache->max_entries = max_entries;
 	cache->max_bytes = max_bytes;
 	cache->default_ttl_ns = params->default_ttl_ms * NSEC_PER_MSEC;

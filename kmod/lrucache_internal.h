@@ -9,6 +9,7 @@
 #include <linux/bits.h>
 #include <linux/hrtimer.h>
 #include <linux/jump_label.h>
+#include <linux/jump_label_ratelimit.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/lrucache.h>
@@ -97,6 +98,7 @@ struct lrucache {
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u64 created_ns;			/* CLOCK_REALTIME */
+	u64 born_ns;			/* creation, on lrucache_now() */
 
 	struct list_head node;		/* in the registry */
 	struct kobject kobj;		/* lifetime and sysfs directory */
@@ -104,7 +106,7 @@ struct lrucache {
 };
 
 /*
- * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, a hole of 4,
+ * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, born_s 4,
  * expires 8, expiry/rcu 16: 64 bytes before the key.
  */
 struct lrucache_entry {
@@ -113,6 +115,7 @@ struct lrucache_entry {
 	refcount_t ref;
 	u32 key_len;
 	u32 value_len;
+	u32 born_s;			/* set, in s since the cache's birth */
 	u64 expires;			/* boottime ns; 0: never */
 	union {
 		/* On an expiry bucket while hashed, if @expires is set. */
@@ -143,6 +146,13 @@ void lrucache_entry_put(struct lrucache_entry *e);
 DECLARE_STATIC_KEY_FALSE(lrucache_hooks_on);
 void lrucache_run_hooks(struct lrucache *cache, u32 type, const void *key,
 			u32 key_len, u32 value_len);
+
+/* netlink.c */
+extern struct static_key_false_deferred lrucache_nl_on;
+void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
+		       u32 key_len, u32 value_len, s64 age_s);
+int lrucache_netlink_init(void);
+void lrucache_netlink_exit(void);
 
 /* snapshot.c, on the entries engine.c gathers */
 struct lrucache_snapshot;

@@ -85,9 +85,12 @@ static int __init lrucache_init(void)
 	ret = lrucache_sysfs_init();
 	if (ret)
 		return ret;
-	ret = lrucache_shrinker_init();
+	ret = lrucache_netlink_init();
 	if (ret)
 		goto sysfs_exit;
+	ret = lrucache_shrinker_init();
+	if (ret)
+		goto netlink_exit;
 	ret = lrucache_chardev_init();
 	if (ret)
 		goto shrinker_exit;
@@ -95,6 +98,8 @@ static int __init lrucache_init(void)
 
 shrinker_exit:
 	lrucache_shrinker_exit();
+netlink_exit:
+	lrucache_netlink_exit();
 sysfs_exit:
 	lrucache_sysfs_exit();
 	return ret;
@@ -104,7 +109,9 @@ static void __exit lrucache_exit(void)
 {
 	lrucache_chardev_exit();
 	lrucache_shrinker_exit();
+	/* Stops the reapers: after it, no event can happen. */
 	lrucache_destroy_all();
+	lrucache_netlink_exit();
 	lrucache_sysfs_exit();
 }
 

@@ -376,6 +376,60 @@ enum lrucache_event_type {
 #define LRUCACHE_EVENT_BIT(type)	(1U << (type))
 #define LRUCACHE_EVENT_ALL	(((1U << (LRUCACHE_EVENT_MAX + 1)) - 1) & ~1U)
 
+/*
+ * Event stream: the generic netlink family LRUCACHE_GENL_NAME.
+ *
+ * A socket subscribes with LRUCACHE_CMD_SUBSCRIBE, naming at most one cache
+ * (LRUCACHE_ATTR_CACHE; without it, every cache it may watch) and the events
+ * it wants (LRUCACHE_ATTR_EVENTS, a mask of LRUCACHE_EVENT_BIT()s; without
+ * it, all). Subscribing again replaces the socket's subscription;
+ * LRUCACHE_CMD_UNSUBSCRIBE or closing the socket ends it. A process may
+ * watch a cache its effective uid created; CAP_SYS_ADMIN watches any.
+ * Without the capability, a subscription to every cache only receives
+ * events of the caches the subscriber's uid created.
+ *
+ * The kernel then sends the socket one LRUCACHE_CMD_EVENT message per
+ * event, unicast, in the order the events happened on each cache. Each
+ * carries LRUCACHE_ATTR_SEQ, numbering that socket's events from 1: a gap
+ * means events were lost (the socket's receive buffer was full, or too
+ * many were waiting to be sent), and LRUCACHE_ATTR_LOST counts them. A
+ * slow subscriber loses events; it never slows the cache down. With no
+ * subscriber, the module does no event work at all.
+ */
+#define LRUCACHE_GENL_NAME	"lrucache"
+#define LRUCACHE_GENL_VERSION	1
+
+/* Keys up to this long travel whole in events; longer ones by hash only. */
+#define LRUCACHE_EVENT_KEY_MAX	64
+
+enum lrucache_genl_cmd {
+	LRUCACHE_CMD_UNSPEC,
+	LRUCACHE_CMD_SUBSCRIBE,		/* attrs: CACHE?, EVENTS? */
+	LRUCACHE_CMD_UNSUBSCRIBE,	/* no attrs */
+	LRUCACHE_CMD_EVENT,		/* kernel to subscriber */
+	__LRUCACHE_CMD_MAX,
+};
+
+#define LRUCACHE_CMD_MAX	(__LRUCACHE_CMD_MAX - 1)
+
+enum lrucache_genl_attr {
+	LRUCACHE_ATTR_UNSPEC,
+	LRUCACHE_ATTR_CACHE,		/* string: cache name */
+	LRUCACHE_ATTR_EVENTS,		/* u32: mask of LRUCACHE_EVENT_BIT() */
+	LRUCACHE_ATTR_TYPE,		/* u32: enum lrucache_event_type */
+	LRUCACHE_ATTR_KEY,		/* binary: a key of at most 64 bytes */
+	LRUCACHE_ATTR_KEY_LEN,		/* u32 */
+	LRUCACHE_ATTR_KEY_HASH,		/* u32: jhash(key, key_len, 0) */
+	LRUCACHE_ATTR_VALUE_LEN,	/* u32: 0 for a miss */
+	LRUCACHE_ATTR_AGE_S,		/* u32: seconds since set; not on miss */
+	LRUCACHE_ATTR_SEQ,		/* u64: this socket's event number */
+	LRUCACHE_ATTR_LOST,		/* u64: events this socket lost so far */
+	LRUCACHE_ATTR_PAD,
+	__LRUCACHE_ATTR_MAX,
+};
+
+#define LRUCACHE_ATTR_MAX	(__LRUCACHE_ATTR_MAX - 1)
+
 #define LRUCACHE_IOC_MAGIC	0xCA
 
 #define LRUCACHE_IOC_OPEN	_IOW(LRUCACHE_IOC_MAGIC, 0x40, struct lrucache_open)
