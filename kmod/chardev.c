@@ -391,6 +391,7 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_NOP):
 		break;
 	default:
 		return -ENOTTY;
@@ -420,6 +421,8 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 		return lrucache_ioc_reap(cache, uarg, usize);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
 		return lrucache_ioc_dump(cache, uarg, usize);
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_NOP):
+		return 0;
 	default:
 		return lrucache_ioc_batch(cache, uarg, usize);
 	}

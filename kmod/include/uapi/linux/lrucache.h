@@ -446,5 +446,7 @@ enum lrucache_genl_attr {
 #define LRUCACHE_IOC_INFO	_IOR(LRUCACHE_IOC_MAGIC, 0x4b, struct lrucache_info)
 #define LRUCACHE_IOC_REAP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4c, struct lrucache_reap)
 #define LRUCACHE_IOC_DUMP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4d, struct lrucache_dump)
+/* Does nothing on a bound descriptor: the cost floor of an ioctl here. */
+#define LRUCACHE_IOC_NOP	_IO(LRUCACHE_IOC_MAGIC, 0x4e)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
