@@ -144,6 +144,7 @@ void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
 			if (!skb) {
 				atomic64_inc(&sub->lost);
 			} else {
+				/* Borrowed to carry the destination. */
 				NETLINK_CB(skb).portid = sub->portid;
 				__skb_queue_tail(&lrucache_nl_queue, skb);
 				sub->queued++;
@@ -170,6 +171,8 @@ static void lrucache_nl_send(struct work_struct *work)
 		skb = __skb_dequeue(&lrucache_nl_queue);
 		if (skb) {
 			portid = NETLINK_CB(skb).portid;
+			/* Back to what it means: the sender, the kernel. */
+			NETLINK_CB(skb).portid = 0;
 			sub = lrucache_sub_find(portid);
 			if (sub)
 				sub->queued--;
