@@ -84,11 +84,11 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 				uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.reserved || !lrucache_name_field_ok(arg.name))
+	if (arg.reserved || arg.reserved2 || !lrucache_name_field_ok(arg.name))
 		return -EINVAL;
 	if (!(arg.flags & LRUCACHE_OPEN_CREATE) &&
 	    (arg.max_entries || arg.max_bytes || arg.default_ttl_ms ||
-	     arg.cleanup_interval_ms))
+	     arg.cleanup_interval_ms || arg.mode))
 		return -EINVAL;
 	if (lrucache_file_cache(file))
 		return -EBUSY;
@@ -97,9 +97,16 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 	params.max_bytes = arg.max_bytes;
 	params.default_ttl_ms = arg.default_ttl_ms;
 	params.cleanup_interval_ms = arg.cleanup_interval_ms;
+	params.mode = arg.mode;
 	ret = lrucache_open(arg.name, &params, arg.flags, &cache);
 	if (ret)
 		return ret;
+	/* A cache this call created grants its owner something. */
+	ret = lrucache_permission(cache, LRUCACHE_PERM_ANY);
+	if (ret) {
+		lrucache_put(cache);
+		return ret;
+	}
 	/* Two threads may race to bind the same file: one wins. */
 	if (cmpxchg(&file->private_data, NULL, cache)) {
 		lrucache_put(cache);
@@ -111,6 +118,7 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
 {
 	struct lrucache_destroy arg;
+	struct lrucache *cache;
 	int ret;
 
 	ret = lrucache_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, usize);
@@ -118,7 +126,14 @@ static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
 		return ret;
 	if (arg.flags || arg.reserved || !lrucache_name_field_ok(arg.name))
 		return -EINVAL;
-	return lrucache_destroy(arg.name);
+	ret = lrucache_open(arg.name, NULL, 0, &cache);
+	if (ret)
+		return ret;
+	ret = lrucache_permission(cache, LRUCACHE_PERM_ADMIN);
+	if (!ret)
+		ret = lrucache_destroy_cache(cache);
+	lrucache_put(cache);
+	return ret;
 }
 
 /*
@@ -132,6 +147,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	u8 key[LRUCACHE_KEY_LEN_CEILING];
 	struct iov_iter iter;
 	struct iovec iov;
+	bool reads;
 	long ret;
 
 	if (kv->reserved)
@@ -147,6 +163,11 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 		return -EINVAL;
 	if (copy_from_user(key, u64_to_user_ptr(kv->key), kv->key_len))
 		return -EFAULT;
+	reads = opcode == LRUCACHE_OP_GET || opcode == LRUCACHE_OP_EXISTS;
+	ret = lrucache_permission(cache, reads ? LRUCACHE_PERM_READ :
+						 LRUCACHE_PERM_WRITE);
+	if (ret)
+		return ret;
 
 	switch (opcode) {
 	case LRUCACHE_OP_SET:
@@ -367,12 +388,37 @@ static long lrucache_ioc_reap(struct lrucache *cache, void __user *uarg,
 	return lrucache_put_arg(uarg, usize, &r, sizeof(r), sizeof(r));
 }
 
+/*
+ * The permission a command needs on the whole cache, checked on every
+ * call against the caller's credentials of the moment; 0 for the key
+ * operations (checked per operation, batched ones included) and NOP.
+ */
+static u32 lrucache_ioc_perm(unsigned int cmd)
+{
+	switch (LRUCACHE_IOC_BASE(cmd)) {
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
+		return LRUCACHE_PERM_READ;
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
+		return LRUCACHE_PERM_WRITE;
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
+		return LRUCACHE_PERM_ADMIN;
+	default:
+		return 0;
+	}
+}
+
 static long lrucache_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct lrucache *cache = lrucache_file_cache(file);
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
+	u32 perm;
+	int ret;
 
 	switch (LRUCACHE_IOC_BASE(cmd)) {
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_OPEN):
@@ -399,6 +445,12 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 
 	if (!cache)
 		return -EBADFD;
+	perm = lrucache_ioc_perm(cmd);
+	if (perm) {
+		ret = lrucache_permission(cache, perm);
+		if (ret)
+			return ret;
+	}
 
 	switch (LRUCACHE_IOC_BASE(cmd)) {
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_SET):

@@ -122,6 +122,7 @@ struct lrucache_key {
 
 static LIST_HEAD(lrucache_registry);
 static DEFINE_MUTEX(lrucache_registry_lock);
+static LIST_HEAD(lrucache_users);	/* under lrucache_registry_lock */
 
 static u32 lrucache_hash_key(const void *data, u32 len, u32 seed)
 {
@@ -285,6 +286,7 @@ static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
 	WRITE_ONCE(cache->entries, cache->entries + 1);
 	WRITE_ONCE(cache->bytes, cache->bytes + charge);
 	atomic64_add(charge, &lrucache_total_bytes);
+	atomic64_add(charge, &cache->user->bytes);
 	atomic64_inc(&lrucache_total_entries);
 	if (e->expires) {
 		list_add_tail(&e->expiry, lrucache_bucket(cache, e->expires));
@@ -304,6 +306,7 @@ static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
 	WRITE_ONCE(cache->entries, cache->entries - 1);
 	WRITE_ONCE(cache->bytes, cache->bytes - charge);
 	atomic64_sub(charge, &lrucache_total_bytes);
+	atomic64_sub(charge, &cache->user->bytes);
 	atomic64_dec(&lrucache_total_entries);
 	if (e->expires) {
 		list_del(&e->expiry);
@@ -334,6 +337,30 @@ static bool lrucache_over_total(void)
 	       (s64)READ_ONCE(lrucache_max_total_bytes);
 }
 
+static bool lrucache_is_root(kuid_t uid)
+{
+	return uid_eq(uid, GLOBAL_ROOT_UID);
+}
+
+/* The byte quota of a user; 0 in a parameter selects its default. */
+static s64 lrucache_user_max_bytes(const struct lrucache_user *user)
+{
+	unsigned long total = READ_ONCE(lrucache_max_total_bytes);
+	unsigned long max;
+
+	if (lrucache_is_root(user->uid))
+		max = READ_ONCE(lrucache_root_max_bytes) ?: total;
+	else
+		max = READ_ONCE(lrucache_max_bytes_per_user) ?: total / 2;
+	return max;
+}
+
+static bool lrucache_over_quota(struct lrucache *cache)
+{
+	return atomic64_read(&cache->user->bytes) >
+	       lrucache_user_max_bytes(cache->user);
+}
+
 /*
  * Evicts from the LRU end until the cache's limits and the global one
  * hold, never evicting @keep (the entry just set, which alone fits the
@@ -347,7 +374,8 @@ static void lrucache_evict(struct lrucache *cache,
 	lockdep_assert_held(&cache->lock);
 
 	while (cache->entries > cache->max_entries ||
-	       cache->bytes > cache->max_bytes || lrucache_over_total()) {
+	       cache->bytes > cache->max_bytes || lrucache_over_total() ||
+	       lrucache_over_quota(cache)) {
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
 		if (e == keep)
 			break;
@@ -383,19 +411,24 @@ static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
 }
 
 /*
- * Whether the global limit leaves room for @e once this cache gave up all
- * its other entries (the one @e replaces included): what other caches hold
- * cannot be taken from them.
+ * Whether the global limit, then the owner's byte quota, leave room for @e
+ * once this cache gave up all its other entries (the one @e replaces
+ * included): what other caches hold cannot be taken from them.
  */
-static bool lrucache_total_room(struct lrucache *cache,
-				const struct lrucache_entry *e)
+static int lrucache_room(struct lrucache *cache,
+			 const struct lrucache_entry *e)
 {
-	s64 others = atomic64_read(&lrucache_total_bytes) - cache->bytes;
+	s64 charge = lrucache_charge(e), others;
 
 	lockdep_assert_held(&cache->lock);
 
-	return others + lrucache_charge(e) <=
-	       (s64)READ_ONCE(lrucache_max_total_bytes);
+	others = atomic64_read(&lrucache_total_bytes) - cache->bytes;
+	if (others + charge > (s64)READ_ONCE(lrucache_max_total_bytes))
+		return -ENOSPC;
+	others = atomic64_read(&cache->user->bytes) - cache->bytes;
+	if (others + charge > lrucache_user_max_bytes(cache->user))
+		return -EDQUOT;
+	return 0;
 }
 
 static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
@@ -430,7 +463,8 @@ static int lrucache_check_key(size_t key_len)
  * or value is over the module limits or the entry alone would exceed the
  * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
  * -ENOSPC if the global limit (max_total_bytes) leaves no room even after
- * evicting every other entry of this cache; -ENOMEM; -EIDRM if the cache
+ * evicting every other entry of this cache; -EDQUOT if the cache owner's
+ * byte quota does not either; -ENOMEM; -EIDRM if the cache
  * was destroyed. On any error the cache is left as it was, an entry being
  * replaced included (an expired one may have been removed).
  */
@@ -492,12 +526,12 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		ret = -EEXIST;
 	else if (!old && (flags & LRUCACHE_SET_XX))
 		ret = -ENOENT;
-	else if (!lrucache_total_room(cache, e))
-		ret = -ENOSPC;
-	else if (old)
+	else
+		ret = lrucache_room(cache, e);
+	if (!ret && old)
 		ret = rhashtable_replace_fast(&cache->ht, &old->node, &e->node,
 					      lrucache_ht_params);
-	else
+	else if (!ret)
 		ret = rhashtable_lookup_insert_key(&cache->ht, &k, &e->node,
 						   lrucache_ht_params);
 	rcu_read_unlock();
@@ -1166,6 +1200,7 @@ int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
 	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
 	if (cache->metrics)
 		info->flags |= LRUCACHE_INFO_METRICS;
+	info->mode = cache->mode;
 	info->cleanup_interval_ms = div_u64(READ_ONCE(cache->cleanup_interval_ns),
 					    NSEC_PER_MSEC);
 	return 0;
@@ -1183,6 +1218,105 @@ const char *lrucache_name(const struct lrucache *cache)
 	return cache->name;
 }
 EXPORT_SYMBOL_GPL(lrucache_name);
+
+/* The permission bits the owner, group or others class gives @euid. */
+static u32 lrucache_class_bits(const struct lrucache *cache, kuid_t euid,
+			       bool in_group)
+{
+	if (uid_eq(euid, cache->owner_uid))
+		return (cache->mode >> 6) & 7;
+	if (in_group)
+		return (cache->mode >> 3) & 7;
+	return cache->mode & 7;
+}
+
+/*
+ * Checks that the current task may do what needs @want on @cache, from
+ * user space; LRUCACHE_PERM_ANY asks for at least one permission.
+ * CAP_SYS_ADMIN may do everything.
+ *
+ * Return: 0 or -EACCES.
+ */
+int lrucache_permission(struct lrucache *cache, u32 want)
+{
+	u32 bits = lrucache_class_bits(cache, current_euid(),
+				       in_egroup_p(cache->owner_gid));
+
+	if (want == LRUCACHE_PERM_ANY ? bits : (bits & want) == want)
+		return 0;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EACCES;
+}
+
+/*
+ * Whether a subscriber known by its effective ids may watch @cache's
+ * events (its supplementary groups are not known at that point).
+ */
+bool lrucache_uid_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid)
+{
+	return lrucache_class_bits(cache, euid,
+				   gid_eq(egid, cache->owner_gid)) &
+	       LRUCACHE_PERM_READ;
+}
+
+/* The quota record of @uid, created if need be, with a reference. */
+static struct lrucache_user *lrucache_user_get(kuid_t uid)
+{
+	struct lrucache_user *user;
+
+	lockdep_assert_held(&lrucache_registry_lock);
+
+	list_for_each_entry(user, &lrucache_users, node) {
+		if (uid_eq(user->uid, uid)) {
+			refcount_inc(&user->ref);
+			return user;
+		}
+	}
+	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	if (!user)
+		return NULL;
+	user->uid = uid;
+	refcount_set(&user->ref, 1);
+	atomic64_set(&user->bytes, 0);
+	list_add(&user->node, &lrucache_users);
+	return user;
+}
+
+static void lrucache_user_put(struct lrucache_user *user)
+{
+	lockdep_assert_held(&lrucache_registry_lock);
+
+	if (refcount_dec_and_test(&user->ref)) {
+		WARN_ON_ONCE(user->caches || atomic64_read(&user->bytes));
+		list_del(&user->node);
+		kfree(user);
+	}
+}
+
+static unsigned int lrucache_user_max_caches(const struct lrucache_user *user)
+{
+	return lrucache_is_root(user->uid) ?
+	       READ_ONCE(lrucache_root_max_caches) :
+	       READ_ONCE(lrucache_max_caches_per_user);
+}
+
+/* /sys/kernel/lrucache/users: one line per uid holding caches. */
+int lrucache_show_users(char *buf)
+{
+	struct lrucache_user *user;
+	int at = 0;
+
+	mutex_lock(&lrucache_registry_lock);
+	list_for_each_entry(user, &lrucache_users, node)
+		at += sysfs_emit_at(buf, at,
+				    "uid %u caches %u max_caches %u bytes %lld max_bytes %lld\n",
+				    from_kuid_munged(&init_user_ns, user->uid),
+				    user->caches, lrucache_user_max_caches(user),
+				    (long long)atomic64_read(&user->bytes),
+				    (long long)lrucache_user_max_bytes(user));
+	mutex_unlock(&lrucache_registry_lock);
+	return at;
+}
 
 /* Names become sysfs directory names: keep them to a safe alphabet. */
 static bool lrucache_name_valid(const char *name)
@@ -1230,22 +1364,14 @@ static const struct kobj_type lrucache_ktype = {
 	.default_groups	= lrucache_cache_groups,
 };
 
-static int lrucache_create(const char *name,
-			   const struct lrucache_params *params,
-			   unsigned int flags, struct lrucache **out)
+static int lrucache_alloc(const char *name,
+			  const struct lrucache_params *params,
+			  unsigned int flags, u64 max_entries, u64 max_bytes,
+			  u64 interval_ms, u32 mode, struct lrucache_user *user,
+			  struct lrucache **out)
 {
 	struct lrucache *cache;
-	u64 max_entries = params->max_entries ?: lrucache_default_max_entries;
-	u64 max_bytes = params->max_bytes ?: lrucache_default_max_bytes;
-	u64 interval_ms = params->cleanup_interval_ms ?:
-			  LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS;
 	int ret, i;
-
-	if (max_entries > LRUCACHE_MAX_ENTRIES_LIMIT ||
-	    params->default_ttl_ms > LRUCACHE_TTL_MAX_MS ||
-	    interval_ms < LRUCACHE_CLEANUP_INTERVAL_MIN_MS ||
-	    interval_ms > LRUCACHE_CLEANUP_INTERVAL_MAX_MS)
-		return -EINVAL;
 
 	cache = kzalloc(sizeof(*cache), GFP_KERNEL_ACCOUNT);
 	if (!cache)
@@ -1284,6 +1410,8 @@ static int lrucache_create(const char *name,
 	cache->metrics = !(flags & LRUCACHE_OPEN_NO_METRICS);
 	cache->owner_uid = current_euid();
 	cache->owner_gid = current_egid();
+	cache->mode = mode;
+	cache->user = user;
 	cache->created_ns = ktime_get_real_ns();
 	strscpy(cache->name, name, sizeof(cache->name));
 
@@ -1306,6 +1434,43 @@ free_pcpu:
 free:
 	kfree(cache);
 	return ret;
+}
+
+/* Creates a cache for the current task, within its quota of caches. */
+static int lrucache_create(const char *name,
+			   const struct lrucache_params *params,
+			   unsigned int flags, struct lrucache **out)
+{
+	u64 max_entries = params->max_entries ?: lrucache_default_max_entries;
+	u64 max_bytes = params->max_bytes ?: lrucache_default_max_bytes;
+	u64 interval_ms = params->cleanup_interval_ms ?:
+			  LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS;
+	u32 mode = params->mode ?: LRUCACHE_MODE_DEFAULT;
+	struct lrucache_user *user;
+	int ret;
+
+	if (max_entries > LRUCACHE_MAX_ENTRIES_LIMIT ||
+	    params->default_ttl_ms > LRUCACHE_TTL_MAX_MS ||
+	    interval_ms < LRUCACHE_CLEANUP_INTERVAL_MIN_MS ||
+	    interval_ms > LRUCACHE_CLEANUP_INTERVAL_MAX_MS ||
+	    (mode & ~LRUCACHE_MODE_MASK) || !(mode & 0700))
+		return -EINVAL;
+
+	user = lrucache_user_get(current_euid());
+	if (!user)
+		return -ENOMEM;
+	if (user->caches >= lrucache_user_max_caches(user)) {
+		lrucache_user_put(user);
+		return -EDQUOT;
+	}
+	ret = lrucache_alloc(name, params, flags, max_entries, max_bytes,
+			     interval_ms, mode, user, out);
+	if (ret) {
+		lrucache_user_put(user);
+		return ret;
+	}
+	user->caches++;
+	return 0;
 }
 
 /**
@@ -1377,6 +1542,7 @@ static void lrucache_unlist(struct lrucache *cache)
 	lockdep_assert_held(&lrucache_registry_lock);
 
 	list_del(&cache->node);
+	cache->user->caches--;
 	/* Remove the sysfs directory now so that the name is free at once. */
 	kobject_del(&cache->kobj);
 	spin_lock(&cache->lock);
@@ -1393,6 +1559,21 @@ static void lrucache_stop_reaper(struct lrucache *cache)
 {
 	hrtimer_cancel(&cache->reap_timer);
 	cancel_work_sync(&cache->reap_work);
+}
+
+/*
+ * The end of a cache once unlisted: its reaper stops, its entries go,
+ * its owner's quota record lets go of it and the registry's reference is
+ * dropped.
+ */
+static void lrucache_finish(struct lrucache *cache)
+{
+	lrucache_stop_reaper(cache);
+	lrucache_flush(cache);
+	mutex_lock(&lrucache_registry_lock);
+	lrucache_user_put(cache->user);
+	mutex_unlock(&lrucache_registry_lock);
+	lrucache_put(cache);
 }
 
 /**
@@ -1418,12 +1599,31 @@ int lrucache_destroy(const char *name)
 	mutex_unlock(&lrucache_registry_lock);
 	if (!cache)
 		return -ENOENT;
-	lrucache_stop_reaper(cache);
-	lrucache_flush(cache);
-	lrucache_put(cache);
+	lrucache_finish(cache);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_destroy);
+
+/*
+ * Destroys @cache itself, not whatever cache has its name by now; for a
+ * caller that checked its permissions on it.
+ *
+ * Return: 0, or -ENOENT if it was destroyed already.
+ */
+int lrucache_destroy_cache(struct lrucache *cache)
+{
+	bool listed;
+
+	mutex_lock(&lrucache_registry_lock);
+	listed = !cache->dead;
+	if (listed)
+		lrucache_unlist(cache);
+	mutex_unlock(&lrucache_registry_lock);
+	if (!listed)
+		return -ENOENT;
+	lrucache_finish(cache);
+	return 0;
+}
 
 /* Module unload: no file or module holds a cache any more. */
 void lrucache_destroy_all(void)
@@ -1438,11 +1638,8 @@ void lrucache_destroy_all(void)
 	}
 	mutex_unlock(&lrucache_registry_lock);
 
-	list_for_each_entry_safe(cache, tmp, &doomed, node) {
-		lrucache_stop_reaper(cache);
-		lrucache_flush(cache);
-		lrucache_put(cache);
-	}
+	list_for_each_entry_safe(cache, tmp, &doomed, node)
+		lrucache_finish(cache);
 }
 
 /*

@@ -33,6 +33,23 @@ extern unsigned int lrucache_max_value_len;
 extern unsigned long lrucache_default_max_entries;
 extern unsigned long lrucache_default_max_bytes;
 extern unsigned long lrucache_max_total_bytes;
+extern unsigned int lrucache_max_caches_per_user;
+extern unsigned long lrucache_max_bytes_per_user;
+extern unsigned int lrucache_root_max_caches;
+extern unsigned long lrucache_root_max_bytes;
+
+/*
+ * What one uid holds, for its quotas: caches it created, under the
+ * registry lock, and bytes of entries in them, charged as for the global
+ * limit. A cache holds a reference to its owner's record.
+ */
+struct lrucache_user {
+	struct list_head node;		/* under the registry lock */
+	kuid_t uid;
+	unsigned int caches;		/* under the registry lock */
+	refcount_t ref;
+	atomic64_t bytes;
+};
 
 /*
  * Expiry buckets: an entry that can expire sits on the bucket of its
@@ -97,6 +114,8 @@ struct lrucache {
 
 	kuid_t owner_uid;
 	kgid_t owner_gid;
+	u32 mode;			/* LRUCACHE_PERM_* per class */
+	struct lrucache_user *user;	/* the owner's quota record */
 	u64 created_ns;			/* CLOCK_REALTIME */
 	u64 born_ns;			/* creation, on lrucache_now() */
 
@@ -141,6 +160,14 @@ static inline u64 lrucache_now(const struct lrucache *cache)
 }
 
 void lrucache_entry_put(struct lrucache_entry *e);
+
+/* Permissions for user space, against the caller's credentials. */
+#define LRUCACHE_PERM_ANY	0	/* at least one permission */
+int lrucache_permission(struct lrucache *cache, u32 want);
+bool lrucache_uid_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid);
+int lrucache_destroy_cache(struct lrucache *cache);
+int lrucache_show_users(char *buf);
 
 /* events.c */
 DECLARE_STATIC_KEY_FALSE(lrucache_hooks_on);

@@ -65,6 +65,32 @@ module_param_cb(max_total_bytes, &lrucache_total_ops,
 MODULE_PARM_DESC(max_total_bytes,
 		 "Most bytes all caches together hold (0: an eighth of RAM, the default)");
 
+/*
+ * Per-user quotas, as the key retention service has: caches a uid may
+ * create, and bytes of entries in its caches (0: half of max_total_bytes
+ * for users, all of it for root).
+ */
+unsigned int lrucache_max_caches_per_user = 64;
+module_param_named(max_caches_per_user, lrucache_max_caches_per_user, uint,
+		   0644);
+MODULE_PARM_DESC(max_caches_per_user,
+		 "Caches each non-root uid may create (default 64)");
+
+unsigned long lrucache_max_bytes_per_user;
+module_param_named(max_bytes_per_user, lrucache_max_bytes_per_user, ulong,
+		   0644);
+MODULE_PARM_DESC(max_bytes_per_user,
+		 "Bytes the caches of each non-root uid may hold (0: half of max_total_bytes)");
+
+unsigned int lrucache_root_max_caches = 1024;
+module_param_named(root_max_caches, lrucache_root_max_caches, uint, 0644);
+MODULE_PARM_DESC(root_max_caches, "Caches root may create (default 1024)");
+
+unsigned long lrucache_root_max_bytes;
+module_param_named(root_max_bytes, lrucache_root_max_bytes, ulong, 0644);
+MODULE_PARM_DESC(root_max_bytes,
+		 "Bytes root's caches may hold (0: max_total_bytes)");
+
 static int __init lrucache_init(void)
 {
 	int ret;

@@ -37,7 +37,8 @@
 struct lrucache_sub {
 	struct list_head node;		/* RCU, under lrucache_nl_lock */
 	u32 portid;
-	kuid_t uid;
+	kuid_t uid;			/* effective ids when subscribing */
+	kgid_t gid;
 	bool admin;			/* CAP_SYS_ADMIN when subscribing */
 	u32 mask;
 	char cache[LRUCACHE_NAME_MAX];	/* "" for every cache */
@@ -74,7 +75,7 @@ static bool lrucache_sub_wants(const struct lrucache_sub *sub,
 		return false;
 	if (sub->cache[0] && strcmp(sub->cache, cache->name))
 		return false;
-	return sub->admin || uid_eq(sub->uid, cache->owner_uid);
+	return sub->admin || lrucache_uid_may_read(cache, sub->uid, sub->gid);
 }
 
 static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
@@ -232,6 +233,7 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	sub->portid = info->snd_portid;
 	sub->uid = current_euid();
+	sub->gid = current_egid();
 	sub->admin = capable(CAP_SYS_ADMIN);
 	sub->mask = LRUCACHE_EVENT_ALL;
 	atomic64_set(&sub->lost, 0);
@@ -248,8 +250,7 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 		ret = lrucache_open(sub->cache, NULL, 0, &cache);
 		if (ret)
 			goto free;
-		if (!sub->admin && !uid_eq(sub->uid, cache->owner_uid))
-			ret = -EPERM;
+		ret = lrucache_permission(cache, LRUCACHE_PERM_READ);
 		lrucache_put(cache);
 		if (ret)
 			goto free;

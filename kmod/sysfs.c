@@ -4,6 +4,7 @@
  *
  *   /sys/kernel/lrucache/stats		totals over every cache
  *   /sys/kernel/lrucache/health		worst status over every cache
+ *   /sys/kernel/lrucache/users		quota use of each uid
  *   /sys/kernel/lrucache/caches/<name>/stats
  *   /sys/kernel/lrucache/caches/<name>/health
  *   /sys/kernel/lrucache/caches/<name>/cleanup_interval_ms	(rw)
@@ -211,12 +212,20 @@ static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return at;
 }
 
+static ssize_t users_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return lrucache_show_users(buf);
+}
+
 static struct kobj_attribute stats_attr = __ATTR_RO(stats);
 static struct kobj_attribute health_attr = __ATTR_RO(health);
+static struct kobj_attribute users_attr = __ATTR_RO(users);
 
 static struct attribute *lrucache_attrs[] = {
 	&stats_attr.attr,
 	&health_attr.attr,
+	&users_attr.attr,
 	NULL,
 };
 

@@ -93,7 +93,7 @@ TEST_F(info, info_is_fully_initialised)
 	EXPECT_EQ((uint32_t)geteuid(), info.owner_uid);
 	EXPECT_EQ((uint32_t)getegid(), info.owner_gid);
 	EXPECT_EQ((uint32_t)LRUCACHE_INFO_METRICS, info.flags);
-	EXPECT_EQ(0U, info.reserved);
+	EXPECT_EQ((unsigned int)LRUCACHE_MODE_DEFAULT, info.mode);
 }
 
 TEST_F(info, info_matches_stats)

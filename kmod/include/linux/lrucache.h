@@ -28,12 +28,15 @@ struct lrucache;
  * @cleanup_interval_ms: how often the reaper frees expired entries,
  *	LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS;
  *	0 selects LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS.
+ * @mode: permissions for user space (LRUCACHE_PERM_* per class); 0 selects
+ *	LRUCACHE_MODE_DEFAULT. The kernel API itself checks no permission.
  */
 struct lrucache_params {
 	u64 max_entries;
 	u64 max_bytes;
 	u64 default_ttl_ms;
 	u64 cleanup_interval_ms;
+	u32 mode;
 };
 
 /**

@@ -44,6 +44,18 @@
 #define LRUCACHE_CLEANUP_INTERVAL_MIN_MS	10
 #define LRUCACHE_CLEANUP_INTERVAL_MAX_MS	86400000	/* a day */
 
+/*
+ * Permissions of a cache (struct lrucache_open.mode, struct
+ * lrucache_info.mode): like a file's mode, three bits for the owner, three
+ * for the owner's group and three for others. CAP_SYS_ADMIN has them all.
+ * READ covers GET, EXISTS, DUMP, STATS, HEALTH, INFO and watching events.
+ */
+#define LRUCACHE_PERM_READ	04	/* GET, EXISTS, DUMP, STATS..., events */
+#define LRUCACHE_PERM_WRITE	02	/* SET, DELETE, CLEAR, REAP */
+#define LRUCACHE_PERM_ADMIN	01	/* DESTROY, RESET_STATS */
+#define LRUCACHE_MODE_DEFAULT	0700	/* the owner only */
+#define LRUCACHE_MODE_MASK	0777
+
 /* struct lrucache_open.flags */
 #define LRUCACHE_OPEN_CREATE	_BITUL(0)	/* create the cache if it is missing */
 #define LRUCACHE_OPEN_EXCL	_BITUL(1)	/* with CREATE: fail if it exists */
@@ -65,6 +77,16 @@
  *	LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS,
  *	or 0 for LRUCACHE_CLEANUP_INTERVAL_DEFAULT_MS. (Since version 1; a
  *	structure of LRUCACHE_OPEN_SIZE_VER0 bytes leaves it 0.)
+ * @mode: permissions of a cache this call creates (LRUCACHE_PERM_* bits
+ *	for owner, group and others, within LRUCACHE_MODE_MASK, the owner's
+ *	bits not all zero), or 0 for LRUCACHE_MODE_DEFAULT. The owner is the
+ *	caller's effective uid and gid. (Version 2.)
+ * @reserved2: must be zero.
+ *
+ * Binding to a cache needs at least one permission on it; each later
+ * operation checks the one it needs against the caller's credentials of
+ * that moment. Creating a cache counts against the caller's quota of
+ * caches (-EDQUOT, see the module parameters).
  *
  * Without LRUCACHE_OPEN_CREATE the limits must be zero and the cache must
  * exist. With it, the limits apply only if this call creates the cache.
@@ -80,6 +102,8 @@ struct lrucache_open {
 	__u64	max_bytes;
 	__u64	default_ttl_ms;
 	__u64	cleanup_interval_ms;
+	__u32	mode;
+	__u32	reserved2;
 };
 
 #define LRUCACHE_OPEN_SIZE_VER0	96	/* up to default_ttl_ms */
@@ -238,7 +262,7 @@ struct lrucache_stats {
  * @owner_uid: effective uid of the creator, in the caller's user namespace.
  * @owner_gid: effective gid of the creator, in the caller's user namespace.
  * @flags: LRUCACHE_INFO_*.
- * @reserved: zero.
+ * @mode: the cache's permissions (zero from modules before version 2).
  * @cleanup_interval_ms: how often the reaper runs while entries can
  *	expire (version 1; LRUCACHE_INFO_SIZE_VER0 bytes hold version 0).
  */
@@ -252,11 +276,11 @@ struct lrucache_info {
 	__u32	owner_uid;
 	__u32	owner_gid;
 	__u32	flags;
-	__u32	reserved;
+	__u32	mode;
 	__u64	cleanup_interval_ms;
 };
 
-#define LRUCACHE_INFO_SIZE_VER0	120	/* up to reserved */
+#define LRUCACHE_INFO_SIZE_VER0	120	/* up to mode */
 
 /* struct lrucache_health.status */
 enum lrucache_health_status {
@@ -383,10 +407,11 @@ enum lrucache_event_type {
  * (LRUCACHE_ATTR_CACHE; without it, every cache it may watch) and the events
  * it wants (LRUCACHE_ATTR_EVENTS, a mask of LRUCACHE_EVENT_BIT()s; without
  * it, all). Subscribing again replaces the socket's subscription;
- * LRUCACHE_CMD_UNSUBSCRIBE or closing the socket ends it. A process may
- * watch a cache its effective uid created; CAP_SYS_ADMIN watches any.
- * Without the capability, a subscription to every cache only receives
- * events of the caches the subscriber's uid created.
+ * LRUCACHE_CMD_UNSUBSCRIBE or closing the socket ends it. Watching a cache
+ * needs LRUCACHE_PERM_READ on it (-EACCES otherwise); CAP_SYS_ADMIN
+ * watches any. Without the capability, a subscription to every cache only
+ * receives events of the caches whose mode gives the subscriber's
+ * effective uid, or effective gid, read permission.
  *
  * The kernel then sends the socket one LRUCACHE_CMD_EVENT message per
  * event, unicast, in the order the events happened on each cache. Each
