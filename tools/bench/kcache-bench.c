@@ -1,0 +1,1968 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcache-bench: what a cache operation through libkcache costs, side by
+ * side with the system-call floor, the kernel's own BPF LRU hash map and
+ * memcached on loopback, all measured in the same run.
+ *
+ * Figures (16-byte keys throughout):
+ *   floor      getppid(), and LRUCACHE_IOC_NOP on a bound descriptor (an
+ *              ioctl that only validates and returns)
+ *   kcache     kcache_get() hit and miss, kcache_set() replacing a key,
+ *              kcache_set() inserting a key into a full cache (one
+ *              eviction each), kcache_delete() of a present key; for
+ *              values of 64 B, 1 KiB and 64 KiB
+ *   batch      kcache_get_many() and kcache_set_many() of 8, 64 and 256
+ *              keys per call (64 B values), in ns per key
+ *   bpf        BPF_MAP_TYPE_LRU_HASH through the raw bpf(2) system call:
+ *              BPF_MAP_LOOKUP_ELEM of a present key and BPF_MAP_UPDATE_ELEM
+ *              replacing one (64 B values)
+ *   memcached  get, set and a 64-key multiget (ns per key) over one
+ *              persistent TCP connection to 127.0.0.1, text protocol (64 B
+ *              values). If no memcached answers on the port, the program
+ *              starts one (memcached -u root -l 127.0.0.1 -p PORT -m 64),
+ *              waits for its port (bounded) and kills it at the end. If the
+ *              memcached program is not installed these figures are "not
+ *              measured" (a SKIP line says so).
+ *   threads    throughput of two threads against one, each thread with its
+ *              own handle on one cache: read-mostly (9 gets, 1 set) on
+ *              distinct keys, the same on one hot key, and write-heavy
+ *              (9 sets, 1 get) on distinct keys
+ *   memory     bytes per entry beyond key and value: kcache's exact
+ *              accounting (stats entry_overhead, checked against bytes /
+ *              entries), memcached's "stats" bytes per item and the chunk
+ *              size of its slab class ("stats slabs"), less key and value
+ *
+ * Method: every figure is measured once per round, all figures in turn
+ * (the order reverses every other round, so that drift hits all alike),
+ * for at least 5 rounds (default 7, --quick 5). A first, unrecorded round
+ * warms up and sizes each figure's iteration count so that one sample
+ * takes about 40 ms (--quick: 2 ms). Each sample is the wall time of a
+ * loop of operations, divided by the operations (or keys) it did. The
+ * table gives the median and the min-max over the rounds; a ratio is
+ * median / median, with the min-max of the per-round ratios.
+ *
+ * Times inside QEMU TCG are emulated: only ratios measured in the same run
+ * mean anything. The targets of the issue are printed as met / not met,
+ * for information only: they never make the program fail.
+ *
+ * Run as root (BPF maps, memcached -u root), with the module loaded:
+ *   tools/vm-run --kernel stock --mem 2048 -- build/bench/kcache-bench
+ *
+ * Exit status: 0 every figure was measured (memcached's may be missing
+ * only when the program is not installed), 1 some figure could not be
+ * measured (the reasons are printed), 2 could not run at all (usage, no
+ * device, a cache could not be created).
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+#include <linux/bpf.h>
+#include <linux/lrucache.h>
+
+#include "kcache.h"
+
+#define EXIT_UNMEASURED	1
+#define EXIT_SETUP	2
+
+#define KEY_LEN		16U
+#define NR_SIZES	3
+#define KEYTAB		4096U	/* keys per table; more than any working set */
+#define MAX_ROUNDS	15U
+#define MIN_ROUNDS	5U
+#define DEFAULT_ROUNDS	7U
+#define QUICK_ROUNDS	5U
+#define TARGET_NS	40000000ULL	/* one sample, full run */
+#define QUICK_TARGET_NS	2000000ULL	/* one sample, --quick */
+#define WARMUP_ITERS	8U
+#define MIN_ITERS	3U
+#define MAX_ITERS	2000000U
+#define MAX_FIGURES	64U
+#define NR_THREADS	2U
+#define THR_KEYS	256U
+#define MC_MULTI	64U
+#define MC_PORT		11311
+#define MC_WAIT_MS	10000U	/* bound on waiting for memcached's port */
+#define MC_BUF		(256U << 10)
+#define SMALL		0	/* index of the 64 B size: BPF, memcached, batches */
+
+static const char *prog = "kcache-bench";
+
+static const size_t value_len[NR_SIZES] = { 64, 1024, 65536 };
+static const char *const size_id[NR_SIZES] = { "64", "1k", "64k" };
+static const char *const size_label[NR_SIZES] = { "64 B", "1 KiB", "64 KiB" };
+/* Keys held in the get/replace and evict caches; delete's most per round. */
+static const uint32_t working_set[NR_SIZES] = { 1024, 1024, 128 };
+static const uint32_t delete_cap[NR_SIZES] = { 4096, 4096, 256 };
+static const unsigned int batch_n[] = { 8, 64, 256 };
+#define NR_BATCH (sizeof(batch_n) / sizeof(batch_n[0]))
+
+/* Key tables: 16 bytes each, no NUL; precomputed so no loop formats keys. */
+static char key_hit[KEYTAB][KEY_LEN];	/* 'k': present in the caches */
+static char key_miss[KEYTAB][KEY_LEN];	/* 'm': never stored */
+static char key_evict[KEYTAB][KEY_LEN];	/* 'e': inserted into full caches */
+static char key_del[KEYTAB][KEY_LEN];	/* 'd': stored, then deleted */
+static char key_thr[NR_THREADS][THR_KEYS][KEY_LEN];
+static char key_hot[KEY_LEN];
+
+enum workload { WL_DISTINCT, WL_HOT, WL_WRITE, NR_WL };
+static const char *const wl_id[NR_WL] = { "distinct", "hot", "write" };
+
+struct bench;
+struct figure;
+typedef int (*run_fn)(struct bench *b, struct figure *f, uint64_t iters,
+		      uint64_t *ns);
+
+struct figure {
+	const char *id;
+	char label[64];
+	const char *unit;	/* "ns/op" or "ns/key" */
+	run_fn run;
+	int sz;			/* value size index */
+	unsigned int n;		/* keys per call; threads for thread figures */
+	int wl;			/* enum workload */
+	unsigned int units;	/* units (ops or keys) per iteration */
+	uint64_t max_iters;
+	uint64_t iters;
+	uint32_t pos;		/* round-robin position in the key table */
+	uint64_t misses;	/* BPF lookups that missed (should be none) */
+	double v[MAX_ROUNDS];
+	unsigned int nv;
+	int err;		/* first error, or 0 */
+	const char *skip;	/* why it was not measured, if skipped */
+	double med, min, max;
+};
+
+struct mc_conn {
+	int fd;
+	char *buf;
+	size_t pos, len;
+};
+
+struct bench {
+	bool quick, verbose;
+	unsigned int rounds;
+	uint64_t target_ns;
+	const char *json_path;
+	int mc_port;
+	char prefix[32];
+	unsigned int ncaches;
+	char cache_names[3 * NR_SIZES + 1][LRUCACHE_NAME_MAX];
+	struct kcache *hit[NR_SIZES];	/* get hit/miss, set replace, batches */
+	struct kcache *evict[NR_SIZES];	/* full: every insert evicts */
+	struct kcache *del[NR_SIZES];	/* filled and emptied per sample */
+	struct kcache *thr[NR_THREADS];	/* two handles on one cache */
+	int nop_fd;
+	char *val;			/* the values stored: 64 KiB of 'v' */
+	char *buf;			/* where gets copy them */
+	char *batch_buf;		/* 256 x 64 B for kcache_get_many() */
+	struct kcache_item items[256];
+	int bpf_fd;
+	int bpf_err;
+	/* memcached */
+	pid_t mc_pid;			/* started by us, or 0 */
+	bool mc_missing;		/* not installed: a SKIP, not a failure */
+	const char *mc_why;		/* why its figures are not measured */
+	char mc_version[64];
+	struct mc_conn mc;
+	char *mc_req;
+	/* memory per entry */
+	int64_t kc_overhead, kc_charged;	/* -1: not measured */
+	double mc_item_over, mc_chunk_over;	/* < 0: not measured */
+	uint64_t mc_items, mc_chunk;
+	unsigned int nfig;
+	struct figure fig[MAX_FIGURES];
+};
+
+static struct bench bench;
+
+/* --- small helpers ------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* 16 bytes: the tag, then 15 hexadecimal digits of @n. */
+static void key_make(char out[KEY_LEN], char tag, uint64_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	out[0] = tag;
+	for (i = KEY_LEN - 1; i > 0; i--, n >>= 4)
+		out[i] = hex[n & 15];
+}
+
+static void keys_init(void)
+{
+	uint32_t i, t;
+
+	for (i = 0; i < KEYTAB; i++) {
+		key_make(key_hit[i], 'k', i);
+		key_make(key_miss[i], 'm', i);
+		key_make(key_evict[i], 'e', i);
+		key_make(key_del[i], 'd', i);
+	}
+	for (t = 0; t < NR_THREADS; t++)
+		for (i = 0; i < THR_KEYS; i++)
+			key_make(key_thr[t][i], (char)('p' + t), i);
+	key_make(key_hot, 'h', 0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median_of(const double *v, unsigned int n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(s[0]), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void fail(struct figure *f, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record the first error of a figure; it is then no longer measured. */
+static void fail(struct figure *f, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->err)
+		return;
+	f->err = err ? err : -EIO;
+	fprintf(stderr, "%s: %s: ", prog, f->id);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s)\n", strerror(-f->err));
+}
+
+/* --- caches ------------------------------------------------------------- */
+
+static int cache_create(struct bench *b, const char *what, uint64_t entries,
+			size_t vlen, struct kcache **out)
+{
+	char *name = b->cache_names[b->ncaches];
+	KCACHE_OPTS(opts, .max_size = entries,
+		    .max_memory_bytes = entries * (vlen + KEY_LEN + 1024) +
+					(1ULL << 20),
+		    .flags = KCACHE_OPEN_EXCL);
+	int err;
+
+	snprintf(name, LRUCACHE_NAME_MAX, "%s-%s", b->prefix, what);
+	err = kcache_open(name, &opts, out);
+	if (err) {
+		fprintf(stderr, "%s: create cache %s: %s\n", prog, name,
+			kcache_strerror(err));
+		return err;
+	}
+	b->ncaches++;
+	return 0;
+}
+
+/* Store @n keys of @tab (from @first) with @vlen-byte values, batched. */
+static int cache_fill(struct bench *b, struct kcache *c, char (*tab)[KEY_LEN],
+		      uint32_t first, uint32_t n, size_t vlen)
+{
+	struct kcache_item it[256];
+	uint32_t done = 0, i, k;
+	ssize_t ret;
+
+	while (done < n) {
+		k = n - done < 256 ? n - done : 256;
+		for (i = 0; i < k; i++) {
+			it[i] = (struct kcache_item){
+				.key = tab[(first + done + i) % KEYTAB],
+				.key_len = KEY_LEN,
+				.value = b->val, .value_len = vlen,
+			};
+		}
+		ret = kcache_set_many(c, it, k, KCACHE_TTL_NONE);
+		if (ret < 0)
+			return (int)ret;
+		for (i = 0; i < k; i++)
+			if (it[i].status)
+				return it[i].status;
+		done += k;
+	}
+	return 0;
+}
+
+static int caches_setup(struct bench *b)
+{
+	char what[32];
+	int s, err;
+	unsigned int t;
+
+	for (s = 0; s < NR_SIZES; s++) {
+		snprintf(what, sizeof(what), "hit-%s", size_id[s]);
+		err = cache_create(b, what, working_set[s], value_len[s],
+				   &b->hit[s]);
+		if (!err)
+			err = cache_fill(b, b->hit[s], key_hit, 0,
+					 working_set[s], value_len[s]);
+		if (err)
+			goto fail;
+		snprintf(what, sizeof(what), "evict-%s", size_id[s]);
+		err = cache_create(b, what, working_set[s], value_len[s],
+				   &b->evict[s]);
+		if (!err)
+			err = cache_fill(b, b->evict[s], key_evict, 0,
+					 working_set[s], value_len[s]);
+		if (err)
+			goto fail;
+		snprintf(what, sizeof(what), "del-%s", size_id[s]);
+		err = cache_create(b, what, delete_cap[s], value_len[s],
+				   &b->del[s]);
+		if (err)
+			goto fail;
+	}
+	err = cache_create(b, "threads", NR_THREADS * THR_KEYS + 1,
+			   value_len[SMALL], &b->thr[0]);
+	if (err)
+		goto fail;
+	for (t = 1; t < NR_THREADS; t++) {
+		err = kcache_open(kcache_name(b->thr[0]), NULL, &b->thr[t]);
+		if (err)
+			goto fail;
+	}
+	for (t = 0; t < NR_THREADS && !err; t++)
+		err = cache_fill(b, b->thr[0], key_thr[t], 0, THR_KEYS,
+				 value_len[SMALL]);
+	if (!err)
+		err = kcache_set(b->thr[0], key_hot, KEY_LEN, b->val,
+				 value_len[SMALL], KCACHE_TTL_NONE);
+	if (err)
+		goto fail;
+	b->nop_fd = kcache_fd(b->hit[SMALL]);
+	return 0;
+fail:
+	fprintf(stderr, "%s: setting up the caches: %s\n", prog,
+		kcache_strerror(err));
+	return err;
+}
+
+static void caches_teardown(struct bench *b)
+{
+	unsigned int i;
+	int s;
+
+	for (s = 0; s < NR_SIZES; s++) {
+		kcache_close(b->hit[s]);
+		kcache_close(b->evict[s]);
+		kcache_close(b->del[s]);
+	}
+	for (i = 0; i < NR_THREADS; i++)
+		kcache_close(b->thr[i]);
+	for (i = 0; i < b->ncaches; i++)
+		kcache_destroy(b->cache_names[i]);
+	b->ncaches = 0;
+}
+
+/* --- the floor ---------------------------------------------------------- */
+
+static int run_getppid(struct bench *b, struct figure *f, uint64_t iters,
+		       uint64_t *ns)
+{
+	uint64_t t0 = now_ns(), i;
+
+	(void)b;
+	(void)f;
+	for (i = 0; i < iters; i++)
+		syscall(SYS_getppid);	/* not cached by any C library */
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+static int run_nop(struct bench *b, struct figure *f, uint64_t iters,
+		   uint64_t *ns)
+{
+	uint64_t t0 = now_ns(), i;
+
+	(void)f;
+	for (i = 0; i < iters; i++) {
+		if (ioctl(b->nop_fd, LRUCACHE_IOC_NOP, 0))
+			return -errno;
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+/* --- kcache single operations -------------------------------------------- */
+
+static int run_get_hit(struct bench *b, struct figure *f, uint64_t iters,
+		       uint64_t *ns)
+{
+	struct kcache *c = b->hit[f->sz];
+	size_t vlen = value_len[f->sz];
+	uint32_t ws = working_set[f->sz], pos = f->pos % ws;
+	uint64_t t0 = now_ns(), i;
+	ssize_t ret;
+
+	for (i = 0; i < iters; i++) {
+		ret = kcache_get(c, key_hit[pos], KEY_LEN, b->buf, vlen);
+		if (ret != (ssize_t)vlen)
+			return ret < 0 ? (int)ret : -EBADMSG;
+		if (++pos == ws)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+static int run_get_miss(struct bench *b, struct figure *f, uint64_t iters,
+			uint64_t *ns)
+{
+	struct kcache *c = b->hit[f->sz];
+	size_t vlen = value_len[f->sz];
+	uint32_t pos = f->pos % KEYTAB;
+	uint64_t t0 = now_ns(), i;
+	ssize_t ret;
+
+	for (i = 0; i < iters; i++) {
+		ret = kcache_get(c, key_miss[pos], KEY_LEN, b->buf, vlen);
+		if (ret != -ENOENT)
+			return ret < 0 ? (int)ret : -EEXIST;
+		if (++pos == KEYTAB)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+static int run_set_replace(struct bench *b, struct figure *f, uint64_t iters,
+			   uint64_t *ns)
+{
+	struct kcache *c = b->hit[f->sz];
+	size_t vlen = value_len[f->sz];
+	uint32_t ws = working_set[f->sz], pos = f->pos % ws;
+	uint64_t t0 = now_ns(), i;
+	int ret;
+
+	for (i = 0; i < iters; i++) {
+		ret = kcache_set(c, key_hit[pos], KEY_LEN, b->val, vlen,
+				 KCACHE_TTL_NONE);
+		if (ret)
+			return ret;
+		if (++pos == ws)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+/*
+ * The evict cache holds working_set keys of key_evict, inserted in table
+ * order; the next key of the table (cyclically, KEYTAB > working_set) is
+ * never present, so every set inserts and evicts the least recent entry.
+ */
+static int run_set_evict(struct bench *b, struct figure *f, uint64_t iters,
+			 uint64_t *ns)
+{
+	struct kcache *c = b->evict[f->sz];
+	size_t vlen = value_len[f->sz];
+	uint32_t pos = (f->pos + working_set[f->sz]) % KEYTAB;
+	uint64_t t0 = now_ns(), i;
+	int ret;
+
+	for (i = 0; i < iters; i++) {
+		ret = kcache_set(c, key_evict[pos], KEY_LEN, b->val, vlen,
+				 KCACHE_TTL_NONE);
+		if (ret)
+			return ret;
+		if (++pos == KEYTAB)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = (pos + KEYTAB - working_set[f->sz]) % KEYTAB;
+	return 0;
+}
+
+/* Store @iters keys (not timed), then time deleting them. */
+static int run_delete(struct bench *b, struct figure *f, uint64_t iters,
+		      uint64_t *ns)
+{
+	struct kcache *c = b->del[f->sz];
+	uint64_t t0, i;
+	int ret;
+
+	ret = cache_fill(b, c, key_del, 0, (uint32_t)iters, value_len[f->sz]);
+	if (ret)
+		return ret;
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		ret = kcache_delete(c, key_del[i], KEY_LEN);
+		if (ret)
+			return ret;
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+/* --- kcache batches ------------------------------------------------------ */
+
+static void batch_items(struct bench *b, struct figure *f, bool get)
+{
+	uint32_t ws = working_set[SMALL], i;
+
+	for (i = 0; i < f->n; i++) {
+		b->items[i] = (struct kcache_item){
+			.key = key_hit[(f->pos + i) % ws],
+			.key_len = KEY_LEN,
+			.value = get ? b->batch_buf + i * value_len[SMALL] :
+				       b->val,
+			.value_len = value_len[SMALL],
+		};
+	}
+	f->pos = (f->pos + f->n) % ws;
+}
+
+static int run_batch(struct bench *b, struct figure *f, uint64_t iters,
+		     uint64_t *ns, bool get)
+{
+	struct kcache *c = b->hit[SMALL];
+	uint64_t t0, i, total = 0;
+	unsigned int k;
+	ssize_t ret;
+
+	for (i = 0; i < iters; i++) {
+		batch_items(b, f, get);
+		t0 = now_ns();
+		ret = get ? kcache_get_many(c, b->items, f->n) :
+			    kcache_set_many(c, b->items, f->n, KCACHE_TTL_NONE);
+		total += now_ns() - t0;
+		if (ret != (ssize_t)f->n)
+			return ret < 0 ? (int)ret : -EIO;
+		for (k = 0; k < f->n; k++) {
+			if (b->items[k].status !=
+			    (get ? (int)value_len[SMALL] : 0))
+				return b->items[k].status < 0 ?
+				       b->items[k].status : -EBADMSG;
+		}
+	}
+	*ns = total;
+	return 0;
+}
+
+static int run_batch_get(struct bench *b, struct figure *f, uint64_t iters,
+			 uint64_t *ns)
+{
+	return run_batch(b, f, iters, ns, true);
+}
+
+static int run_batch_set(struct bench *b, struct figure *f, uint64_t iters,
+			 uint64_t *ns)
+{
+	return run_batch(b, f, iters, ns, false);
+}
+
+/* --- the BPF LRU hash map ------------------------------------------------- */
+
+#define ATTR_ELEM_SIZE	(offsetof(union bpf_attr, flags) + \
+			 sizeof(((union bpf_attr *)0)->flags))
+
+static int bpf_call(int cmd, union bpf_attr *attr, size_t size)
+{
+	long ret = syscall(SYS_bpf, cmd, attr, size);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+static int bpf_setup(struct bench *b)
+{
+	union bpf_attr attr;
+	uint32_t i;
+	int fd, ret;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.map_type = BPF_MAP_TYPE_LRU_HASH;
+	attr.key_size = KEY_LEN;
+	attr.value_size = (uint32_t)value_len[SMALL];
+	/* Room to spare: the LRU map evicts early near its limit. */
+	attr.max_entries = 4 * working_set[SMALL];
+	memcpy(attr.map_name, "kcache_bench", sizeof("kcache_bench"));
+	fd = bpf_call(BPF_MAP_CREATE, &attr, sizeof(attr));
+	if (fd < 0)
+		return fd;
+	b->bpf_fd = fd;
+	for (i = 0; i < working_set[SMALL]; i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.map_fd = (uint32_t)fd;
+		attr.key = (uintptr_t)key_hit[i];
+		attr.value = (uintptr_t)b->val;
+		attr.flags = BPF_ANY;
+		ret = bpf_call(BPF_MAP_UPDATE_ELEM, &attr, ATTR_ELEM_SIZE);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int run_bpf_lookup(struct bench *b, struct figure *f, uint64_t iters,
+			  uint64_t *ns)
+{
+	uint32_t ws = working_set[SMALL], pos = f->pos % ws;
+	union bpf_attr attr;
+	uint64_t t0, i;
+	int ret;
+
+	if (b->bpf_err)
+		return b->bpf_err;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)b->bpf_fd;
+	attr.value = (uintptr_t)b->buf;
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		attr.key = (uintptr_t)key_hit[pos];
+		ret = bpf_call(BPF_MAP_LOOKUP_ELEM, &attr, ATTR_ELEM_SIZE);
+		if (ret == -ENOENT)
+			f->misses++;
+		else if (ret)
+			return ret;
+		if (++pos == ws)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+static int run_bpf_update(struct bench *b, struct figure *f, uint64_t iters,
+			  uint64_t *ns)
+{
+	uint32_t ws = working_set[SMALL], pos = f->pos % ws;
+	union bpf_attr attr;
+	uint64_t t0, i;
+	int ret;
+
+	if (b->bpf_err)
+		return b->bpf_err;
+	memset(&attr, 0, sizeof(attr));
+	attr.map_fd = (uint32_t)b->bpf_fd;
+	attr.value = (uintptr_t)b->val;
+	attr.flags = BPF_ANY;
+	t0 = now_ns();
+	for (i = 0; i < iters; i++) {
+		attr.key = (uintptr_t)key_hit[pos];
+		ret = bpf_call(BPF_MAP_UPDATE_ELEM, &attr, ATTR_ELEM_SIZE);
+		if (ret)
+			return ret;
+		if (++pos == ws)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+/* --- memcached, text protocol on one connection ---------------------------- */
+
+static int mc_send(struct mc_conn *c, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Make sure at least @need unread bytes are in the buffer. */
+static int mc_fill(struct mc_conn *c, size_t need)
+{
+	ssize_t n;
+
+	if (need > MC_BUF)
+		return -E2BIG;
+	if (c->pos + need > MC_BUF) {
+		memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+		c->len -= c->pos;
+		c->pos = 0;
+	}
+	while (c->len - c->pos < need) {
+		n = recv(c->fd, c->buf + c->len, MC_BUF - c->len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		c->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* The next line, without its "\r\n", NUL-terminated in place. */
+static int mc_line(struct mc_conn *c, char **line)
+{
+	char *nl;
+	int err;
+
+	for (;;) {
+		nl = memmem(c->buf + c->pos, c->len - c->pos, "\r\n", 2);
+		if (nl)
+			break;
+		err = mc_fill(c, c->len - c->pos + 1);
+		if (err)
+			return err;
+	}
+	*nl = 0;
+	*line = c->buf + c->pos;
+	c->pos = (size_t)(nl - c->buf) + 2;
+	return 0;
+}
+
+/*
+ * "get k1 k2 ...": reads the VALUE blocks up to END. Returns the number of
+ * values of @vlen bytes found, or a negative errno.
+ */
+static int mc_get(struct bench *b, char *const *keys, unsigned int n,
+		  size_t vlen)
+{
+	struct mc_conn *c = &b->mc;
+	char *p = b->mc_req, *line;
+	unsigned int i, found = 0;
+	unsigned long len;
+	int err;
+
+	memcpy(p, "get", 3);
+	p += 3;
+	for (i = 0; i < n; i++) {
+		*p++ = ' ';
+		memcpy(p, keys[i], KEY_LEN);
+		p += KEY_LEN;
+	}
+	memcpy(p, "\r\n", 2);
+	p += 2;
+	err = mc_send(c, b->mc_req, (size_t)(p - b->mc_req));
+	if (err)
+		return err;
+	for (;;) {
+		err = mc_line(c, &line);
+		if (err)
+			return err;
+		if (!strcmp(line, "END"))
+			return (int)found;
+		if (strncmp(line, "VALUE ", 6))
+			return -EPROTO;
+		p = strrchr(line, ' ');
+		len = strtoul(p + 1, NULL, 10);
+		err = mc_fill(c, len + 2);
+		if (err)
+			return err;
+		c->pos += len + 2;
+		if (len == vlen)
+			found++;
+	}
+}
+
+static int mc_set(struct bench *b, const char *key, size_t vlen)
+{
+	struct mc_conn *c = &b->mc;
+	char *p = b->mc_req, *line;
+	int err;
+
+	p += sprintf(p, "set %.*s 0 0 %zu\r\n", (int)KEY_LEN, key, vlen);
+	memcpy(p, b->val, vlen);
+	p += vlen;
+	memcpy(p, "\r\n", 2);
+	p += 2;
+	err = mc_send(c, b->mc_req, (size_t)(p - b->mc_req));
+	if (!err)
+		err = mc_line(c, &line);
+	if (!err && strcmp(line, "STORED"))
+		err = -EPROTO;
+	return err;
+}
+
+static int mc_connect(int port)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct timeval tv = { .tv_sec = 10 };
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static bool find_program(const char *name, char *path, size_t size)
+{
+	const char *dirs = getenv("PATH"), *p, *end;
+
+	if (!dirs || !*dirs)
+		dirs = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	for (p = dirs; *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		snprintf(path, size, "%.*s/%s", (int)(end - p), p, name);
+		if (!access(path, X_OK))
+			return true;
+	}
+	return false;
+}
+
+static void mc_stop(struct bench *b)
+{
+	unsigned int i;
+	int status;
+
+	if (b->mc.fd >= 0) {
+		close(b->mc.fd);
+		b->mc.fd = -1;
+	}
+	if (b->mc_pid <= 0)
+		return;
+	kill(b->mc_pid, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(b->mc_pid, &status, WNOHANG) == b->mc_pid)
+			goto out;
+		sleep_ms(20);
+	}
+	kill(b->mc_pid, SIGKILL);
+	waitpid(b->mc_pid, &status, 0);
+out:
+	b->mc_pid = 0;
+}
+
+/* Connect to a memcached on the port, starting one if none answers. */
+static int mc_start(struct bench *b)
+{
+	char path[4096], port[16], *line;
+	uint64_t deadline;
+	uint32_t i;
+	int fd, err, status;
+
+	fd = mc_connect(b->mc_port);
+	if (fd >= 0) {
+		printf("%s: using the memcached already on 127.0.0.1:%d\n",
+		       prog, b->mc_port);
+	} else {
+		if (!find_program("memcached", path, sizeof(path))) {
+			b->mc_missing = true;
+			b->mc_why = "memcached is not installed "
+				    "(apt-get install memcached)";
+			return -ENOENT;
+		}
+		snprintf(port, sizeof(port), "%d", b->mc_port);
+		fflush(NULL);
+		b->mc_pid = fork();
+		if (b->mc_pid < 0) {
+			b->mc_pid = 0;
+			b->mc_why = "fork failed";
+			return -errno;
+		}
+		if (b->mc_pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			if (null >= 0) {
+				dup2(null, 0);
+				dup2(null, 1);
+			}
+			execl(path, "memcached", "-u", "root", "-l", "127.0.0.1",
+			      "-p", port, "-m", "64", (char *)NULL);
+			_exit(127);
+		}
+		deadline = now_ns() + MC_WAIT_MS * 1000000ULL;
+		for (;;) {
+			fd = mc_connect(b->mc_port);
+			if (fd >= 0)
+				break;
+			if (waitpid(b->mc_pid, &status, WNOHANG) == b->mc_pid) {
+				b->mc_pid = 0;
+				b->mc_why = "memcached exited at start";
+				return -ECHILD;
+			}
+			if (now_ns() > deadline) {
+				b->mc_why = "memcached's port never opened";
+				mc_stop(b);
+				return -ETIMEDOUT;
+			}
+			sleep_ms(50);
+		}
+		printf("%s: started %s -u root -l 127.0.0.1 -p %d -m 64 "
+		       "(pid %d)\n", prog, path, b->mc_port, (int)b->mc_pid);
+	}
+	b->mc.fd = fd;
+	b->mc.pos = b->mc.len = 0;
+	err = mc_send(&b->mc, "version\r\n", 9);
+	if (!err)
+		err = mc_line(&b->mc, &line);
+	if (err || strncmp(line, "VERSION ", 8)) {
+		b->mc_why = "memcached did not answer \"version\"";
+		return err ? err : -EPROTO;
+	}
+	snprintf(b->mc_version, sizeof(b->mc_version), "%s", line + 8);
+	for (i = 0; i < working_set[SMALL]; i++) {
+		err = mc_set(b, key_hit[i], value_len[SMALL]);
+		if (err) {
+			b->mc_why = "memcached refused the initial sets";
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int run_mc_get(struct bench *b, struct figure *f, uint64_t iters,
+		      uint64_t *ns)
+{
+	uint32_t ws = working_set[SMALL], pos = f->pos % ws, k;
+	char *keys[MC_MULTI];
+	uint64_t t0, i, total = 0;
+	int ret;
+
+	if (b->mc.fd < 0)
+		return -ENOTCONN;
+	for (i = 0; i < iters; i++) {
+		for (k = 0; k < f->n; k++)
+			keys[k] = key_hit[(pos + k) % ws];
+		pos = (pos + f->n) % ws;
+		t0 = now_ns();
+		ret = mc_get(b, keys, f->n, value_len[SMALL]);
+		total += now_ns() - t0;
+		if (ret < 0)
+			return ret;
+		if ((unsigned int)ret != f->n)
+			return -ENOENT;	/* memcached lost keys: -m too small? */
+	}
+	*ns = total;
+	f->pos = pos;
+	return 0;
+}
+
+static int run_mc_set(struct bench *b, struct figure *f, uint64_t iters,
+		      uint64_t *ns)
+{
+	uint32_t ws = working_set[SMALL], pos = f->pos % ws;
+	uint64_t t0 = now_ns(), i;
+	int ret;
+
+	if (b->mc.fd < 0)
+		return -ENOTCONN;
+	for (i = 0; i < iters; i++) {
+		ret = mc_set(b, key_hit[pos], value_len[SMALL]);
+		if (ret)
+			return ret;
+		if (++pos == ws)
+			pos = 0;
+	}
+	*ns = now_ns() - t0;
+	f->pos = pos;
+	return 0;
+}
+
+/*
+ * "stats": the value of STAT @name. "stats slabs": with @cls, the chunk
+ * size of the only slab class that has chunks in use (*@cls its number),
+ * -EMLINK if several have.
+ */
+#define MC_CLASSES	64
+
+static int mc_stat(struct bench *b, const char *name, uint64_t *val)
+{
+	size_t nl = strlen(name);
+	char *line;
+	int err, found = 0;
+
+	err = mc_send(&b->mc, "stats\r\n", 7);
+	while (!err) {
+		err = mc_line(&b->mc, &line);
+		if (err || !strcmp(line, "END"))
+			break;
+		if (strncmp(line, "STAT ", 5))
+			return -EPROTO;
+		if (!strncmp(line + 5, name, nl) && line[5 + nl] == ' ') {
+			*val = strtoull(line + 6 + nl, NULL, 10);
+			found = 1;
+		}
+	}
+	return err ? err : found ? 0 : -ENOENT;
+}
+
+static int mc_slab_chunk(struct bench *b, uint64_t *chunk, uint64_t *used)
+{
+	uint64_t size[MC_CLASSES] = { 0 }, inuse[MC_CLASSES] = { 0 };
+	unsigned long cls;
+	char *line, *p;
+	int err, i, which = -1;
+
+	err = mc_send(&b->mc, "stats slabs\r\n", 13);
+	while (!err) {
+		err = mc_line(&b->mc, &line);
+		if (err || !strcmp(line, "END"))
+			break;
+		if (strncmp(line, "STAT ", 5))
+			return -EPROTO;
+		cls = strtoul(line + 5, &p, 10);
+		if (p == line + 5 || *p != ':' || cls >= MC_CLASSES)
+			continue;	/* active_slabs, total_malloced */
+		if (!strncmp(p, ":chunk_size ", 12))
+			size[cls] = strtoull(p + 12, NULL, 10);
+		else if (!strncmp(p, ":used_chunks ", 13))
+			inuse[cls] = strtoull(p + 13, NULL, 10);
+	}
+	if (err)
+		return err;
+	for (i = 0; i < MC_CLASSES; i++) {
+		if (!inuse[i])
+			continue;
+		if (which >= 0)
+			return -EMLINK;
+		which = i;
+	}
+	if (which < 0)
+		return -ENOENT;
+	*chunk = size[which];
+	*used = inuse[which];
+	return 0;
+}
+
+static void mc_memory(struct bench *b)
+{
+	uint64_t bytes = 0, items = 0, chunk = 0, used = 0;
+	size_t kv = KEY_LEN + value_len[SMALL];
+	int err;
+
+	if (b->mc.fd < 0)
+		return;
+	err = mc_stat(b, "bytes", &bytes);
+	if (!err)
+		err = mc_stat(b, "curr_items", &items);
+	if (err || !items) {
+		fprintf(stderr, "%s: memcached stats: bytes %" PRIu64
+			", curr_items %" PRIu64 " (%s)\n", prog, bytes, items,
+			strerror(err ? -err : ENOENT));
+		return;
+	}
+	b->mc_items = items;
+	b->mc_item_over = (double)bytes / (double)items - (double)kv;
+	/* Every item is a 16 B key and a 64 B value: one slab class. */
+	err = mc_slab_chunk(b, &chunk, &used);
+	if (err || used != items) {
+		fprintf(stderr, "%s: memcached stats slabs: %" PRIu64
+			" chunks in use for %" PRIu64 " items (%s)\n", prog,
+			used, items, err ? strerror(-err) : "mismatch");
+		return;
+	}
+	b->mc_chunk = chunk;
+	b->mc_chunk_over = (double)chunk - (double)kv;
+}
+
+/* --- threads ----------------------------------------------------------------- */
+
+struct thr_arg {
+	struct bench *b;
+	unsigned int t;
+	int wl;
+	uint64_t iters;
+	pthread_barrier_t *start;
+	uint64_t t0, t1;	/* the thread's own start and end */
+	int err;
+};
+
+static void *thr_main(void *p)
+{
+	struct thr_arg *a = p;
+	struct kcache *c = a->b->thr[a->t];
+	char buf[64];
+	uint64_t i;
+	uint32_t k = 0;
+	const char *key;
+	bool set;
+	int ret;
+
+	pthread_barrier_wait(a->start);
+	a->t0 = now_ns();
+	for (i = 0; i < a->iters; i++) {
+		key = a->wl == WL_HOT ? key_hot : key_thr[a->t][k];
+		if (++k == THR_KEYS)
+			k = 0;
+		/* read-mostly: 1 set in 10; write-heavy: 1 get in 10 */
+		set = (i % 10 == 9) != (a->wl == WL_WRITE);
+		if (set)
+			ret = kcache_set(c, key, KEY_LEN, a->b->val, sizeof(buf),
+					 KCACHE_TTL_NONE);
+		else
+			ret = kcache_get(c, key, KEY_LEN, buf, sizeof(buf)) ==
+			      (ssize_t)sizeof(buf) ? 0 : -EBADMSG;
+		if (ret) {
+			a->err = ret;
+			break;
+		}
+	}
+	a->t1 = now_ns();
+	return NULL;
+}
+
+/*
+ * @f->n threads, each doing @iters operations; the wall time of all, from
+ * the first thread's start to the last one's end, as the threads see it
+ * (the main thread may well not run between the barrier and the joins).
+ */
+static int run_threads(struct bench *b, struct figure *f, uint64_t iters,
+		       uint64_t *ns)
+{
+	struct thr_arg a[NR_THREADS];
+	pthread_t tid[NR_THREADS];
+	pthread_barrier_t start;
+	unsigned int t;
+	uint64_t t0, t1;
+	int err;
+
+	pthread_barrier_init(&start, NULL, f->n + 1);
+	for (t = 0; t < f->n; t++) {
+		a[t] = (struct thr_arg){ .b = b, .t = t, .wl = f->wl,
+					 .iters = iters, .start = &start };
+		err = pthread_create(&tid[t], NULL, thr_main, &a[t]);
+		if (err) {
+			/* The threads already started wait on the barrier. */
+			fprintf(stderr, "%s: pthread_create: %s\n", prog,
+				strerror(err));
+			exit(EXIT_SETUP);
+		}
+	}
+	pthread_barrier_wait(&start);
+	for (t = 0; t < f->n; t++)
+		pthread_join(tid[t], NULL);
+	pthread_barrier_destroy(&start);
+	t0 = a[0].t0;
+	t1 = a[0].t1;
+	for (t = 1; t < f->n; t++) {
+		if (a[t].t0 < t0)
+			t0 = a[t].t0;
+		if (a[t].t1 > t1)
+			t1 = a[t].t1;
+	}
+	*ns = t1 - t0;
+	for (t = 0; t < f->n; t++)
+		if (a[t].err)
+			return a[t].err;
+	return 0;
+}
+
+/* --- the figures ----------------------------------------------------------------- */
+
+static struct figure *fig_add(struct bench *b, const char *id, run_fn run,
+			      const char *unit, unsigned int units,
+			      const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static struct figure *fig_add(struct bench *b, const char *id, run_fn run,
+			      const char *unit, unsigned int units,
+			      const char *fmt, ...)
+{
+	struct figure *f = &b->fig[b->nfig++];
+	va_list ap;
+
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->run = run;
+	f->unit = unit;
+	f->units = units;
+	f->max_iters = MAX_ITERS;
+	va_start(ap, fmt);
+	vsnprintf(f->label, sizeof(f->label), fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+static struct figure *fig_find(struct bench *b, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->nfig; i++)
+		if (!strcmp(b->fig[i].id, id))
+			return &b->fig[i];
+	return NULL;
+}
+
+static bool fig_ok(const struct figure *f)
+{
+	return f && !f->err && !f->skip && f->nv;
+}
+
+static void figures_init(struct bench *b)
+{
+	static char ids[MAX_FIGURES][40];
+	struct figure *f;
+	unsigned int i, w;
+	int s;
+
+#define ID(...) (snprintf(ids[b->nfig], sizeof(ids[0]), __VA_ARGS__), \
+		 (const char *)ids[b->nfig])
+
+	fig_add(b, "floor.getppid", run_getppid, "ns/op", 1, "getppid()");
+	fig_add(b, "floor.nop_ioctl", run_nop, "ns/op", 1,
+		"no-op ioctl (LRUCACHE_IOC_NOP)");
+	for (s = 0; s < NR_SIZES; s++) {
+		f = fig_add(b, ID("kcache.get_hit.%s", size_id[s]),
+			    run_get_hit, "ns/op", 1, "kcache get hit, %s",
+			    size_label[s]);
+		f->sz = s;
+		f = fig_add(b, ID("kcache.get_miss.%s", size_id[s]),
+			    run_get_miss, "ns/op", 1, "kcache get miss, %s buf",
+			    size_label[s]);
+		f->sz = s;
+		f = fig_add(b, ID("kcache.set_replace.%s", size_id[s]),
+			    run_set_replace, "ns/op", 1,
+			    "kcache set replace, %s", size_label[s]);
+		f->sz = s;
+		f = fig_add(b, ID("kcache.set_evict.%s", size_id[s]),
+			    run_set_evict, "ns/op", 1,
+			    "kcache set insert+evict, %s", size_label[s]);
+		f->sz = s;
+		f = fig_add(b, ID("kcache.delete.%s", size_id[s]), run_delete,
+			    "ns/op", 1, "kcache delete, %s", size_label[s]);
+		f->sz = s;
+		f->max_iters = delete_cap[s];
+	}
+	for (i = 0; i < NR_BATCH; i++) {
+		f = fig_add(b, ID("kcache.batch_get.%u", batch_n[i]),
+			    run_batch_get, "ns/key", batch_n[i],
+			    "kcache get_many x%u, 64 B", batch_n[i]);
+		f->n = batch_n[i];
+		f = fig_add(b, ID("kcache.batch_set.%u", batch_n[i]),
+			    run_batch_set, "ns/key", batch_n[i],
+			    "kcache set_many x%u, 64 B", batch_n[i]);
+		f->n = batch_n[i];
+	}
+	fig_add(b, "bpf.lookup", run_bpf_lookup, "ns/op", 1,
+		"BPF LRU hash lookup, 64 B");
+	fig_add(b, "bpf.update", run_bpf_update, "ns/op", 1,
+		"BPF LRU hash update, 64 B");
+	f = fig_add(b, "memcached.get", run_mc_get, "ns/op", 1,
+		    "memcached get, 64 B");
+	f->n = 1;
+	fig_add(b, "memcached.set", run_mc_set, "ns/op", 1,
+		"memcached set, 64 B");
+	f = fig_add(b, "memcached.multiget.64", run_mc_get, "ns/key", MC_MULTI,
+		    "memcached get x%u, 64 B", MC_MULTI);
+	f->n = MC_MULTI;
+	for (w = 0; w < NR_WL; w++) {
+		static const char *const what[NR_WL] = {
+			"read-mostly, distinct keys", "read-mostly, one hot key",
+			"write-heavy, distinct keys",
+		};
+
+		for (i = 1; i <= NR_THREADS; i++) {
+			f = fig_add(b, ID("threads.%s.%u", wl_id[w], i),
+				    run_threads, "ns/op", i, "%u thread%s: %s",
+				    i, i > 1 ? "s" : "", what[w]);
+			f->n = i;
+			f->wl = (int)w;
+		}
+	}
+#undef ID
+}
+
+static bool fig_is_mc(const struct figure *f)
+{
+	return !strncmp(f->id, "memcached.", 10);
+}
+
+/* One sample of @f; @warmup sizes its iteration count instead. */
+static void fig_sample(struct bench *b, struct figure *f, bool warmup)
+{
+	uint64_t iters = warmup ? WARMUP_ITERS : f->iters, ns = 0, want;
+	int err;
+
+	if (f->err || f->skip)
+		return;
+	if (iters > f->max_iters)
+		iters = f->max_iters;
+	err = f->run(b, f, iters, &ns);
+	if (err) {
+		fail(f, err, "an operation failed");
+		return;
+	}
+	if (warmup) {
+		want = ns ? b->target_ns * iters / ns : f->max_iters;
+		if (want < MIN_ITERS)
+			want = MIN_ITERS;
+		if (want > f->max_iters)
+			want = f->max_iters;
+		f->iters = want;
+		return;
+	}
+	f->v[f->nv++] = (double)ns / (double)(iters * f->units);
+}
+
+static void measure(struct bench *b)
+{
+	unsigned int r, i, j;
+
+	for (i = 0; i < b->nfig; i++) {
+		if (fig_is_mc(&b->fig[i]) && b->mc_why)
+			b->fig[i].skip = b->mc_why;
+		if (!strncmp(b->fig[i].id, "bpf.", 4) && b->bpf_err)
+			fail(&b->fig[i], b->bpf_err, "BPF map setup failed");
+	}
+	for (i = 0; i < b->nfig; i++)
+		fig_sample(b, &b->fig[i], true);
+	for (r = 0; r < b->rounds; r++) {
+		for (j = 0; j < b->nfig; j++) {
+			i = r % 2 ? b->nfig - 1 - j : j;
+			fig_sample(b, &b->fig[i], false);
+		}
+		if (b->verbose) {
+			fprintf(stderr, "%s: round %u of %u done\n", prog,
+				r + 1, b->rounds);
+		}
+	}
+	for (i = 0; i < b->nfig; i++) {
+		struct figure *f = &b->fig[i];
+
+		if (!fig_ok(f))
+			continue;
+		f->med = median_of(f->v, f->nv);
+		f->min = f->max = f->v[0];
+		for (r = 1; r < f->nv; r++) {
+			if (f->v[r] < f->min)
+				f->min = f->v[r];
+			if (f->v[r] > f->max)
+				f->max = f->v[r];
+		}
+	}
+}
+
+/* --- ratios and targets ------------------------------------------------------- */
+
+struct ratio {
+	const char *id;
+	const char *label;
+	const char *num, *den;	/* figure ids; value = med(num) / med(den) */
+	char cmp;		/* '<' at most, '>' at least, 0 no target */
+	double limit;
+	const char *target;	/* the issue's wording */
+};
+
+static const struct ratio ratios[] = {
+	{ "nop_vs_getppid", "no-op ioctl / getppid",
+	  "floor.nop_ioctl", "floor.getppid", 0, 0, NULL },
+	{ "get_hit_vs_nop", "kcache get hit / no-op ioctl",
+	  "kcache.get_hit.64", "floor.nop_ioctl", '<', 2.0,
+	  "single get (hit) at most 2x the no-op ioctl floor" },
+	{ "get_hit_vs_bpf_lookup", "kcache get hit / BPF LRU lookup",
+	  "kcache.get_hit.64", "bpf.lookup", '<', 0.5,
+	  "single get (hit) at most 0.5x a BPF LRU lookup" },
+	{ "set_replace_vs_bpf_update", "kcache set replace / BPF LRU update",
+	  "kcache.set_replace.64", "bpf.update", '<', 0.5,
+	  "single set (replace) at most 0.5x a BPF LRU update" },
+	{ "bpf_lookup_vs_nop", "BPF LRU lookup / no-op ioctl",
+	  "bpf.lookup", "floor.nop_ioctl", 0, 0, NULL },
+	{ "get_miss_vs_hit", "kcache get miss / get hit",
+	  "kcache.get_miss.64", "kcache.get_hit.64", 0, 0, NULL },
+	{ "set_evict_vs_replace", "kcache set insert+evict / set replace",
+	  "kcache.set_evict.64", "kcache.set_replace.64", 0, 0, NULL },
+	{ "delete_vs_get_hit", "kcache delete / get hit",
+	  "kcache.delete.64", "kcache.get_hit.64", 0, 0, NULL },
+	{ "get_hit_1k_vs_64", "kcache get hit 1 KiB / 64 B",
+	  "kcache.get_hit.1k", "kcache.get_hit.64", 0, 0, NULL },
+	{ "get_hit_64k_vs_64", "kcache get hit 64 KiB / 64 B",
+	  "kcache.get_hit.64k", "kcache.get_hit.64", 0, 0, NULL },
+	{ "batch_get_8_vs_get", "batch get x8 per key / single get",
+	  "kcache.batch_get.8", "kcache.get_hit.64", 0, 0, NULL },
+	{ "batch_get_64_vs_get", "batch get x64 per key / single get",
+	  "kcache.batch_get.64", "kcache.get_hit.64", '<', 0.2,
+	  "batch get of 64 keys at most 0.2x a single get, per key" },
+	{ "batch_get_256_vs_get", "batch get x256 per key / single get",
+	  "kcache.batch_get.256", "kcache.get_hit.64", 0, 0, NULL },
+	{ "batch_set_8_vs_set", "batch set x8 per key / single set",
+	  "kcache.batch_set.8", "kcache.set_replace.64", 0, 0, NULL },
+	{ "batch_set_64_vs_set", "batch set x64 per key / single set",
+	  "kcache.batch_set.64", "kcache.set_replace.64", 0, 0, NULL },
+	{ "batch_set_256_vs_set", "batch set x256 per key / single set",
+	  "kcache.batch_set.256", "kcache.set_replace.64", 0, 0, NULL },
+	{ "get_hit_vs_memcached_get", "kcache get hit / memcached get",
+	  "kcache.get_hit.64", "memcached.get", '<', 0.02,
+	  "single get at most 0.02x a memcached get on loopback" },
+	{ "set_replace_vs_memcached_set", "kcache set replace / memcached set",
+	  "kcache.set_replace.64", "memcached.set", 0, 0, NULL },
+	{ "batch_get_64_vs_memcached_multiget",
+	  "kcache get_many x64 / memcached get x64",
+	  "kcache.batch_get.64", "memcached.multiget.64", 0, 0, NULL },
+	{ "threads_distinct", "2 threads / 1, read-mostly distinct keys",
+	  "threads.distinct.1", "threads.distinct.2", '>', 1.7,
+	  "two threads at least 1.7x one thread on distinct keys" },
+	{ "threads_hot", "2 threads / 1, read-mostly one hot key",
+	  "threads.hot.1", "threads.hot.2", '>', 1.0,
+	  "two threads no worse than 1.0x one thread on one hot key" },
+	{ "threads_write", "2 threads / 1, write-heavy distinct keys",
+	  "threads.write.1", "threads.write.2", 0, 0, NULL },
+};
+#define NR_RATIOS (sizeof(ratios) / sizeof(ratios[0]))
+
+struct ratio_val {
+	bool ok;
+	double v, min, max;
+};
+
+static struct ratio_val ratio_eval(struct bench *b, const struct ratio *r)
+{
+	struct figure *n = fig_find(b, r->num), *d = fig_find(b, r->den);
+	struct ratio_val rv = { 0 };
+	unsigned int i;
+	double x;
+
+	if (!fig_ok(n) || !fig_ok(d) || n->nv != d->nv || d->med <= 0)
+		return rv;
+	rv.ok = true;
+	rv.v = n->med / d->med;
+	for (i = 0; i < n->nv; i++) {
+		x = d->v[i] > 0 ? n->v[i] / d->v[i] : 0;
+		if (!i || x < rv.min)
+			rv.min = x;
+		if (!i || x > rv.max)
+			rv.max = x;
+	}
+	return rv;
+}
+
+static bool target_met(const struct ratio *r, double v)
+{
+	return r->cmp == '<' ? v <= r->limit : v >= r->limit;
+}
+
+#define OVERHEAD_LIMIT	64	/* bytes per entry beyond key and value */
+
+/* --- memory per entry ----------------------------------------------------------- */
+
+static void kc_memory(struct bench *b)
+{
+	struct kcache_metrics m;
+	int err = kcache_get_metrics(b->hit[SMALL], &m);
+
+	if (err || !m.entries) {
+		fprintf(stderr, "%s: kcache metrics: %s\n", prog,
+			err ? kcache_strerror(err) : "no entries");
+		return;
+	}
+	b->kc_overhead = (int64_t)m.entry_overhead;
+	b->kc_charged = (int64_t)(m.bytes / m.entries) -
+			(int64_t)(KEY_LEN + value_len[SMALL]);
+	if (m.bytes % m.entries || b->kc_charged != b->kc_overhead)
+		fprintf(stderr, "%s: kcache: %" PRIu64 " bytes for %" PRIu64
+			" entries of %zu bytes, but entry_overhead %" PRIu64
+			"\n", prog, (uint64_t)m.bytes, (uint64_t)m.entries,
+			(size_t)(KEY_LEN + value_len[SMALL]),
+			(uint64_t)m.entry_overhead);
+}
+
+/* --- output ---------------------------------------------------------------------- */
+
+static void header_info(char *kernel, size_t ksize, const char **accel)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		snprintf(kernel, ksize, "unknown");
+	else
+		snprintf(kernel, ksize, "%s %s %s %s", u.sysname, u.release,
+			 u.version, u.machine);
+	*accel = getenv("KCACHE_BENCH_ACCEL");
+	if (*accel && **accel)
+		return;
+#if defined(__x86_64__) || defined(__i386__)
+	{
+		unsigned int a, bx, c, d;
+		char sig[13];
+
+		__cpuid(1, a, bx, c, d);
+		if (c & (1U << 31)) {
+			__cpuid(0x40000000, a, bx, c, d);
+			memcpy(sig, &bx, 4);
+			memcpy(sig + 4, &c, 4);
+			memcpy(sig + 8, &d, 4);
+			sig[12] = 0;
+			if (!strncmp(sig, "KVMKVMKVM", 9)) {
+				*accel = "kvm";
+				return;
+			}
+			if (!strcmp(sig, "TCGTCGTCGTCG")) {
+				*accel = "tcg";
+				return;
+			}
+		}
+		/* tools/vm-run always runs QEMU with -accel tcg */
+		if (getenv("KCACHE_IN_VM")) {
+			*accel = "tcg";
+			return;
+		}
+		*accel = c & (1U << 31) ? "unknown hypervisor" : "none";
+		return;
+	}
+#endif
+	*accel = getenv("KCACHE_IN_VM") ? "tcg" : "unknown";
+}
+
+static const char *fmt_ns(char buf[32], double ns)
+{
+	snprintf(buf, 32, ns >= 100 ? "%.0f" : "%.1f", ns);
+	return buf;
+}
+
+static void print_table(struct bench *b, const char *kernel, const char *accel)
+{
+	struct figure *nop = fig_find(b, "floor.nop_ioctl");
+	char m[32], lo[32], hi[32];
+	unsigned int i;
+
+	printf("\n%s: %s\n", prog, kernel);
+	printf("%s: accel %s, %u rounds interleaved, %s; times are emulated: "
+	       "only ratios count\n", prog, accel, b->rounds,
+	       b->quick ? "quick" : "full");
+	printf("\n%-44s %-6s %9s %9s %9s %8s\n", "figure (16 B keys)", "unit",
+	       "median", "min", "max", "x nop");
+	for (i = 0; i < b->nfig; i++) {
+		struct figure *f = &b->fig[i];
+
+		printf("%-44s %-6s ", f->label, f->unit);
+		if (fig_ok(f)) {
+			printf("%9s %9s %9s", fmt_ns(m, f->med),
+			       fmt_ns(lo, f->min), fmt_ns(hi, f->max));
+			if (fig_ok(nop))
+				printf(" %8.2f", f->med / nop->med);
+			if (f->misses)
+				printf("  (%" PRIu64 " misses)", f->misses);
+			printf("\n");
+		} else {
+			printf("%9s  %s\n", "-", f->skip ?
+			       "not measured: skipped" :
+			       "not measured: failed");
+		}
+	}
+
+	printf("\n%-52s %8s  %s\n", "ratio (median / median)", "value",
+	       "min-max per round");
+	for (i = 0; i < NR_RATIOS; i++) {
+		struct ratio_val rv = ratio_eval(b, &ratios[i]);
+
+		if (rv.ok)
+			printf("%-52s %8.3f  %.3f-%.3f\n", ratios[i].label,
+			       rv.v, rv.min, rv.max);
+		else
+			printf("%-52s %8s\n", ratios[i].label, "n/a");
+	}
+
+	printf("\n%-52s %s\n", "memory per entry beyond key and value", "bytes");
+	if (b->kc_overhead >= 0)
+		printf("%-52s %8" PRId64 "  (bytes/entries - 80 = %" PRId64
+		       ")\n", "kcache (stats entry_overhead, exact)",
+		       b->kc_overhead, b->kc_charged);
+	else
+		printf("%-52s %8s\n", "kcache (stats entry_overhead)", "n/a");
+	if (b->mc_item_over >= 0)
+		printf("%-52s %8.1f  (%" PRIu64 " items)\n",
+		       "memcached (stats bytes / curr_items - 80)",
+		       b->mc_item_over, b->mc_items);
+	else
+		printf("%-52s %8s\n", "memcached (stats bytes / curr_items)",
+		       "n/a");
+	if (b->mc_chunk_over >= 0)
+		printf("%-52s %8.1f  (chunk %" PRIu64 " B)\n",
+		       "memcached (stats slabs chunk_size - 80)",
+		       b->mc_chunk_over, b->mc_chunk);
+	else
+		printf("%-52s %8s\n", "memcached (stats slabs chunk_size)",
+		       "n/a");
+
+	printf("\ntargets of issue 7 (16 B key, 64 B value; informational)\n");
+	for (i = 0; i < NR_RATIOS; i++) {
+		const struct ratio *r = &ratios[i];
+		struct ratio_val rv;
+
+		if (!r->cmp)
+			continue;
+		rv = ratio_eval(b, r);
+		if (rv.ok)
+			printf("  %-60s %7.3f  %s\n", r->target, rv.v,
+			       target_met(r, rv.v) ? "met" : "NOT MET");
+		else
+			printf("  %-60s %7s  not measured\n", r->target, "-");
+	}
+	if (b->kc_overhead >= 0)
+		printf("  %-60s %7" PRId64 "  %s\n",
+		       "at most 64 bytes of kernel memory per entry",
+		       b->kc_overhead, b->kc_overhead <= OVERHEAD_LIMIT ?
+		       "met" : "NOT MET");
+	else
+		printf("  %-60s %7s  not measured\n",
+		       "at most 64 bytes of kernel memory per entry", "-");
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static int write_json(struct bench *b, const char *kernel, const char *accel)
+{
+	FILE *out = fopen(b->json_path, "w");
+	unsigned int i, r;
+	struct utsname u;
+
+	if (!out) {
+		fprintf(stderr, "%s: %s: %s\n", prog, b->json_path,
+			strerror(errno));
+		return -errno;
+	}
+	if (uname(&u))
+		memset(&u, 0, sizeof(u));
+	fprintf(out, "{\n  \"tool\": \"kcache-bench\",\n  \"format\": 1,\n");
+	fprintf(out, "  \"kernel\": ");
+	json_str(out, kernel);
+	fprintf(out, ",\n  \"kernel_release\": ");
+	json_str(out, u.release);
+	fprintf(out, ",\n  \"accel\": ");
+	json_str(out, accel);
+	fprintf(out, ",\n  \"mode\": \"%s\",\n  \"rounds\": %u,\n",
+		b->quick ? "quick" : "full", b->rounds);
+	fprintf(out, "  \"key_len\": %u,\n  \"memcached\": ", KEY_LEN);
+	if (b->mc_version[0])
+		json_str(out, b->mc_version);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\n  \"figures\": [\n");
+	for (i = 0; i < b->nfig; i++) {
+		struct figure *f = &b->fig[i];
+
+		fprintf(out, "    {\"id\": \"%s\", \"label\": ", f->id);
+		json_str(out, f->label);
+		fprintf(out, ", \"unit\": \"%s\", \"measured\": %s", f->unit,
+			fig_ok(f) ? "true" : "false");
+		if (fig_ok(f)) {
+			fprintf(out, ", \"median\": %.1f, \"min\": %.1f, "
+				"\"max\": %.1f, \"iters\": %" PRIu64
+				", \"samples\": [", f->med, f->min, f->max,
+				f->iters);
+			for (r = 0; r < f->nv; r++)
+				fprintf(out, "%s%.1f", r ? ", " : "", f->v[r]);
+			fprintf(out, "]");
+		} else {
+			fprintf(out, ", \"why\": ");
+			json_str(out, f->skip ? f->skip : strerror(-f->err));
+		}
+		fprintf(out, "}%s\n", i + 1 < b->nfig ? "," : "");
+	}
+	fprintf(out, "  ],\n  \"ratios\": [\n");
+	for (i = 0; i < NR_RATIOS; i++) {
+		const struct ratio *ra = &ratios[i];
+		struct ratio_val rv = ratio_eval(b, ra);
+
+		fprintf(out, "    {\"id\": \"%s\", \"label\": ", ra->id);
+		json_str(out, ra->label);
+		fprintf(out, ", \"num\": \"%s\", \"den\": \"%s\"", ra->num,
+			ra->den);
+		if (rv.ok)
+			fprintf(out, ", \"value\": %.4f, \"min\": %.4f, "
+				"\"max\": %.4f", rv.v, rv.min, rv.max);
+		else
+			fprintf(out, ", \"value\": null");
+		if (ra->cmp) {
+			fprintf(out, ", \"target\": {\"%s\": %g, \"met\": %s}",
+				ra->cmp == '<' ? "at_most" : "at_least",
+				ra->limit, !rv.ok ? "null" :
+				target_met(ra, rv.v) ? "true" : "false");
+		}
+		fprintf(out, "}%s\n", i + 1 < NR_RATIOS ? "," : "");
+	}
+	fprintf(out, "  ],\n  \"memory_per_entry\": {\n");
+	fprintf(out, "    \"kcache_entry_overhead\": ");
+	if (b->kc_overhead >= 0)
+		fprintf(out, "%" PRId64 ", \"kcache_charged_beyond_kv\": %"
+			PRId64 ",\n    \"target\": {\"at_most\": %d, "
+			"\"met\": %s},\n", b->kc_overhead, b->kc_charged,
+			OVERHEAD_LIMIT, b->kc_overhead <= OVERHEAD_LIMIT ?
+			"true" : "false");
+	else
+		fprintf(out, "null,\n");
+	fprintf(out, "    \"memcached_item_beyond_kv\": ");
+	if (b->mc_item_over >= 0)
+		fprintf(out, "%.1f", b->mc_item_over);
+	else
+		fprintf(out, "null");
+	fprintf(out, ",\n    \"memcached_chunk_beyond_kv\": ");
+	if (b->mc_chunk_over >= 0)
+		fprintf(out, "%.1f", b->mc_chunk_over);
+	else
+		fprintf(out, "null");
+	fprintf(out, "\n  }\n}\n");
+	if (fclose(out)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, b->json_path,
+			strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* --- main -------------------------------------------------------------------------- */
+
+static void kill_memcached(void)
+{
+	if (bench.mc_pid > 0)
+		mc_stop(&bench);
+}
+
+static void on_signal(int sig)
+{
+	if (bench.mc_pid > 0)
+		kill(bench.mc_pid, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: %s [--quick] [--json FILE] [-r ROUNDS] [--memcached-port PORT] [-v]\n"
+"\n"
+"Measure kcache's operations through libkcache next to the system-call\n"
+"floor, the BPF LRU hash map and memcached on loopback, interleaved in one\n"
+"run, and print the ratios and the targets of issue 7 (informational).\n"
+"Absolute times under emulation mean nothing. Needs root and the lrucache\n"
+"module; memcached (Debian package) for its figures.\n"
+"\n"
+"  --quick          few iterations (about 2 ms per sample), %u rounds\n"
+"  --json FILE      also write the figures, ratios and targets as JSON\n"
+"  -r, --rounds N   rounds, median taken (default %u, %u to %u)\n"
+"  --memcached-port PORT\n"
+"                   use the memcached on 127.0.0.1:PORT, or start one there\n"
+"                   (default %d) and stop it at the end\n"
+"  -v, --verbose    progress on stderr\n"
+"\n"
+"Exit status: 0 every figure measured (memcached's may be missing only if it\n"
+"is not installed: a SKIP line says so), 1 some figure not measured, 2\n"
+"could not run.\n",
+		prog, QUICK_ROUNDS, DEFAULT_ROUNDS, MIN_ROUNDS, MAX_ROUNDS,
+		MC_PORT);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "memcached-port", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench *b = &bench;
+	const char *accel;
+	char kernel[512], *end;
+	unsigned int i, unmeasured = 0;
+	bool rounds_set = false;
+	long val;
+	int opt, err;
+
+	b->mc_port = MC_PORT;
+	b->mc.fd = -1;
+	b->bpf_fd = -1;
+	b->kc_overhead = -1;
+	b->mc_item_over = -1;
+	b->mc_chunk_over = -1;
+	while ((opt = getopt_long(argc, argv, "r:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			b->quick = true;
+			break;
+		case 'j':
+			b->json_path = optarg;
+			break;
+		case 'r':
+		case 'p':
+			errno = 0;
+			val = strtol(optarg, &end, 10);
+			if (errno || *end || !*optarg ||
+			    (opt == 'r' && (val < MIN_ROUNDS || val > MAX_ROUNDS)) ||
+			    (opt == 'p' && (val < 1 || val > 65535))) {
+				fprintf(stderr, "%s: bad %s %s\n", prog,
+					opt == 'r' ? "--rounds" :
+					"--memcached-port", optarg);
+				return EXIT_SETUP;
+			}
+			if (opt == 'r') {
+				b->rounds = (unsigned int)val;
+				rounds_set = true;
+			} else {
+				b->mc_port = (int)val;
+			}
+			break;
+		case 'v':
+			b->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_SETUP;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_SETUP;
+	}
+	if (!rounds_set)
+		b->rounds = b->quick ? QUICK_ROUNDS : DEFAULT_ROUNDS;
+	b->target_ns = b->quick ? QUICK_TARGET_NS : TARGET_NS;
+	snprintf(b->prefix, sizeof(b->prefix), "kcache-bench-%d", (int)getpid());
+	atexit(kill_memcached);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	header_info(kernel, sizeof(kernel), &accel);
+
+	b->val = malloc(value_len[NR_SIZES - 1]);
+	b->buf = malloc(value_len[NR_SIZES - 1]);
+	b->batch_buf = malloc(256 * value_len[SMALL]);
+	b->mc.buf = malloc(MC_BUF);
+	b->mc_req = malloc(MC_MULTI * (KEY_LEN + 1) + value_len[SMALL] + 64);
+	if (!b->val || !b->buf || !b->batch_buf || !b->mc.buf || !b->mc_req) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_SETUP;
+	}
+	memset(b->val, 'v', value_len[NR_SIZES - 1]);
+	keys_init();
+	figures_init(b);
+
+	printf("%s: %s, %u rounds; setting up the caches, the BPF map and "
+	       "memcached\n", prog, b->quick ? "quick" : "full", b->rounds);
+	fflush(stdout);
+	if (caches_setup(b)) {
+		caches_teardown(b);
+		return EXIT_SETUP;
+	}
+	b->bpf_err = bpf_setup(b);
+	if (b->bpf_err)
+		fprintf(stderr, "%s: BPF LRU hash map: %s%s\n", prog,
+			strerror(-b->bpf_err), b->bpf_err == -EPERM ?
+			" (needs root)" : "");
+	err = mc_start(b);
+	if (err && b->mc_missing)
+		printf("%s: SKIP memcached: %s\n", prog, b->mc_why);
+	else if (err)
+		fprintf(stderr, "%s: memcached: %s (%s)\n", prog, b->mc_why,
+			strerror(-err));
+	fflush(stdout);
+
+	measure(b);
+	kc_memory(b);
+	mc_memory(b);
+	mc_stop(b);
+	if (b->bpf_fd >= 0)
+		close(b->bpf_fd);
+	caches_teardown(b);
+
+	print_table(b, kernel, accel);
+	if (b->json_path && write_json(b, kernel, accel))
+		unmeasured++;
+
+	for (i = 0; i < b->nfig; i++) {
+		struct figure *f = &b->fig[i];
+
+		if (fig_ok(f) || (f->skip && b->mc_missing && fig_is_mc(f)))
+			continue;
+		fprintf(stderr, "%s: not measured: %s (%s)\n", prog, f->id,
+			f->skip ? f->skip : strerror(-f->err));
+		unmeasured++;
+	}
+	if (b->kc_overhead < 0) {
+		fprintf(stderr, "%s: not measured: kcache memory per entry\n",
+			prog);
+		unmeasured++;
+	}
+	if (!b->mc_missing && (b->mc_item_over < 0 || b->mc_chunk_over < 0)) {
+		fprintf(stderr, "%s: not measured: memcached memory per item\n",
+			prog);
+		unmeasured++;
+	}
+	if (unmeasured) {
+		printf("%s: %u figure(s) not measured\n", prog, unmeasured);
+		return EXIT_UNMEASURED;
+	}
+	printf("%s: every figure measured%s\n", prog,
+	       b->mc_missing ? " (memcached skipped: not installed)" : "");
+	return 0;
+}
