@@ -7,7 +7,8 @@
  * fields, names beyond the 64-byte field) and maps the device's absence to
  * -ENODEV. Nothing here is global: a handle is an fd and a copy of the name,
  * both read-only after kcache_open(), so handles are safe to share between
- * threads (see kcache.h).
+ * threads (see kcache.h). The event hooks of a handle, and their netlink
+ * socket, live in events.c.
  */
 #define _GNU_SOURCE		/* secure_getenv() */
 
@@ -21,12 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kcache.h"
-
-struct kcache {
-	int fd;
-	char name[LRUCACHE_NAME_MAX];
-};
+#include "kcache_internal.h"
 
 /* The structures with a reserved tail keep their size as fields are added. */
 _Static_assert(sizeof(struct kcache_metrics) == 32 * sizeof(uint64_t),
@@ -174,7 +170,9 @@ void kcache_close(struct kcache *c)
 {
 	if (!c)
 		return;
-	close(c->fd);
+	kcache_events_free(c);
+	if (c->fd >= 0)
+		close(c->fd);
 	free(c);
 }
 
@@ -936,6 +934,8 @@ const char *kcache_strerror(int err)
 		return "malformed, truncated or invalid dump document";
 	case EPROTONOSUPPORT:
 		return "dump document of an unknown format or version";
+	case EOPNOTSUPP:
+		return "not supported by this lrucache module (an older one?)";
 	default:
 		return strerror(err);
 	}
@@ -943,7 +943,9 @@ const char *kcache_strerror(int err)
 
 int kcache_fd(const struct kcache *c)
 {
-	return c ? c->fd : -EINVAL;
+	if (!c)
+		return -EINVAL;
+	return c->fd >= 0 ? c->fd : -EBADF;	/* kcache_watch_all() */
 }
 
 const char *kcache_name(const struct kcache *c)

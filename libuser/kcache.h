@@ -42,6 +42,7 @@
  *    cache; they all see the same entries.
  *  - A handle's descriptor is opened with O_CLOEXEC. After fork() the child
  *    shares the parent's descriptor and therefore the same binding.
+ *  - The event hooks of a handle are the exception: see "Events".
  *
  * Environment
  *  - KCACHE_DEVICE: path of the device to open instead of /dev/lrucache
@@ -53,6 +54,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <linux/lrucache.h>
@@ -79,8 +81,12 @@ extern "C" {
  * 5: kcache_serialize(), kcache_deserialize(), kcache_deserialize_ex(),
  *    KCACHE_RESTORE_REPLACE (JSON dump and restore; libkcache then needs
  *    jansson)
+ * 6: kcache_add_hook(), kcache_remove_hook(), kcache_events_fd(),
+ *    kcache_events_dispatch(), kcache_watch_all(), kcache_logging_hook,
+ *    kcache_event_type_name(), kcache_event_format() (the event stream;
+ *    libkcache then needs libnl-3 and libnl-genl-3)
  */
-#define KCACHE_VERSION_MINOR	5
+#define KCACHE_VERSION_MINOR	6
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -1286,6 +1292,369 @@ KCACHE_API int kcache_deserialize_ex(struct kcache *c, const char *json,
 				     size_t len, unsigned int flags,
 				     struct kcache_json_error *err);
 
+/*
+ * Events (since 1.6)
+ *
+ * The module reports what happens in a cache (Documentation/lrucache/
+ * events.rst): a lookup that hits or misses, an entry set, deleted,
+ * evicted for the cache's limits, expired, or reclaimed under memory
+ * pressure. A program sees these events by adding hooks to a handle:
+ *
+ *	static void on_evict(const struct kcache_event *ev, void *arg)
+ *	{
+ *		(*(unsigned long *)arg)++;
+ *	}
+ *	static const struct kcache_hook_ops ops = { .on_evict = on_evict };
+ *
+ *	err = kcache_add_hook(c, &ops, &evictions);
+ *	fd = kcache_events_fd(c);	// poll(2) it for POLLIN
+ *	...
+ *	n = kcache_events_dispatch(c);	// calls on_evict() per eviction
+ *
+ * How it works. The kernel sends events over its generic netlink family
+ * LRUCACHE_GENL_NAME ("lrucache"). The first kcache_add_hook() on a
+ * handle opens one netlink socket for it (with libnl-3 and libnl-genl-3,
+ * which libkcache links to: pkg-config Requires.private) and subscribes it
+ * to the handle's cache, for the events its hooks have callbacks for;
+ * later hooks widen the subscription when they need more events, removing
+ * hooks narrows it, and removing the last one closes the socket. Nothing
+ * is read in the background: kcache_events_dispatch() reads what the
+ * kernel has sent and calls the hooks, in the caller's thread, so the
+ * program decides when (poll(2) or epoll(7) on kcache_events_fd()).
+ *
+ * What a subscriber sees:
+ *  - every event of the cache that happened while it was subscribed, in
+ *    the order they happened in the cache, whoever caused them (this
+ *    process included: a hook that looks keys up in the cache it watches
+ *    feeds itself hit events). Nothing from before the subscription:
+ *    without a subscriber the module keeps no events at all.
+ *  - Permissions: subscribing to a cache needs read permission on it
+ *    (LRUCACHE_PERM_READ of the cache's mode, or CAP_SYS_ADMIN), checked
+ *    once, with the caller's credentials of that moment.
+ *  - The subscription names the cache: if the cache is destroyed and a
+ *    new one is created with the same name, the events of the new one
+ *    arrive.
+ *  - Losses: a subscriber that reads too slowly loses events rather than
+ *    slowing the cache down (its socket's receive buffer fills, or the
+ *    kernel holds too many messages for it). The kernel numbers each
+ *    socket's events (struct kcache_event.seq), so the library counts
+ *    every lost event, exactly, from the gaps, and reports them to each
+ *    hook's on_lost() when the next event arrives. An overrun of the
+ *    receive buffer (ENOBUFS from the socket) is not an error of
+ *    kcache_events_dispatch(): its losses reach on_lost() in the same way.
+ *    Losses after the last event received are only known once another
+ *    event arrives.
+ *  - Cost: an event is one message of about 200 bytes; the socket asks
+ *    for a receive buffer of KCACHE_EVENTS_RCVBUF bytes (the kernel caps
+ *    it at net.core.rmem_max; setsockopt(2) on kcache_events_fd() may set
+ *    another size).
+ *
+ * Threads: kcache_add_hook(), kcache_remove_hook(), kcache_events_fd()
+ * and kcache_events_dispatch() change or read the handle's hooks and
+ * socket without locking: the caller must not run them concurrently on
+ * one handle, nor with kcache_close(). Every other function of the handle
+ * may run in other threads meanwhile, and hooks may call them. A hook must
+ * not call the four functions above on its own handle (they fail with
+ * -EBUSY), nor kcache_close() it. After fork() the child shares the
+ * socket: only one of the two processes should dispatch.
+ */
+
+/* Event types (enum lrucache_event_type) and masks of them. */
+#define KCACHE_EVENT_HIT	LRUCACHE_EVENT_HIT	/* a lookup found it */
+#define KCACHE_EVENT_MISS	LRUCACHE_EVENT_MISS	/* a lookup found nothing */
+#define KCACHE_EVENT_SET	LRUCACHE_EVENT_SET	/* stored */
+#define KCACHE_EVENT_DELETE	LRUCACHE_EVENT_DELETE	/* kcache_delete() */
+#define KCACHE_EVENT_EVICT	LRUCACHE_EVENT_EVICT	/* for the limits */
+#define KCACHE_EVENT_EXPIRE	LRUCACHE_EVENT_EXPIRE	/* expired, freed */
+#define KCACHE_EVENT_RECLAIM	LRUCACHE_EVENT_RECLAIM	/* memory pressure */
+#define KCACHE_EVENT_MAX	LRUCACHE_EVENT_MAX
+#define KCACHE_EVENT_BIT(type)	LRUCACHE_EVENT_BIT(type)
+#define KCACHE_EVENT_ALL	LRUCACHE_EVENT_ALL
+
+/* Keys up to this long come with their bytes; longer ones by hash only. */
+#define KCACHE_EVENT_KEY_MAX	LRUCACHE_EVENT_KEY_MAX
+/* Receive buffer the events socket asks for, in bytes. */
+#define KCACHE_EVENTS_RCVBUF	(1 << 20)
+/* Most messages one kcache_events_dispatch() reads. */
+#define KCACHE_EVENTS_DISPATCH_MAX	65536
+
+/**
+ * struct kcache_event - one event, as a hook receives it
+ * @cache: the cache's name, NUL-terminated.
+ * @type: KCACHE_EVENT_HIT to KCACHE_EVENT_RECLAIM.
+ * @key: the key's bytes (not NUL-terminated), or NULL when the key is
+ *	longer than KCACHE_EVENT_KEY_MAX bytes: the kernel then sends only
+ *	its length and hash.
+ * @key_len: the key's length in bytes.
+ * @key_hash: jhash(key, key_len, 0), the kernel's jhash() with seed 0 (as
+ *	in the tracepoints): events about one key carry the same hash.
+ * @value_len: the entry's value length; 0 for a miss.
+ * @age_s: seconds since the entry was set (rounded down), or -1 for a
+ *	miss, which has no entry.
+ * @seq: the kernel's number of this event on the handle's socket, from 1.
+ *	It restarts at 1 when kcache_add_hook() or kcache_remove_hook()
+ *	changes the subscription.
+ * @lost: the kernel's count of the events this subscription had lost when
+ *	it queued this one. Losses at sending time are counted later, so
+ *	this lags; on_lost() is the exact account.
+ *
+ * The structure and everything it points to are valid during the callback
+ * only: copy what is to be kept.
+ */
+struct kcache_event {
+	const char *cache;
+	int type;
+	const void *key;
+	size_t key_len;
+	uint32_t key_hash;
+	size_t value_len;
+	int64_t age_s;
+	uint64_t seq;
+	uint64_t lost;
+};
+
+/**
+ * struct kcache_hook_ops - what a hook does with events
+ * @on_hit: called for each KCACHE_EVENT_HIT, or NULL.
+ * @on_miss: KCACHE_EVENT_MISS, or NULL.
+ * @on_set: KCACHE_EVENT_SET, or NULL.
+ * @on_delete: KCACHE_EVENT_DELETE, or NULL.
+ * @on_evict: KCACHE_EVENT_EVICT, or NULL.
+ * @on_expire: KCACHE_EVENT_EXPIRE, or NULL.
+ * @on_reclaim: KCACHE_EVENT_RECLAIM, or NULL.
+ * @on_lost: called with the number @n (at least 1) of events found lost,
+ *	before the event whose sequence number showed the gap; or NULL. The
+ *	losses are the subscription's, which covers the events every hook
+ *	of the handle wants: some of them may be of types this hook would not
+ *	have received.
+ * @reserved: must be NULL (room for callbacks of later event types).
+ *
+ * Every callback gets the hook's @arg of kcache_add_hook(). The event
+ * callbacks a hook sets are the events it subscribes to; a hook needs at
+ * least one. The library reads the structure during each dispatch: it must
+ * stay valid, unchanged, until kcache_remove_hook() (a static const
+ * structure is the usual way).
+ */
+struct kcache_hook_ops {
+	void (*on_hit)(const struct kcache_event *ev, void *arg);
+	void (*on_miss)(const struct kcache_event *ev, void *arg);
+	void (*on_set)(const struct kcache_event *ev, void *arg);
+	void (*on_delete)(const struct kcache_event *ev, void *arg);
+	void (*on_evict)(const struct kcache_event *ev, void *arg);
+	void (*on_expire)(const struct kcache_event *ev, void *arg);
+	void (*on_reclaim)(const struct kcache_event *ev, void *arg);
+	void (*on_lost)(uint64_t n, void *arg);
+	void (*reserved[4])(void);
+};
+
+/**
+ * kcache_add_hook() - call a hook for the events of the handle's cache
+ * @c: handle (of kcache_open(), or of kcache_watch_all() for every cache).
+ * @ops: the hook's callbacks (see struct kcache_hook_ops).
+ * @arg: passed to every callback as is. The pair (@ops, @arg) names the
+ *	hook: a handle may have many hooks, but not the same pair twice.
+ *
+ * The first hook of a handle opens its events socket and resolves the
+ * kernel's family; each hook that needs events the handle is not yet
+ * subscribed to renews the subscription, and waits for the kernel's
+ * answer. Events already received for the other hooks meanwhile are
+ * dispatched to them during this call (as kcache_events_dispatch() would).
+ * The new hook receives the events that happen after this call returns
+ * (and possibly some that happened during it). If a subscription is
+ * renewed, the kernel numbers the events from 1 again (struct
+ * kcache_event.seq).
+ *
+ * Return: 0, or
+ *  -EINVAL  NULL @c or @ops, @ops without any event callback, or a
+ *           reserved callback set; for kcache_logging_hook, bad options;
+ *  -EEXIST  this (@ops, @arg) is a hook of @c already;
+ *  -EACCES  the caller may not read the cache (-EPERM from modules before
+ *           cache permissions);
+ *  -ENOENT  the cache no longer exists (it was destroyed);
+ *  -ENODEV  kcache_watch_all() handle: the lrucache module is not loaded,
+ *           or was unloaded since the handle subscribed;
+ *  -EOPNOTSUPP  the module has no event stream (a module older than
+ *           events);
+ *  -EBUSY   called from one of the handle's hooks;
+ *  -ENOMEM  out of memory;
+ *  -ENOBUFS  the kernel's answer was lost four times, the receive buffer
+ *           being full each time: events arrive faster than they can be
+ *           read;
+ *  -ETIMEDOUT  no answer from the kernel within 5 seconds;
+ *  other negative errnos from socket(2), bind(2), sendmsg(2) or the
+ *  kernel. On failure the handle's other hooks go on as before.
+ */
+KCACHE_API int kcache_add_hook(struct kcache *c,
+			       const struct kcache_hook_ops *ops, void *arg);
+
+/**
+ * kcache_remove_hook() - stop calling a hook
+ * @c: handle.
+ * @ops: as given to kcache_add_hook().
+ * @arg: as given to kcache_add_hook().
+ *
+ * When it returns, the hook is not called again. Without it, the handle
+ * subscribes to fewer events if it can (events received meanwhile are
+ * dispatched to the other hooks); removing the last hook closes the
+ * events socket, which ends the subscription in the kernel. Narrowing the
+ * subscription cannot fail the call: if the kernel cannot be told, the
+ * events no hook wants keep arriving and are dropped unseen.
+ *
+ * Return: 0, -EINVAL (NULL @c or @ops), -ENOENT (no such hook on @c) or
+ * -EBUSY (called from one of the handle's hooks).
+ */
+KCACHE_API int kcache_remove_hook(struct kcache *c,
+				  const struct kcache_hook_ops *ops,
+				  void *arg);
+
+/**
+ * kcache_events_fd() - the descriptor to wait on for events
+ * @c: handle.
+ *
+ * The events socket: readable (POLLIN) when kcache_events_dispatch() has
+ * something to read. It is non-blocking and close-on-exec, and belongs to
+ * the handle: do not close it or read from it. It exists from the first
+ * kcache_add_hook() until the removal of the last hook (a later first
+ * hook opens another socket, whose number may differ).
+ *
+ * Return: the descriptor, or -EINVAL (NULL @c) or -ENOENT (the handle has
+ * no hook, and so no socket).
+ */
+KCACHE_API int kcache_events_fd(struct kcache *c);
+
+/**
+ * kcache_events_dispatch() - read the events that have arrived and call
+ *	the hooks
+ * @c: handle.
+ *
+ * Non-blocking: reads every message waiting on the socket (at most
+ * KCACHE_EVENTS_DISPATCH_MAX, so that a stream that never pauses cannot
+ * keep the caller here: the descriptor then stays readable) and returns
+ * when there is none left. For each event it first calls the on_lost()
+ * of every hook if the event's sequence number shows a gap, then the
+ * event's callback of every hook that has one, in the order the hooks
+ * were added, in the caller's thread.
+ *
+ * Return: the number of events read (0 when nothing was waiting; capped at
+ * INT_MAX), or
+ *  -EINVAL  NULL @c;
+ *  -ENOENT  the handle has no hook;
+ *  -EBUSY   called from one of the handle's hooks;
+ *  -ENODEV  the lrucache module was unloaded (possible for a handle of
+ *           kcache_watch_all() only: a handle of kcache_open() keeps the
+ *           module loaded): no event will come again. The events read
+ *           before were dispatched. Remove the hooks; hooks added again
+ *           once the module is back subscribe anew;
+ *  -ENOMEM  out of memory;
+ *  other negative errnos from recvmsg(2).
+ */
+KCACHE_API int kcache_events_dispatch(struct kcache *c);
+
+/**
+ * kcache_watch_all() - a handle for the events of every cache
+ * @out: on success, the new handle; untouched on failure.
+ *
+ * A handle bound to no cache, and holding no descriptor of the device (so
+ * it does not keep the module loaded): hooks added to it receive the
+ * events of every cache, those created later included, that the caller
+ * may read (all caches for CAP_SYS_ADMIN; otherwise those whose mode lets
+ * the caller's effective uid or gid read, checked for each event against
+ * the credentials of the moment the subscription was made). Its
+ * kcache_name() is "" and every cache operation on it fails with -EBADF
+ * (kcache_fd() too); release it with kcache_close().
+ *
+ * Nothing is checked until kcache_add_hook(), which reports a module that
+ * is not loaded (-ENODEV).
+ *
+ * Return: 0, -EINVAL (NULL @out) or -ENOMEM.
+ */
+KCACHE_API int kcache_watch_all(struct kcache **out);
+
+/**
+ * kcache_event_type_name() - the name of an event type
+ * @type: KCACHE_EVENT_HIT to KCACHE_EVENT_RECLAIM.
+ *
+ * Return: "hit", "miss", "set", "delete", "evict", "expire" or "reclaim",
+ * or "unknown" for any other value. The string is static.
+ */
+KCACHE_API const char *kcache_event_type_name(int type);
+
+/**
+ * kcache_event_format() - describe an event on one line
+ * @ev: the event.
+ * @buf: where the text goes (may be NULL when @size is 0).
+ * @size: size of @buf; the text is NUL-terminated if @size > 0, and
+ *	truncated if it does not fit.
+ *
+ * Writes "CACHE TYPE key=KEY key_len=N value_len=N age_s=N seq=N", with no
+ * newline. KEY is the key in double quotes when every byte is printable
+ * ASCII (a '"' or '\' escaped with '\'), else 0x and its bytes in hex;
+ * a key the event does not carry is written "key_hash=XXXXXXXX" (8 hex
+ * digits) in place of "key=KEY". A miss has no "age_s=N". Example:
+ * sessions evict key="user:123" key_len=8 value_len=15 age_s=42 seq=7
+ *
+ * Return: the length of the whole text, without the NUL (as snprintf(3):
+ * the text was truncated if it is @size or more), or -EINVAL (NULL @ev,
+ * or NULL @buf with @size > 0).
+ */
+KCACHE_API int kcache_event_format(const struct kcache_event *ev, char *buf,
+				   size_t size);
+
+/**
+ * struct kcache_logging_opts - where and what kcache_logging_hook logs
+ * @sz: sizeof(struct kcache_logging_opts) as the caller was compiled with;
+ *	set it with KCACHE_LOGGING_OPTS(), which zeroes every field not
+ *	named.
+ * @stream: the stdio stream each event is written to, as one line
+ *	"TIME lrucache: TEXT" (TIME in UTC, ISO 8601 with milliseconds,
+ *	TEXT from kcache_event_format()), flushed at once; or NULL to send
+ *	"lrucache: TEXT" to syslog(3) instead, with the event's level as
+ *	its priority (and whatever openlog(3) the program did).
+ * @level: the least severe syslog(3) level to log, LOG_EMERG to LOG_DEBUG.
+ *	Each event has a level: LOG_DEBUG for hit, miss and set; LOG_INFO
+ *	for delete, evict and expire; LOG_NOTICE for reclaim; LOG_WARNING
+ *	for lost events. LOG_INFO logs removals, reclaims and losses but not
+ *	the busy hit, miss and set traffic. 0 stands for LOG_DEBUG, all of
+ *	them (LOG_EMERG itself would log nothing).
+ * @events: mask of KCACHE_EVENT_BIT()s to log, or 0 for all; combined
+ *	with @level.
+ * @flags: must be 0.
+ *
+ * The hook subscribes only to the events that @level and @events let
+ * through (lost events are always logged when LOG_WARNING is).
+ */
+struct kcache_logging_opts {
+	size_t sz;
+	FILE *stream;
+	int level;
+	uint32_t events;
+	uint32_t flags;
+};
+
+#define KCACHE_LOGGING_OPTS(NAME, ...)					\
+	struct kcache_logging_opts NAME = {				\
+		.sz = sizeof(struct kcache_logging_opts),		\
+		__VA_ARGS__						\
+	}
+
+/*
+ * kcache_logging_hook - a ready-made hook that logs events
+ *
+ * Add it with a struct kcache_logging_opts as the argument, or NULL for
+ * every event to stderr:
+ *
+ *	KCACHE_LOGGING_OPTS(log, .stream = stderr, .level = LOG_INFO);
+ *	err = kcache_add_hook(c, &kcache_logging_hook, &log);
+ *
+ * The options are read at every event: they must stay valid until
+ * kcache_remove_hook(c, &kcache_logging_hook, &log), and changing them
+ * after kcache_add_hook() does not change the subscription.
+ * kcache_add_hook() checks them: -EINVAL for a @sz too small, unknown
+ * flags or bytes, a @level out of range, or options that let no event
+ * through.
+ */
+KCACHE_API extern const struct kcache_hook_ops kcache_logging_hook;
+
 /**
  * kcache_strerror() - describe an error code of this library
  * @err: a negative errno returned by this library, or a positive errno.
@@ -1305,7 +1674,8 @@ KCACHE_API const char *kcache_strerror(int err);
  * For poll-free integration or raw ioctls. The descriptor belongs to the
  * handle: do not close it.
  *
- * Return: the descriptor, or -EINVAL if @c is NULL.
+ * Return: the descriptor, or -EINVAL if @c is NULL, or -EBADF for a handle
+ * of kcache_watch_all(), which has none.
  */
 KCACHE_API int kcache_fd(const struct kcache *c);
 
