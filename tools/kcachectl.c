@@ -3,7 +3,8 @@
  * kcachectl: a small command line front end to libkcache.
  *
  * Every operation goes through the library ("dump" and "restore" through
- * kcache_serialize() and kcache_deserialize_ex()); "stats" prints the
+ * kcache_serialize() and kcache_deserialize_ex(), "watch" through its
+ * event hooks, with jansson for --json); "stats" prints the
  * module's sysfs file (which holds every counter of struct kcache_metrics,
  * the reaper's included, and the cleanup interval). Exit status: 0
  * success, 1 the operation failed (or, for "exists", the key is absent),
@@ -15,12 +16,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "kcache.h"
 
@@ -67,6 +73,17 @@ static void usage(FILE *out)
 "                      print \"restored N\"; --replace empties the cache\n"
 "                      first. A malformed or truncated file changes\n"
 "                      nothing. TTLs restart at the restore\n"
+"  watch [NAME] [--events LIST] [--json] [--count N]\n"
+"                      print the events of cache NAME (of every cache you\n"
+"                      may read if NAME is left out) as they happen, one\n"
+"                      line each: time, cache, event, key (quoted if\n"
+"                      printable, else in hex, or its hash if longer than\n"
+"                      64 bytes), lengths, age; --json prints one JSON\n"
+"                      object per line instead. LIST is a comma-separated\n"
+"                      list of hit, miss, set, delete, evict, expire,\n"
+"                      reclaim, or all (the default). Lost events are\n"
+"                      reported as such. Runs until interrupted (SIGINT,\n"
+"                      SIGTERM) or until N events have been printed\n"
 "\n"
 "BYTES accepts a K, M or G suffix (powers of 1024). Use -- before a KEY or\n"
 "VALUE that starts with '-'. The device is /dev/lrucache unless the\n"
@@ -132,7 +149,7 @@ static bool parse_u64(const char *s, bool suffix, uint64_t *out)
 
 enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
-	OPT_FULL, OPT_REPLACE, OPT_HELP,
+	OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -142,6 +159,9 @@ static const struct option long_opts[] = {
 	{ "cleanup-interval", required_argument, NULL, OPT_CLEANUP_INTERVAL },
 	{ "full",	no_argument,	   NULL, OPT_FULL },
 	{ "replace",	no_argument,	   NULL, OPT_REPLACE },
+	{ "events",	required_argument, NULL, OPT_EVENTS },
+	{ "json",	no_argument,	   NULL, OPT_JSON },
+	{ "count",	required_argument, NULL, OPT_COUNT },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -156,6 +176,7 @@ struct cmd_args {
 	bool ttl_none_ok;		/* --ttl none */
 	bool full_ok;			/* --full */
 	bool replace_ok;		/* --replace */
+	bool watch_ok;			/* --events, --json, --count */
 
 	const char *pos[3];
 	int npos;
@@ -163,7 +184,40 @@ struct cmd_args {
 	bool full;
 	bool replace;
 	bool help;
+	uint32_t events;		/* KCACHE_EVENT_BIT()s, 0: all */
+	bool json;
+	uint64_t count;			/* 0: no limit */
 };
+
+/* "hit,miss,..." or "all" as a mask of KCACHE_EVENT_BIT(); 0 if invalid. */
+static uint32_t parse_events(const char *list)
+{
+	const char *p = list;
+	uint32_t mask = 0;
+	size_t len;
+	int type;
+
+	while (*p) {
+		len = strcspn(p, ",");
+		if (len == 3 && !strncmp(p, "all", 3)) {
+			mask |= KCACHE_EVENT_ALL;
+		} else {
+			for (type = 1; type <= KCACHE_EVENT_MAX; type++)
+				if (strlen(kcache_event_type_name(type)) ==
+				    len &&
+				    !strncmp(p, kcache_event_type_name(type),
+					     len))
+					break;
+			if (type > KCACHE_EVENT_MAX)
+				return 0;
+			mask |= KCACHE_EVENT_BIT(type);
+		}
+		p += len;
+		if (*p == ',' && *++p == 0)
+			return 0;	/* a trailing comma */
+	}
+	return mask;
+}
 
 /* Parse argv (the command's own arguments): 0 or an exit status. */
 static int parse_args(int argc, char **argv, struct cmd_args *a)
@@ -211,6 +265,25 @@ static int parse_args(int argc, char **argv, struct cmd_args *a)
 				return usage_error("%s does not take --replace",
 						   a->cmd);
 			a->replace = true;
+			break;
+		case OPT_EVENTS:
+		case OPT_JSON:
+		case OPT_COUNT:
+			if (!a->watch_ok)
+				return usage_error("%s does not take --events, "
+						   "--json or --count", a->cmd);
+			if (opt == OPT_JSON) {
+				a->json = true;
+			} else if (opt == OPT_EVENTS) {
+				a->events = parse_events(optarg);
+				if (!a->events)
+					return usage_error("invalid event list "
+							   "'%s'", optarg);
+			} else if (!parse_u64(optarg, false, &a->count) ||
+				   !a->count) {
+				return usage_error("invalid count '%s'",
+						   optarg);
+			}
 			break;
 		case OPT_TTL:
 			if (!a->ttl)
@@ -587,6 +660,233 @@ static int cmd_restore(struct cmd_args *a)
 	return 0;
 }
 
+/* watch: one line per event, until a signal or --count events. */
+struct watch {
+	bool json;
+	uint64_t count;
+	uint64_t printed;
+	int err;		/* first output error (-errno) */
+};
+
+static volatile sig_atomic_t watch_stop;
+
+static void watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/* The time an event was read, UTC, ISO 8601 with milliseconds. */
+static void watch_time(char buf[32])
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
+}
+
+/* Standard base64 with padding, as dump documents write binary keys. */
+static char *base64(const unsigned char *in, size_t len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i + 2 < len; i += 3, o += 4) {
+		o[0] = abc[in[i] >> 2];
+		o[1] = abc[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		o[2] = abc[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		o[3] = abc[in[i + 2] & 63];
+	}
+	if (i < len) {
+		o[0] = abc[in[i] >> 2];
+		o[1] = abc[(in[i] & 3) << 4 |
+			   (i + 1 < len ? in[i + 1] >> 4 : 0)];
+		o[2] = i + 1 < len ? abc[(in[i + 1] & 15) << 2] : '=';
+		o[3] = '=';
+		o += 4;
+	}
+	*o = 0;
+	return out;
+}
+
+/*
+ * The key as dump documents write it: a string if it is valid UTF-8,
+ * else {"base64": ...}; null if the event does not carry it.
+ */
+static json_t *json_key(const struct kcache_event *ev)
+{
+	json_t *key;
+	char *b64;
+
+	if (!ev->key)
+		return json_null();
+	key = json_stringn(ev->key, ev->key_len);
+	if (key)
+		return key;
+	b64 = base64(ev->key, ev->key_len);
+	if (!b64)
+		return NULL;
+	key = json_pack("{s:s}", "base64", b64);
+	free(b64);
+	return key;
+}
+
+static void watch_print_json(struct watch *w, json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	if (!text) {
+		if (!w->err)
+			w->err = -ENOMEM;
+	} else if (printf("%s\n", text) < 0 && !w->err) {
+		w->err = -errno;
+	}
+	free(text);
+	json_decref(obj);
+}
+
+static void watch_event(const struct kcache_event *ev, void *arg)
+{
+	struct watch *w = arg;
+	char when[32], text[512];
+
+	if (w->count && w->printed >= w->count)
+		return;		/* read in the same batch as the last one */
+	w->printed++;
+	watch_time(when);
+	if (w->json) {
+		json_t *key = json_key(ev);
+
+		watch_print_json(w, key ? json_pack(
+			"{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:I}",
+			"time", when, "cache", ev->cache,
+			"event", kcache_event_type_name(ev->type),
+			"key", key, "key_len", (json_int_t)ev->key_len,
+			"key_hash", (json_int_t)ev->key_hash,
+			"value_len", (json_int_t)ev->value_len,
+			"age_s", ev->age_s >= 0 ?
+				 json_integer((json_int_t)ev->age_s) :
+				 json_null(),
+			"seq", (json_int_t)ev->seq) : NULL);
+		return;
+	}
+	kcache_event_format(ev, text, sizeof(text));
+	if (printf("%s %s\n", when, text) < 0 && !w->err)
+		w->err = -errno;
+}
+
+static void watch_lost(uint64_t n, void *arg)
+{
+	struct watch *w = arg;
+	char when[32];
+
+	watch_time(when);
+	if (w->json)
+		watch_print_json(w, json_pack("{s:s, s:s, s:I}", "time", when,
+					      "event", "lost",
+					      "count", (json_int_t)n));
+	else if (printf("%s lost %" PRIu64 " events\n", when, n) < 0 &&
+		 !w->err)
+		w->err = -errno;
+}
+
+static int cmd_watch(struct cmd_args *a)
+{
+	struct kcache_hook_ops ops = { .on_lost = watch_lost };
+	struct watch w = { .json = a->json, .count = a->count };
+	uint32_t mask = a->events ? a->events : KCACHE_EVENT_ALL;
+	const char *what = a->npos ? a->pos[0] : "(all)";
+	struct sigaction sa;
+	sigset_t block, orig;
+	struct pollfd pfd;
+	struct kcache *c;
+	int err, ret = 0;
+
+	/* The same callback for every event asked for: that is the mask. */
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_HIT))
+		ops.on_hit = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_MISS))
+		ops.on_miss = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_SET))
+		ops.on_set = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_DELETE))
+		ops.on_delete = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_EVICT))
+		ops.on_evict = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_EXPIRE))
+		ops.on_expire = watch_event;
+	if (mask & KCACHE_EVENT_BIT(KCACHE_EVENT_RECLAIM))
+		ops.on_reclaim = watch_event;
+
+	if (a->npos) {
+		err = open_cache(a->pos[0], &c);
+		if (err)
+			return err;
+	} else if ((err = kcache_watch_all(&c))) {
+		return cache_error(what, err);
+	}
+	err = kcache_add_hook(c, &ops, &w);
+	if (err) {
+		kcache_close(c);
+		return cache_error(what, err);
+	}
+
+	/*
+	 * The signals stay blocked but while waiting in ppoll(), so that one
+	 * arriving between the check and the wait still ends the wait.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watch_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* Lines go out as they are made, for pipes too. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	pfd.fd = kcache_events_fd(c);
+	pfd.events = POLLIN;
+	while (!watch_stop && !(w.count && w.printed >= w.count) && !w.err) {
+		err = kcache_events_dispatch(c);
+		if (err < 0) {
+			if (err == -ENODEV)
+				fprintf(stderr, "%s: the lrucache module was "
+					"unloaded\n", prog);
+			else
+				cache_error(what, err);
+			ret = EXIT_FAIL;
+			break;
+		}
+		if (err > 0)
+			continue;	/* there may be more */
+		if (ppoll(&pfd, 1, NULL, &orig) < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: poll: %s\n", prog,
+				strerror(errno));
+			ret = EXIT_FAIL;
+			break;
+		}
+	}
+	if (w.err || fflush(stdout)) {
+		fprintf(stderr, "%s: write: %s\n", prog,
+			strerror(w.err ? -w.err : errno));
+		ret = EXIT_FAIL;
+	}
+	kcache_remove_hook(c, &ops, &w);
+	kcache_close(c);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return ret;
+}
+
 static const struct command {
 	const char *name;
 	int (*run)(struct cmd_args *a);
@@ -604,6 +904,7 @@ static const struct command {
 	{ "stats",   cmd_stats,   0, 1, false, false, false, false, false },
 	{ "dump",    cmd_dump,    1, 2, false, false, false, false, false },
 	{ "restore", cmd_restore, 2, 2, false, false, false, false, true },
+	{ "watch",   cmd_watch,   0, 1, false, false, false, false, false },
 };
 
 int main(int argc, char **argv)
@@ -633,6 +934,7 @@ int main(int argc, char **argv)
 		a.ttl_none_ok = cmd->ttl_none_ok;
 		a.full_ok = cmd->full_ok;
 		a.replace_ok = cmd->replace_ok;
+		a.watch_ok = cmd->run == cmd_watch;
 		ret = parse_args(argc - 1, argv + 1, &a);
 		if (ret)
 			return ret;
