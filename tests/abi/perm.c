@@ -1267,4 +1267,21 @@ TEST_F(perm, netlink_group_members_get_events)
 	AS(&GROUP, child_events, &every);
 }
 
+TEST_F(perm, netlink_supplementary_group_members_get_events)
+{
+	struct events_arg a = {
+		.watch = self->name,
+		.write = { self->name },
+		.seen = self->name,
+	};
+
+	/*
+	 * SUBSCRIBE admits the member of the owner's group through its
+	 * supplementary groups: the events must then come too.
+	 */
+	OWNER_CREATES(self->name, 0760);
+	SUBSCRIBE_AS(&SUPP, self->name, 0);
+	AS(&SUPP, child_events, &a);
+}
+
 TEST_HARNESS_MAIN
