@@ -50,6 +50,7 @@ struct recorder {
 	int64_t last_seq;
 	int64_t seq_errors;		/* seq not following the last one */
 	const char *marker;		/* key that ends a wait */
+	int marker_type;		/* its event type that does; 0: any */
 	bool marker_seen;
 	struct kcache *reenter;		/* if set: try the API from a hook */
 	int reenter_ret[4];
@@ -81,7 +82,8 @@ static void rec_event(const struct kcache_event *e, void *arg)
 	if (e->type >= 1 && e->type <= KCACHE_EVENT_MAX)
 		r->per_type[e->type]++;
 	if (r->marker && e->key && e->key_len == strlen(r->marker) &&
-	    !memcmp(e->key, r->marker, e->key_len))
+	    !memcmp(e->key, r->marker, e->key_len) &&
+	    (!r->marker_type || e->type == r->marker_type))
 		r->marker_seen = true;
 	if (r->reenter) {
 		r->reenter_ret[0] = kcache_events_dispatch(r->reenter);
@@ -133,7 +135,9 @@ static long long now_ms(void)
 
 /*
  * Dispatch until @r has seen its marker, or @timeout_ms has passed: 1 if
- * seen, 0 if not, or a negative errno of the library.
+ * seen, 0 if not, or a negative errno of the library. The marker must be
+ * the last event to come: the kernel sends from a work item, so an event
+ * that happened after it may not have arrived yet.
  */
 static int pump(struct kcache *c, struct recorder *r, int timeout_ms)
 {
@@ -436,6 +440,7 @@ FIXTURE_TEARDOWN(events)
 TEST_F(events, subscriber_sees_another_process_operations_in_order)
 {
 	self->r.marker = "marker";
+	self->r.marker_type = KCACHE_EVENT_DELETE;
 	ASSERT_EQ(0, kcache_add_hook(self->c, &rec_all, &self->r));
 	ASSERT_EQ(0, in_child(run_sequence, self->name, NULL));
 	ASSERT_EQ(1, pump(self->c, &self->r, WAIT_MS));
@@ -465,6 +470,7 @@ TEST_F(events, events_of_another_cache_are_not_delivered)
 	unique_name(other, "ev-other");
 	ASSERT_EQ(0, kcache_open(other, &opts, &o));
 	self->r.marker = "mine";
+	self->r.marker_type = KCACHE_EVENT_DELETE;
 	ASSERT_EQ(0, kcache_add_hook(self->c, &rec_all, &self->r));
 	ASSERT_EQ(0, in_child(run_sequence, other, NULL));
 	ASSERT_EQ(0, in_child(run_marker, self->name, "mine"));
@@ -516,6 +522,7 @@ TEST_F(events, nothing_is_kept_without_a_subscriber)
 	/* Everything happens before anyone subscribes... */
 	ASSERT_EQ(0, in_child(run_sequence, self->name, NULL));
 	self->r.marker = "after";
+	self->r.marker_type = KCACHE_EVENT_DELETE;
 	ASSERT_EQ(0, kcache_add_hook(self->c, &rec_all, &self->r));
 	/* ...so the marker's two events are the first and the only. */
 	ASSERT_EQ(0, in_child(run_marker, self->name, "after"));
@@ -742,6 +749,7 @@ TEST_F(events, watch_all_shows_nobody_only_its_caches)
 		CHILD_CHECK(write(to_parent[1], &byte, 1) == 1);
 		CHILD_CHECK(read(to_child[0], &byte, 1) == 1);
 		r.marker = "nobody-marker";
+		r.marker_type = KCACHE_EVENT_DELETE;
 		CHILD_CHECK(pump(all, &r, WAIT_MS) == 1);
 		CHILD_CHECK(kcache_events_dispatch(all) == 0);
 		for (i = 0; i < r.total && i < REC_MAX; i++)
