@@ -25,7 +25,11 @@
  * - Lookups walk the hash table under rcu_read_lock() without cache->lock.
  *   A lookup that hits takes cache->lock only to move the entry to the
  *   head of the LRU list; if the entry already is the head it takes no
- *   lock at all, because the LRU order would not change.
+ *   lock at all, because the LRU order would not change. When it does
+ *   take the lock and finds its entry unlinked (a set replaced it
+ *   meanwhile), it looks the key up again under the lock, where the
+ *   table holds exactly the linked entries, so a key that is always
+ *   present is never missed.
  * - An entry carries a reference count: one reference is held by the
  *   cache while it is hashed, and one by each reader copying its value
  *   out (which may fault, so it happens outside RCU and the lock). A
@@ -331,10 +335,16 @@ static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
 	lrucache_entry_put(e);
 }
 
+/* Byte limits as signed figures; anything from 2^63 up is no limit. */
+static s64 lrucache_limit(unsigned long max)
+{
+	return min_t(u64, max, S64_MAX);
+}
+
 static bool lrucache_over_total(void)
 {
 	return atomic64_read(&lrucache_total_bytes) >
-	       (s64)READ_ONCE(lrucache_max_total_bytes);
+	       lrucache_limit(READ_ONCE(lrucache_max_total_bytes));
 }
 
 static bool lrucache_is_root(kuid_t uid)
@@ -352,7 +362,7 @@ static s64 lrucache_user_max_bytes(const struct lrucache_user *user)
 		max = READ_ONCE(lrucache_root_max_bytes) ?: total;
 	else
 		max = READ_ONCE(lrucache_max_bytes_per_user) ?: total / 2;
-	return max;
+	return lrucache_limit(max);
 }
 
 static bool lrucache_over_quota(struct lrucache *cache)
@@ -423,7 +433,7 @@ static int lrucache_room(struct lrucache *cache,
 	lockdep_assert_held(&cache->lock);
 
 	others = atomic64_read(&lrucache_total_bytes) - cache->bytes;
-	if (others + charge > (s64)READ_ONCE(lrucache_max_total_bytes))
+	if (others + charge > lrucache_limit(READ_ONCE(lrucache_max_total_bytes)))
 		return -ENOSPC;
 	others = atomic64_read(&cache->user->bytes) - cache->bytes;
 	if (others + charge > lrucache_user_max_bytes(cache->user))
@@ -581,18 +591,6 @@ int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
 }
 EXPORT_SYMBOL_GPL(lrucache_set);
 
-/* Removes @e if it is still in the cache and has expired. */
-static void lrucache_expire(struct lrucache *cache, struct lrucache_entry *e)
-{
-	spin_lock(&cache->lock);
-	if (!list_empty(&e->lru) && lrucache_expired(cache, e)) {
-		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-		lrucache_unlink(cache, e);
-	}
-	spin_unlock(&cache->lock);
-}
-
 /*
  * Finds a live entry, makes it the most recently used and returns it with
  * a reference the caller must put; NULL on a miss. Counts the hit or miss.
@@ -608,24 +606,34 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 	e = lrucache_lookup(cache, &k);
 	if (!e)
 		goto miss;
-	if (unlikely(lrucache_expired(cache, e))) {
-		lrucache_expire(cache, e);
-		goto miss;
+	/* A live entry that already is the most recent: no lock at all. */
+	if (likely(!lrucache_expired(cache, e)) &&
+	    READ_ONCE(cache->lru.next) == &e->lru &&
+	    refcount_inc_not_zero(&e->ref))
+		goto hit;
+
+	spin_lock(&cache->lock);
+	/*
+	 * The lockless lookup may have found an entry a set was replacing
+	 * (or a delete removing). Under the lock the table holds exactly
+	 * the linked entries: look again.
+	 */
+	if (list_empty(&e->lru))
+		e = lrucache_lookup(cache, &k);
+	if (e && lrucache_expired(cache, e)) {
+		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
+		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
+		lrucache_unlink(cache, e);
+		e = NULL;
 	}
-	if (READ_ONCE(cache->lru.next) == &e->lru) {
-		/* Already the most recent: the LRU order stays as it is. */
-		if (!refcount_inc_not_zero(&e->ref))
-			goto miss;
-	} else {
-		spin_lock(&cache->lock);
-		if (list_empty(&e->lru)) {
-			spin_unlock(&cache->lock);
-			goto miss;
-		}
+	if (e) {
 		list_move(&e->lru, &cache->lru);
 		refcount_inc(&e->ref);
-		spin_unlock(&cache->lock);
 	}
+	spin_unlock(&cache->lock);
+	if (!e)
+		goto miss;
+hit:
 	rcu_read_unlock();
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
@@ -1247,15 +1255,34 @@ int lrucache_permission(struct lrucache *cache, u32 want)
 	return capable(CAP_SYS_ADMIN) ? 0 : -EACCES;
 }
 
-/*
- * Whether a subscriber known by its effective ids may watch @cache's
- * events (its supplementary groups are not known at that point).
- */
-bool lrucache_uid_may_read(const struct lrucache *cache, kuid_t euid,
-			   kgid_t egid)
+/* Whether @gid is in @groups (sorted, as set_groups() leaves them). */
+static bool lrucache_in_groups(const struct group_info *groups, kgid_t gid)
 {
-	return lrucache_class_bits(cache, euid,
-				   gid_eq(egid, cache->owner_gid)) &
+	int lo = 0, hi = groups ? groups->ngroups : 0, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (gid_gt(gid, groups->gid[mid]))
+			lo = mid + 1;
+		else if (gid_lt(gid, groups->gid[mid]))
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether credentials captured earlier (an event subscriber's) may watch
+ * @cache's events, by the same rule as lrucache_permission().
+ */
+bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid, const struct group_info *groups)
+{
+	bool in_group = gid_eq(egid, cache->owner_gid) ||
+			lrucache_in_groups(groups, cache->owner_gid);
+
+	return lrucache_class_bits(cache, euid, in_group) &
 	       LRUCACHE_PERM_READ;
 }
 

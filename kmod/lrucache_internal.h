@@ -161,11 +161,13 @@ static inline u64 lrucache_now(const struct lrucache *cache)
 
 void lrucache_entry_put(struct lrucache_entry *e);
 
+struct group_info;
+
 /* Permissions for user space, against the caller's credentials. */
 #define LRUCACHE_PERM_ANY	0	/* at least one permission */
 int lrucache_permission(struct lrucache *cache, u32 want);
-bool lrucache_uid_may_read(const struct lrucache *cache, kuid_t euid,
-			   kgid_t egid);
+bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid, const struct group_info *groups);
 int lrucache_destroy_cache(struct lrucache *cache);
 int lrucache_show_users(char *buf);
 

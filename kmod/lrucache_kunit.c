@@ -1064,6 +1064,55 @@ static void hooks_need_a_live_cache(struct kunit *test)
 	t->cache = NULL;
 }
 
+struct replacer {
+	struct lrucache *cache;
+	struct completion done;
+	int errors;
+};
+
+static int replacer_fn(void *data)
+{
+	struct replacer *r = data;
+	char value[16];
+	int i, len;
+
+	for (i = 0; i < 20000; i++) {
+		len = snprintf(value, sizeof(value), "v%d", i);
+		if (lrucache_set(r->cache, "hot", 3, value, len,
+				 LRUCACHE_TTL_NONE, 0))
+			r->errors++;
+		/* Another key now and then, so "hot" is not always the head. */
+		if (i % 4 == 0 && set_str(r->cache, "other", "x"))
+			r->errors++;
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/* A key that is always present is never missed while a set replaces it. */
+static void get_never_misses_a_key_being_replaced(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	struct replacer r = { .cache = c };
+	struct task_struct *task;
+	int gets = 0, misses = 0;
+	char buf[32];
+
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "hot", "v"));
+	init_completion(&r.done);
+	task = kthread_run(replacer_fn, &r, "lrucache-kunit-replace");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	while (!completion_done(&r.done) && gets < 1000000) {
+		if (get_str(c, "hot", buf) < 0)
+			misses++;
+		gets++;
+	}
+	wait_for_completion(&r.done);
+	KUNIT_EXPECT_EQ(test, 0, r.errors);
+	KUNIT_EXPECT_EQ(test, 0, misses);
+	KUNIT_EXPECT_GT(test, gets, 0);
+}
+
 static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(set_then_get_returns_value),
 	KUNIT_CASE(get_missing_is_miss),
@@ -1089,6 +1138,7 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(health_follows_the_rules),
 	KUNIT_CASE(info_describes_the_cache),
 	KUNIT_CASE(concurrent_operations_stay_consistent),
+	KUNIT_CASE(get_never_misses_a_key_being_replaced),
 	KUNIT_CASE(reaper_frees_due_entries_in_order),
 	KUNIT_CASE(reaper_visits_only_due_buckets),
 	KUNIT_CASE(full_scan_frees_what_the_buckets_free),

@@ -39,6 +39,7 @@ struct lrucache_sub {
 	u32 portid;
 	kuid_t uid;			/* effective ids when subscribing */
 	kgid_t gid;
+	struct group_info *groups;	/* and supplementary groups */
 	bool admin;			/* CAP_SYS_ADMIN when subscribing */
 	u32 mask;
 	char cache[LRUCACHE_NAME_MAX];	/* "" for every cache */
@@ -75,7 +76,8 @@ static bool lrucache_sub_wants(const struct lrucache_sub *sub,
 		return false;
 	if (sub->cache[0] && strcmp(sub->cache, cache->name))
 		return false;
-	return sub->admin || lrucache_uid_may_read(cache, sub->uid, sub->gid);
+	return sub->admin || lrucache_ids_may_read(cache, sub->uid, sub->gid,
+						   sub->groups);
 }
 
 static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
@@ -198,9 +200,16 @@ static void lrucache_nl_send(struct work_struct *work)
 	}
 }
 
+static void lrucache_sub_free(struct lrucache_sub *sub)
+{
+	if (sub->groups)
+		put_group_info(sub->groups);
+	kfree(sub);
+}
+
 static void lrucache_sub_free_rcu(struct rcu_head *head)
 {
-	kfree(container_of(head, struct lrucache_sub, rcu));
+	lrucache_sub_free(container_of(head, struct lrucache_sub, rcu));
 }
 
 /* Removes @portid's subscription, if any. */
@@ -234,6 +243,7 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	sub->portid = info->snd_portid;
 	sub->uid = current_euid();
 	sub->gid = current_egid();
+	sub->groups = get_current_groups();
 	sub->admin = capable(CAP_SYS_ADMIN);
 	sub->mask = LRUCACHE_EVENT_ALL;
 	atomic64_set(&sub->lost, 0);
@@ -273,7 +283,7 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 
 free:
-	kfree(sub);
+	lrucache_sub_free(sub);
 	return ret;
 }
 
@@ -352,7 +362,7 @@ void lrucache_netlink_exit(void)
 	skb_queue_purge(&lrucache_nl_queue);
 	list_for_each_entry_safe(sub, tmp, &lrucache_subs, node) {
 		list_del(&sub->node);
-		kfree(sub);
+		lrucache_sub_free(sub);
 		static_branch_slow_dec_deferred(&lrucache_nl_on);
 	}
 	static_key_deferred_flush(&lrucache_nl_on);

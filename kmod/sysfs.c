@@ -147,16 +147,20 @@ static ssize_t cache_reap_store(struct kobject *kobj,
 	return ret ?: count;
 }
 
-static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0444,
+/*
+ * A cache's own files are root's: a cache's mode keeps its figures from
+ * other users on the device, and sysfs cannot ask for that mode.
+ */
+static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0400,
 						       cache_stats_show, NULL);
-static struct kobj_attribute cache_health_attr = __ATTR(health, 0444,
+static struct kobj_attribute cache_health_attr = __ATTR(health, 0400,
 							cache_health_show,
 							NULL);
 static struct kobj_attribute cache_interval_attr =
-	__ATTR(cleanup_interval_ms, 0644, cache_interval_show,
+	__ATTR(cleanup_interval_ms, 0600, cache_interval_show,
 	       cache_interval_store);
 static struct kobj_attribute cache_reap_attr =
-	__ATTR(reap, 0644, cache_reap_show, cache_reap_store);
+	__ATTR(reap, 0600, cache_reap_show, cache_reap_store);
 
 static struct attribute *lrucache_cache_attrs[] = {
 	&cache_stats_attr.attr,
