@@ -7,7 +7,7 @@
 #   make check      everything: lint, build, and every test suite in QEMU on
 #                   the stock and the debug kernel; one summary line
 #   make demo       install what is missing and show the cache working
-#   make bench      the reaper benchmark in QEMU (time ratios, no pass/fail)
+#   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
 #
 # KDIR selects the kernel tree to build the module against; by default the
 # newest installed /lib/modules/*/build (never the running kernel's blindly:
@@ -81,6 +81,7 @@ sparse:
 lint: checkpatch sparse
 
 check-stock: module lib tools tests examples
+	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tests/vm/run-suites stock
 
 check-debug: module-debug lib tools tests examples
@@ -98,11 +99,20 @@ check:
 demo:
 	tools/demo
 
-# Ratios of the bucket walk to a full scan, measured in one VM run.
-bench: module
+# The benchmarks, each measured within one VM run (ratios, no pass/fail):
+# the reaper's bucket walk against a full scan, and kcache against the
+# ioctl floor, the BPF LRU map and memcached (JSON kept in build/bench/).
+bench: module lib
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/reap-bench
+	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
+		$(BUILD)/bench/kcache-bench --json - >$(BUILD)/bench/kcache-bench.out; \
+	status=$$?; sed '/^{$$/,/^}$$/d' $(BUILD)/bench/kcache-bench.out; \
+	sed -n '/^{$$/,/^}$$/p' $(BUILD)/bench/kcache-bench.out \
+		>$(BUILD)/bench/kcache-bench.json; \
+	echo "kcache-bench: JSON in $(BUILD)/bench/kcache-bench.json"; \
+	exit $$status
 
 clean:
 	rm -rf $(BUILD)
