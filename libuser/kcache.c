@@ -100,7 +100,7 @@ static int get_options(const struct kcache_options *uopts,
 	memset(opts, 0, sizeof(*opts));
 	memcpy(opts, uopts, sz);
 	if ((opts->flags & ~(KCACHE_OPEN_EXCL | KCACHE_OPEN_NO_METRICS)) ||
-	    opts->reserved)
+	    opts->reserved || opts->reserved2)
 		return -EINVAL;
 	return 0;
 }
@@ -132,6 +132,7 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 		arg.max_bytes = opts.max_memory_bytes;
 		arg.default_ttl_ms = opts.default_ttl_ms;
 		arg.cleanup_interval_ms = opts.cleanup_interval_ms;
+		arg.mode = opts.mode;
 	}
 
 	c = calloc(1, sizeof(*c));
@@ -151,7 +152,7 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 	 * not zero. Report that as the limit it cannot take, the way it
 	 * reports a flag it does not know.
 	 */
-	if (err == -E2BIG && arg.cleanup_interval_ms)
+	if (err == -E2BIG && (arg.cleanup_interval_ms || arg.mode))
 		err = -EINVAL;
 	if (err < 0)
 		goto err_close;
@@ -384,6 +385,7 @@ int kcache_get_info(struct kcache *c, struct kcache_info *info)
 	info->owner_gid = ki.owner_gid;
 	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
 	info->cleanup_interval_ms = ki.cleanup_interval_ms;
+	info->mode = ki.mode;
 	return 0;
 }
 
@@ -928,8 +930,11 @@ const char *kcache_strerror(int err)
 	case ENOMEM:
 		return "out of memory";
 	case EACCES:
+		return "permission denied by the cache's mode";
 	case EPERM:
-		return "permission denied on the lrucache device";
+		return "operation not permitted";
+	case EDQUOT:
+		return "quota of caches or bytes of this user reached";
 	case EBADMSG:
 		return "malformed, truncated or invalid dump document";
 	case EPROTONOSUPPORT:

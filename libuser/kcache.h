@@ -152,6 +152,14 @@ struct kcache;
  *	root can change it later through
  *	/sys/kernel/lrucache/caches/<name>/cleanup_interval_ms). A kernel
  *	module older than the field refuses a nonzero value with -EINVAL.
+ * @mode (since 1.7): permissions of a cache kcache_open() creates, like a
+ *	file's mode: KCACHE_PERM_READ, KCACHE_PERM_WRITE and KCACHE_PERM_ADMIN
+ *	bits for the owner (<< 6), the owner's group (<< 3) and others; the
+ *	owner's bits must not all be zero. 0 selects KCACHE_MODE_DEFAULT
+ *	(0700, the owner only). The owner is the caller's effective uid and
+ *	gid. Every later operation by anyone is checked against it (-EACCES);
+ *	CAP_SYS_ADMIN may do everything.
+ * @reserved2: must be zero.
  *
  * The structure only grows at its end; the library accepts a caller's
  * structure that is smaller (it must still hold @flags) or larger (the bytes
@@ -166,7 +174,19 @@ struct kcache_options {
 	uint32_t flags;
 	uint32_t reserved;
 	uint64_t cleanup_interval_ms;
+	uint32_t mode;
+	uint32_t reserved2;
 };
+
+/*
+ * Cache permissions (struct kcache_options.mode, struct kcache_info.mode):
+ * READ for get, exists, dump, metrics, health, info and events; WRITE for
+ * set, delete, clear and cleanup; ADMIN for destroy and resetting metrics.
+ */
+#define KCACHE_PERM_READ	04
+#define KCACHE_PERM_WRITE	02
+#define KCACHE_PERM_ADMIN	01
+#define KCACHE_MODE_DEFAULT	0700
 
 /*
  * KCACHE_OPTS(NAME, ...) - declare a struct kcache_options called NAME with
@@ -511,6 +531,8 @@ KCACHE_API const char *kcache_health_status_name(int status);
  *	KCACHE_CLEANUP_INTERVAL_DEFAULT_MS if none was, or the one last
  *	written to the cache's sysfs file cleanup_interval_ms. 0 with a
  *	kernel module that predates the reaper.
+ * @mode: (since 1.7) the cache's permissions (see struct kcache_options);
+ *	0 with a kernel module that predates them.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The structure has a fixed size; new fields take the place of @reserved.
@@ -526,7 +548,9 @@ struct kcache_info {
 	uint32_t owner_gid;
 	bool metrics_enabled;
 	uint64_t cleanup_interval_ms;
-	uint64_t reserved[7];
+	uint32_t mode;
+	uint32_t reserved_pad;
+	uint64_t reserved[6];
 };
 
 /**

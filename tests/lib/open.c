@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stddef.h>
+#include <unistd.h>
 
 FIXTURE(open) {
 	char name[LRUCACHE_NAME_MAX];
@@ -164,6 +165,42 @@ TEST_F(open, unknown_flags_or_reserved_are_einval)
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &high, &self->c));
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &reserved, &self->c));
 	ASSERT_EQ(-ENOENT, kcache_destroy(self->name));
+}
+
+TEST_F(open, mode_is_set_at_creation_and_reported)
+{
+	KCACHE_OPTS(opts, .mode = 0740);
+	KCACHE_OPTS(fallback);
+	struct kcache_info info;
+	struct kcache *c;
+	char other[KCACHE_NAME_MAX + 16];
+
+	ASSERT_EQ(0, kcache_open(self->name, &opts, &self->c));
+	ASSERT_EQ(0, kcache_get_info(self->c, &info));
+	EXPECT_EQ(0740U, info.mode);
+	EXPECT_EQ(geteuid(), info.owner_uid);
+
+	/* No mode: the owner only. */
+	snprintf(other, sizeof(other), "%.40s-default", self->name);
+	ASSERT_EQ(0, kcache_open(other, &fallback, &c));
+	ASSERT_EQ(0, kcache_get_info(c, &info));
+	EXPECT_EQ((unsigned int)KCACHE_MODE_DEFAULT, info.mode);
+	kcache_close(c);
+	ASSERT_EQ(0, kcache_destroy(other));
+}
+
+TEST_F(open, modes_without_owner_bits_or_beyond_0777_are_einval)
+{
+	KCACHE_OPTS(no_owner, .mode = 0077);
+	KCACHE_OPTS(sticky, .mode = 01700);
+	KCACHE_OPTS(reserved, .reserved2 = 1);
+	struct kcache *c = NULL;
+
+	EXPECT_EQ(-EINVAL, kcache_open(self->name, &no_owner, &c));
+	EXPECT_EQ(-EINVAL, kcache_open(self->name, &sticky, &c));
+	EXPECT_EQ(-EINVAL, kcache_open(self->name, &reserved, &c));
+	EXPECT_EQ(NULL, c);
+	EXPECT_EQ(-ENOENT, kcache_open(self->name, NULL, &c));
 }
 
 TEST_F(open, bad_names_are_einval)
