@@ -44,13 +44,15 @@ static void usage(FILE *out)
 "\n"
 "Commands:\n"
 "  create NAME [--max-size N] [--max-memory BYTES] [--ttl MS]\n"
-"              [--cleanup-interval MS]\n"
+"              [--cleanup-interval MS] [--mode OCTAL]\n"
 "                      create a cache (fails if it exists); limits of 0\n"
 "                      or left out select the module defaults; --ttl is\n"
 "                      the default TTL of its entries (0: none);\n"
 "                      --cleanup-interval is how often the kernel frees\n"
 "                      its expired entries (10 to 86400000; 0 or left\n"
-"                      out: 60000)\n"
+"                      out: 60000); --mode sets who may read (4), write\n"
+"                      (2) and administer (1) it, as owner, group and\n"
+"                      others, like a file (default 0700)\n"
 "  destroy NAME        destroy a cache and all its entries\n"
 "  set NAME KEY VALUE [--ttl MS|none]\n"
 "                      store VALUE under KEY (default: the cache's TTL)\n"
@@ -149,6 +151,7 @@ static bool parse_u64(const char *s, bool suffix, uint64_t *out)
 
 enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
+	OPT_MODE,
 	OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT, OPT_HELP,
 };
 
@@ -157,6 +160,7 @@ static const struct option long_opts[] = {
 	{ "max-memory",	required_argument, NULL, OPT_MAX_MEMORY },
 	{ "ttl",	required_argument, NULL, OPT_TTL },
 	{ "cleanup-interval", required_argument, NULL, OPT_CLEANUP_INTERVAL },
+	{ "mode",	required_argument, NULL, OPT_MODE },
 	{ "full",	no_argument,	   NULL, OPT_FULL },
 	{ "replace",	no_argument,	   NULL, OPT_REPLACE },
 	{ "events",	required_argument, NULL, OPT_EVENTS },
@@ -181,6 +185,7 @@ struct cmd_args {
 	const char *pos[3];
 	int npos;
 	uint64_t max_size, max_memory, ttl_ms, cleanup_interval_ms;
+	uint32_t mode;			/* 0: the default */
 	bool full;
 	bool replace;
 	bool help;
@@ -254,6 +259,22 @@ static int parse_args(int argc, char **argv, struct cmd_args *a)
 				return usage_error("invalid interval '%s'",
 						   optarg);
 			break;
+		case OPT_MODE: {
+			char *end;
+			unsigned long mode;
+
+			if (!a->limits)
+				return usage_error("%s does not take --mode",
+						   a->cmd);
+			errno = 0;
+			mode = strtoul(optarg, &end, 8);
+			/* The kernel judges the bits; this only parses. */
+			if (errno || end == optarg || *end || mode > UINT32_MAX)
+				return usage_error("invalid mode '%s' (octal)",
+						   optarg);
+			a->mode = (uint32_t)mode;
+			break;
+		}
 		case OPT_FULL:
 			if (!a->full_ok)
 				return usage_error("%s does not take --full",
@@ -324,7 +345,7 @@ static int cmd_create(struct cmd_args *a)
 	KCACHE_OPTS(opts, .max_size = a->max_size,
 		    .max_memory_bytes = a->max_memory,
 		    .cleanup_interval_ms = a->cleanup_interval_ms,
-		    .flags = KCACHE_OPEN_EXCL);
+		    .mode = a->mode, .flags = KCACHE_OPEN_EXCL);
 	struct kcache *c;
 	int err;
 
