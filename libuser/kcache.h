@@ -1541,8 +1541,9 @@ KCACHE_API int kcache_remove_hook(struct kcache *c,
  * kcache_add_hook() until the removal of the last hook (a later first
  * hook opens another socket, whose number may differ).
  *
- * Return: the descriptor, or -EINVAL (NULL @c) or -ENOENT (the handle has
- * no hook, and so no socket).
+ * Return: the descriptor, or -EINVAL (NULL @c), -ENOENT (the handle has
+ * no hook, and so no socket) or -EBUSY (called from one of the handle's
+ * hooks).
  */
 KCACHE_API int kcache_events_fd(struct kcache *c);
 
