@@ -1583,8 +1583,9 @@ KCACHE_API int kcache_events_dispatch(struct kcache *c);
  * it does not keep the module loaded): hooks added to it receive the
  * events of every cache, those created later included, that the caller
  * may read (all caches for CAP_SYS_ADMIN; otherwise those whose mode lets
- * the caller's effective uid or gid read, checked for each event against
- * the credentials of the moment the subscription was made). Its
+ * the caller's effective uid, effective gid or supplementary groups read,
+ * checked for each event against the credentials of the moment the
+ * subscription was made). Its
  * kcache_name() is "" and every cache operation on it fails with -EBADF
  * (kcache_fd() too); release it with kcache_close().
  *
