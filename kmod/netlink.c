@@ -334,7 +334,8 @@ static struct genl_family lrucache_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= lrucache_nl_ops,
 	.n_small_ops	= ARRAY_SIZE(lrucache_nl_ops),
-	.resv_start_op	= LRUCACHE_CMD_UNSUBSCRIBE + 1,
+	/* 0: every command gets strict validation (reserved header too). */
+	.resv_start_op	= 0,
 };
 
 int lrucache_netlink_init(void)
