@@ -46,6 +46,7 @@ struct lrucache_sub {
 	u64 seq;			/* under lrucache_nl_lock */
 	atomic64_t lost;
 	unsigned int queued;		/* under lrucache_nl_lock */
+	bool gone;			/* unlisted; under lrucache_nl_lock */
 	struct rcu_head rcu;
 };
 
@@ -85,10 +86,16 @@ static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
 					     u32 key_len, u32 value_len,
 					     s64 age_s, u64 seq, u64 lost)
 {
+	size_t size = nla_total_size(strlen(cache->name) + 1) +
+		      5 * nla_total_size(sizeof(u32)) +
+		      2 * nla_total_size_64bit(sizeof(u64)) +
+		      (key_len <= LRUCACHE_EVENT_KEY_MAX ?
+		       nla_total_size(key_len) : 0);
 	struct sk_buff *skb;
 	void *hdr;
 
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	/* Exactly what the attributes take: subscribers may hold many. */
+	skb = genlmsg_new(size, GFP_ATOMIC);
 	if (!skb)
 		return NULL;
 	hdr = genlmsg_put(skb, 0, 0, &lrucache_genl_family, 0,
@@ -136,6 +143,10 @@ void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
 		if (!lrucache_sub_wants(sub, cache, type))
 			continue;
 		spin_lock_irqsave(&lrucache_nl_lock, flags);
+		if (sub->gone) {	/* replaced or removed meanwhile */
+			spin_unlock_irqrestore(&lrucache_nl_lock, flags);
+			continue;
+		}
 		sub->seq++;
 		if (sub->queued >= LRUCACHE_NL_QUEUE_MAX) {
 			atomic64_inc(&sub->lost);
@@ -183,7 +194,7 @@ static void lrucache_nl_send(struct work_struct *work)
 		spin_unlock_irqrestore(&lrucache_nl_lock, flags);
 		if (!skb)
 			break;
-		if (!sub) {		/* unsubscribed meanwhile */
+		if (!sub) {		/* purged on unsubscribe: cannot be */
 			kfree_skb(skb);
 			continue;
 		}
@@ -212,17 +223,33 @@ static void lrucache_sub_free_rcu(struct rcu_head *head)
 	lrucache_sub_free(container_of(head, struct lrucache_sub, rcu));
 }
 
-/* Removes @portid's subscription, if any. */
+/*
+ * Removes @portid's subscription, if any, and the messages still queued
+ * for it, so that a later socket given the same port id gets none of
+ * them. Atomic context allowed.
+ */
 static bool lrucache_sub_remove(u32 portid)
 {
+	struct sk_buff *skb, *tmp;
+	struct sk_buff_head doomed;
 	struct lrucache_sub *sub;
 	unsigned long flags;
 
+	__skb_queue_head_init(&doomed);
 	spin_lock_irqsave(&lrucache_nl_lock, flags);
 	sub = lrucache_sub_find(portid);
-	if (sub)
+	if (sub) {
+		sub->gone = true;
 		list_del_rcu(&sub->node);
+		skb_queue_walk_safe(&lrucache_nl_queue, skb, tmp) {
+			if (NETLINK_CB(skb).portid != portid)
+				continue;
+			__skb_unlink(skb, &lrucache_nl_queue);
+			__skb_queue_tail(&doomed, skb);
+		}
+	}
 	spin_unlock_irqrestore(&lrucache_nl_lock, flags);
+	__skb_queue_purge(&doomed);
 	if (!sub)
 		return false;
 	call_rcu(&sub->rcu, lrucache_sub_free_rcu);
@@ -269,14 +296,22 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	static_branch_deferred_inc(&lrucache_nl_on);
 	spin_lock_irqsave(&lrucache_nl_lock, flags);
 	old = lrucache_sub_find(sub->portid);
-	if (old)
+	if (old) {
+		/*
+		 * The same socket: its queued messages stay and its numbering
+		 * goes on, so gaps still mean lost events. Events take this
+		 * lock to count, so nothing moves while it is copied.
+		 */
+		sub->queued = old->queued;
+		sub->seq = old->seq;
+		atomic64_set(&sub->lost, atomic64_read(&old->lost));
+		old->gone = true;
 		list_replace_rcu(&old->node, &sub->node);
-	else
+	} else {
 		list_add_tail_rcu(&sub->node, &lrucache_subs);
+	}
 	spin_unlock_irqrestore(&lrucache_nl_lock, flags);
 	if (old) {
-		/* The queue is counted per portid: carry it over. */
-		sub->queued = old->queued;
 		call_rcu(&old->rcu, lrucache_sub_free_rcu);
 		static_branch_slow_dec_deferred(&lrucache_nl_on);
 	}
