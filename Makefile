@@ -100,12 +100,15 @@ demo:
 	tools/demo
 
 # The benchmarks, each measured within one VM run (ratios, no pass/fail):
-# the reaper's bucket walk against a full scan, and kcache against the
-# ioctl floor, the BPF LRU map and memcached (JSON kept in build/bench/).
+# the reaper's bucket walk against a full scan, operations watched through
+# the event stream against unwatched ones, and kcache against the ioctl
+# floor, the BPF LRU map and memcached (JSON kept in build/bench/).
 bench: module lib
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/reap-bench
+	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
+		$(BUILD)/bench/event-cost
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/kcache-bench --json - >$(BUILD)/bench/kcache-bench.out; \
 	status=$$?; sed '/^{$$/,/^}$$/d' $(BUILD)/bench/kcache-bench.out; \
