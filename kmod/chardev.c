@@ -338,7 +338,7 @@ static long lrucache_ioc_dump(struct lrucache *cache, void __user *uarg,
 	return 0;
 }
 
-/* STATS, HEALTH and INFO: fill a structure from the engine, copy it out. */
+/* STATS, HEALTH, INFO, CHECK: fill a structure from the engine, copy out. */
 static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 			       void __user *uarg, size_t usize)
 {
@@ -346,6 +346,7 @@ static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 		struct lrucache_stats st;
 		struct lrucache_health health;
 		struct lrucache_info info;
+		struct lrucache_check check;
 	} out;
 	size_t size, ver0;
 	int ret;
@@ -361,6 +362,11 @@ static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
 		ret = lrucache_get_health(cache, &out.health);
 		size = sizeof(out.health);
 		ver0 = LRUCACHE_HEALTH_SIZE_VER0;
+		break;
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
+		ret = lrucache_check(cache, &out.check);
+		size = sizeof(out.check);
+		ver0 = size;
 		break;
 	default:
 		ret = lrucache_get_info(cache, &out.info);
@@ -400,6 +406,7 @@ static u32 lrucache_ioc_perm(unsigned int cmd)
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
 		return LRUCACHE_PERM_READ;
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
@@ -438,6 +445,7 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_NOP):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
 		break;
 	default:
 		return -ENOTTY;
@@ -466,6 +474,7 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
+	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
 		return lrucache_ioc_query(cache, cmd, uarg, usize);
 	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
 		return lrucache_reset_stats(cache);

@@ -1097,6 +1097,62 @@ struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
 EXPORT_SYMBOL_GPL(lrucache_snapshot);
 
 /**
+ * lrucache_check - verify a cache's structures against each other
+ * @cache: the cache
+ * @c: filled in: what the walk found, and how many checks failed
+ *
+ * Under the cache lock: every entry on the LRU list must be the one the
+ * hash table holds for its key, and, if it has an expiry, sit on the
+ * bucket of that expiry; the table, the buckets and the counters must
+ * agree with the list. For tests: O(entries) with the lock held.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
+{
+	struct lrucache_entry *e, *found;
+	struct lrucache_key k;
+	u64 on_buckets = 0;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		spin_unlock(&cache->lock);
+		return -EIDRM;
+	}
+	rcu_read_lock();
+	list_for_each_entry(e, &cache->lru, lru) {
+		c->entries++;
+		c->bytes += lrucache_charge(e);
+		k.data = e->data;
+		k.len = e->key_len;
+		found = lrucache_lookup(cache, &k);
+		if (found != e)
+			c->problems++;
+		if (e->expires)
+			c->expiring++;
+	}
+	rcu_read_unlock();
+	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++) {
+		list_for_each_entry(e, &cache->expiry[i], expiry) {
+			on_buckets++;
+			if (!e->expires || lrucache_bucket(cache, e->expires) !=
+					   &cache->expiry[i] ||
+			    list_empty(&e->lru))
+				c->problems++;
+		}
+	}
+	if (c->entries != cache->entries || c->bytes != cache->bytes ||
+	    c->expiring != cache->expiring || on_buckets != cache->expiring ||
+	    c->entries != atomic_read(&cache->ht.nelems))
+		c->problems++;
+	spin_unlock(&cache->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_check);
+
+/**
  * lrucache_get_stats - read a cache's counters and limits
  * @cache: the cache
  * @st: filled in

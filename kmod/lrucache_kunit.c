@@ -54,6 +54,17 @@ static struct lrucache_stats *stats(struct kunit *test)
 	return &t->st;
 }
 
+/* The cache's list, table, buckets and counters agree. */
+static void expect_consistent(struct kunit *test, struct lrucache *c)
+{
+	struct lrucache_check check;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_check(c, &check));
+	KUNIT_EXPECT_EQ(test, 0ULL, check.problems);
+	KUNIT_EXPECT_EQ(test, check.entries, stats(test)->entries);
+	KUNIT_EXPECT_EQ(test, check.bytes, stats(test)->bytes);
+}
+
 static int set_str(struct lrucache *c, const char *key, const char *value)
 {
 	return lrucache_set(c, key, strlen(key), value, strlen(value),
@@ -580,8 +591,10 @@ static void concurrent_operations_stay_consistent(struct kunit *test)
 	/* Every entry is charged for its overhead, key and value. */
 	KUNIT_EXPECT_GE(test, st->bytes, st->entries * (st->entry_overhead + 2));
 	KUNIT_EXPECT_LE(test, st->bytes, st->entries * (st->entry_overhead + 65));
+	expect_consistent(test, c);
 	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
+	expect_consistent(test, c);
 }
 
 static int lrucache_test_init(struct kunit *test)
@@ -697,6 +710,7 @@ static void full_scan_frees_what_the_buckets_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0ULL, reap(test, c, 0).freed);
 	KUNIT_EXPECT_EQ(test, 100ULL, stats(test)->entries);
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->expiring);
+	expect_consistent(test, c);
 }
 
 static void reaper_comes_round_the_ring(struct kunit *test)
@@ -720,6 +734,7 @@ static void reaper_comes_round_the_ring(struct kunit *test)
 	lrucache_test_advance_clock(c, 40 * NSEC_PER_SEC);
 	KUNIT_EXPECT_EQ(test, 1ULL, reap(test, c, 0).freed);
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->entries);
+	expect_consistent(test, c);
 }
 
 static void replace_and_delete_leave_the_buckets(struct kunit *test)
@@ -743,6 +758,7 @@ static void replace_and_delete_leave_the_buckets(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 1ULL, reap(test, c, 0).freed);
 	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->expiring);
+	expect_consistent(test, c);
 }
 
 static void reap_refuses_bad_arguments(struct kunit *test)
@@ -1048,6 +1064,7 @@ static void unregister_waits_for_callbacks(struct kunit *test)
 	wait_for_completion(&h.done);
 	KUNIT_EXPECT_EQ(test, 0, h.errors);
 	KUNIT_EXPECT_GT(test, rounds, 0);
+	expect_consistent(test, c);
 }
 
 static void hooks_need_a_live_cache(struct kunit *test)
@@ -1111,6 +1128,7 @@ static void get_never_misses_a_key_being_replaced(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 0, r.errors);
 	KUNIT_EXPECT_EQ(test, 0, misses);
 	KUNIT_EXPECT_GT(test, gets, 0);
+	expect_consistent(test, c);
 }
 
 static struct kunit_case lrucache_test_cases[] = {

@@ -129,6 +129,7 @@ static const char *const all_keys[] = {
 static int consistent(int fd, uint64_t ov, char *why, size_t size)
 {
 	static char buf[4096];
+	struct lrucache_check check;
 	struct lrucache_stats st;
 	uint64_t entries = 0, bytes = 0, expiring = 0;
 	unsigned int i;
@@ -171,6 +172,22 @@ static int consistent(int fd, uint64_t ov, char *why, size_t size)
 			 (unsigned long long)entries,
 			 (unsigned long long)bytes,
 			 (unsigned long long)expiring);
+		return -1;
+	}
+	/* And the kernel's own walk of its list, table and buckets. */
+	memset(&check, 0xa5, sizeof(check));
+	if (ioctl(fd, LRUCACHE_IOC_CHECK, &check)) {
+		snprintf(why, size, "CHECK: %d", -errno);
+		return -1;
+	}
+	if (check.problems || check.entries != entries ||
+	    check.bytes != bytes || check.expiring != expiring) {
+		snprintf(why, size,
+			 "CHECK problems %llu entries %llu bytes %llu expiring %llu",
+			 (unsigned long long)check.problems,
+			 (unsigned long long)check.entries,
+			 (unsigned long long)check.bytes,
+			 (unsigned long long)check.expiring);
 		return -1;
 	}
 	return 0;

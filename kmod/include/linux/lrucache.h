@@ -121,6 +121,7 @@ int lrucache_reset_stats(struct lrucache *cache);
 int lrucache_get_health(struct lrucache *cache, struct lrucache_health *health);
 int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
 int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r);
+int lrucache_check(struct lrucache *cache, struct lrucache_check *c);
 int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms);
 
 struct lrucache_snapshot;

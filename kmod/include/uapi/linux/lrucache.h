@@ -471,7 +471,27 @@ enum lrucache_genl_attr {
 #define LRUCACHE_IOC_INFO	_IOR(LRUCACHE_IOC_MAGIC, 0x4b, struct lrucache_info)
 #define LRUCACHE_IOC_REAP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4c, struct lrucache_reap)
 #define LRUCACHE_IOC_DUMP	_IOWR(LRUCACHE_IOC_MAGIC, 0x4d, struct lrucache_dump)
+/**
+ * struct lrucache_check - result of LRUCACHE_IOC_CHECK
+ * @entries: entries found on the LRU list.
+ * @bytes: bytes charged for them.
+ * @expiring: of them, entries with an expiry time (found on their bucket).
+ * @problems: how many checks failed; 0 for a consistent cache.
+ *
+ * The walk compares the LRU list, the hash table, the expiry buckets and
+ * the cache's counters (each entry listed is hashed under its key and sits
+ * on the bucket of its expiry; the counts agree). It holds the cache's
+ * lock for the whole walk: a diagnostic for tests, O(entries).
+ */
+struct lrucache_check {
+	__u64	entries;
+	__u64	bytes;
+	__u64	expiring;
+	__u64	problems;
+};
+
 /* Does nothing on a bound descriptor: the cost floor of an ioctl here. */
 #define LRUCACHE_IOC_NOP	_IO(LRUCACHE_IOC_MAGIC, 0x4e)
+#define LRUCACHE_IOC_CHECK	_IOR(LRUCACHE_IOC_MAGIC, 0x4f, struct lrucache_check)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
