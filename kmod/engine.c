@@ -341,6 +341,25 @@ static s64 lrucache_limit(unsigned long max)
 	return min_t(u64, max, S64_MAX);
 }
 
+/*
+ * Removes @e for the reason @why (LRUCACHE_EVENT_EXPIRE, _EVICT, _DELETE
+ * or _RECLAIM): counts it, reports it, unlinks it.
+ */
+static void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+			    u32 why)
+{
+	static const u8 counter[] = {
+		[LRUCACHE_EVENT_EXPIRE]		= LRUCACHE_CNT_EXPIRATIONS,
+		[LRUCACHE_EVENT_EVICT]		= LRUCACHE_CNT_EVICTIONS,
+		[LRUCACHE_EVENT_DELETE]		= LRUCACHE_CNT_DELETES,
+		[LRUCACHE_EVENT_RECLAIM]	= LRUCACHE_CNT_RECLAIMED,
+	};
+
+	lrucache_count(cache, counter[why]);
+	lrucache_report_entry(cache, why, e);
+	lrucache_unlink(cache, e);
+}
+
 static bool lrucache_over_total(void)
 {
 	return atomic64_read(&lrucache_total_bytes) >
@@ -389,14 +408,9 @@ static void lrucache_evict(struct lrucache *cache,
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
 		if (e == keep)
 			break;
-		if (lrucache_expired(cache, e)) {
-			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-		} else {
-			lrucache_count(cache, LRUCACHE_CNT_EVICTIONS);
-			lrucache_report_entry(cache, LRUCACHE_EVENT_EVICT, e);
-		}
-		lrucache_unlink(cache, e);
+		lrucache_remove(cache, e, lrucache_expired(cache, e) ?
+					  LRUCACHE_EVENT_EXPIRE :
+					  LRUCACHE_EVENT_EVICT);
 	}
 }
 
@@ -527,9 +541,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	rcu_read_lock();
 	old = lrucache_lookup(cache, &k);
 	if (old && lrucache_expired(cache, old)) {
-		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, old);
-		lrucache_unlink(cache, old);
+		lrucache_remove(cache, old, LRUCACHE_EVENT_EXPIRE);
 		old = NULL;
 	}
 	if (old && (flags & LRUCACHE_SET_NX))
@@ -621,9 +633,7 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 	if (list_empty(&e->lru))
 		e = lrucache_lookup(cache, &k);
 	if (e && lrucache_expired(cache, e)) {
-		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-		lrucache_unlink(cache, e);
+		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
 		e = NULL;
 	}
 	if (e) {
@@ -768,14 +778,10 @@ int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len)
 	if (!e) {
 		ret = -ENOENT;
 	} else if (lrucache_expired(cache, e)) {
-		lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-		lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-		lrucache_unlink(cache, e);
+		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
 		ret = -ENOENT;
 	} else {
-		lrucache_count(cache, LRUCACHE_CNT_DELETES);
-		lrucache_report_entry(cache, LRUCACHE_EVENT_DELETE, e);
-		lrucache_unlink(cache, e);
+		lrucache_remove(cache, e, LRUCACHE_EVENT_DELETE);
 	}
 	rcu_read_unlock();
 unlock:
@@ -819,6 +825,15 @@ int lrucache_clear(struct lrucache *cache)
 }
 EXPORT_SYMBOL_GPL(lrucache_clear);
 
+/* The reaper frees @e, which has expired. */
+static void lrucache_reap_one(struct lrucache *cache, struct lrucache_entry *e,
+			      struct lrucache_reap *r)
+{
+	lrucache_count(cache, LRUCACHE_CNT_REAPED);
+	lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
+	r->freed++;
+}
+
 /*
  * Frees the expired entries of one expiry bucket, LRUCACHE_BATCH visits per
  * hold of cache->lock. Entries not due yet move to a private list so that
@@ -844,11 +859,7 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 				list_move_tail(&e->expiry, &later);
 				continue;
 			}
-			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-			lrucache_count(cache, LRUCACHE_CNT_REAPED);
-			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-			lrucache_unlink(cache, e);
-			r->freed++;
+			lrucache_reap_one(cache, e, r);
 		}
 		more = !list_empty(bucket) && !cache->dead;
 		if (!more)
@@ -903,11 +914,7 @@ free:
 		for (n = 0; n < LRUCACHE_BATCH && !list_empty(&doomed); n++) {
 			e = list_first_entry(&doomed, struct lrucache_entry,
 					     expiry);
-			lrucache_count(cache, LRUCACHE_CNT_EXPIRATIONS);
-			lrucache_count(cache, LRUCACHE_CNT_REAPED);
-			lrucache_report_entry(cache, LRUCACHE_EVENT_EXPIRE, e);
-			lrucache_unlink(cache, e);
-			r->freed++;
+			lrucache_reap_one(cache, e, r);
 		}
 		spin_unlock(&cache->lock);
 		cond_resched();
@@ -1858,9 +1865,7 @@ static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
 		     !list_empty(&cache->lru); n++, done++) {
 			e = list_last_entry(&cache->lru, struct lrucache_entry,
 					    lru);
-			lrucache_count(cache, LRUCACHE_CNT_RECLAIMED);
-			lrucache_report_entry(cache, LRUCACHE_EVENT_RECLAIM, e);
-			lrucache_unlink(cache, e);
+			lrucache_remove(cache, e, LRUCACHE_EVENT_RECLAIM);
 		}
 		spin_unlock(&cache->lock);
 		cond_resched();
