@@ -5,7 +5,8 @@
 #   make            build the module (against Debian's installed headers),
 #                   the library and the tools
 #   make check      everything: lint, build, and every test suite in QEMU on
-#                   the stock and the debug kernel; one summary line
+#                   the stock, the PREEMPT_RT and the debug kernel; one
+#                   summary line
 #   make demo       install what is missing and show the cache working
 #   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
 #
@@ -18,6 +19,9 @@ BUILD ?= $(TOP)/build
 
 STOCK_KVER ?= $(shell tools/stock-kernel --kver 2>/dev/null)
 KDIR ?= /lib/modules/$(STOCK_KVER)/build
+# Debian's PREEMPT_RT flavour of the same kernel (linux-headers-rt-amd64).
+RT_KVER ?= $(shell tools/stock-kernel --rt --kver 2>/dev/null)
+RT_KDIR ?= /lib/modules/$(RT_KVER)/build
 
 # The debug kernel (KUnit, KASAN, lockdep, kmemleak) is built on first use
 # and cached outside the checkout; DEBUG_KDIR is its tree. KSRC is the same
@@ -28,13 +32,13 @@ KSRC = $(shell tests/vm/build-debug-kernel --tree)
 KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
-.PHONY: all bench module module-debug lib tools tests examples lint checkpatch sparse \
-	check check-stock check-debug demo clean help
+.PHONY: all bench module module-rt module-debug lib tools tests examples lint checkpatch sparse \
+	check check-stock check-rt check-debug demo clean help
 
 all: module lib tools
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
 # own copy so the stock and the debug objects never mix.
@@ -47,6 +51,9 @@ endef
 
 module:
 	$(call build_module,$(KDIR),$(BUILD)/kmod-stock)
+
+module-rt:
+	$(call build_module,$(RT_KDIR),$(BUILD)/kmod-rt)
 
 module-debug:
 	$(call build_module,$(DEBUG_KDIR),$(BUILD)/kmod-debug)
@@ -84,6 +91,11 @@ check-stock: module lib tools tests examples
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tests/vm/run-suites stock
 
+# PREEMPT_RT: spinlocks sleep, so sleeping-in-atomic and raw-spinlock
+# misuse show up here and not on the stock kernel.
+check-rt: module-rt lib tools tests examples
+	tests/vm/run-suites rt
+
 check-debug: module-debug lib tools tests examples
 	tests/vm/run-suites debug
 
@@ -92,6 +104,7 @@ check:
 	@status=0; \
 	$(MAKE) lint || status=1; \
 	$(MAKE) check-stock || status=1; \
+	$(MAKE) check-rt || status=1; \
 	$(MAKE) check-debug || status=1; \
 	tests/summarize $(BUILD)/results || status=1; \
 	exit $$status
