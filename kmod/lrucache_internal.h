@@ -21,6 +21,8 @@
 #include <linux/uidgid.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
+
 /* Hard ceiling of the max_key_len parameter: keys are staged on the stack. */
 #define LRUCACHE_KEY_LEN_CEILING	512
 /* Hard ceiling of the max_value_len parameter. */
