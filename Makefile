@@ -9,6 +9,9 @@
 #                   summary line
 #   make demo       install what is missing and show the cache working
 #   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
+#   make install    module, library, headers, kcachectl, man pages, udev
+#                   rule, systemd unit (DESTDIR=, PREFIX=/usr/local);
+#                   make uninstall removes exactly that
 #
 # KDIR selects the kernel tree to build the module against; by default the
 # newest installed /lib/modules/*/build (never the running kernel's blindly:
@@ -33,12 +36,13 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
 .PHONY: all bench module module-rt module-debug lib tools tests examples lint checkpatch sparse \
-	check check-stock check-rt check-debug demo clean help
+	check check-stock check-rt check-debug check-install demo clean help \
+	man install uninstall pkg-install pkg-dkms pkg-kernels pkg-man
 
 all: module lib tools
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
 # own copy so the stock and the debug objects never mix.
@@ -103,6 +107,7 @@ check:
 	@rm -rf $(BUILD)/results
 	@status=0; \
 	$(MAKE) lint || status=1; \
+	$(MAKE) check-install || status=1; \
 	$(MAKE) check-stock || status=1; \
 	$(MAKE) check-rt || status=1; \
 	$(MAKE) check-debug || status=1; \
@@ -111,6 +116,99 @@ check:
 
 demo:
 	tools/demo
+
+# Man pages: Documentation/man/NAME.SECTION.rst -> build/man/manSECTION/,
+# with a ".so" page for each further name a page documents.
+man:
+	tools/mkman Documentation/man $(BUILD)/man
+
+# Installing. The module goes to /lib/modules/<kver>/updates/ of the
+# kernel it was built for (KDIR), the rest under PREFIX; every directory
+# can be overridden. Without DESTDIR, depmod and ldconfig run; with one
+# (packaging, make check-install) they do not: the package's scripts or
+# the installing host's do. The systemd unit is installed, never enabled.
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+KVER		?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+MODDIR		?= /lib/modules/$(KVER)/updates
+INSTALL_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
+		  LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) BUILD=$(BUILD)
+COMPLETION	:= $(wildcard tools/kcachectl.bash-completion)
+
+install: module lib tools man
+	@test -n "$(KVER)" || { echo "install: no kernel release in $(KDIR)" >&2; exit 1; }
+	install -D -m 644 $(BUILD)/kmod-stock/kmod/lrucache.ko \
+		$(DESTDIR)$(MODDIR)/lrucache.ko
+	$(MAKE) -C libuser $(INSTALL_VARS) install
+	$(MAKE) -C tools $(INSTALL_VARS) install
+	sed 's|^kcachectl=.*|kcachectl=$${KCACHECTL:-$(BINDIR)/kcachectl}|' \
+		tools/lrucache-persist > $(BUILD)/lrucache-persist
+	install -D -m 755 $(BUILD)/lrucache-persist \
+		$(DESTDIR)$(SBINDIR)/lrucache-persist
+	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
+		install -D -m 644 "$$f" "$(DESTDIR)$(MANDIR)/$$f" || exit 1; done
+	install -D -m 644 udev/60-lrucache.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules
+	install -D -m 644 systemd/lrucache.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/lrucache.conf
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+		systemd/lrucache-persist.service.in > $(BUILD)/lrucache-persist.service
+	install -D -m 644 $(BUILD)/lrucache-persist.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-persist.service
+ifneq ($(COMPLETION),)
+	install -D -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/kcachectl
+endif
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+	ldconfig
+endif
+
+# Removes what install wrote (the man pages by the names make man gives
+# them), not the directories, which may be the system's.
+uninstall: man
+	@test -n "$(KVER)" || { echo "uninstall: no kernel release in $(KDIR)" >&2; exit 1; }
+	rm -f $(DESTDIR)$(MODDIR)/lrucache.ko
+	$(MAKE) -C libuser $(INSTALL_VARS) uninstall
+	$(MAKE) -C tools $(INSTALL_VARS) uninstall
+	rm -f $(DESTDIR)$(SBINDIR)/lrucache-persist
+	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
+		rm -f "$(DESTDIR)$(MANDIR)/$$f"; done
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules \
+	      $(DESTDIR)$(MODULESLOADDIR)/lrucache.conf \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-persist.service \
+	      $(DESTDIR)$(BASHCOMPDIR)/kcachectl
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+	ldconfig
+endif
+
+# Packaging checks, each leaving TAP in build/results/: make install and
+# uninstall into a DESTDIR, a DKMS build, the module against every
+# installed Debian 6.1 flavour (stock, cloud, PREEMPT_RT), the man pages.
+check-install: module lib tools man
+	@status=0; for t in install dkms kernels man; do \
+		$(MAKE) --no-print-directory pkg-$$t || status=1; done; \
+	exit $$status
+
+pkg-install:
+	$(call run_tap,tests/lint/install,pkg-install)
+
+pkg-dkms:
+	$(call run_tap,tests/lint/dkms $(STOCK_KVER),pkg-dkms)
+
+pkg-kernels:
+	$(call run_tap,tests/lint/kernels $(BUILD)/kmod-flavours,pkg-kernels)
+
+pkg-man:
+	$(call run_tap,tests/lint/man $(BUILD)/man,pkg-man)
 
 # The benchmarks, each measured within one VM run (ratios, no pass/fail):
 # the reaper's bucket walk against a full scan, operations watched through
