@@ -45,11 +45,12 @@ help:
 	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
-# own copy so the stock and the debug objects never mix.
+# own copy so the stock and the debug objects never mix. The copy keeps the
+# sources' times, so that Kbuild rebuilds only what changed.
 define build_module
 	@test -d "$(1)" || { echo "no kernel tree at $(1): apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(2)
-	@cp -r Kbuild kmod $(2)/
+	@cp -rp Kbuild kmod $(2)/
 	$(MAKE) -C $(1) M=$(2) W=1 modules
 endef
 
@@ -137,18 +138,21 @@ UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
 SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
-KVER		?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+KVER		?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+		     $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODDIR		?= /lib/modules/$(KVER)/updates
-INSTALL_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
-		  LIBDIR=$(LIBDIR) INCLUDEDIR=$(INCLUDEDIR) BUILD=$(BUILD)
+LIB_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+		  INCLUDEDIR=$(INCLUDEDIR) BUILD=$(BUILD)
+TOOLS_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
+		  BUILD=$(BUILD)
 COMPLETION	:= $(wildcard tools/kcachectl.bash-completion)
 
 install: module lib tools man
 	@test -n "$(KVER)" || { echo "install: no kernel release in $(KDIR)" >&2; exit 1; }
 	install -D -m 644 $(BUILD)/kmod-stock/kmod/lrucache.ko \
 		$(DESTDIR)$(MODDIR)/lrucache.ko
-	$(MAKE) -C libuser $(INSTALL_VARS) install
-	$(MAKE) -C tools $(INSTALL_VARS) install
+	$(MAKE) -C libuser $(LIB_VARS) install
+	$(MAKE) -C tools $(TOOLS_VARS) install
 	sed 's|^kcachectl=.*|kcachectl=$${KCACHECTL:-$(BINDIR)/kcachectl}|' \
 		tools/lrucache-persist > $(BUILD)/lrucache-persist
 	install -D -m 755 $(BUILD)/lrucache-persist \
@@ -176,8 +180,8 @@ endif
 uninstall: man
 	@test -n "$(KVER)" || { echo "uninstall: no kernel release in $(KDIR)" >&2; exit 1; }
 	rm -f $(DESTDIR)$(MODDIR)/lrucache.ko
-	$(MAKE) -C libuser $(INSTALL_VARS) uninstall
-	$(MAKE) -C tools $(INSTALL_VARS) uninstall
+	$(MAKE) -C libuser $(LIB_VARS) uninstall
+	$(MAKE) -C tools $(TOOLS_VARS) uninstall
 	rm -f $(DESTDIR)$(SBINDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		rm -f "$(DESTDIR)$(MANDIR)/$$f"; done
