@@ -176,7 +176,14 @@ ifeq ($(DESTDIR),)
 endif
 
 # Removes what install wrote (the man pages by the names make man gives
-# them), not the directories, which may be the system's.
+# them), then those of the directories install may have created that are
+# left empty, except the ones the FHS says /usr/local has anyway (bin,
+# sbin, lib, include, share/man).
+UNINSTALL_DIRS	= $(MODDIR) $(INCLUDEDIR)/linux $(LIBDIR)/pkgconfig \
+		  $(addprefix $(MANDIR)/man,3 4 7 8) \
+		  $(UDEVRULESDIR) $(dir $(UDEVRULESDIR)) \
+		  $(SYSTEMDUNITDIR) $(dir $(SYSTEMDUNITDIR)) $(MODULESLOADDIR) \
+		  $(BASHCOMPDIR) $(dir $(BASHCOMPDIR))
 uninstall: man
 	@test -n "$(KVER)" || { echo "uninstall: no kernel release in $(KDIR)" >&2; exit 1; }
 	rm -f $(DESTDIR)$(MODDIR)/lrucache.ko
@@ -189,6 +196,9 @@ uninstall: man
 	      $(DESTDIR)$(MODULESLOADDIR)/lrucache.conf \
 	      $(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-persist.service \
 	      $(DESTDIR)$(BASHCOMPDIR)/kcachectl
+	for d in $(UNINSTALL_DIRS); do \
+		[ ! -d "$(DESTDIR)$$d" ] || rmdir --ignore-fail-on-non-empty "$(DESTDIR)$$d"; \
+	done
 ifeq ($(DESTDIR),)
 	depmod -a $(KVER)
 	ldconfig
