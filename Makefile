@@ -12,6 +12,7 @@
 #   make install    module, library, headers, kcachectl, man pages, udev
 #                   rule, systemd unit (DESTDIR=, PREFIX=/usr/local);
 #                   make uninstall removes exactly that
+#   make dkms-install  the module with DKMS (dkms-uninstall to remove)
 #
 # KDIR selects the kernel tree to build the module against; by default the
 # newest installed /lib/modules/*/build (never the running kernel's blindly:
@@ -37,7 +38,8 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 
 .PHONY: all bench module module-rt module-debug lib tools tests examples lint checkpatch sparse \
 	check check-stock check-rt check-debug check-install demo clean help \
-	man install uninstall pkg-install pkg-dkms pkg-kernels pkg-man
+	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
+	pkg-kernels pkg-man
 
 all: module lib tools
 
@@ -203,6 +205,23 @@ ifeq ($(DESTDIR),)
 	depmod -a $(KVER)
 	ldconfig
 endif
+
+# DKMS: the module's sources (Kbuild, kmod/, dkms.conf) to
+# /usr/src/lrucache-<version>, then built and installed for the kernel of
+# KDIR; DKMS rebuilds it for every kernel installed later.
+DKMS_VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC	= /usr/src/lrucache-$(DKMS_VERSION)
+
+dkms-install:
+	@test -n "$(KVER)" || { echo "dkms-install: no kernel release in $(KDIR)" >&2; exit 1; }
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -r Kbuild kmod dkms.conf $(DKMS_SRC)/
+	dkms install lrucache/$(DKMS_VERSION) -k $(KVER)
+
+dkms-uninstall:
+	dkms remove lrucache/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every
