@@ -130,6 +130,8 @@ man:
 # can be overridden. Without DESTDIR, depmod and ldconfig run; with one
 # (packaging, make check-install) they do not: the package's scripts or
 # the installing host's do. The systemd unit is installed, never enabled.
+# kcachectl goes to bin (any user may use the caches their modes allow),
+# lrucache-persist, which the unit runs as root, to sbin.
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
