@@ -44,7 +44,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 all: module lib tools
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
 # own copy so the stock and the debug objects never mix. The copy keeps the
