@@ -29,7 +29,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
 .PHONY: all bench module module-debug lib tools tests examples lint checkpatch sparse \
-	check check-stock check-debug demo clean help
+	check check-stock check-debug demo clean help example-kmod example-kmod-debug
 
 all: module lib tools
 
@@ -60,6 +60,22 @@ tools: lib
 examples: lib
 	$(MAKE) -C examples BUILD=$(BUILD)
 
+# The example kernel module (examples/kmod-consumer), built against the
+# same kernel as lrucache.ko and with its Module.symvers; the guest tests
+# load it after lrucache.ko.
+define build_consumer
+	@mkdir -p $(2)
+	@cp examples/kmod-consumer/Kbuild examples/kmod-consumer/*.c $(2)/
+	$(MAKE) -C $(1) M=$(2) W=1 LRUCACHE_INCLUDE=$(TOP)/kmod/include \
+		KBUILD_EXTRA_SYMBOLS=$(3)/Module.symvers modules
+endef
+
+example-kmod: module
+	$(call build_consumer,$(KDIR),$(BUILD)/kmod-consumer-stock,$(BUILD)/kmod-stock)
+
+example-kmod-debug: module-debug
+	$(call build_consumer,$(DEBUG_KDIR),$(BUILD)/kmod-consumer-debug,$(BUILD)/kmod-debug)
+
 tests: lib
 	$(MAKE) -C tests BUILD=$(BUILD) \
 		KSFT_DIR=$(KSRC)/tools/testing/selftests
@@ -80,11 +96,11 @@ sparse:
 
 lint: checkpatch sparse
 
-check-stock: module lib tools tests examples
+check-stock: module lib tools tests examples example-kmod
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tests/vm/run-suites stock
 
-check-debug: module-debug lib tools tests examples
+check-debug: module-debug lib tools tests examples example-kmod-debug
 	tests/vm/run-suites debug
 
 check:
