@@ -1473,10 +1473,11 @@ static int cmd_restore(struct cmd_args *a)
 				kcache_strerror(ret));
 		return EXIT_FAIL;
 	}
+	if (ret < 0 && (!jerr.text[0] || ret == -EACCES))
+		return cache_error(a->pos[0], ret);
 	if (ret < 0) {
-		fprintf(stderr, "%s: cache '%s': %s%s%s\n", prog, a->pos[0],
-			kcache_strerror(ret), jerr.text[0] ? ": " : "",
-			jerr.text);
+		fprintf(stderr, "%s: cache '%s': %s: %s\n", prog, a->pos[0],
+			kcache_strerror(ret), jerr.text);
 		return EXIT_FAIL;
 	}
 	printf("restored %d\n", ret);
