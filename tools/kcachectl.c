@@ -94,8 +94,6 @@ struct command {
 	const char *help;		/* the rest of `NAME --help` */
 };
 
-static const struct command *find_command(const char *name);
-
 /*
  * The help texts. The manual (Documentation/man/kcachectl.8.rst) has the
  * same words: change both together.
@@ -110,8 +108,6 @@ static const char units_help[] =
 static const char exit_help[] =
 "Exit status: 0 success; 1 failure, or the key is absent (get, del,\n"
 "exists), or a cache is not healthy (health); 2 usage error.\n";
-
-static void usage(FILE *out);
 
 static void command_usage(const struct command *cmd, FILE *out)
 {
@@ -686,11 +682,14 @@ static int cmd_list(struct cmd_args *a)
 	}
 	if (json_wanted(a)) {
 		arr = json_array();
-		for (i = 0; arr && i < n; i++)
-			if (json_array_append_new(arr, json_string(names[i])))
-				break;
+		for (i = 0; arr && i < n; i++) {
+			if (json_array_append_new(arr, json_string(names[i]))) {
+				json_decref(arr);
+				arr = NULL;	/* out of memory */
+			}
+		}
 		free(names);
-		return print_json(i == n ? arr : (json_decref(arr), NULL));
+		return print_json(arr);
 	}
 	for (i = 0; i < n; i++)
 		printf("%s\n", names[i]);
