@@ -111,8 +111,14 @@ static const char exit_help[] =
 
 static void command_usage(const struct command *cmd, FILE *out)
 {
-	fprintf(out, "Usage: %s %s %s\n\n%s.\n\n%s\n%s", prog, cmd->name,
-		cmd->synopsis, cmd->summary, cmd->help, exit_help);
+	unsigned int units = OPTBIT(OPT_MAX_MEMORY) | OPTBIT(OPT_TTL) |
+			     OPTBIT(OPT_CLEANUP_INTERVAL) | OPTBIT(OPT_INTERVAL);
+
+	fprintf(out, "Usage: %s %s %s\n\n%s.\n\n%s\n", prog, cmd->name,
+		cmd->synopsis, cmd->summary, cmd->help);
+	if (cmd->opts & units)
+		fprintf(out, "%s\n", units_help);
+	fputs(exit_help, out);
 }
 
 static int usage_error(const struct command *cmd, const char *fmt, ...)
