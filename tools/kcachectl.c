@@ -512,15 +512,14 @@ static int parse_option(const struct command *cmd, int opt, const char *arg,
 					   arg);
 		break;
 	case OPT_TTL:
-		if (!strcmp(cmd->name, "set") && !strcmp(arg, "none")) {
+		if (!strcmp(arg, "none")) {
+			/* set: never expires; create: no default TTL. */
 			a->ttl_ms = KCACHE_TTL_NONE;
 			break;
 		}
 		if (!parse_duration(arg, &a->ttl_ms))
 			return usage_error(cmd, "invalid --ttl '%s' (a DURATION:"
-					   " 250ms, 30s, 5m, 1h%s)", arg,
-					   strcmp(cmd->name, "set") ? "" :
-					   ", or none");
+					   " 250ms, 30s, 5m, 1h, or none)", arg);
 		if (!a->ttl_ms && !strcmp(cmd->name, "set"))
 			return usage_error(cmd, "--ttl 0: a TTL must be "
 					   "positive (or none)");
@@ -712,7 +711,8 @@ static int cmd_create(struct cmd_args *a)
 	struct kcache *c;
 	int err;
 
-	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ? 0 : a->ttl_ms;
+	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ||
+			      a->ttl_ms == KCACHE_TTL_NONE ? 0 : a->ttl_ms;
 	err = kcache_open(a->pos[0], &opts, &c);
 	if (err == -EEXIST) {
 		fprintf(stderr, "%s: cache '%s': exists already\n", prog,
@@ -1817,7 +1817,8 @@ static const struct command commands[] = {
 "                        1000)\n"
 "  --max-memory SIZE     most bytes charged: keys, values and a per-entry\n"
 "                        overhead (0 or left out: the module default, 64M)\n"
-"  --ttl DURATION        default TTL of its entries (0 or left out: none)\n"
+"  --ttl DURATION        default TTL of its entries (0, none or left out:\n"
+"                        none)\n"
 "  --cleanup-interval DURATION\n"
 "                        how often the kernel frees its expired entries,\n"
 "                        10ms to 1d (0 or left out: 1m)\n"
