@@ -39,7 +39,8 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 .PHONY: all bench module module-rt module-debug lib tools tests examples lint checkpatch sparse \
 	check check-stock check-rt check-debug check-install demo clean help \
 	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
-	pkg-kernels pkg-man
+	pkg-kernels pkg-man \
+	example-kmod example-kmod-rt example-kmod-debug
 
 all: module lib tools
 
@@ -74,6 +75,25 @@ tools: lib
 examples: lib
 	$(MAKE) -C examples BUILD=$(BUILD)
 
+# The example kernel module (examples/kmod-consumer), built against the
+# same kernel as lrucache.ko and with its Module.symvers; the guest tests
+# load it after lrucache.ko.
+define build_consumer
+	@mkdir -p $(2)
+	@cp examples/kmod-consumer/Kbuild examples/kmod-consumer/*.c $(2)/
+	$(MAKE) -C $(1) M=$(2) W=1 LRUCACHE_INCLUDE=$(TOP)/kmod/include \
+		KBUILD_EXTRA_SYMBOLS=$(3)/Module.symvers modules
+endef
+
+example-kmod: module
+	$(call build_consumer,$(KDIR),$(BUILD)/kmod-consumer-stock,$(BUILD)/kmod-stock)
+
+example-kmod-rt: module-rt
+	$(call build_consumer,$(RT_KDIR),$(BUILD)/kmod-consumer-rt,$(BUILD)/kmod-rt)
+
+example-kmod-debug: module-debug
+	$(call build_consumer,$(DEBUG_KDIR),$(BUILD)/kmod-consumer-debug,$(BUILD)/kmod-debug)
+
 tests: lib
 	$(MAKE) -C tests BUILD=$(BUILD) \
 		KSFT_DIR=$(KSRC)/tools/testing/selftests
@@ -94,16 +114,16 @@ sparse:
 
 lint: checkpatch sparse
 
-check-stock: module lib tools tests examples
+check-stock: module lib tools tests examples example-kmod
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tests/vm/run-suites stock
 
 # PREEMPT_RT: spinlocks sleep, so sleeping-in-atomic and raw-spinlock
 # misuse show up here and not on the stock kernel.
-check-rt: module-rt lib tools tests examples
+check-rt: module-rt lib tools tests examples example-kmod-rt
 	tests/vm/run-suites rt
 
-check-debug: module-debug lib tools tests examples
+check-debug: module-debug lib tools tests examples example-kmod-debug
 	tests/vm/run-suites debug
 
 check:

@@ -85,8 +85,10 @@ extern "C" {
  *    kcache_events_dispatch(), kcache_watch_all(), kcache_logging_hook,
  *    kcache_event_type_name(), kcache_event_format() (the event stream;
  *    libkcache then needs libnl-3 and libnl-genl-3)
+ * 8: kcache_list(), kcache_get_totals() (reading
+ *    /sys/kernel/lrucache/ rather than the device)
  */
-#define KCACHE_VERSION_MINOR	6
+#define KCACHE_VERSION_MINOR	8
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -1680,6 +1682,91 @@ struct kcache_logging_opts {
  * through.
  */
 KCACHE_API extern const struct kcache_hook_ops kcache_logging_hook;
+
+/*
+ * Every cache (since 1.8)
+ *
+ * The names of the caches and the totals over all of them come from the
+ * module's sysfs directory /sys/kernel/lrucache/, which every user may
+ * read: a cache's name and the totals are not covered by its mode (see
+ * Documentation/lrucache/security.rst). What one cache holds is, and is
+ * read through a handle.
+ */
+
+/**
+ * kcache_list() - the names of the caches that exist now
+ * @names: on success, a newly allocated array of the names, each
+ *	NUL-terminated, sorted by strcmp(3) and followed by a NULL pointer.
+ *	The array and the strings are a single allocation: free(*@names)
+ *	releases all of it.
+ *
+ * One read of /sys/kernel/lrucache/caches/. Every cache is listed,
+ * whatever its mode: kcache_open() of a name may still fail with -EACCES.
+ * A cache created or destroyed during the call may or may not be listed.
+ *
+ * Return: the number of names (0 or more; *@names is allocated even for
+ * 0), or -EINVAL (NULL @names), -ENODEV (the lrucache module is not
+ * loaded), -ENOMEM, or another negative errno of opendir(3)/readdir(3).
+ */
+KCACHE_API int kcache_list(char ***names);
+
+/**
+ * struct kcache_totals - the sums over every cache, from kcache_get_totals()
+ * @caches: caches that exist now.
+ * @hits: as in struct kcache_metrics, summed over every cache that exists
+ *	now (a destroyed cache's counters leave the sums with it).
+ * @misses: likewise.
+ * @sets: likewise.
+ * @deletes: likewise.
+ * @evictions: likewise.
+ * @expirations: likewise.
+ * @entries: likewise.
+ * @bytes: likewise.
+ * @reaped: likewise.
+ * @reclaimed: likewise.
+ * @reaper_runs: likewise.
+ * @reaper_ns: likewise.
+ * @expiring: likewise.
+ * @max_total_bytes: the module's limit on the bytes of all caches
+ *	together (module parameter max_total_bytes).
+ * @reserved: set to zero; later versions of the library may fill it in.
+ *
+ * The figures of /sys/kernel/lrucache/stats (Documentation/ABI/testing/
+ * sysfs-kernel-lrucache), which cover every cache whatever its mode. A
+ * figure the module does not report (an older module) is 0. The
+ * structure has a fixed size; new fields take the place of @reserved.
+ */
+struct kcache_totals {
+	uint64_t caches;
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t sets;
+	uint64_t deletes;
+	uint64_t evictions;
+	uint64_t expirations;
+	uint64_t entries;
+	uint64_t bytes;
+	uint64_t reaped;
+	uint64_t reclaimed;
+	uint64_t reaper_runs;
+	uint64_t reaper_ns;
+	uint64_t expiring;
+	uint64_t max_total_bytes;
+	uint64_t reserved[17];
+};
+
+/**
+ * kcache_get_totals() - the counters of all caches together
+ * @t: filled in on success (reserved fields zeroed).
+ *
+ * One read of /sys/kernel/lrucache/stats; the kernel writes the file in
+ * one go, so its figures are of one moment for each cache.
+ *
+ * Return: 0, or -EINVAL (NULL @t), -ENODEV (the lrucache module is not
+ * loaded), -EBADMSG (the file is not in the flat keyed format), or
+ * another negative errno of open(2)/read(2).
+ */
+KCACHE_API int kcache_get_totals(struct kcache_totals *t);
 
 /**
  * kcache_strerror() - describe an error code of this library

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kcachectl: a small command line front end to libkcache.
+ * kcachectl: the command line front end to libkcache.
  *
- * Every operation goes through the library ("dump" and "restore" through
- * kcache_serialize() and kcache_deserialize_ex(), "watch" through its
- * event hooks, with jansson for --json); "stats" prints the
- * module's sysfs file (which holds every counter of struct kcache_metrics,
- * the reaper's included, and the cleanup interval). Exit status: 0
- * success, 1 the operation failed (or, for "exists", the key is absent),
- * 2 usage error.
+ * Every operation goes through the library: the cache operations through
+ * a handle, "list" and the totals of "stats" through kcache_list() and
+ * kcache_get_totals(), "dump" and "restore" through kcache_serialize()
+ * and kcache_deserialize_ex(), "watch" through the event hooks. jansson
+ * writes the --json output. Documentation/man/kcachectl.8.rst is the
+ * manual; `kcachectl --help` and `kcachectl COMMAND --help` say the same.
+ *
+ * Exit status: 0 success, 1 the operation failed (or the key is absent,
+ * or a cache is not healthy), 2 usage error.
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,128 +38,17 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
-#define SYSFS_ROOT	"/sys/kernel/lrucache"
-
 static const char *prog = "kcachectl";
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-"Usage: %s COMMAND [ARGS]\n"
-"\n"
-"Commands:\n"
-"  create NAME [--max-size N] [--max-memory BYTES] [--ttl MS]\n"
-"              [--cleanup-interval MS] [--mode OCTAL]\n"
-"                      create a cache (fails if it exists); limits of 0\n"
-"                      or left out select the module defaults; --ttl is\n"
-"                      the default TTL of its entries (0: none);\n"
-"                      --cleanup-interval is how often the kernel frees\n"
-"                      its expired entries (10 to 86400000; 0 or left\n"
-"                      out: 60000); --mode sets who may read (4), write\n"
-"                      (2) and administer (1) it, as owner, group and\n"
-"                      others, like a file (default 0700)\n"
-"  destroy NAME        destroy a cache and all its entries\n"
-"  set NAME KEY VALUE [--ttl MS|none]\n"
-"                      store VALUE under KEY (default: the cache's TTL)\n"
-"  get NAME KEY        write the value of KEY to standard output, raw\n"
-"  del NAME KEY        delete KEY\n"
-"  exists NAME KEY     exit 0 if KEY is present, 1 if not\n"
-"  clear NAME          delete every entry of the cache\n"
-"  reap NAME [--full]  free the cache's expired entries now and print\n"
-"                      \"freed N\"; --full examines every entry instead\n"
-"                      of the expiry buckets that are due\n"
-"  stats [NAME]        print the statistics of one cache (counters,\n"
-"                      reaper figures, limits; needs read permission on\n"
-"                      it), or the totals of all caches\n"
-"  dump NAME [FILE]    write the cache's live entries as a JSON document\n"
-"                      (least recently used first, remaining TTLs) to\n"
-"                      FILE, created with mode 0600, or to standard\n"
-"                      output if FILE is left out or is -\n"
-"  restore NAME FILE [--replace]\n"
-"                      store the entries of a dump (FILE - reads standard\n"
-"                      input) into the existing cache NAME, in order, and\n"
-"                      print \"restored N\"; --replace empties the cache\n"
-"                      first. A malformed or truncated file changes\n"
-"                      nothing. TTLs restart at the restore\n"
-"  watch [NAME] [--events LIST] [--json] [--count N]\n"
-"                      print the events of cache NAME (of every cache you\n"
-"                      may read if NAME is left out) as they happen, one\n"
-"                      line each: time, cache, event, key (quoted if\n"
-"                      printable, else in hex, or its hash if longer than\n"
-"                      64 bytes), lengths, age; --json prints one JSON\n"
-"                      object per line instead. LIST is a comma-separated\n"
-"                      list of hit, miss, set, delete, evict, expire,\n"
-"                      reclaim, or all (the default). Lost events are\n"
-"                      reported as such. Runs until interrupted (SIGINT,\n"
-"                      SIGTERM) or until N events have been printed\n"
-"\n"
-"BYTES accepts a K, M or G suffix (powers of 1024). Use -- before a KEY or\n"
-"VALUE that starts with '-'. The device is /dev/lrucache unless the\n"
-"KCACHE_DEVICE environment variable names another.\n"
-"\n"
-"Exit status: 0 success, 1 failure (or key absent for exists), 2 usage.\n",
-		prog);
-}
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", prog);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '%s --help'.\n", prog);
-	return EXIT_USAGE;
-}
-
-static int cache_error(const char *name, int err)
-{
-	fprintf(stderr, "%s: cache '%s': %s\n", prog, name,
-		kcache_strerror(err));
-	return EXIT_FAIL;
-}
-
-/* Parse a decimal number, with a binary K/M/G suffix if @suffix. */
-static bool parse_u64(const char *s, bool suffix, uint64_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return false;
-	if (suffix && *end) {
-		switch (*end) {
-		case 'k': case 'K':
-			shift = 10;
-			break;
-		case 'm': case 'M':
-			shift = 20;
-			break;
-		case 'g': case 'G':
-			shift = 30;
-			break;
-		default:
-			return false;
-		}
-		end++;
-		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
-			end += strlen(end);
-	}
-	if (*end)
-		return false;
-	if (shift && v > (UINT64_MAX >> shift))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
-}
-
+/* The options, as bits of struct command.opts. */
 enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
-	OPT_MODE,
-	OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT, OPT_HELP,
+	OPT_MODE, OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT,
+	OPT_FILE, OPT_PROMETHEUS, OPT_INTERVAL, OPT_HELP,
+	OPT_LAST
 };
+
+#define OPTBIT(o)	(1U << ((o) - OPT_MAX_SIZE))
 
 static const struct option long_opts[] = {
 	{ "max-size",	required_argument, NULL, OPT_MAX_SIZE },
@@ -167,33 +61,401 @@ static const struct option long_opts[] = {
 	{ "events",	required_argument, NULL, OPT_EVENTS },
 	{ "json",	no_argument,	   NULL, OPT_JSON },
 	{ "count",	required_argument, NULL, OPT_COUNT },
+	{ "file",	required_argument, NULL, OPT_FILE },
+	{ "prometheus",	no_argument,	   NULL, OPT_PROMETHEUS },
+	{ "interval",	required_argument, NULL, OPT_INTERVAL },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* What one command accepts and what it was given. */
+/* What one command was given. */
 struct cmd_args {
-	const char *cmd;
-	int min_pos, max_pos;		/* positional arguments */
-	bool limits;			/* --max-size, --max-memory,
-					   --cleanup-interval */
-	bool ttl;			/* --ttl */
-	bool ttl_none_ok;		/* --ttl none */
-	bool full_ok;			/* --full */
-	bool replace_ok;		/* --replace */
-	bool watch_ok;			/* --events, --json, --count */
-
+	const struct command *cmd;
 	const char *pos[3];
 	int npos;
-	uint64_t max_size, max_memory, ttl_ms, cleanup_interval_ms;
+	unsigned int given;		/* OPTBIT()s seen */
+	uint64_t max_size, max_memory, cleanup_interval_ms;
+	uint64_t ttl_ms;		/* KCACHE_TTL_DEFAULT if not given */
 	uint32_t mode;			/* 0: the default */
-	bool full;
-	bool replace;
-	bool help;
 	uint32_t events;		/* KCACHE_EVENT_BIT()s, 0: all */
-	bool json;
 	uint64_t count;			/* 0: no limit */
+	uint64_t interval_ms;
+	const char *file;
+	bool help;
 };
+
+struct command {
+	const char *name;
+	int (*run)(struct cmd_args *a);
+	int min_pos, max_pos;
+	unsigned int opts;		/* OPTBIT()s accepted */
+	const char *synopsis;		/* after "kcachectl NAME " */
+	const char *summary;		/* one line, for the command list */
+	const char *help;		/* the rest of `NAME --help` */
+};
+
+/*
+ * The help texts. The manual (Documentation/man/kcachectl.8.rst) has the
+ * same words: change both together.
+ */
+static const char units_help[] =
+"SIZE is a number of bytes with an optional K, M, G or T suffix (powers of\n"
+"1024; a trailing B or iB is allowed): 512, 64K, 64M, 1G, 1.5G.\n"
+"DURATION is a number with a unit, ms, s, m, h or d, or several of them:\n"
+"250ms, 30s, 5m, 1h, 1h30m. A bare number is milliseconds, as it always\n"
+"was for --ttl and --cleanup-interval: --ttl 5000 is 5s.\n";
+
+static const char exit_help[] =
+"Exit status: 0 success; 1 failure, or the key is absent (get, del,\n"
+"exists), or a cache is not healthy (health); 2 usage error.\n";
+
+static void command_usage(const struct command *cmd, FILE *out)
+{
+	unsigned int units = OPTBIT(OPT_MAX_MEMORY) | OPTBIT(OPT_TTL) |
+			     OPTBIT(OPT_CLEANUP_INTERVAL) | OPTBIT(OPT_INTERVAL);
+
+	fprintf(out, "Usage: %s %s %s\n\n%s.\n\n%s\n", prog, cmd->name,
+		cmd->synopsis, cmd->summary, cmd->help);
+	if (cmd->opts & units)
+		fprintf(out, "%s\n", units_help);
+	fputs(exit_help, out);
+}
+
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const struct command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nTry '%s %s --help'.\n", prog, cmd->name);
+	else
+		fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+/* Units: parsing */
+
+/* A decimal count, no sign, no suffix. */
+static bool parse_count(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* SIZE: a number, maybe with a fraction, and a binary K/M/G/T suffix. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	unsigned int shift = 0;
+	long double v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtold(s, &end);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		break;
+	case 't': case 'T':
+		shift = 40;
+		break;
+	}
+	if (shift)
+		end++;
+	if (!strcasecmp(end, "iB") && shift)
+		end += 2;
+	else if (!strcasecmp(end, "B"))
+		end++;
+	if (*end)
+		return false;
+	v = v * (long double)(1ULL << shift);
+	/* A fraction must come to whole bytes: 1.5K is 1536, 0.3K is not. */
+	if (v >= 18446744073709551616.0L || v != (long double)(uint64_t)v)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+/*
+ * DURATION in milliseconds: NUMBER UNIT [NUMBER UNIT]... with units ms,
+ * s, m, h, d; or a bare NUMBER of milliseconds.
+ */
+static bool parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "d", 86400000 },
+	};
+	unsigned long long v;
+	uint64_t total = 0, mul;
+	const char *p = s;
+	unsigned int i;
+	size_t len;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return false;
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno)
+			return false;
+		if (!*end && p == s) {
+			*ms = v;	/* a bare number: milliseconds */
+			return true;
+		}
+		len = strspn(end, "abcdefghijklmnopqrstuvwxyz");
+		mul = 0;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strlen(units[i].unit) == len &&
+			    !strncmp(end, units[i].unit, len))
+				mul = units[i].ms;
+		if (!mul || v > (UINT64_MAX - total) / mul)
+			return false;
+		total += v * mul;
+		p = end + len;
+	}
+	*ms = total;
+	return true;
+}
+
+/* Units: printing */
+
+/* Bytes as "512 B", "64 MiB" or "1.5 GiB". */
+static const char *fmt_size(uint64_t bytes, char buf[32])
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	unsigned int u = 0;
+	double v = (double)bytes;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	if (!u || bytes % (1ULL << (10 * u)) == 0)
+		snprintf(buf, 32, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+/* Milliseconds as "250ms", "30s", "1h 30m", "2d 3h" (two units at most). */
+static const char *fmt_duration(uint64_t ms, char buf[32])
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = {
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 }, { "ms", 1 },
+	};
+	unsigned int i, shown = 0;
+	size_t at = 0;
+
+	if (!ms) {
+		snprintf(buf, 32, "0s");
+		return buf;
+	}
+	buf[0] = 0;
+	for (i = 0; i < 5 && shown < 2; i++) {
+		uint64_t n = ms / units[i].ms;
+
+		if (!n) {
+			if (shown)
+				shown++;	/* "1h 0m 5s" reads as "1h" */
+			continue;
+		}
+		at += snprintf(buf + at, 32 - at, "%s%" PRIu64 "%s",
+			       shown ? " " : "", n, units[i].unit);
+		ms -= n * units[i].ms;
+		shown++;
+	}
+	return buf;
+}
+
+/* Errors */
+
+/* A key as it goes into a message: itself if printable, else its length. */
+static const char *fmt_key(const char *key, char buf[96])
+{
+	size_t i, len = strlen(key);
+
+	for (i = 0; i < len; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			break;
+	if (i == len && len < 80)
+		snprintf(buf, 96, "'%s'", key);
+	else
+		snprintf(buf, 96, "of %zu bytes", len);
+	return buf;
+}
+
+/*
+ * Why the caller may not do something to a cache: the owner and mode if
+ * the caller may read them (LRUCACHE_IOC_INFO needs read permission, and
+ * nothing else the kernel offers an unprivileged caller shows them).
+ */
+static void explain_access(const char *name)
+{
+	struct kcache_info info;
+	struct kcache *c;
+	int err;
+
+	err = kcache_open(name, NULL, &c);
+	if (!err) {
+		err = kcache_get_info(c, &info);
+		kcache_close(c);
+	}
+	if (!err)
+		fprintf(stderr, " (owner uid %u gid %u, mode %04o; you are uid "
+			"%u gid %u)", info.owner_uid, info.owner_gid, info.mode,
+			(unsigned int)geteuid(), (unsigned int)getegid());
+	else
+		fprintf(stderr, " (you are uid %u gid %u; the owner and mode "
+			"are shown only to users who may read the cache)",
+			(unsigned int)geteuid(), (unsigned int)getegid());
+}
+
+/* "kcachectl: cache 'NAME': why" for an operation on the cache itself. */
+static int cache_error(const char *name, int err)
+{
+	if (err == -ENODEV) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(err));
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "%s: cache '%s': %s", prog, name,
+		err == -ENOENT ? "no such cache" :
+		err == -EACCES ? "permission denied" : kcache_strerror(err));
+	if (err == -EACCES)
+		explain_access(name);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+/* The same for an operation on a key of a cache the caller has open. */
+static int key_error(const char *name, const char *key, int err)
+{
+	char kbuf[96];
+
+	if (err != -ENOENT)
+		return cache_error(name, err);
+	fprintf(stderr, "%s: cache '%s': key %s not found\n", prog, name,
+		fmt_key(key, kbuf));
+	return EXIT_FAIL;
+}
+
+static int output_error(void)
+{
+	fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+	return EXIT_FAIL;
+}
+
+/* Flush standard output: 0 or EXIT_FAIL with the reason printed. */
+static int finish_output(void)
+{
+	if (ferror(stdout) || fflush(stdout))
+		return output_error();
+	return 0;
+}
+
+/* Print a JSON value and a newline, and free it. */
+static int print_json(json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+			 : NULL;
+	int ret;
+
+	json_decref(obj);
+	if (!text) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(-ENOMEM));
+		return EXIT_FAIL;
+	}
+	printf("%s\n", text);
+	free(text);
+	ret = finish_output();
+	return ret;
+}
+
+/* Standard base64 with padding, as dump documents write binary bytes. */
+static char *base64(const unsigned char *in, size_t len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i + 2 < len; i += 3, o += 4) {
+		o[0] = abc[in[i] >> 2];
+		o[1] = abc[(in[i] & 3) << 4 | in[i + 1] >> 4];
+		o[2] = abc[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
+		o[3] = abc[in[i + 2] & 63];
+	}
+	if (i < len) {
+		o[0] = abc[in[i] >> 2];
+		o[1] = abc[(in[i] & 3) << 4 |
+			   (i + 1 < len ? in[i + 1] >> 4 : 0)];
+		o[2] = i + 1 < len ? abc[(in[i + 1] & 15) << 2] : '=';
+		o[3] = '=';
+		o += 4;
+	}
+	*o = 0;
+	return out;
+}
+
+/*
+ * Bytes as dump documents write them: a string if they are valid UTF-8,
+ * else {"base64": ...}. NULL only when out of memory.
+ */
+static json_t *json_bytes(const void *p, size_t len)
+{
+	json_t *s = json_stringn(p, len);
+	char *b64;
+
+	if (s)
+		return s;
+	b64 = base64(p, len);
+	if (!b64)
+		return NULL;
+	s = json_pack("{s:s}", "base64", b64);
+	free(b64);
+	return s;
+}
+
+/* Argument parsing */
 
 /* "hit,miss,..." or "all" as a mask of KCACHE_EVENT_BIT(); 0 if invalid. */
 static uint32_t parse_events(const char *list)
@@ -225,120 +487,219 @@ static uint32_t parse_events(const char *list)
 	return mask;
 }
 
-/* Parse argv (the command's own arguments): 0 or an exit status. */
-static int parse_args(int argc, char **argv, struct cmd_args *a)
+/* One option's argument into @a: 0 or an exit status. */
+static int parse_option(const struct command *cmd, int opt, const char *arg,
+			struct cmd_args *a)
 {
-	uint64_t *dst;
-	int opt;
+	unsigned long mode;
+	char *end;
 
-	a->ttl_ms = KCACHE_TTL_DEFAULT;
-	optind = 1;
-	opterr = 0;
-	/* GNU getopt moves the options first: they may follow NAME KEY VALUE. */
-	while ((opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-		case OPT_HELP:
-			a->help = true;
-			return 0;
-		case OPT_MAX_SIZE:
-		case OPT_MAX_MEMORY:
-			if (!a->limits)
-				return usage_error("%s takes no size limits",
-						   a->cmd);
-			dst = opt == OPT_MAX_SIZE ? &a->max_size :
-						    &a->max_memory;
-			if (!parse_u64(optarg, opt == OPT_MAX_MEMORY, dst))
-				return usage_error("invalid number '%s'",
-						   optarg);
-			break;
-		case OPT_CLEANUP_INTERVAL:
-			if (!a->limits)
-				return usage_error("%s does not take "
-						   "--cleanup-interval", a->cmd);
-			if (!parse_u64(optarg, false, &a->cleanup_interval_ms))
-				return usage_error("invalid interval '%s'",
-						   optarg);
-			break;
-		case OPT_MODE: {
-			char *end;
-			unsigned long mode;
-
-			if (!a->limits)
-				return usage_error("%s does not take --mode",
-						   a->cmd);
-			errno = 0;
-			mode = strtoul(optarg, &end, 8);
-			/* The kernel judges the bits; this only parses. */
-			if (errno || end == optarg || *end || mode > UINT32_MAX)
-				return usage_error("invalid mode '%s' (octal)",
-						   optarg);
-			a->mode = (uint32_t)mode;
+	switch (opt) {
+	case OPT_MAX_SIZE:
+		if (!parse_count(arg, &a->max_size))
+			return usage_error(cmd, "invalid --max-size '%s' "
+					   "(a number of entries)", arg);
+		break;
+	case OPT_MAX_MEMORY:
+		if (!parse_size(arg, &a->max_memory))
+			return usage_error(cmd, "invalid --max-memory '%s' "
+					   "(a SIZE: 1048576, 64M, 1G)", arg);
+		break;
+	case OPT_CLEANUP_INTERVAL:
+		if (!parse_duration(arg, &a->cleanup_interval_ms))
+			return usage_error(cmd, "invalid --cleanup-interval "
+					   "'%s' (a DURATION: 500ms, 30s, 1m)",
+					   arg);
+		break;
+	case OPT_TTL:
+		if (!strcmp(arg, "none")) {
+			/* set: never expires; create: no default TTL. */
+			a->ttl_ms = KCACHE_TTL_NONE;
 			break;
 		}
-		case OPT_FULL:
-			if (!a->full_ok)
-				return usage_error("%s does not take --full",
-						   a->cmd);
-			a->full = true;
-			break;
-		case OPT_REPLACE:
-			if (!a->replace_ok)
-				return usage_error("%s does not take --replace",
-						   a->cmd);
-			a->replace = true;
-			break;
-		case OPT_EVENTS:
-		case OPT_JSON:
-		case OPT_COUNT:
-			if (!a->watch_ok)
-				return usage_error("%s does not take --events, "
-						   "--json or --count", a->cmd);
-			if (opt == OPT_JSON) {
-				a->json = true;
-			} else if (opt == OPT_EVENTS) {
-				a->events = parse_events(optarg);
-				if (!a->events)
-					return usage_error("invalid event list "
-							   "'%s'", optarg);
-			} else if (!parse_u64(optarg, false, &a->count) ||
-				   !a->count) {
-				return usage_error("invalid count '%s'",
-						   optarg);
-			}
-			break;
-		case OPT_TTL:
-			if (!a->ttl)
-				return usage_error("%s does not take --ttl",
-						   a->cmd);
-			if (a->ttl_none_ok && !strcmp(optarg, "none"))
-				a->ttl_ms = KCACHE_TTL_NONE;
-			else if (!parse_u64(optarg, false, &a->ttl_ms))
-				return usage_error("invalid TTL '%s'", optarg);
-			break;
-		case ':':
-			return usage_error("%s: missing argument",
-					   argv[optind - 1]);
-		default:
-			return usage_error("%s: unknown option",
-					   argv[optind - 1]);
-		}
+		if (!parse_duration(arg, &a->ttl_ms))
+			return usage_error(cmd, "invalid --ttl '%s' (a DURATION:"
+					   " 250ms, 30s, 5m, 1h, or none)", arg);
+		if (!a->ttl_ms && !strcmp(cmd->name, "set"))
+			return usage_error(cmd, "--ttl 0: a TTL must be "
+					   "positive (or none)");
+		break;
+	case OPT_MODE:
+		errno = 0;
+		mode = strtoul(arg, &end, 8);
+		/* The kernel judges the bits; this only parses. */
+		if (errno || end == arg || *end || *arg == '-' ||
+		    mode > UINT32_MAX)
+			return usage_error(cmd, "invalid --mode '%s' (octal, "
+					   "like chmod: 0700, 0740)", arg);
+		a->mode = (uint32_t)mode;
+		break;
+	case OPT_EVENTS:
+		a->events = parse_events(arg);
+		if (!a->events)
+			return usage_error(cmd, "invalid --events '%s' (a "
+					   "comma-separated list of hit, miss, "
+					   "set, delete, evict, expire, reclaim"
+					   " or all)", arg);
+		break;
+	case OPT_COUNT:
+		if (!parse_count(arg, &a->count) || !a->count)
+			return usage_error(cmd, "invalid --count '%s' (a "
+					   "positive number)", arg);
+		break;
+	case OPT_INTERVAL:
+		if (!parse_duration(arg, &a->interval_ms) ||
+		    a->interval_ms < 100)
+			return usage_error(cmd, "invalid --interval '%s' (a "
+					   "DURATION of 100ms or more)", arg);
+		break;
+	case OPT_FILE:
+		a->file = arg;
+		break;
 	}
-	while (optind < argc) {
-		if (a->npos == a->max_pos)
-			return usage_error("%s: too many arguments", a->cmd);
-		a->pos[a->npos++] = argv[optind++];
-	}
-	if (a->npos < a->min_pos)
-		return usage_error("%s: missing arguments", a->cmd);
 	return 0;
 }
 
+/* Parse argv (the command's own arguments): 0 or an exit status. */
+static int parse_args(const struct command *cmd, int argc, char **argv,
+		      struct cmd_args *a)
+{
+	const char *name;
+	int opt, idx, ret;
+
+	memset(a, 0, sizeof(*a));
+	a->cmd = cmd;
+	a->ttl_ms = KCACHE_TTL_DEFAULT;
+	a->interval_ms = 1000;
+	optind = 1;
+	opterr = 0;
+	/* GNU getopt moves the options first: they may follow NAME KEY VALUE. */
+	while ((opt = getopt_long(argc, argv, ":h", long_opts, &idx)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			a->help = true;
+			return 0;
+		}
+		if (opt == ':')
+			return usage_error(cmd, "option %s needs an argument",
+					   argv[optind - 1]);
+		if (opt == '?' || opt < OPT_MAX_SIZE || opt >= OPT_LAST)
+			return usage_error(cmd, "unknown option '%s'",
+					   argv[optind - 1]);
+		name = long_opts[idx].name;
+		if (!(cmd->opts & OPTBIT(opt)))
+			return usage_error(cmd, "%s does not take --%s",
+					   cmd->name, name);
+		if (a->given & OPTBIT(opt))
+			return usage_error(cmd, "--%s given twice", name);
+		a->given |= OPTBIT(opt);
+		ret = parse_option(cmd, opt, optarg, a);
+		if (ret)
+			return ret;
+	}
+	if ((a->given & OPTBIT(OPT_JSON)) &&
+	    (a->given & OPTBIT(OPT_PROMETHEUS)))
+		return usage_error(cmd, "--json and --prometheus exclude each "
+				   "other");
+	while (optind < argc) {
+		if (a->npos == cmd->max_pos)
+			return usage_error(cmd, "too many arguments ('%s')",
+					   argv[optind]);
+		a->pos[a->npos++] = argv[optind++];
+	}
+	if (a->npos < cmd->min_pos)
+		return usage_error(cmd, "missing arguments");
+	return 0;
+}
+
+static bool json_wanted(const struct cmd_args *a)
+{
+	return a->given & OPTBIT(OPT_JSON);
+}
+
+/* Attach to an existing cache, reporting why not: 0 or EXIT_FAIL. */
 static int open_cache(const char *name, struct kcache **c)
 {
 	int err = kcache_open(name, NULL, c);
 
 	return err ? cache_error(name, err) : 0;
+}
+
+/* The whole of @path ("-": standard input) in *@buf: 0 or -errno. */
+static int read_whole(const char *path, char **buf, size_t *len)
+{
+	bool from_stdin = !strcmp(path, "-");
+	size_t cap = 65536, n = 0;
+	char *p = NULL, *np;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (!p || n == cap) {
+			if (p)
+				cap *= 2;
+			np = realloc(p, cap);
+			if (!np) {
+				err = -ENOMEM;
+				break;
+			}
+			p = np;
+		}
+		r = read(fd, p + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	if (!from_stdin)
+		close(fd);
+	if (err) {
+		free(p);
+		return err;
+	}
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+static const char *input_name(const char *path)
+{
+	return strcmp(path, "-") ? path : "standard input";
+}
+
+static int cmd_list(struct cmd_args *a)
+{
+	char **names;
+	json_t *arr;
+	int n, i;
+
+	n = kcache_list(&names);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(n));
+		return EXIT_FAIL;
+	}
+	if (json_wanted(a)) {
+		arr = json_array();
+		for (i = 0; arr && i < n; i++) {
+			if (json_array_append_new(arr, json_string(names[i]))) {
+				json_decref(arr);
+				arr = NULL;	/* out of memory */
+			}
+		}
+		free(names);
+		return print_json(arr);
+	}
+	for (i = 0; i < n; i++)
+		printf("%s\n", names[i]);
+	free(names);
+	return finish_output();
 }
 
 static int cmd_create(struct cmd_args *a)
@@ -350,8 +711,14 @@ static int cmd_create(struct cmd_args *a)
 	struct kcache *c;
 	int err;
 
-	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ? 0 : a->ttl_ms;
+	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ||
+			      a->ttl_ms == KCACHE_TTL_NONE ? 0 : a->ttl_ms;
 	err = kcache_open(a->pos[0], &opts, &c);
+	if (err == -EEXIST) {
+		fprintf(stderr, "%s: cache '%s': exists already\n", prog,
+			a->pos[0]);
+		return EXIT_FAIL;
+	}
 	if (err)
 		return cache_error(a->pos[0], err);
 	kcache_close(c);
@@ -367,57 +734,110 @@ static int cmd_destroy(struct cmd_args *a)
 
 static int cmd_set(struct cmd_args *a)
 {
-	const char *key = a->pos[1], *val = a->pos[2];
+	const char *key = a->pos[1], *src = a->file;
+	char *val = NULL;
 	struct kcache *c;
+	size_t vlen;
 	int err;
 
+	if (a->file && a->npos == 3)
+		return usage_error(a->cmd, "a VALUE and --file: give one");
+	if (!a->file && a->npos < 3)
+		return usage_error(a->cmd, "missing VALUE (or - for standard "
+				   "input, or --file FILE)");
+	if (!src && !strcmp(a->pos[2], "-"))
+		src = "-";
+	if (src) {
+		err = read_whole(src, &val, &vlen);
+		if (err) {
+			fprintf(stderr, "%s: %s: %s\n", prog, input_name(src),
+				strerror(-err));
+			return EXIT_FAIL;
+		}
+	}
 	err = open_cache(a->pos[0], &c);
-	if (err)
+	if (err) {
+		free(val);
 		return err;
-	err = kcache_set(c, key, strlen(key), val, strlen(val), a->ttl_ms);
+	}
+	if (src)
+		err = kcache_set(c, key, strlen(key), val, vlen, a->ttl_ms);
+	else
+		err = kcache_set(c, key, strlen(key), a->pos[2],
+				 strlen(a->pos[2]), a->ttl_ms);
 	kcache_close(c);
+	free(val);
 	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+/* The whole value of @key in *@buf (malloc()ed): its length or -errno. */
+static ssize_t get_value(struct kcache *c, const char *key, char **buf)
+{
+	size_t size = 4096;
+	char *p = NULL, *np;
+	ssize_t len;
+
+	/* The value may grow between a too-small read and the retry. */
+	for (;;) {
+		np = realloc(p, size ? size : 1);
+		if (!np) {
+			len = -ENOMEM;
+			break;
+		}
+		p = np;
+		len = kcache_get(c, key, strlen(key), p, size);
+		if (len < 0 || (size_t)len <= size)
+			break;
+		size = (size_t)len;
+	}
+	if (len < 0) {
+		free(p);
+		return len;
+	}
+	*buf = p;
+	return len;
 }
 
 static int cmd_get(struct cmd_args *a)
 {
 	const char *key = a->pos[1];
-	size_t size = 4096;
 	struct kcache *c;
-	char *buf = NULL;
+	json_t *k, *v;
+	char *buf, *b64;
 	ssize_t len;
 	int err;
 
 	err = open_cache(a->pos[0], &c);
 	if (err)
 		return err;
-	/* The value may grow between a too-small read and the retry. */
-	for (;;) {
-		char *nbuf = realloc(buf, size);
-
-		if (!nbuf) {
-			len = -ENOMEM;
-			break;
-		}
-		buf = nbuf;
-		len = kcache_get(c, key, strlen(key), buf, size);
-		if (len < 0 || (size_t)len <= size)
-			break;
-		size = (size_t)len;
-	}
+	len = get_value(c, key, &buf);
 	kcache_close(c);
-	if (len < 0) {
+	if (len < 0)
+		return key_error(a->pos[0], key, (int)len);
+	if (json_wanted(a)) {
+		/* The value as text if it is UTF-8, else in base64. */
+		k = json_bytes(key, strlen(key));
+		v = json_stringn(buf, (size_t)len);
+		if (v) {
+			free(buf);
+			return print_json(json_pack("{s:o?, s:o, s:s}", "key",
+						    k, "value", v, "encoding",
+						    "utf-8"));
+		}
+		b64 = base64((unsigned char *)buf, (size_t)len);
 		free(buf);
-		return cache_error(a->pos[0], (int)len);
+		err = print_json(b64 ? json_pack("{s:o?, s:s, s:s}", "key", k,
+						 "value", b64, "encoding",
+						 "base64") : NULL);
+		free(b64);
+		return err;
 	}
-	if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len ||
-	    fflush(stdout)) {
-		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
+	if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len) {
 		free(buf);
-		return EXIT_FAIL;
+		return output_error();
 	}
 	free(buf);
-	return 0;
+	return finish_output();
 }
 
 static int cmd_del(struct cmd_args *a)
@@ -431,7 +851,7 @@ static int cmd_del(struct cmd_args *a)
 		return err;
 	err = kcache_delete(c, key, strlen(key));
 	kcache_close(c);
-	return err ? cache_error(a->pos[0], err) : 0;
+	return err ? key_error(a->pos[0], key, err) : 0;
 }
 
 static int cmd_exists(struct cmd_args *a)
@@ -472,83 +892,497 @@ static int cmd_reap(struct cmd_args *a)
 	err = open_cache(a->pos[0], &c);
 	if (err)
 		return err;
-	err = kcache_reap(c, a->full ? KCACHE_REAP_FULL_SCAN : 0, &res);
+	err = kcache_reap(c, (a->given & OPTBIT(OPT_FULL)) ?
+			  KCACHE_REAP_FULL_SCAN : 0, &res);
 	kcache_close(c);
 	if (err)
 		return cache_error(a->pos[0], err);
 	printf("freed %" PRIu64 "\n", res.freed);
-	if (fflush(stdout)) {
-		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
-		return EXIT_FAIL;
-	}
-	return 0;
+	return finish_output();
 }
 
-static int cat_file(const char *path)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f;
+/* stats, health, info: the figures of one cache */
 
-	f = fopen(path, "re");
-	if (!f) {
-		int err = errno;
-
-		fprintf(stderr, "%s: %s: %s\n", prog, path,
-			err == ENOENT ? kcache_strerror(-ENODEV) :
-					strerror(err));
-		return EXIT_FAIL;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (fwrite(buf, 1, n, stdout) != n)
-			break;
-	}
-	if (ferror(f) || ferror(stdout) || fflush(stdout)) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		fclose(f);
-		return EXIT_FAIL;
-	}
-	fclose(f);
-	return 0;
-}
-
-/*
- * The figures of one cache come from the library (what the cache's mode
- * lets the caller read), as "name value" lines in the order of the
- * cache's sysfs stats file, which only root may read.
- */
-static int cmd_stats(struct cmd_args *a)
-{
+struct cache_figures {
+	const char *name;
+	int err;			/* 0, or why the figures are missing */
 	struct kcache_metrics m;
 	struct kcache_info info;
+	struct kcache_health h;
+};
+
+/* Read what stats, health, info and top show of @name: 0 or -errno. */
+static int read_figures(const char *name, struct cache_figures *f)
+{
 	struct kcache *c;
 	int err;
 
-	if (!a->npos)
-		return cat_file(SYSFS_ROOT "/stats");
-	err = open_cache(a->pos[0], &c);
-	if (err)
-		return err;
-	err = kcache_get_metrics(c, &m);
-	if (!err)
-		err = kcache_get_info(c, &info);
-	kcache_close(c);
-	if (err)
-		return cache_error(a->pos[0], err);
-	printf("hits %" PRIu64 "\nmisses %" PRIu64 "\nsets %" PRIu64
-	       "\ndeletes %" PRIu64 "\nevictions %" PRIu64
-	       "\nexpirations %" PRIu64 "\nentries %" PRIu64
-	       "\nbytes %" PRIu64 "\nreaped %" PRIu64 "\nreclaimed %" PRIu64
-	       "\nreaper_runs %" PRIu64 "\nreaper_ns %" PRIu64
-	       "\nexpiring %" PRIu64 "\nmax_entries %" PRIu64
-	       "\nmax_bytes %" PRIu64 "\ndefault_ttl_ms %" PRIu64
-	       "\nentry_overhead %" PRIu64 "\ncleanup_interval_ms %" PRIu64
-	       "\n", m.hits, m.misses, m.sets, m.deletes, m.evictions,
-	       m.expirations, m.entries, m.bytes, m.reaped, m.reclaimed,
-	       m.reaper_runs, m.reaper_ns, m.expiring, m.max_entries,
-	       m.max_bytes, m.default_ttl_ms, m.entry_overhead,
-	       info.cleanup_interval_ms);
-	return 0;
+	memset(f, 0, sizeof(*f));
+	f->name = name;
+	err = kcache_open(name, NULL, &c);
+	if (!err) {
+		err = kcache_get_metrics(c, &f->m);
+		if (!err)
+			err = kcache_get_info(c, &f->info);
+		if (!err)
+			err = kcache_health_check(c, &f->h);
+		kcache_close(c);
+	}
+	f->err = err;
+	return err;
+}
+
+/* The readable caches' figures (every cache, or @one): count or -errno. */
+static int read_all_figures(const char *one, char ***names,
+			    struct cache_figures **out)
+{
+	struct cache_figures *f;
+	int n, i;
+
+	if (one) {
+		*names = NULL;
+		n = 1;
+	} else {
+		n = kcache_list(names);
+		if (n < 0)
+			return n;
+	}
+	f = calloc(n ? (size_t)n : 1, sizeof(*f));
+	if (!f) {
+		free(*names);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		read_figures(one ? one : (*names)[i], &f[i]);
+	*out = f;
+	return n;
+}
+
+static const char *metrics_state(const struct kcache_info *info)
+{
+	return info->metrics_enabled ? "on" : "off (created without)";
+}
+
+static int stats_human(const struct cache_figures *f)
+{
+	const struct kcache_metrics *m = &f->m;
+	char s1[32], s2[32];
+
+	printf("cache             %s\n", f->name);
+	printf("entries           %" PRIu64 " of %" PRIu64 "\n", m->entries,
+	       m->max_entries);
+	printf("memory            %s of %s (%.0f%%)\n", fmt_size(m->bytes, s1),
+	       fmt_size(m->max_bytes, s2),
+	       m->max_bytes ? 100.0 * (double)m->bytes / (double)m->max_bytes
+			    : 0.0);
+	printf("hits              %" PRIu64 "\n", m->hits);
+	printf("misses            %" PRIu64 "\n", m->misses);
+	printf("hit rate          %.1f%%\n", 100.0 * m->hit_rate);
+	printf("sets              %" PRIu64 "\n", m->sets);
+	printf("deletes           %" PRIu64 "\n", m->deletes);
+	printf("evictions         %" PRIu64 "\n", m->evictions);
+	printf("expirations       %" PRIu64 " (%" PRIu64 " by the reaper)\n",
+	       m->expirations, m->reaped);
+	printf("reclaimed         %" PRIu64 "\n", m->reclaimed);
+	printf("expiring          %" PRIu64 "\n", m->expiring);
+	printf("reaper runs       %" PRIu64 " (%s in all)\n", m->reaper_runs,
+	       fmt_duration(m->reaper_ns / 1000000, s1));
+	printf("default TTL       %s\n", m->default_ttl_ms ?
+	       fmt_duration(m->default_ttl_ms, s1) : "none");
+	printf("cleanup interval  %s\n",
+	       fmt_duration(f->info.cleanup_interval_ms, s1));
+	printf("entry overhead    %s\n", fmt_size(m->entry_overhead, s1));
+	printf("metrics           %s\n", metrics_state(&f->info));
+	return finish_output();
+}
+
+static json_t *stats_json(const struct cache_figures *f)
+{
+	const struct kcache_metrics *m = &f->m;
+
+	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 "cache", f->name,
+			 "hits", (json_int_t)m->hits,
+			 "misses", (json_int_t)m->misses,
+			 "hit_rate", m->hit_rate,
+			 "sets", (json_int_t)m->sets,
+			 "deletes", (json_int_t)m->deletes,
+			 "evictions", (json_int_t)m->evictions,
+			 "expirations", (json_int_t)m->expirations,
+			 "entries", (json_int_t)m->entries,
+			 "bytes", (json_int_t)m->bytes,
+			 "reaped", (json_int_t)m->reaped,
+			 "reclaimed", (json_int_t)m->reclaimed,
+			 "reaper_runs", (json_int_t)m->reaper_runs,
+			 "reaper_ns", (json_int_t)m->reaper_ns,
+			 "expiring", (json_int_t)m->expiring,
+			 "max_entries", (json_int_t)m->max_entries,
+			 "max_bytes", (json_int_t)m->max_bytes,
+			 "default_ttl_ms", (json_int_t)m->default_ttl_ms,
+			 "cleanup_interval_ms",
+			 (json_int_t)f->info.cleanup_interval_ms,
+			 "metrics_enabled", f->info.metrics_enabled);
+}
+
+static int totals_human(const struct kcache_totals *t)
+{
+	char s1[32], s2[32];
+	uint64_t lookups = t->hits + t->misses;
+
+	printf("caches            %" PRIu64 "\n", t->caches);
+	printf("entries           %" PRIu64 "\n", t->entries);
+	printf("memory            %s of %s (the limit of all caches)\n",
+	       fmt_size(t->bytes, s1), fmt_size(t->max_total_bytes, s2));
+	printf("hits              %" PRIu64 "\n", t->hits);
+	printf("misses            %" PRIu64 "\n", t->misses);
+	printf("hit rate          %.1f%%\n",
+	       lookups ? 100.0 * (double)t->hits / (double)lookups : 0.0);
+	printf("sets              %" PRIu64 "\n", t->sets);
+	printf("deletes           %" PRIu64 "\n", t->deletes);
+	printf("evictions         %" PRIu64 "\n", t->evictions);
+	printf("expirations       %" PRIu64 " (%" PRIu64 " by the reapers)\n",
+	       t->expirations, t->reaped);
+	printf("reclaimed         %" PRIu64 "\n", t->reclaimed);
+	printf("expiring          %" PRIu64 "\n", t->expiring);
+	printf("reaper runs       %" PRIu64 " (%s in all)\n", t->reaper_runs,
+	       fmt_duration(t->reaper_ns / 1000000, s1));
+	return finish_output();
+}
+
+static json_t *totals_json(const struct kcache_totals *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:I, s:I}",
+			 "caches", (json_int_t)t->caches,
+			 "hits", (json_int_t)t->hits,
+			 "misses", (json_int_t)t->misses,
+			 "sets", (json_int_t)t->sets,
+			 "deletes", (json_int_t)t->deletes,
+			 "evictions", (json_int_t)t->evictions,
+			 "expirations", (json_int_t)t->expirations,
+			 "entries", (json_int_t)t->entries,
+			 "bytes", (json_int_t)t->bytes,
+			 "reaped", (json_int_t)t->reaped,
+			 "reclaimed", (json_int_t)t->reclaimed,
+			 "reaper_runs", (json_int_t)t->reaper_runs,
+			 "reaper_ns", (json_int_t)t->reaper_ns,
+			 "expiring", (json_int_t)t->expiring,
+			 "max_total_bytes", (json_int_t)t->max_total_bytes);
+}
+
+/*
+ * The Prometheus text exposition format (version 0.0.4): for each metric
+ * its HELP and TYPE lines, then one sample per cache, labelled cache.
+ */
+static const struct prom_metric {
+	const char *name;
+	const char *type;
+	const char *help;
+	size_t off;		/* in struct kcache_metrics, or ~0 */
+	double scale;
+} prom_metrics[] = {
+#define PM(n, t, h, f, s) { n, t, h, offsetof(struct kcache_metrics, f), s }
+	PM("lrucache_hits_total", "counter",
+	   "Lookups that found a live entry.", hits, 1),
+	PM("lrucache_misses_total", "counter",
+	   "Lookups that found nothing or an expired entry.", misses, 1),
+	PM("lrucache_sets_total", "counter",
+	   "Entries stored (inserted or replaced).", sets, 1),
+	PM("lrucache_deletes_total", "counter",
+	   "Entries removed by a delete.", deletes, 1),
+	PM("lrucache_evictions_total", "counter",
+	   "Entries removed to respect the cache's limits or the global one.",
+	   evictions, 1),
+	PM("lrucache_expirations_total", "counter",
+	   "Expired entries removed, by whatever path.", expirations, 1),
+	PM("lrucache_reaped_total", "counter",
+	   "Expired entries the cache's reaper removed.", reaped, 1),
+	PM("lrucache_reclaimed_total", "counter",
+	   "Entries removed under memory pressure.", reclaimed, 1),
+	PM("lrucache_reaper_runs_total", "counter",
+	   "Runs of the cache's reaper.", reaper_runs, 1),
+	PM("lrucache_reaper_seconds_total", "counter",
+	   "Time the cache's reaper ran.", reaper_ns, 1e-9),
+	PM("lrucache_entries", "gauge", "Entries held now.", entries, 1),
+	PM("lrucache_expiring_entries", "gauge",
+	   "Entries held now that have an expiry time.", expiring, 1),
+	PM("lrucache_memory_bytes", "gauge",
+	   "Bytes charged now (keys, values and per-entry overhead).", bytes, 1),
+	PM("lrucache_max_entries", "gauge", "The cache's entry limit.",
+	   max_entries, 1),
+	PM("lrucache_max_memory_bytes", "gauge", "The cache's byte limit.",
+	   max_bytes, 1),
+	PM("lrucache_default_ttl_seconds", "gauge",
+	   "TTL of entries stored without one (0: none).", default_ttl_ms,
+	   1e-3),
+#undef PM
+};
+
+static int stats_prometheus(const struct cache_figures *f, int n,
+			    const struct kcache_totals *t)
+{
+	unsigned int i;
+	uint64_t v;
+	int j;
+
+	for (i = 0; i < sizeof(prom_metrics) / sizeof(prom_metrics[0]); i++) {
+		const struct prom_metric *pm = &prom_metrics[i];
+
+		printf("# HELP %s %s\n# TYPE %s %s\n", pm->name, pm->help,
+		       pm->name, pm->type);
+		for (j = 0; j < n; j++) {
+			if (f[j].err)
+				continue;
+			v = *(const uint64_t *)((const char *)&f[j].m +
+						pm->off);
+			/* Cache names are [A-Za-z0-9_.-]: nothing to escape. */
+			if (pm->scale == 1)
+				printf("%s{cache=\"%s\"} %" PRIu64 "\n",
+				       pm->name, f[j].name, v);
+			else
+				printf("%s{cache=\"%s\"} %.9g\n", pm->name,
+				       f[j].name, (double)v * pm->scale);
+		}
+	}
+	printf("# HELP lrucache_cleanup_interval_seconds How often the "
+	       "cache's reaper runs while entries can expire.\n"
+	       "# TYPE lrucache_cleanup_interval_seconds gauge\n");
+	for (j = 0; j < n; j++)
+		if (!f[j].err)
+			printf("lrucache_cleanup_interval_seconds{cache=\"%s\"} "
+			       "%.9g\n", f[j].name,
+			       (double)f[j].info.cleanup_interval_ms / 1000);
+	printf("# HELP lrucache_healthy Whether the cache is healthy (1), "
+	       "degraded or unhealthy (0).\n"
+	       "# TYPE lrucache_healthy gauge\n");
+	for (j = 0; j < n; j++)
+		if (!f[j].err)
+			printf("lrucache_healthy{cache=\"%s\"} %d\n", f[j].name,
+			       f[j].h.status == KCACHE_HEALTHY);
+	if (t) {
+		printf("# HELP lrucache_caches Caches that exist now, readable "
+		       "or not.\n# TYPE lrucache_caches gauge\n"
+		       "lrucache_caches %" PRIu64 "\n", t->caches);
+		printf("# HELP lrucache_max_total_bytes The limit on the bytes "
+		       "of all caches together.\n"
+		       "# TYPE lrucache_max_total_bytes gauge\n"
+		       "lrucache_max_total_bytes %" PRIu64 "\n",
+		       t->max_total_bytes);
+	}
+	/* A comment for each cache left out, which the format allows. */
+	for (j = 0; j < n; j++)
+		if (f[j].err)
+			printf("# kcachectl: cache %s left out: %s\n",
+			       f[j].name, kcache_strerror(f[j].err));
+	return finish_output();
+}
+
+static int cmd_stats(struct cmd_args *a)
+{
+	bool prom = a->given & OPTBIT(OPT_PROMETHEUS);
+	struct cache_figures *f, one;
+	struct kcache_totals t;
+	char **names;
+	int n, ret;
+
+	if (a->npos) {
+		if (read_figures(a->pos[0], &one))
+			return cache_error(a->pos[0], one.err);
+		if (prom)
+			return stats_prometheus(&one, 1, NULL);
+		if (json_wanted(a))
+			return print_json(stats_json(&one));
+		return stats_human(&one);
+	}
+	ret = kcache_get_totals(&t);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(ret));
+		return EXIT_FAIL;
+	}
+	if (json_wanted(a))
+		return print_json(totals_json(&t));
+	if (!prom)
+		return totals_human(&t);
+	n = read_all_figures(NULL, &names, &f);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(n));
+		return EXIT_FAIL;
+	}
+	ret = stats_prometheus(f, n, &t);
+	free(f);
+	free(names);
+	return ret;
+}
+
+/* The reasons of a health result, as the sysfs health file names them. */
+static json_t *health_reasons(const struct kcache_health *h)
+{
+	json_t *r = json_array();
+
+	if (!r)
+		return NULL;
+	if (h->reasons & KCACHE_HEALTH_MEMORY_HIGH)
+		json_array_append_new(r, json_string("memory_high"));
+	if (h->reasons & KCACHE_HEALTH_HIT_RATE_LOW)
+		json_array_append_new(r, json_string("hit_rate_low"));
+	if (h->reasons & KCACHE_HEALTH_REAPER_BEHIND)
+		json_array_append_new(r, json_string("reaper_behind"));
+	return r;
+}
+
+static void health_line(const struct cache_figures *f)
+{
+	const struct kcache_health *h = &f->h;
+	const char *sep = " (";
+
+	if (f->err) {
+		printf("%s: unknown (%s)\n", f->name,
+		       f->err == -EACCES ? "no read permission" :
+		       kcache_strerror(f->err));
+		return;
+	}
+	printf("%s: %s", f->name, kcache_health_status_name(h->status));
+	if (h->reasons & KCACHE_HEALTH_MEMORY_HIGH) {
+		printf("%smemory at %u%% of its limit", sep, h->memory_pct);
+		sep = "; ";
+	}
+	if (h->reasons & KCACHE_HEALTH_HIT_RATE_LOW) {
+		printf("%shit rate %u%%", sep, h->hit_rate_pct);
+		sep = "; ";
+	}
+	if (h->reasons & KCACHE_HEALTH_REAPER_BEHIND) {
+		printf("%sreaper behind", sep);
+		sep = "; ";
+	}
+	printf("%s\n", h->reasons ? ")" : "");
+}
+
+static json_t *health_json(const struct cache_figures *f)
+{
+	if (f->err)
+		return json_pack("{s:s, s:s, s:s}", "cache", f->name, "status",
+				 "unknown", "error", kcache_strerror(f->err));
+	return json_pack("{s:s, s:s, s:o, s:i, s:i}", "cache", f->name,
+			 "status", kcache_health_status_name(f->h.status),
+			 "reasons", health_reasons(&f->h),
+			 "memory_pct", (int)f->h.memory_pct,
+			 "hit_rate_pct", (int)f->h.hit_rate_pct);
+}
+
+/*
+ * health [NAME]: 0 if every cache examined is healthy, 1 if one is not.
+ * Caches the caller may not read are shown as unknown and do not count.
+ */
+static int cmd_health(struct cmd_args *a)
+{
+	struct cache_figures *f;
+	int n, i, worst = KCACHE_HEALTHY, ret;
+	json_t *arr = NULL;
+	char **names;
+
+	n = read_all_figures(a->npos ? a->pos[0] : NULL, &names, &f);
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(n));
+		return EXIT_FAIL;
+	}
+	if (a->npos && f[0].err) {
+		ret = cache_error(a->pos[0], f[0].err);
+		free(f);
+		return ret;
+	}
+	if (json_wanted(a))
+		arr = json_array();
+	for (i = 0; i < n; i++) {
+		if (!f[i].err && f[i].h.status > worst)
+			worst = f[i].h.status;
+		if (arr)
+			json_array_append_new(arr, health_json(&f[i]));
+		else if (!json_wanted(a))
+			health_line(&f[i]);
+	}
+	if (json_wanted(a)) {
+		if (a->npos) {
+			json_decref(arr);
+			ret = print_json(health_json(&f[0]));
+		} else {
+			ret = print_json(arr ? json_pack("{s:s, s:o}", "status",
+					 kcache_health_status_name(worst),
+					 "caches", arr) : NULL);
+		}
+	} else {
+		ret = finish_output();
+	}
+	free(f);
+	free(names);
+	if (ret)
+		return ret;
+	return worst == KCACHE_HEALTHY ? 0 : EXIT_FAIL;
+}
+
+/* "rwa" letters of one class of a cache's mode. */
+static const char *mode_letters(uint32_t bits, char buf[4])
+{
+	buf[0] = bits & KCACHE_PERM_READ ? 'r' : '-';
+	buf[1] = bits & KCACHE_PERM_WRITE ? 'w' : '-';
+	buf[2] = bits & KCACHE_PERM_ADMIN ? 'a' : '-';
+	buf[3] = 0;
+	return buf;
+}
+
+static int cmd_info(struct cmd_args *a)
+{
+	struct cache_figures f;
+	char s1[32], created[64], m1[4], m2[4], m3[4];
+	const struct kcache_info *in = &f.info;
+	struct passwd *pw;
+	struct group *gr;
+	struct tm tm;
+	time_t sec;
+
+	if (read_figures(a->pos[0], &f))
+		return cache_error(a->pos[0], f.err);
+	sec = (time_t)(in->created_ns / 1000000000ULL);
+	gmtime_r(&sec, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(s1, sizeof(s1), "%04o", in->mode);
+	if (json_wanted(a))
+		return print_json(json_pack(
+			"{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I,"
+			" s:I, s:b}",
+			"name", in->name,
+			"owner_uid", (int)in->owner_uid,
+			"owner_gid", (int)in->owner_gid,
+			"mode", s1,
+			"created", created,
+			"created_ns", (json_int_t)in->created_ns,
+			"max_entries", (json_int_t)in->max_entries,
+			"max_bytes", (json_int_t)in->max_bytes,
+			"default_ttl_ms", (json_int_t)in->default_ttl_ms,
+			"cleanup_interval_ms",
+			(json_int_t)in->cleanup_interval_ms,
+			"entry_overhead", (json_int_t)in->entry_overhead,
+			"metrics_enabled", in->metrics_enabled));
+	pw = getpwuid(in->owner_uid);
+	gr = getgrgid(in->owner_gid);
+	printf("name              %s\n", in->name);
+	printf("owner             uid %u%s%s%s, gid %u%s%s%s\n", in->owner_uid,
+	       pw ? " (" : "", pw ? pw->pw_name : "", pw ? ")" : "",
+	       in->owner_gid, gr ? " (" : "", gr ? gr->gr_name : "",
+	       gr ? ")" : "");
+	printf("mode              %s (owner %s, group %s, others %s)\n", s1,
+	       mode_letters(in->mode >> 6, m1), mode_letters(in->mode >> 3, m2),
+	       mode_letters(in->mode, m3));
+	printf("created           %s\n", created);
+	printf("max entries       %" PRIu64 "\n", in->max_entries);
+	printf("max memory        %s\n", fmt_size(in->max_bytes, s1));
+	printf("default TTL       %s\n", in->default_ttl_ms ?
+	       fmt_duration(in->default_ttl_ms, s1) : "none");
+	printf("cleanup interval  %s\n",
+	       fmt_duration(in->cleanup_interval_ms, s1));
+	printf("entry overhead    %s\n", fmt_size(in->entry_overhead, s1));
+	printf("metrics           %s\n", metrics_state(in));
+	return finish_output();
 }
 
 /* Write all of @buf to @fd: 0 or -errno. */
@@ -607,54 +1441,9 @@ static int cmd_dump(struct cmd_args *a)
 	return 0;
 }
 
-/* The whole of @path ("-": standard input) in *@buf: 0 or -errno. */
-static int read_whole(const char *path, char **buf, size_t *len)
-{
-	bool from_stdin = !strcmp(path, "-");
-	size_t cap = 65536, n = 0;
-	char *p = NULL, *np;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = from_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (!p || n == cap) {
-			if (p)
-				cap *= 2;
-			np = realloc(p, cap);
-			if (!np) {
-				err = -ENOMEM;
-				break;
-			}
-			p = np;
-		}
-		r = read(fd, p + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	if (!from_stdin)
-		close(fd);
-	if (err) {
-		free(p);
-		return err;
-	}
-	*buf = p;
-	*len = n;
-	return 0;
-}
-
 static int cmd_restore(struct cmd_args *a)
 {
-	const char *path = a->pos[1];
+	const char *path = a->npos > 1 ? a->pos[1] : "-";
 	struct kcache_json_error jerr;
 	struct kcache *c;
 	char *json = NULL;
@@ -663,8 +1452,7 @@ static int cmd_restore(struct cmd_args *a)
 
 	ret = read_whole(path, &json, &len);
 	if (ret) {
-		fprintf(stderr, "%s: %s: %s\n", prog,
-			strcmp(path, "-") ? path : "standard input",
+		fprintf(stderr, "%s: %s: %s\n", prog, input_name(path),
 			strerror(-ret));
 		return EXIT_FAIL;
 	}
@@ -674,33 +1462,31 @@ static int cmd_restore(struct cmd_args *a)
 		return ret;
 	}
 	ret = kcache_deserialize_ex(c, json, len,
-				    a->replace ? KCACHE_RESTORE_REPLACE : 0,
-				    &jerr);
+				    (a->given & OPTBIT(OPT_REPLACE)) ?
+				    KCACHE_RESTORE_REPLACE : 0, &jerr);
 	kcache_close(c);
 	free(json);
 	if (ret == -EBADMSG || ret == -EPROTONOSUPPORT) {
 		/* The file's fault: say where and why; the cache is as it was. */
 		if (jerr.line > 0)
-			fprintf(stderr, "%s: %s:%d:%d: %s (%s)\n", prog, path,
-				jerr.line, jerr.column, jerr.text,
-				kcache_strerror(ret));
-		else
-			fprintf(stderr, "%s: %s: %s (%s)\n", prog, path,
+			fprintf(stderr, "%s: %s:%d:%d: %s (%s)\n", prog,
+				input_name(path), jerr.line, jerr.column,
 				jerr.text, kcache_strerror(ret));
+		else
+			fprintf(stderr, "%s: %s: %s (%s)\n", prog,
+				input_name(path), jerr.text,
+				kcache_strerror(ret));
 		return EXIT_FAIL;
 	}
+	if (ret < 0 && (!jerr.text[0] || ret == -EACCES))
+		return cache_error(a->pos[0], ret);
 	if (ret < 0) {
-		fprintf(stderr, "%s: cache '%s': %s%s%s\n", prog, a->pos[0],
-			kcache_strerror(ret), jerr.text[0] ? ": " : "",
-			jerr.text);
+		fprintf(stderr, "%s: cache '%s': %s: %s\n", prog, a->pos[0],
+			kcache_strerror(ret), jerr.text);
 		return EXIT_FAIL;
 	}
 	printf("restored %d\n", ret);
-	if (fflush(stdout)) {
-		fprintf(stderr, "%s: write: %s\n", prog, strerror(errno));
-		return EXIT_FAIL;
-	}
-	return 0;
+	return finish_output();
 }
 
 /* watch: one line per event, until a signal or --count events. */
@@ -711,12 +1497,31 @@ struct watch {
 	int err;		/* first output error (-errno) */
 };
 
-static volatile sig_atomic_t watch_stop;
+static volatile sig_atomic_t stop_requested;
 
-static void watch_signal(int sig)
+static void stop_signal(int sig)
 {
 	(void)sig;
-	watch_stop = 1;
+	stop_requested = 1;
+}
+
+/*
+ * SIGINT and SIGTERM stay blocked but while waiting (ppoll() with @orig),
+ * so that one arriving between a check and the wait still ends the wait.
+ */
+static void catch_stop_signals(sigset_t *orig)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, orig);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The time an event was read, UTC, ISO 8601 with milliseconds. */
@@ -730,56 +1535,6 @@ static void watch_time(char buf[32])
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
-}
-
-/* Standard base64 with padding, as dump documents write binary keys. */
-static char *base64(const unsigned char *in, size_t len)
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i + 2 < len; i += 3, o += 4) {
-		o[0] = abc[in[i] >> 2];
-		o[1] = abc[(in[i] & 3) << 4 | in[i + 1] >> 4];
-		o[2] = abc[(in[i + 1] & 15) << 2 | in[i + 2] >> 6];
-		o[3] = abc[in[i + 2] & 63];
-	}
-	if (i < len) {
-		o[0] = abc[in[i] >> 2];
-		o[1] = abc[(in[i] & 3) << 4 |
-			   (i + 1 < len ? in[i + 1] >> 4 : 0)];
-		o[2] = i + 1 < len ? abc[(in[i + 1] & 15) << 2] : '=';
-		o[3] = '=';
-		o += 4;
-	}
-	*o = 0;
-	return out;
-}
-
-/*
- * The key as dump documents write it: a string if it is valid UTF-8,
- * else {"base64": ...}; null if the event does not carry it.
- */
-static json_t *json_key(const struct kcache_event *ev)
-{
-	json_t *key;
-	char *b64;
-
-	if (!ev->key)
-		return json_null();
-	key = json_stringn(ev->key, ev->key_len);
-	if (key)
-		return key;
-	b64 = base64(ev->key, ev->key_len);
-	if (!b64)
-		return NULL;
-	key = json_pack("{s:s}", "base64", b64);
-	free(b64);
-	return key;
 }
 
 static void watch_print_json(struct watch *w, json_t *obj)
@@ -806,7 +1561,8 @@ static void watch_event(const struct kcache_event *ev, void *arg)
 	w->printed++;
 	watch_time(when);
 	if (w->json) {
-		json_t *key = json_key(ev);
+		json_t *key = ev->key ? json_bytes(ev->key, ev->key_len) :
+					 json_null();
 
 		watch_print_json(w, key ? json_pack(
 			"{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:I}",
@@ -844,11 +1600,10 @@ static void watch_lost(uint64_t n, void *arg)
 static int cmd_watch(struct cmd_args *a)
 {
 	struct kcache_hook_ops ops = { .on_lost = watch_lost };
-	struct watch w = { .json = a->json, .count = a->count };
+	struct watch w = { .json = json_wanted(a), .count = a->count };
 	uint32_t mask = a->events ? a->events : KCACHE_EVENT_ALL;
 	const char *what = a->npos ? a->pos[0] : "(all)";
-	struct sigaction sa;
-	sigset_t block, orig;
+	sigset_t orig;
 	struct pollfd pfd;
 	struct kcache *c;
 	int err, ret = 0;
@@ -882,24 +1637,13 @@ static int cmd_watch(struct cmd_args *a)
 		return cache_error(what, err);
 	}
 
-	/*
-	 * The signals stay blocked but while waiting in ppoll(), so that one
-	 * arriving between the check and the wait still ends the wait.
-	 */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &orig);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = watch_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_stop_signals(&orig);
 	/* Lines go out as they are made, for pipes too. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	pfd.fd = kcache_events_fd(c);
 	pfd.events = POLLIN;
-	while (!watch_stop && !(w.count && w.printed >= w.count) && !w.err) {
+	while (!stop_requested && !(w.count && w.printed >= w.count) && !w.err) {
 		err = kcache_events_dispatch(c);
 		if (err < 0) {
 			if (err == -ENODEV)
@@ -930,62 +1674,303 @@ static int cmd_watch(struct cmd_args *a)
 	return ret;
 }
 
-static const struct command {
-	const char *name;
-	int (*run)(struct cmd_args *a);
-	int min_pos, max_pos;
-	bool limits, ttl, ttl_none_ok, full_ok, replace_ok;
-} commands[] = {
-	{ "create",  cmd_create,  1, 1, true,  true,  false, false, false },
-	{ "destroy", cmd_destroy, 1, 1, false, false, false, false, false },
-	{ "set",     cmd_set,     3, 3, false, true,  true,  false, false },
-	{ "get",     cmd_get,     2, 2, false, false, false, false, false },
-	{ "del",     cmd_del,     2, 2, false, false, false, false, false },
-	{ "exists",  cmd_exists,  2, 2, false, false, false, false, false },
-	{ "clear",   cmd_clear,   1, 1, false, false, false, false, false },
-	{ "reap",    cmd_reap,    1, 1, false, false, false, true,  false },
-	{ "stats",   cmd_stats,   0, 1, false, false, false, false, false },
-	{ "dump",    cmd_dump,    1, 2, false, false, false, false, false },
-	{ "restore", cmd_restore, 2, 2, false, false, false, false, true },
-	{ "watch",   cmd_watch,   0, 1, false, false, false, false, false },
+
+/* top: every cache, refreshed */
+
+struct top_row {
+	char name[KCACHE_NAME_MAX + 1];
+	uint64_t ops;
 };
+
+/* What "ops" counts: every lookup and every change asked for. */
+static uint64_t ops_of(const struct kcache_metrics *m)
+{
+	return m->hits + m->misses + m->sets + m->deletes;
+}
+
+static const struct top_row *top_find(const struct top_row *rows, int n,
+				      const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(rows[i].name, name))
+			return &rows[i];
+	return NULL;
+}
+
+/* One refresh: the table of @f (@n caches) against the previous one. */
+static void top_print(const struct cmd_args *a, bool tty, unsigned long iter,
+		      const struct cache_figures *f, int n,
+		      const struct top_row *prev, int nprev, double elapsed)
+{
+	char when[32], every[32], s1[32], s2[32], mem[64], ops[32];
+	const struct top_row *p;
+	struct tm tm;
+	time_t now = time(NULL);
+	uint64_t cur;
+	int i;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (tty)
+		printf("\033[H\033[2J");	/* home, clear the screen */
+	else if (iter)
+		printf("\n");
+	printf("kcachectl top: %d cache%s at %s UTC, every %s\n", n,
+	       n == 1 ? "" : "s", when, fmt_duration(a->interval_ms, every));
+	printf("%-28s %10s %23s %6s %10s\n", "CACHE", "ENTRIES", "MEMORY",
+	       "HIT%", "OPS/S");
+	for (i = 0; i < n; i++) {
+		if (f[i].err) {
+			printf("%-28s %s\n", f[i].name,
+			       f[i].err == -EACCES ? "(no read permission)" :
+			       kcache_strerror(f[i].err));
+			continue;
+		}
+		snprintf(mem, sizeof(mem), "%s/%s", fmt_size(f[i].m.bytes, s1),
+			 fmt_size(f[i].m.max_bytes, s2));
+		cur = ops_of(&f[i].m);
+		p = top_find(prev, nprev, f[i].name);
+		/* New, or destroyed and created again: no rate yet. */
+		if (p && cur >= p->ops && elapsed > 0)
+			snprintf(ops, sizeof(ops), "%.1f",
+				 (double)(cur - p->ops) / elapsed);
+		else
+			snprintf(ops, sizeof(ops), "-");
+		printf("%-28s %10" PRIu64 " %23s %6.1f %10s\n", f[i].name,
+		       f[i].m.entries, mem, 100.0 * f[i].m.hit_rate, ops);
+	}
+}
+
+static double seconds_between(const struct timespec *a,
+			      const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static int cmd_top(struct cmd_args *a)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	struct top_row *prev = NULL, *rows;
+	struct timespec then = { 0 }, now, wait;
+	struct cache_figures *f;
+	unsigned long iter;
+	int nprev = 0, n, i, ret = 0;
+	sigset_t orig;
+	char **names;
+
+	catch_stop_signals(&orig);
+	wait.tv_sec = (time_t)(a->interval_ms / 1000);
+	wait.tv_nsec = (long)(a->interval_ms % 1000) * 1000000L;
+	for (iter = 0; !a->count || iter < a->count; iter++) {
+		if (iter && !stop_requested)
+			ppoll(NULL, 0, &wait, &orig);
+		if (stop_requested)
+			break;
+		n = read_all_figures(NULL, &names, &f);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (n < 0) {
+			fprintf(stderr, "%s: %s\n", prog, kcache_strerror(n));
+			ret = EXIT_FAIL;
+			break;
+		}
+		top_print(a, tty, iter, f, n, prev, nprev,
+			  iter ? seconds_between(&then, &now) : 0);
+		rows = calloc(n ? (size_t)n : 1, sizeof(*rows));
+		for (i = 0; rows && i < n; i++) {
+			snprintf(rows[i].name, sizeof(rows[i].name), "%s",
+				 f[i].name);
+			/* An unreadable cache has no count: never a rate. */
+			rows[i].ops = f[i].err ? UINT64_MAX : ops_of(&f[i].m);
+		}
+		free(f);
+		free(names);
+		free(prev);
+		prev = rows;
+		nprev = rows ? n : 0;
+		then = now;
+		ret = finish_output();
+		if (ret)
+			break;
+	}
+	free(prev);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return ret;
+}
+
+#define O(o)	OPTBIT(OPT_##o)
+
+static const struct command commands[] = {
+	{ "list", cmd_list, 0, 0, O(JSON), "[--json]",
+	  "Print the names of the caches, one a line",
+"Every cache is listed, whatever its mode (the names are public, in\n"
+"/sys/kernel/lrucache/caches/). --json prints a JSON array of the names.\n" },
+	{ "create", cmd_create, 1, 1,
+	  O(MAX_SIZE) | O(MAX_MEMORY) | O(TTL) | O(CLEANUP_INTERVAL) | O(MODE),
+	  "NAME [--max-size N] [--max-memory SIZE] [--ttl DURATION]\n"
+	  "          [--cleanup-interval DURATION] [--mode OCTAL]",
+	  "Create a cache (fails if it exists)",
+"NAME is 1 to 63 characters of A-Z a-z 0-9 _ . - not starting with '.'.\n"
+"  --max-size N          most entries (0 or left out: the module default,\n"
+"                        1000)\n"
+"  --max-memory SIZE     most bytes charged: keys, values and a per-entry\n"
+"                        overhead (0 or left out: the module default, 64M)\n"
+"  --ttl DURATION        default TTL of its entries (0, none or left out:\n"
+"                        none)\n"
+"  --cleanup-interval DURATION\n"
+"                        how often the kernel frees its expired entries,\n"
+"                        10ms to 1d (0 or left out: 1m)\n"
+"  --mode OCTAL          who may read (4), write (2) and administer (1)\n"
+"                        it, as owner, group and others, like a file\n"
+"                        (default 0700)\n" },
+	{ "destroy", cmd_destroy, 1, 1, 0, "NAME",
+	  "Destroy a cache and all its entries",
+"Needs the administer permission on the cache.\n" },
+	{ "set", cmd_set, 2, 3, O(TTL) | O(FILE),
+	  "NAME KEY {VALUE | - | --file FILE} [--ttl DURATION|none]",
+	  "Store a value under KEY",
+"The value is VALUE, or standard input if VALUE is -, or the contents of\n"
+"FILE; any bytes. --ttl gives the entry's time to live (none: never\n"
+"expires; left out: the cache's default TTL). Use -- before a KEY or\n"
+"VALUE that starts with '-'.\n" },
+	{ "get", cmd_get, 2, 2, O(JSON), "NAME KEY [--json]",
+	  "Write the value of KEY to standard output",
+"The value goes out as it is, byte for byte, with no newline added.\n"
+"--json prints {\"key\": ..., \"value\": ..., \"encoding\": ...} instead:\n"
+"the value as a string if it is UTF-8 (encoding \"utf-8\"), else in\n"
+"base64 (encoding \"base64\"). Exits 1 if the key is absent.\n" },
+	{ "del", cmd_del, 2, 2, 0, "NAME KEY",
+	  "Delete KEY",
+"Exits 1 if the key was absent.\n" },
+	{ "exists", cmd_exists, 2, 2, 0, "NAME KEY",
+	  "Tell whether KEY is present",
+"Prints nothing: exits 0 if KEY is present, 1 if not.\n" },
+	{ "clear", cmd_clear, 1, 1, 0, "NAME",
+	  "Delete every entry of the cache",
+"The cache itself, its limits and its counters stay.\n" },
+	{ "reap", cmd_reap, 1, 1, O(FULL), "NAME [--full]",
+	  "Free the cache's expired entries now",
+"Prints \"freed N\". --full examines every entry instead of the expiry\n"
+"buckets that are due.\n" },
+	{ "stats", cmd_stats, 0, 1, O(JSON) | O(PROMETHEUS),
+	  "[NAME] [--json | --prometheus]",
+	  "Print the counters and limits of a cache, or of all",
+"With NAME, the figures of that cache (it needs read permission on it):\n"
+"entries, memory, hits, misses, hit rate, sets, deletes, evictions,\n"
+"expirations, the reaper's figures and the limits, sizes and durations\n"
+"in human units. Without NAME, the totals over every cache.\n"
+"--json prints the same figures as a JSON object, in bytes and\n"
+"milliseconds. --prometheus prints them in the Prometheus text\n"
+"exposition format, one sample per cache labelled cache=\"NAME\"\n"
+"(lrucache_hits_total, lrucache_entries, lrucache_memory_bytes, ...):\n"
+"without NAME, of every cache the caller may read, plus lrucache_caches\n"
+"and lrucache_max_total_bytes; a comment line names each cache left\n"
+"out.\n" },
+	{ "health", cmd_health, 0, 1, O(JSON), "[NAME] [--json]",
+	  "Tell whether a cache, or every cache, is healthy",
+"One line per cache: healthy, degraded or unhealthy, with the reasons\n"
+"(memory at 95% of its limit or more; hit rate under 50% after 100\n"
+"lookups, or under 10% after 1000; reaper behind). A cache the caller\n"
+"may not read is shown as unknown. --json prints a JSON object (with\n"
+"NAME) or {\"status\": WORST, \"caches\": [...]}. Exits 1 if a cache\n"
+"examined is degraded or unhealthy.\n" },
+	{ "info", cmd_info, 1, 1, O(JSON), "NAME [--json]",
+	  "Describe a cache: owner, mode, limits, creation time",
+"Needs read permission on the cache. --json prints a JSON object (sizes\n"
+"in bytes, durations in milliseconds, the mode as an octal string).\n" },
+	{ "dump", cmd_dump, 1, 2, 0, "NAME [FILE]",
+	  "Write the cache's live entries as a JSON document",
+"Least recently used first, with their remaining TTLs, to FILE (created\n"
+"with mode 0600), or to standard output if FILE is left out or is -.\n"
+"The format is in Documentation/lrucache/dump.rst.\n" },
+	{ "restore", cmd_restore, 1, 2, O(REPLACE), "NAME [FILE] [--replace]",
+	  "Store the entries of a dump into an existing cache",
+"Reads FILE, or standard input if FILE is left out or is -, stores its\n"
+"entries in order and prints \"restored N\". --replace empties the cache\n"
+"first. A malformed or truncated document changes nothing. TTLs restart\n"
+"at the restore.\n" },
+	{ "watch", cmd_watch, 0, 1, O(EVENTS) | O(JSON) | O(COUNT),
+	  "[NAME] [--events LIST] [--json] [--count N]",
+	  "Print the events of a cache, or of every cache, as they happen",
+"One line each: time, cache, event, key (quoted if printable, else in\n"
+"hex, or its hash if longer than 64 bytes), lengths, age. Without NAME,\n"
+"the events of every cache the caller may read. --json prints one JSON\n"
+"object per line. LIST is a comma-separated list of hit, miss, set,\n"
+"delete, evict, expire, reclaim, or all (the default). Lost events are\n"
+"reported as such. Runs until interrupted (SIGINT, SIGTERM) or until N\n"
+"events have been printed.\n" },
+	{ "top", cmd_top, 0, 0, O(INTERVAL) | O(COUNT),
+	  "[--interval DURATION] [--count N]",
+	  "Show every cache, refreshed: entries, memory, hit rate, ops/s",
+"Every DURATION (default 1s, at least 100ms) reads the figures of every\n"
+"cache again. OPS/S is the hits, misses, sets and deletes since the\n"
+"previous refresh, per second (- on the first, and for a cache new since\n"
+"then). On a terminal the screen is redrawn; otherwise each refresh is\n"
+"printed as a block after an empty line. Runs until interrupted, or for\n"
+"N refreshes.\n" },
+};
+
+#undef O
+
+static const struct command *find_command(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	unsigned int i;
+
+	fprintf(out, "Usage: %s COMMAND [ARGS]\n"
+		"       %s COMMAND --help\n\nCommands:\n", prog, prog);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n%s\nThe device is /dev/lrucache unless the "
+		"KCACHE_DEVICE environment variable\nnames another.\n\n%s",
+		units_help, exit_help);
+}
 
 int main(int argc, char **argv)
 {
+	const struct command *cmd;
 	struct cmd_args a;
-	unsigned int i;
 	int ret;
 
 	if (argc < 2)
-		return usage_error("%s", "missing command");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+		return usage_error(NULL, "missing command");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
-		return 0;
+		return finish_output();
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *cmd = &commands[i];
-
-		if (strcmp(argv[1], cmd->name))
-			continue;
-		memset(&a, 0, sizeof(a));
-		a.cmd = cmd->name;
-		a.min_pos = cmd->min_pos;
-		a.max_pos = cmd->max_pos;
-		a.limits = cmd->limits;
-		a.ttl = cmd->ttl;
-		a.ttl_none_ok = cmd->ttl_none_ok;
-		a.full_ok = cmd->full_ok;
-		a.replace_ok = cmd->replace_ok;
-		a.watch_ok = cmd->run == cmd_watch;
-		ret = parse_args(argc - 1, argv + 1, &a);
-		if (ret)
-			return ret;
-		if (a.help) {
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
 			usage(stdout);
-			return 0;
+			return finish_output();
 		}
-		return cmd->run(&a);
+		cmd = find_command(argv[2]);
+		if (!cmd)
+			return usage_error(NULL, "unknown command '%s'",
+					   argv[2]);
+		command_usage(cmd, stdout);
+		return finish_output();
 	}
-	return usage_error("unknown command '%s'", argv[1]);
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	ret = parse_args(cmd, argc - 1, argv + 1, &a);
+	if (ret)
+		return ret;
+	if (a.help) {
+		command_usage(cmd, stdout);
+		return finish_output();
+	}
+	return cmd->run(&a);
 }
