@@ -138,7 +138,10 @@ class _Handle:
         if thread is None:
             return
         self.thread = self.thread_stop = None
-        os.write(wake, b"x")
+        try:
+            os.write(wake, b"x")
+        except OSError:
+            pass            # the thread has ended and closed its end
         os.close(wake)
         if thread is not threading.current_thread():
             thread.join()
@@ -340,7 +343,7 @@ class LRUCache(Generic[K, V]):
             opts.mode = mode
         return opts
 
-    # Life ----------------------------------------------------------------
+    # Life --------------------------------------------------------------------
 
     @property
     def name(self):
@@ -377,8 +380,8 @@ class LRUCache(Generic[K, V]):
         return False
 
     def __repr__(self):
-        return "<kcache.LRUCache %r%s>" % (self._h.name,
-                                          " closed" if self._h.closed else "")
+        state = " closed" if self._h.closed else ""
+        return "<kcache.LRUCache %r%s>" % (self._h.name, state)
 
     def _call(self, fn, *args):
         ptr = self._h.acquire()
@@ -397,7 +400,7 @@ class LRUCache(Generic[K, V]):
         if batch is not None:
             batch.commit()
 
-    # Entries ---------------------------------------------------------------
+    # Entries -----------------------------------------------------------------
 
     def set(self, key: K, value: V, ttl=None) -> None:
         """Store ``value`` under ``key``, the entry becoming the most
@@ -485,7 +488,7 @@ class LRUCache(Generic[K, V]):
     # Not iterable: the kernel lists entries only as a dump (serialize()).
     __iter__ = None
 
-    # Batches -------------------------------------------------------------------
+    # Batches -----------------------------------------------------------------
 
     def set_many(self, mapping, ttl=None) -> None:
         """Store every item of ``mapping`` (a dict or (key, value) pairs)
@@ -633,7 +636,7 @@ class LRUCache(Generic[K, V]):
             "codec": getattr(self._codec, "name", type(self._codec).__name__),
         }
 
-    # Dump and restore ----------------------------------------------------------
+    # Dump and restore --------------------------------------------------------
 
     def serialize(self) -> str:
         """The cache's live entries as libkcache's JSON dump (format
@@ -756,11 +759,14 @@ class LRUCache(Generic[K, V]):
     def start_event_thread(self, poll_interval=1.0) -> None:
         """Start a daemon thread that dispatches events as they arrive:
         hooks are then called in that thread. An exception from a hook is
-        logged (logger "kcache") and the thread goes on. Stopped by
-        stop_event_thread() or close()."""
+        logged (logger "kcache") and the thread goes on. It ends with
+        stop_event_thread(), close(), or the removal of the last hook;
+        ``poll_interval`` bounds how long it takes to notice the last."""
         h = self._h
         if h.thread is not None:
-            raise RuntimeError("kcache: the event thread is running")
+            if h.thread.is_alive():
+                raise RuntimeError("kcache: the event thread is running")
+            h._stop_thread()        # it ended with the last hook
         if not h.hooks:
             raise ValueError("kcache: add a hook first")
         wake_r, wake_w = os.pipe()

@@ -86,7 +86,8 @@ class _Memoized:
             for _ in range(8):
                 got = n.lib.kcache_memo_opts(ptr, key, len(key),
                                              self._compute, token, buf,
-                                             len(buf), ctypes.byref(self._opts))
+                                             len(buf),
+                                             ctypes.byref(self._opts))
                 if call["error"] is not None:
                     raise call["error"]
                 n.check(got)
