@@ -10,6 +10,7 @@ import pytest
 
 import kcache
 from kcache import _native as n
+from conftest import run_python
 
 
 def test_set_then_get_returns_the_value(cache):
@@ -222,3 +223,18 @@ def test_attaching_keeps_the_existing_limits(name):
             kcache.LRUCache(max_size=500, name=name) as second:
         assert second.get_info()["max_size"] == 5
         assert first.get_info()["max_size"] == 5
+
+
+def test_anonymous_caches_are_destroyed_at_interpreter_exit():
+    out = run_python("import kcache\n"
+                     "c = kcache.LRUCache(max_size=10)\n"
+                     "@kcache.lru_cache(maxsize=10)\n"
+                     "def f(x):\n"
+                     "    return x\n"
+                     "f(1)\n"
+                     "print(c.name, f.cache.name)\n")
+    names = out.split()
+    assert len(names) == 2
+    for cname in names:
+        with pytest.raises(kcache.CacheNotFoundError):
+            kcache.LRUCache(name=cname, create=False)
