@@ -22,10 +22,18 @@ V = TypeVar("V")
 _log = logging.getLogger("kcache")
 _MISSING = object()
 
+
+class _PerThread(threading.local):
+    # Class attributes are the defaults each thread starts with (a missing
+    # attribute would cost an AttributeError on every lookup).
+    buf = None          # the read buffer (module-wide, see _buffer())
+    batch = None        # the open batch_operations() (per cache)
+
+
 # Each thread reads values into its own buffer, grown to the largest value
 # it has read (a value longer than the buffer costs a second lookup, which
 # counts a second hit: once per thread and size).
-_tls = threading.local()
+_tls = _PerThread()
 _FIRST_BUFFER = 64 * 1024
 # get_many(): bytes of buffer per key in one kcache_get_many() call, and
 # keys per call (so at most 1 MiB of buffers at once).
@@ -34,7 +42,7 @@ _MANY_CHUNK = 256
 
 
 def _buffer(need=0):
-    buf = getattr(_tls, "buf", None)
+    buf = _tls.buf
     if buf is None or len(buf) < need:
         size = max(_FIRST_BUFFER, 1 << max(need - 1, 1).bit_length())
         buf = _tls.buf = ctypes.create_string_buffer(size)
@@ -171,7 +179,7 @@ class _Batch:
         self._batch = n.Batch()
 
     def __enter__(self):
-        if getattr(self._cache._tls, "batch", None) is not None:
+        if self._cache._tls.batch is not None:
             raise RuntimeError("kcache: batch_operations() does not nest")
         self._ptr = self._handle.acquire()
         try:
@@ -286,7 +294,7 @@ class LRUCache(Generic[K, V]):
                  cleanup_interval=60.0, max_memory_mb=None, name=None, *,
                  codec="json", mode=None, create=True, exclusive=False):
         self._codec = make_codec(codec)
-        self._tls = threading.local()
+        self._tls = _PerThread()
         anonymous = name is None
         if anonymous:
             name = "py-%d-%s" % (os.getpid(), secrets.token_hex(8))
@@ -391,12 +399,12 @@ class LRUCache(Generic[K, V]):
             self._h.release()
 
     def _batch_for_write(self):
-        return getattr(self._tls, "batch", None)
+        return self._tls.batch
 
     def _flush_batch(self):
         # A read inside batch_operations() must see the writes queued
         # before it: send them first.
-        batch = getattr(self._tls, "batch", None)
+        batch = self._tls.batch
         if batch is not None:
             batch.commit()
 
@@ -407,19 +415,34 @@ class LRUCache(Generic[K, V]):
         recently used (evicting the least recently used ones if the cache
         is full). ``ttl``: seconds, None for the cache's default TTL,
         math.inf for never. Inside batch_operations(), queued."""
-        batch = self._batch_for_write()
+        batch = self._tls.batch
         if batch is not None:
             batch.set(key, value, ttl)
             return
         k = encode_key(key)
         v = self._codec.encode(value)
         t = ttl_ms(ttl)
-        n.check(self._call(n.lib.kcache_set, k, len(k), v, len(v), t))
+        # _call() spelled out: this is the hot path.
+        h = self._h
+        ptr = h.acquire()
+        try:
+            ret = n.lib.kcache_set(ptr, k, len(k), v, len(v), t)
+        finally:
+            h.release()
+        if ret < 0:
+            raise n.error(ret)
 
     def _get(self, key):
-        self._flush_batch()
+        batch = self._tls.batch
+        if batch is not None:
+            batch.commit()
         k = encode_key(key)
-        data = self._call(_get_bytes, k)
+        h = self._h
+        ptr = h.acquire()
+        try:
+            data = _get_bytes(ptr, k)
+        finally:
+            h.release()
         return _MISSING if data is None else self._codec.decode(data)
 
     def get(self, key: K, default=None):
