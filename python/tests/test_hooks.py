@@ -2,8 +2,10 @@
 """Hooks: the kernel's events, delivered by dispatch_events() or by the
 event thread."""
 
+import asyncio
 import logging
 import select
+import socket
 import threading
 
 import pytest
@@ -186,3 +188,58 @@ def test_hook_misuse_is_refused(cache):
     cache.remove_hook(hook)
     with pytest.raises(ValueError):
         cache.remove_hook(hook)
+
+
+def test_lost_events_are_counted_exactly(cache):
+    class Counter(kcache.CacheHook):
+        def __init__(self):
+            self.sets = 0
+            self.lost = 0
+
+        def on_set(self, key, event):
+            self.sets += 1
+
+        def on_lost(self, count):
+            self.lost += count
+
+    hook = Counter()
+    cache.add_hook(hook)
+    # Shrink the socket's receive buffer so that undispatched events are
+    # dropped (the kernel numbers them, libkcache counts the gaps).
+    dup = socket.fromfd(cache.events_fd(), socket.AF_NETLINK,
+                        socket.SOCK_RAW)
+    dup.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+    dup.close()
+    for i in range(300):
+        cache.set(i, i)
+    for _ in range(1000):
+        if cache.dispatch_events(0) == 0:
+            break
+    # Losses show at the next event that arrives: one more set.
+    cache.set("last", 1)
+    assert dispatch_until(cache, lambda: hook.sets + hook.lost >= 301)
+    assert hook.lost > 0
+    assert hook.sets + hook.lost == 301
+
+
+def test_asyncio_dispatches_from_the_events_fd(cache):
+    hook = Recorder()
+    cache.add_hook(hook)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        arrived = asyncio.Event()
+
+        def readable():
+            cache.dispatch_events()
+            if hook.seen:
+                arrived.set()
+        loop.add_reader(cache.events_fd(), readable)
+        try:
+            cache.set("a", 1)
+            await asyncio.wait_for(arrived.wait(), 30)
+        finally:
+            loop.remove_reader(cache.events_fd())
+
+    asyncio.run(main())
+    assert hook.seen == [("set", "a")]
