@@ -142,10 +142,11 @@ class _Handle:
     def _stop_thread(self):
         # The thread closes the pipe's read end when it ends; the write
         # end is ours.
-        thread, wake = self.thread, self.thread_stop
+        with self.lock:
+            thread, wake = self.thread, self.thread_stop
+            self.thread = self.thread_stop = None
         if thread is None:
             return
-        self.thread = self.thread_stop = None
         try:
             os.write(wake, b"x")
         except OSError:
@@ -797,7 +798,8 @@ class LRUCache(Generic[K, V]):
         thread = threading.Thread(target=_event_loop,
                                   args=(ref, wake_r, poll_interval),
                                   name="kcache-events-" + h.name, daemon=True)
-        h.thread, h.thread_stop = thread, wake_w
+        with h.lock:
+            h.thread, h.thread_stop = thread, wake_w
         thread.start()
 
     def stop_event_thread(self) -> None:
