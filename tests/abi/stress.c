@@ -5,7 +5,8 @@
  *
  * The workers run GET, SET (plain, NX, XX, some too large for the cache),
  * DELETE, EXISTS, BATCH (1 to 32 mixed operations), and now and then
- * STATS, DUMP, CLEAR and REAP (bucket walk and full scan), over a key
+ * STATS, DUMP, CLEAR, REAP (bucket walk and full scan), a read of the
+ * sysfs stats or a new cleanup_interval_ms (10 to 40 ms), over a key
  * space much larger than the caches, which have both max_entries and
  * max_bytes limits, so that most sets evict. TTLs churn: no TTL, the
  * cache's default, 1 to 50 ms, 100 ms to 2 s; the caches' reapers run
@@ -46,11 +47,11 @@
 
 enum {
 	K_GET, K_SET, K_DELETE, K_EXISTS, K_BATCH, K_STATS, K_DUMP, K_CLEAR,
-	K_REAP, K_N
+	K_REAP, K_SYSFS, K_N
 };
 static const char *const kind_names[K_N] = {
 	"get", "set", "delete", "exists", "batch", "stats", "dump", "clear",
-	"reap",
+	"reap", "sysfs",
 };
 
 /* What one thread saw, per cache; summed by the parent. */
@@ -440,6 +441,27 @@ static bool do_dump(struct sx_worker *w, int ci)
 	return true;
 }
 
+/*
+ * The cache's sysfs files under load: the stats read, the reaper's
+ * interval moved (10 to 40 ms, so the drain after the load stays quick).
+ */
+static bool do_sysfs(struct sx_worker *w, int ci)
+{
+	char path[256], buf[2048];
+	int ret;
+
+	if (below(w, 2)) {
+		snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/stats",
+			 w->cfg->caches[ci].name);
+		ret = read_file(path, buf, sizeof(buf));
+		return ret > 0 || fail(w, "%s: %d", path, ret);
+	}
+	snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/cleanup_interval_ms",
+		 w->cfg->caches[ci].name);
+	ret = write_u64_file(path, SX_INTERVAL_MS + below(w, 31));
+	return !ret || fail(w, "%s: %d", path, ret);
+}
+
 static void *worker(void *arg)
 {
 	struct sx_worker *w = arg;
@@ -469,7 +491,7 @@ static void *worker(void *arg)
 		kind = r < 3500 ? K_GET : r < 6500 ? K_SET : r < 7500 ? K_DELETE :
 		       r < 8300 ? K_EXISTS : r < 9800 ? K_BATCH :
 		       r < 9900 ? K_STATS : r < 9930 ? K_DUMP :
-		       r < 9950 ? K_CLEAR : K_REAP;
+		       r < 9950 ? K_CLEAR : r < 9990 ? K_REAP : K_SYSFS;
 		w->out->kinds[kind]++;
 		switch (kind) {
 		case K_BATCH:
@@ -490,6 +512,9 @@ static void *worker(void *arg)
 			ret = cache_reap(w->fd[ci], below(w, 2) ?
 					 LRUCACHE_REAP_FULL_SCAN : 0, &rp);
 			ok = !ret || fail(w, "reap: %d", ret);
+			break;
+		case K_SYSFS:
+			ok = do_sysfs(w, ci);
 			break;
 		default:
 			ok = do_single(w, ci, kind, overhead[ci]);
@@ -675,7 +700,7 @@ TEST_F_TIMEOUT(stress, mixed_load_keeps_caches_consistent, 3600)
 	       (unsigned long long)(kinds[K_GET] + kinds[K_SET] +
 		kinds[K_DELETE] + kinds[K_EXISTS] + kinds[K_BATCH] +
 		kinds[K_STATS] + kinds[K_DUMP] + kinds[K_CLEAR] +
-		kinds[K_REAP]),
+		kinds[K_REAP] + kinds[K_SYSFS]),
 	       (unsigned long long)ops, ops / (elapsed / 1e9));
 	printf("# stress: ioctls by kind:");
 	for (i = 0; i < K_N; i++)
