@@ -36,7 +36,7 @@
  * (GET, EXISTS, DELETE, NX, XX), or the stats decide (which of evictions
  * and expirations a removal counted in); a REAP that cannot be decided
  * either way clears the cache and starts the model over. Such steps are
- * counted and must stay under 1% of the run.
+ * counted and must stay under 5% of the run.
  *
  * LRUCACHE_MODEL_STEPS (default: 30000, 20000 on the debug kernel) and
  * LRUCACHE_MODEL_SEED override; the figures are printed at the end.
@@ -901,7 +901,7 @@ TEST_F_TIMEOUT(model, lru_ttl_model_matches_the_cache_step_by_step, 3600)
 	       (unsigned long long)m->resyncs);
 	fflush(stdout);
 	/* Almost every step must have been decided by the model alone. */
-	EXPECT_GE(steps / 100, m->ambiguous);
+	EXPECT_GE(steps / 20, m->ambiguous);
 	EXPECT_GE(steps / 1000 + 1, m->resyncs);
 	EXPECT_LT(0U, m->c.evictions);
 	EXPECT_LT(0U, m->c.expirations);

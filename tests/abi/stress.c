@@ -594,9 +594,9 @@ static const struct {
 	uint64_t max_entries, max_bytes, default_ttl_ms;
 	bool metrics;
 } layout[SX_CACHES] = {
-	{ "entries", 256, 1 << 20, 0, true },		/* count limits */
+	{ "entries", 128, 1 << 20, 0, true },		/* count limits */
 	{ "bytes", 100000, 12 << 10, 40, true },	/* bytes limit */
-	{ "mixed", 300, 64 << 10, 1500, true },
+	{ "mixed", 150, 32 << 10, 1500, true },
 	{ "nometrics", 200, 32 << 10, 20, false },
 };
 
