@@ -13,6 +13,8 @@
 #                   rule, systemd unit (DESTDIR=, PREFIX=/usr/local);
 #                   make uninstall removes exactly that
 #   make dkms-install  the module with DKMS (dkms-uninstall to remove)
+#   make stress     long runs on the debug kernel (KASAN, lockdep, kmemleak):
+#                   multi-process load, the LRU/TTL model, 1e6 fuzzed ioctls
 #
 # KDIR selects the kernel tree to build the module against; by default the
 # newest installed /lib/modules/*/build (never the running kernel's blindly:
@@ -40,12 +42,13 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	check check-stock check-rt check-debug check-install demo clean help \
 	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man \
-	example-kmod example-kmod-rt example-kmod-debug
+	example-kmod example-kmod-rt example-kmod-debug \
+	stress
 
 all: module lib tools
 
 help:
-	@sed -n '3,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,/^# KDIR selects/p' Makefile | sed -e '$$d' -e 's/^# \{0,1\}//'
 
 # Out-of-tree modules build in their source directory: give each kernel its
 # own copy so the stock and the debug objects never mix. The copy keeps the
@@ -282,6 +285,36 @@ bench: module lib
 		>$(BUILD)/bench/kcache-bench.json; \
 	echo "kcache-bench: JSON in $(BUILD)/bench/kcache-bench.json"; \
 	exit $$status
+
+# The long versions of the tests that make check runs short: the load of
+# tests/abi/stress, the model comparison of tests/abi/model and a million
+# calls of tests/abi/fuzz, on the debug kernel, failing on any kernel
+# report or leak (kmemleak scans after rmmod). Knobs below; the console is
+# kept in build/stress/. STRESS_KERNEL=stock runs them without the checks
+# only a debug kernel has.
+STRESS_KERNEL ?= debug
+STRESS_SECONDS ?= 300
+STRESS_PROCS ?= 4
+STRESS_THREADS ?= 4
+STRESS_KEYS ?= 4000
+MODEL_STEPS ?= 200000
+FUZZ_CALLS ?= 1000000
+FUZZ_SECONDS ?= 2400
+
+stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
+	@mkdir -p $(BUILD)/stress
+	tools/vm-run --kernel $(STRESS_KERNEL) --check-dmesg \
+		$(if $(filter debug,$(STRESS_KERNEL)),--kmemleak) \
+		--timeout 7200 --log $(BUILD)/stress/$(STRESS_KERNEL).console \
+		--env LRUCACHE_STRESS_SECONDS=$(STRESS_SECONDS) \
+		--env LRUCACHE_STRESS_PROCS=$(STRESS_PROCS) \
+		--env LRUCACHE_STRESS_THREADS=$(STRESS_THREADS) \
+		--env LRUCACHE_STRESS_KEYS=$(STRESS_KEYS) \
+		--env LRUCACHE_MODEL_STEPS=$(MODEL_STEPS) \
+		--env LRUCACHE_FUZZ_CALLS=$(FUZZ_CALLS) \
+		--env LRUCACHE_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		-- tests/run-tests $(BUILD)/tests/abi/stress \
+		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz
 
 clean:
 	rm -rf $(BUILD)

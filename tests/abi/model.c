@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cache against a reference model of exact LRU + TTL, step by step.
+ *
+ * One thread runs a seeded sequence of SET (plain, NX, XX, oversized),
+ * GET (full buffer and size probe), EXISTS, DELETE, BATCH, CLEAR and REAP
+ * on a small cache (max_entries and max_bytes both bite) with a mix of
+ * TTLs: none, the cache default (one hour), long ones, and short ones
+ * (5 to 40 ms) that expire while the run goes on. After each step the
+ * model checks every returned value, hit and miss, and the cache's stats
+ * (every counter, entries, bytes, expiring); every few steps it compares
+ * a DUMP (the live entries in LRU order, values and remaining TTLs), and
+ * after an evicting SET it checks with EXISTS (which moves nothing) that
+ * the keys it evicted are gone.
+ *
+ * Semantics followed (kmod/engine.c, ioctl.rst): an entry set with TTL t
+ * at time T is expired once CLOCK_BOOTTIME >= T + t. GET, SET and DELETE
+ * free an expired entry they meet (counted in expirations; GET then
+ * misses, DELETE returns -ENOENT, SET NX stores, SET XX returns -ENOENT);
+ * EXISTS and DUMP ignore it and leave it in place; it still counts in
+ * entries and bytes and still takes its LRU place. An insert evicts from
+ * the LRU end, whatever the entries' TTLs, until entries <= max_entries
+ * and bytes <= max_bytes, where an entry is charged key + value +
+ * entry_overhead; an evicted entry that had expired is counted as an
+ * expiration rather than an eviction. GET hits (probes included) make
+ * the entry the most recent; EXISTS, misses and failed SETs do not. The
+ * cache's reaper is kept out of the way (cleanup interval of one day):
+ * expired entries go only when an operation or a REAP ioctl meets them.
+ *
+ * Time: the kernel's clock is real, so the model knows each expiry time
+ * only within [before, after] of the SET plus the TTL, and a step's own
+ * time within [before, after] of it. Before each step the test waits out
+ * every expiry window that could overlap the step (a guard of a few
+ * milliseconds), so outcomes are certain. If a step took longer than the
+ * guard and met an entry whose state was ambiguous, the outcome decides
+ * (GET, EXISTS, DELETE, NX, XX), or the stats decide (which of evictions
+ * and expirations a removal counted in); a REAP that cannot be decided
+ * either way clears the cache and starts the model over. Such steps are
+ * counted and must stay under 5% of the run.
+ *
+ * LRUCACHE_MODEL_STEPS (default: 30000, 20000 on the debug kernel) and
+ * LRUCACHE_MODEL_SEED override; the figures are printed at the end.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "kselftest_harness.h"
+#include "abi.h"
+
+#define MD_KEYS		48
+#define MD_MAX_ENTRIES	24
+#define MD_VAL_MAX	96
+#define MD_DEFAULT_TTL	3600000ULL	/* the cache's default_ttl_ms */
+#define MD_GUARD_NS	4000000ULL	/* waited out around each step */
+#define MD_DUMP_EVERY	16
+#define MD_BATCH_MAX	8
+#define MD_INTERVAL_MS	86400000ULL	/* the reaper stays out of the way */
+
+enum st { LIVE, EXPIRED, AMBIG };
+
+enum {
+	O_GET, O_SET, O_EXISTS, O_DELETE, O_BATCH, O_CLEAR, O_REAP, O_SLEEP,
+	O_N
+};
+
+struct md_entry {
+	bool present;
+	int prev, next;			/* LRU list: head = most recent */
+	uint32_t vlen;
+	uint64_t lo, hi;		/* expiry window in ns; 0: none */
+	unsigned char val[MD_VAL_MAX];
+};
+
+struct md_counts {
+	uint64_t hits, misses, sets, deletes, evictions, expirations;
+	uint64_t reaped, reaper_runs;
+};
+
+struct md {
+	int fd;
+	char name[LRUCACHE_NAME_MAX];
+	uint64_t rng;
+	uint64_t overhead, max_bytes;
+	char keys[MD_KEYS][16];
+	uint32_t klen[MD_KEYS];
+	struct md_entry e[MD_KEYS];
+	int head, tail, count;
+	uint64_t bytes;
+	struct md_counts c;
+	/* Removals of ambiguous entries whose counter the stats decide. */
+	unsigned int amb_set_exp, amb_evict;
+	/* Step window. */
+	uint64_t before, after;
+	/* Figures. */
+	uint64_t steps, ops, ambiguous, resyncs, waits, wait_ns, dumps;
+	uint64_t evict_checks, opcount[O_N];
+	char why[512];
+};
+
+static const char *const op_names[O_N] = {
+	"get", "set", "exists", "delete", "batch", "clear", "reap", "sleep",
+};
+
+static uint64_t rnd(struct md *m)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint32_t below(struct md *m, uint32_t n)
+{
+	return (uint32_t)(rnd(m) % n);
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *s = getenv(name);
+	char *end;
+	uint64_t v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	return errno || *end ? dflt : v;
+}
+
+static bool fail(struct md *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool fail(struct md *m, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	n = (size_t)snprintf(m->why, sizeof(m->why), "step %llu: ",
+			     (unsigned long long)m->steps);
+	va_start(ap, fmt);
+	vsnprintf(m->why + n, sizeof(m->why) - n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static uint64_t charge(struct md *m, int k)
+{
+	return m->overhead + m->klen[k] + m->e[k].vlen;
+}
+
+/* The state of entry @k's expiry over the current step's window. */
+static enum st state(struct md *m, int k)
+{
+	struct md_entry *e = &m->e[k];
+
+	if (!e->lo || m->after < e->lo)
+		return LIVE;
+	if (m->before >= e->hi)
+		return EXPIRED;
+	return AMBIG;
+}
+
+static void lru_unlink(struct md *m, int k)
+{
+	struct md_entry *e = &m->e[k];
+
+	if (e->prev >= 0)
+		m->e[e->prev].next = e->next;
+	else
+		m->head = e->next;
+	if (e->next >= 0)
+		m->e[e->next].prev = e->prev;
+	else
+		m->tail = e->prev;
+	e->prev = e->next = -1;
+}
+
+static void lru_push(struct md *m, int k)
+{
+	struct md_entry *e = &m->e[k];
+
+	e->prev = -1;
+	e->next = m->head;
+	if (m->head >= 0)
+		m->e[m->head].prev = k;
+	else
+		m->tail = k;
+	m->head = k;
+}
+
+static void md_remove(struct md *m, int k)
+{
+	lru_unlink(m, k);
+	m->e[k].present = false;
+	m->count--;
+	m->bytes -= charge(m, k);
+}
+
+static void md_reset(struct md *m)
+{
+	int k;
+
+	for (k = 0; k < MD_KEYS; k++) {
+		m->e[k].present = false;
+		m->e[k].prev = m->e[k].next = -1;
+	}
+	m->head = m->tail = -1;
+	m->count = 0;
+	m->bytes = 0;
+}
+
+/* The value stored by a set: derived from the step so it always changes. */
+static void make_value(struct md *m, unsigned char *v, uint32_t len)
+{
+	uint64_t r = rnd(m);
+	uint32_t i;
+
+	for (i = 0; i < len; i++) {
+		if (i % 8 == 0)
+			r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		v[i] = (unsigned char)(r >> (8 * (i % 8)));
+	}
+}
+
+/* One operation, as generated; the kernel's result is filled in. */
+struct md_op {
+	int op;			/* O_GET, O_SET, O_EXISTS, O_DELETE */
+	int k;
+	uint32_t flags, vlen, buflen;
+	uint64_t ttl_ms;
+	bool big;		/* a value over max_bytes: -E2BIG */
+	unsigned char val[MD_VAL_MAX + 1];
+	unsigned char buf[MD_VAL_MAX];
+	long result;
+	uint32_t out_len;
+};
+
+static void gen_op(struct md *m, struct md_op *o, int kind)
+{
+	uint32_t r;
+
+	memset(o, 0, sizeof(*o));
+	o->op = kind;
+	/* A hot third of the keys takes most operations: hits happen. */
+	o->k = (int)(below(m, 10) < 7 ? below(m, MD_KEYS / 3) :
+		     below(m, MD_KEYS));
+	if (kind == O_GET) {
+		/* A size probe now and then: a hit that copies nothing. */
+		o->buflen = below(m, 10) ? MD_VAL_MAX : below(m, 8);
+		memset(o->buf, 0xa5, sizeof(o->buf));
+	} else if (kind == O_SET) {
+		r = below(m, 20);
+		o->flags = r == 0 ? LRUCACHE_SET_NX :
+			   r == 1 ? LRUCACHE_SET_XX : 0;
+		r = below(m, 100);
+		if (r < 35)
+			o->ttl_ms = LRUCACHE_TTL_NONE;
+		else if (r < 50)
+			o->ttl_ms = LRUCACHE_TTL_DEFAULT;
+		else if (r < 70)
+			o->ttl_ms = 600000 + below(m, 3000000);
+		else
+			o->ttl_ms = 5 + below(m, 36);
+		o->vlen = below(m, MD_VAL_MAX + 1);
+		o->big = below(m, 200) == 0;
+		make_value(m, o->val, o->vlen);
+	}
+}
+
+static uint64_t ttl_ns_of(uint64_t ttl_ms)
+{
+	if (ttl_ms == LRUCACHE_TTL_NONE)
+		return 0;
+	if (ttl_ms == LRUCACHE_TTL_DEFAULT)
+		return MD_DEFAULT_TTL * 1000000ULL;
+	return ttl_ms * 1000000ULL;
+}
+
+/*
+ * Evicts from the LRU end until the limits hold, sparing @keep; @evicted
+ * collects the keys removed.
+ */
+static void md_evict(struct md *m, int keep, int *evicted, int *nev)
+{
+	int t;
+
+	while (m->count > MD_MAX_ENTRIES || m->bytes > m->max_bytes) {
+		t = m->tail;
+		if (t == keep)
+			break;
+		switch (state(m, t)) {
+		case LIVE:
+			m->c.evictions++;
+			break;
+		case EXPIRED:
+			m->c.expirations++;
+			break;
+		case AMBIG:
+			m->amb_evict++;
+			break;
+		}
+		md_remove(m, t);
+		evicted[(*nev)++] = t;
+	}
+}
+
+/* Applies a SET the kernel answered with o->result to the model. */
+static bool apply_set(struct md *m, struct md_op *o, int *evicted, int *nev)
+{
+	struct md_entry *e = &m->e[o->k];
+	uint32_t vlen = o->big ? (uint32_t)m->max_bytes : o->vlen;
+	bool old = e->present;
+	enum st s = old ? state(m, o->k) : LIVE;
+	long want;
+
+	if (m->overhead + m->klen[o->k] + vlen > m->max_bytes) {
+		if (o->result != -E2BIG)
+			return fail(m, "set of an oversized entry: %ld, not -E2BIG",
+				    o->result);
+		return true;
+	}
+	if (old && s == AMBIG) {
+		m->ambiguous++;
+		if (o->flags == LRUCACHE_SET_NX)
+			s = o->result == -EEXIST ? LIVE : EXPIRED;
+		else if (o->flags == LRUCACHE_SET_XX)
+			s = o->result == -ENOENT ? EXPIRED : LIVE;
+	}
+	if (old && s == EXPIRED) {
+		m->c.expirations++;
+		md_remove(m, o->k);
+		old = false;
+	}
+	if (old && s == AMBIG) {	/* plain set: the stats will tell */
+		m->amb_set_exp++;
+		s = LIVE;
+	}
+	want = (old && o->flags == LRUCACHE_SET_NX) ? -EEXIST :
+	       (!old && o->flags == LRUCACHE_SET_XX) ? -ENOENT : 0;
+	if (o->result != want)
+		return fail(m, "set key %d flags %u: %ld, model %ld", o->k,
+			    o->flags, o->result, want);
+	if (want)
+		return true;
+	if (old)
+		md_remove(m, o->k);
+	e->present = true;
+	e->vlen = vlen;
+	memcpy(e->val, o->val, vlen);
+	if (ttl_ns_of(o->ttl_ms)) {
+		e->lo = m->before + ttl_ns_of(o->ttl_ms);
+		e->hi = m->after + ttl_ns_of(o->ttl_ms);
+	} else {
+		e->lo = e->hi = 0;
+	}
+	lru_push(m, o->k);
+	m->count++;
+	m->bytes += charge(m, o->k);
+	m->c.sets++;
+	md_evict(m, o->k, evicted, nev);
+	return true;
+}
+
+static bool apply_get(struct md *m, struct md_op *o)
+{
+	struct md_entry *e = &m->e[o->k];
+	enum st s = e->present ? state(m, o->k) : EXPIRED;
+
+	if (e->present && s == AMBIG) {
+		m->ambiguous++;
+		s = o->result == -ENOENT ? EXPIRED : LIVE;
+	}
+	if (!e->present || s == EXPIRED) {
+		if (e->present) {
+			m->c.expirations++;
+			md_remove(m, o->k);
+		}
+		m->c.misses++;
+		if (o->result != -ENOENT)
+			return fail(m, "get key %d: %ld, model: a miss", o->k,
+				    o->result);
+		return true;
+	}
+	m->c.hits++;
+	if (o->result != (long)e->vlen || o->out_len != e->vlen)
+		return fail(m, "get key %d: %ld (value_len %u), model %u",
+			    o->k, o->result, o->out_len, e->vlen);
+	if (e->vlen <= o->buflen) {
+		if (memcmp(o->buf, e->val, e->vlen))
+			return fail(m, "get key %d: wrong value", o->k);
+	} else if (bytes_not(o->buf, o->buflen, 0xa5)) {
+		return fail(m, "get key %d: a probe of %u bytes wrote to them",
+			    o->k, o->buflen);
+	}
+	lru_unlink(m, o->k);
+	lru_push(m, o->k);
+	return true;
+}
+
+static bool apply_exists(struct md *m, struct md_op *o)
+{
+	struct md_entry *e = &m->e[o->k];
+	enum st s = e->present ? state(m, o->k) : EXPIRED;
+	long want;
+
+	if (e->present && s == AMBIG) {
+		m->ambiguous++;
+		if (o->result == 0 || o->result == 1)
+			return true;
+	}
+	want = e->present && s == LIVE;
+	if (o->result != want)
+		return fail(m, "exists key %d: %ld, model %ld", o->k, o->result,
+			    want);
+	return true;
+}
+
+static bool apply_delete(struct md *m, struct md_op *o)
+{
+	struct md_entry *e = &m->e[o->k];
+	enum st s = e->present ? state(m, o->k) : EXPIRED;
+	long want = -ENOENT;
+
+	if (e->present && s == AMBIG) {
+		m->ambiguous++;
+		s = o->result == -ENOENT ? EXPIRED : LIVE;
+	}
+	if (e->present) {
+		if (s == LIVE) {
+			m->c.deletes++;
+			want = 0;
+		} else {
+			m->c.expirations++;
+		}
+		md_remove(m, o->k);
+	}
+	if (o->result != want)
+		return fail(m, "delete key %d: %ld, model %ld", o->k, o->result,
+			    want);
+	return true;
+}
+
+static bool apply_op(struct md *m, struct md_op *o, int *evicted, int *nev)
+{
+	switch (o->op) {
+	case O_GET:
+		return apply_get(m, o);
+	case O_SET:
+		return apply_set(m, o, evicted, nev);
+	case O_EXISTS:
+		return apply_exists(m, o);
+	default:
+		return apply_delete(m, o);
+	}
+}
+
+static void fill_kv_op(struct md *m, struct md_op *o, struct lrucache_op *u)
+{
+	static const uint32_t opcode[] = {
+		[O_GET] = LRUCACHE_OP_GET, [O_SET] = LRUCACHE_OP_SET,
+		[O_EXISTS] = LRUCACHE_OP_EXISTS,
+		[O_DELETE] = LRUCACHE_OP_DELETE,
+	};
+
+	memset(u, 0, sizeof(*u));
+	u->opcode = opcode[o->op];
+	u->key = (uintptr_t)m->keys[o->k];
+	u->key_len = m->klen[o->k];
+	if (o->op == O_GET) {
+		u->value = (uintptr_t)o->buf;
+		u->value_len = o->buflen;
+	} else if (o->op == O_SET) {
+		u->value = (uintptr_t)o->val;
+		u->value_len = o->big ? (uint32_t)m->max_bytes : o->vlen;
+		u->ttl_ms = o->ttl_ms;
+		u->flags = o->flags;
+	}
+}
+
+/* Runs one operation as its own ioctl. */
+static void run_single(struct md *m, struct md_op *o, void *big)
+{
+	struct lrucache_op u;
+	uint32_t len;
+
+	fill_kv_op(m, o, &u);
+	switch (o->op) {
+	case O_GET:
+		len = o->buflen;
+		o->result = kv_get(m->fd, m->keys[o->k], m->klen[o->k], o->buf,
+				   &len);
+		o->out_len = len;
+		break;
+	case O_SET:
+		o->result = kv_set(m->fd, m->keys[o->k], m->klen[o->k],
+				   o->big ? big : o->val, u.value_len,
+				   o->ttl_ms, o->flags);
+		break;
+	case O_EXISTS:
+		o->result = kv_exists(m->fd, m->keys[o->k], m->klen[o->k]);
+		break;
+	default:
+		o->result = kv_delete(m->fd, m->keys[o->k], m->klen[o->k]);
+		break;
+	}
+}
+
+/*
+ * Waits until no expiry window of an entry held overlaps the next
+ * MD_GUARD_NS: the step that follows then sees every entry as certainly
+ * live or certainly expired, unless it runs longer than the guard.
+ */
+static void wait_out_windows(struct md *m)
+{
+	uint64_t now, until;
+	int k;
+
+	for (;;) {
+		now = boottime_ns();
+		until = 0;
+		for (k = m->head; k >= 0; k = m->e[k].next) {
+			struct md_entry *e = &m->e[k];
+
+			if (!e->lo || e->hi <= now || e->lo > now + MD_GUARD_NS)
+				continue;
+			if (e->hi + 1 > until)
+				until = e->hi + 1;
+		}
+		if (!until)
+			return;
+		m->waits++;
+		m->wait_ns += until - now;
+		while (boottime_ns() < until)
+			sleep_ms(1);
+	}
+}
+
+/* The counters the stats hold against the model's, settling ambiguity. */
+static bool check_stats(struct md *m)
+{
+	struct lrucache_stats st;
+	uint64_t d_exp, d_ev;
+	long x_ev, x_set;
+	int k, expiring = 0;
+
+	if (cache_stats(m->fd, &st))
+		return fail(m, "STATS failed");
+	if (m->amb_set_exp || m->amb_evict) {
+		/* evictions = model + (amb_evict - x_ev), expirations =
+		 * model + x_ev + x_set, with 0 <= x <= its count. */
+		d_ev = st.evictions - m->c.evictions;
+		d_exp = st.expirations - m->c.expirations;
+		x_ev = (long)m->amb_evict - (long)d_ev;
+		x_set = (long)d_exp - x_ev;
+		if (x_ev < 0 || x_ev > (long)m->amb_evict || x_set < 0 ||
+		    x_set > (long)m->amb_set_exp)
+			return fail(m, "ambiguous removals: evictions %llu expirations %llu do not fit model %llu/%llu + %u/%u",
+				    (unsigned long long)st.evictions,
+				    (unsigned long long)st.expirations,
+				    (unsigned long long)m->c.evictions,
+				    (unsigned long long)m->c.expirations,
+				    m->amb_evict, m->amb_set_exp);
+		m->c.evictions = st.evictions;
+		m->c.expirations = st.expirations;
+		m->amb_set_exp = m->amb_evict = 0;
+	}
+	for (k = m->head; k >= 0; k = m->e[k].next)
+		expiring += m->e[k].lo != 0;
+#define CMP(field, model) do {						\
+	if (st.field != (uint64_t)(model))				\
+		return fail(m, "stats." #field " %llu, model %llu",	\
+			    (unsigned long long)st.field,		\
+			    (unsigned long long)(model));		\
+} while (0)
+	CMP(hits, m->c.hits);
+	CMP(misses, m->c.misses);
+	CMP(sets, m->c.sets);
+	CMP(deletes, m->c.deletes);
+	CMP(evictions, m->c.evictions);
+	CMP(expirations, m->c.expirations);
+	CMP(reaped, m->c.reaped);
+	CMP(reaper_runs, m->c.reaper_runs);
+	CMP(reclaimed, 0);
+	CMP(entries, m->count);
+	CMP(bytes, m->bytes);
+	CMP(expiring, expiring);
+#undef CMP
+	return true;
+}
+
+/*
+ * DUMP: the records must be the model's entries that are live, least
+ * recent first, with their values and remaining TTLs.
+ */
+static bool check_dump(struct md *m)
+{
+	static unsigned char stream[MD_KEYS * (16 + 16 + MD_VAL_MAX)];
+	struct lrucache_dump d = { 0 };
+	struct lrucache_record rec;
+	size_t len = 0, pos = 0;
+	uint64_t lo_ms, hi_ms;
+	ssize_t r;
+	int k, ret;
+
+	m->before = boottime_ns();
+	ret = xioctl(m->fd, LRUCACHE_IOC_DUMP, &d);
+	m->after = boottime_ns();
+	if (ret)
+		return fail(m, "DUMP: %d", ret);
+	while ((r = read(d.fd, stream + len, sizeof(stream) - len)) > 0)
+		len += (size_t)r;
+	close(d.fd);
+	if (r < 0 || len != d.bytes)
+		return fail(m, "dump stream: read %zu of %llu bytes", len,
+			    (unsigned long long)d.bytes);
+	m->dumps++;
+	for (k = m->tail; k >= 0; k = m->e[k].prev) {
+		struct md_entry *e = &m->e[k];
+		enum st s = state(m, k);
+
+		if (s == EXPIRED)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		if (pos + sizeof(rec) <= len)
+			memcpy(&rec, stream + pos, sizeof(rec));
+		if (pos + sizeof(rec) + m->klen[k] > len ||
+		    rec.key_len != m->klen[k] ||
+		    memcmp(stream + pos + sizeof(rec), m->keys[k],
+			   m->klen[k])) {
+			if (s == AMBIG)	/* it had expired: left out */
+				continue;
+			return fail(m, "dump: key %d missing or out of order",
+				    k);
+		}
+		pos += sizeof(rec) + rec.key_len;
+		if (rec.value_len != e->vlen || pos + e->vlen > len ||
+		    memcmp(stream + pos, e->val, e->vlen))
+			return fail(m, "dump: key %d has the wrong value", k);
+		pos += e->vlen;
+		if (!e->lo) {
+			if (rec.ttl_ms != LRUCACHE_TTL_NONE)
+				return fail(m, "dump: key %d ttl %llu, not none",
+					    k, (unsigned long long)rec.ttl_ms);
+			continue;
+		}
+		/* expires - now, rounded up, for expires in [lo, hi] and
+		 * now in [before, after]. */
+		lo_ms = e->lo > m->after ?
+			(e->lo - m->after + 999999) / 1000000 : 1;
+		hi_ms = e->hi > m->before ?
+			(e->hi - m->before + 999999) / 1000000 : 1;
+		if (lo_ms < 1)
+			lo_ms = 1;
+		if (rec.ttl_ms < lo_ms || rec.ttl_ms > hi_ms)
+			return fail(m, "dump: key %d ttl %llu ms, model %llu..%llu",
+				    k, (unsigned long long)rec.ttl_ms,
+				    (unsigned long long)lo_ms,
+				    (unsigned long long)hi_ms);
+	}
+	if (pos != len)
+		return fail(m, "dump: %zu bytes of records the model lacks",
+			    len - pos);
+	return true;
+}
+
+/* Starts the model over from an empty cache (after an undecidable REAP). */
+static bool resync(struct md *m)
+{
+	struct lrucache_stats st;
+
+	m->resyncs++;
+	if (cache_clear(m->fd) || cache_stats(m->fd, &st))
+		return fail(m, "resync: CLEAR or STATS failed");
+	md_reset(m);
+	m->c.hits = st.hits;
+	m->c.misses = st.misses;
+	m->c.sets = st.sets;
+	m->c.deletes = st.deletes;
+	m->c.evictions = st.evictions;
+	m->c.expirations = st.expirations;
+	m->c.reaped = st.reaped;
+	m->c.reaper_runs = st.reaper_runs;
+	m->amb_set_exp = m->amb_evict = 0;
+	return true;
+}
+
+static bool step_reap(struct md *m)
+{
+	struct lrucache_reap r;
+	int amb[MD_KEYS], namb = 0, k, next;
+	uint64_t certain = 0;
+	int ret;
+
+	m->before = boottime_ns();
+	ret = cache_reap(m->fd, below(m, 2) ? LRUCACHE_REAP_FULL_SCAN : 0, &r);
+	m->after = boottime_ns();
+	if (ret)
+		return fail(m, "REAP: %d", ret);
+	m->c.reaper_runs++;
+	for (k = m->head; k >= 0; k = next) {
+		next = m->e[k].next;
+		switch (state(m, k)) {
+		case EXPIRED:
+			certain++;
+			m->c.reaped++;
+			m->c.expirations++;
+			md_remove(m, k);
+			break;
+		case AMBIG:
+			amb[namb++] = k;
+			break;
+		default:
+			break;
+		}
+	}
+	if (r.freed < certain || r.freed > certain + (uint64_t)namb)
+		return fail(m, "REAP freed %llu, model %llu (+%d undecided)",
+			    (unsigned long long)r.freed,
+			    (unsigned long long)certain, namb);
+	if (!namb)
+		return true;
+	m->ambiguous++;
+	if (r.freed == certain)
+		return true;
+	if (r.freed - certain < (uint64_t)namb)
+		return resync(m);
+	for (k = 0; k < namb; k++) {
+		m->c.reaped++;
+		m->c.expirations++;
+		md_remove(m, amb[k]);
+	}
+	return true;
+}
+
+/* After a SET that evicted: EXISTS (which moves nothing) agrees. */
+static bool check_evicted(struct md *m, const int *evicted, int nev)
+{
+	int i, ret;
+
+	for (i = 0; i < nev; i++) {
+		if (m->e[evicted[i]].present)
+			continue;	/* set again later in the batch */
+		ret = kv_exists(m->fd, m->keys[evicted[i]],
+				m->klen[evicted[i]]);
+		m->evict_checks++;
+		if (ret != 0)
+			return fail(m, "key %d should have been evicted: exists %d",
+				    evicted[i], ret);
+	}
+	return true;
+}
+
+static bool one_step(struct md *m, void *big)
+{
+	struct md_op ops[MD_BATCH_MAX];
+	struct lrucache_op uops[MD_BATCH_MAX];
+	int evicted[MD_KEYS * MD_BATCH_MAX], nev = 0;
+	uint32_t r = below(m, 1000), n, i;
+	int kind, ret;
+
+	kind = r < 300 ? O_GET : r < 610 ? O_SET : r < 710 ? O_EXISTS :
+	       r < 810 ? O_DELETE : r < 970 ? O_BATCH : r < 973 ? O_CLEAR :
+	       r < 985 ? O_REAP : O_SLEEP;
+	m->opcount[kind]++;
+	if (kind == O_SLEEP) {	/* let short TTLs run out */
+		sleep_ms(2 + below(m, 19));
+		return true;
+	}
+	wait_out_windows(m);
+
+	if (kind == O_CLEAR) {
+		if (cache_clear(m->fd))
+			return fail(m, "CLEAR failed");
+		md_reset(m);
+		m->ops++;
+		return check_stats(m);
+	}
+	if (kind == O_REAP) {
+		m->ops++;
+		return step_reap(m) && check_stats(m);
+	}
+	if (kind == O_BATCH) {
+		n = 2 + below(m, MD_BATCH_MAX - 1);
+		for (i = 0; i < n; i++) {
+			gen_op(m, &ops[i], (int)below(m, 4));
+			ops[i].big = false;
+			fill_kv_op(m, &ops[i], &uops[i]);
+		}
+		m->before = boottime_ns();
+		ret = batch_run(m->fd, uops, n);
+		m->after = boottime_ns();
+		if (ret != (int)n)
+			return fail(m, "BATCH of %u ran %d", n, ret);
+		for (i = 0; i < n; i++) {
+			ops[i].result = uops[i].result;
+			ops[i].out_len = uops[i].value_len;
+			if (!apply_op(m, &ops[i], evicted, &nev))
+				return false;
+			m->ops++;
+		}
+	} else {
+		gen_op(m, &ops[0], kind);
+		m->before = boottime_ns();
+		run_single(m, &ops[0], big);
+		m->after = boottime_ns();
+		if (!apply_op(m, &ops[0], evicted, &nev))
+			return false;
+		m->ops++;
+	}
+	if (!check_stats(m) || !check_evicted(m, evicted, nev))
+		return false;
+	return m->steps % MD_DUMP_EVERY || check_dump(m);
+}
+
+FIXTURE(model) {
+	struct md *m;
+	void *big;
+};
+
+FIXTURE_SETUP(model)
+{
+	self->m = NULL;
+	self->big = NULL;
+}
+
+FIXTURE_TEARDOWN(model)
+{
+	if (self->m) {
+		if (self->m->fd >= 0)
+			close(self->m->fd);
+		cache_destroy(self->m->name);
+		free(self->m);
+	}
+	free(self->big);
+}
+
+TEST_F_TIMEOUT(model, lru_ttl_model_matches_the_cache_step_by_step, 3600)
+{
+	const char *kernel = getenv("VM_KERNEL");
+	bool debug = kernel && !strcmp(kernel, "debug");
+	uint64_t steps = env_u64("LRUCACHE_MODEL_STEPS", debug ? 20000 : 30000);
+	uint64_t seed = env_u64("LRUCACHE_MODEL_SEED", 20261201);
+	struct md *m;
+	uint64_t t0;
+	int k, i;
+
+	m = calloc(1, sizeof(*m));
+	ASSERT_NE(NULL, m);
+	self->m = m;
+	m->fd = -1;
+	m->rng = seed;
+	unique_name(m->name, "model");
+	ASSERT_EQ(0, entry_overhead(&m->overhead));
+	/* About a dozen average entries: bytes bite before the count does. */
+	m->max_bytes = 14 * (m->overhead + 8 + MD_VAL_MAX / 2);
+	self->big = calloc(1, m->max_bytes);
+	ASSERT_NE(NULL, self->big);
+	for (k = 0; k < MD_KEYS; k++) {
+		m->klen[k] = (uint32_t)snprintf(m->keys[k], sizeof(m->keys[k]),
+						"k%d-", k);
+		for (i = 0; i < k % 7; i++)
+			m->keys[k][m->klen[k]++] = (char)('a' + i);
+	}
+	md_reset(m);
+	m->fd = cache_create_ex(m->name, MD_MAX_ENTRIES, m->max_bytes,
+				MD_DEFAULT_TTL, MD_INTERVAL_MS);
+	ASSERT_LE(0, m->fd) {
+		TH_LOG("cannot create %s: %s", m->name, strerror(-m->fd));
+	}
+
+	t0 = boottime_ns();
+	for (m->steps = 1; m->steps <= steps; m->steps++) {
+		ASSERT_TRUE(one_step(m, self->big)) {
+			TH_LOG("seed %llu: %s", (unsigned long long)seed,
+			       m->why);
+		}
+	}
+	m->steps--;
+	ASSERT_TRUE(check_dump(m)) {
+		TH_LOG("seed %llu: %s", (unsigned long long)seed, m->why);
+	}
+
+	printf("# model: seed %llu, %llu steps, %llu operations in %.1f s\n",
+	       (unsigned long long)seed, (unsigned long long)m->steps,
+	       (unsigned long long)m->ops, (boottime_ns() - t0) / 1e9);
+	printf("# model: steps by kind:");
+	for (i = 0; i < O_N; i++)
+		printf(" %s %llu", op_names[i],
+		       (unsigned long long)m->opcount[i]);
+	printf("\n# model: stats hits %llu misses %llu sets %llu deletes %llu evictions %llu expirations %llu reaped %llu\n",
+	       (unsigned long long)m->c.hits, (unsigned long long)m->c.misses,
+	       (unsigned long long)m->c.sets, (unsigned long long)m->c.deletes,
+	       (unsigned long long)m->c.evictions,
+	       (unsigned long long)m->c.expirations,
+	       (unsigned long long)m->c.reaped);
+	printf("# model: %llu dumps compared, %llu evictions checked by EXISTS, %llu waits (%.1f s) for expiry windows, %llu ambiguous steps, %llu resyncs\n",
+	       (unsigned long long)m->dumps,
+	       (unsigned long long)m->evict_checks,
+	       (unsigned long long)m->waits, m->wait_ns / 1e9,
+	       (unsigned long long)m->ambiguous,
+	       (unsigned long long)m->resyncs);
+	fflush(stdout);
+	/* Almost every step must have been decided by the model alone. */
+	EXPECT_GE(steps / 20, m->ambiguous);
+	EXPECT_GE(steps / 1000 + 1, m->resyncs);
+	EXPECT_LT(0U, m->c.evictions);
+	EXPECT_LT(0U, m->c.expirations);
+	EXPECT_LT(0U, m->c.hits);
+}
+
+TEST_HARNESS_MAIN
