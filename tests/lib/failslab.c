@@ -21,8 +21,9 @@
  *
  * A document of 40 entries (one batch) is walked at every allocation; one
  * of LRUCACHE_BATCH_MAX + 6 entries (two batches) at every allocation of
- * its first and last 16 and of the 16 around the start of the second
- * batch, and every 61st in between.
+ * its first and last 16 (counted beforehand, with fail-nth as a counter),
+ * of the 16 either side of the start of the second batch, and every 61st
+ * in between; then on until the fault goes unused.
  *
  * Needs CONFIG_FAILSLAB and debugfs (the debug kernel); skipped elsewhere.
  */
@@ -46,6 +47,12 @@
 #define EDGE		16
 #define STRIDE		61
 #define COUNT_ALL	1000000U	/* more than any restore allocates */
+/*
+ * How many more allocations than counted a restore may make: the hash
+ * table's resizes, some in the caller's thread, depend on its size at the
+ * start, which its own work item changes in between.
+ */
+#define SLACK		200
 
 static int file_read(const char *path, char *buf, size_t size)
 {
@@ -344,25 +351,23 @@ TEST_F_TIMEOUT(restore, one_batch_fails_cleanly, 300)
 					       self->len, 0));
 	sites = count_sites(self, NR_SMALL);
 	ASSERT_LT(0, sites);
-	for (n = 1; n <= (unsigned int)sites + 1; n++) {
+	for (n = 1; n <= (unsigned int)sites + SLACK; n++) {
 		left = restore_with_fault(_metadata, self, NR_SMALL, n,
 					  &injected);
 		ASSERT_LE(0, left);
 		if (left)
 			break;
 	}
-	/* The walk ends where the count said: one past the last site. */
-	ASSERT_EQ((unsigned int)sites + 1, n);
 	ASSERT_NE(0, left);
 	ASSERT_LT(0U, injected);
-	TH_LOG("%d entries: %d allocations, %u failures returned", NR_SMALL,
-	       sites, injected);
+	TH_LOG("%d entries: %u allocations (%d counted before), %u failures returned",
+	       NR_SMALL, n - 1, sites, injected);
 }
 
 TEST_F_TIMEOUT(restore, two_batches_fail_cleanly, 300)
 {
 	unsigned int n, injected = 0, walked = 0;
-	int left, sites, first2;
+	int left = 0, sites, first2;
 
 	FAILSLAB_SETUP();
 	MAKE_DOC(NR_LARGE);
@@ -375,24 +380,23 @@ TEST_F_TIMEOUT(restore, two_batches_fail_cleanly, 300)
 	 * what the whole minus the last 6 entries does, in proportion.
 	 */
 	first2 = (int)((uint64_t)sites * LRUCACHE_BATCH_MAX / NR_LARGE);
-	for (n = 1; n <= (unsigned int)sites; n++) {
+	for (n = 1; n <= (unsigned int)sites + SLACK; n++) {
 		if (n > EDGE && n + EDGE <= (unsigned int)sites &&
 		    (n + EDGE < (unsigned int)first2 ||
 		     n > (unsigned int)first2 + EDGE) && n % STRIDE)
 			continue;
 		left = restore_with_fault(_metadata, self, NR_LARGE, n,
 					  &injected);
-		ASSERT_EQ(0, left) {
-			TH_LOG("fault %u of %d not reached", n, sites);
-		}
+		ASSERT_LE(0, left);
+		if (left)
+			break;
 		walked++;
 	}
+	ASSERT_NE(0, left);
 	/* A fault may be absorbed (a fallback); most must show. */
 	ASSERT_LT(0U, injected);
-	ASSERT_LT(0, restore_with_fault(_metadata, self, NR_LARGE, sites + 1,
-					&injected));
-	TH_LOG("%d entries: %d allocations, %u of them failed in turn, %u failures returned",
-	       NR_LARGE, sites, walked, injected);
+	TH_LOG("%d entries: %u allocations (%d counted before), %u of them failed in turn, %u failures returned",
+	       NR_LARGE, n - 1, sites, walked, injected);
 }
 
 TEST_HARNESS_MAIN
