@@ -7,12 +7,15 @@
  * what was left of N if the operation made fewer allocations.
  *
  * For N = 1, 2, ... each operation (OPEN+CREATE, a SET of a new key, a SET
- * replacing a value with a bigger one, a BATCH of sets) runs with its N-th
- * allocation failing, until it completes with the fault unused. Every
- * result must be success or -ENOMEM, and the cache must be left as it was:
- * no half-created cache, the old value after a failed replace, entries and
- * bytes equal to what the keys present hold. Leaks show up in the kmemleak
- * scan that the debug kernel run does after rmmod.
+ * replacing a value with a bigger one, a BATCH of sets, a DUMP, a read of
+ * the dump's stream, a netlink SUBSCRIBE, a SET whose event is queued for
+ * a subscriber) runs with its N-th allocation failing, until it completes
+ * with the fault unused. Every result must be success or -ENOMEM (or the
+ * errno netlink gives, see subscribe_fails_cleanly), and the cache must be
+ * left as it was: no half-created cache, the old value after a failed
+ * replace, entries and bytes equal to what the keys present hold, no
+ * descriptor left by a failed DUMP. Leaks show up in the kmemleak scan
+ * that the debug kernel run does after rmmod.
  *
  * Needs a kernel with CONFIG_FAILSLAB and debugfs (the debug kernel of
  * tests/vm); skipped elsewhere. GFP_KERNEL allocations can sleep, so
@@ -766,8 +769,9 @@ TEST_F_TIMEOUT(fs, event_message_failure_is_counted_as_lost, 300)
 		left = disarm(self->nth);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
-		if (!ret)
+		if (!ret) {
 			ASSERT_EQ(0, kv_delete(self->fd, "new", 3));
+		}
 		ASSERT_EQ(0, str_set(self->fd, "base0", "zero"));
 		ASSERT_CONSISTENT(n);
 
