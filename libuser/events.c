@@ -458,7 +458,12 @@ static int ev_open(struct kcache_events *ev)
 	nl_socket_disable_seq_check(ev->sk);
 	ret = genl_connect(ev->sk);
 	if (ret < 0) {
-		ret = nl_errno(ret);
+		/*
+		 * libnl folds the errnos it has no code for (ENFILE, EMFILE,
+		 * ...) into NLE_FAILURE; socket(2)'s or bind(2)'s is still
+		 * in errno.
+		 */
+		ret = ret == -NLE_FAILURE && errno ? -errno : nl_errno(ret);
 		goto fail;
 	}
 	fd = nl_socket_get_fd(ev->sk);
