@@ -25,10 +25,19 @@
  * of the 16 either side of the start of the second batch, and every 61st
  * in between; then on until the fault goes unused.
  *
+ * kcache_add_hook() is walked the same way, at every allocation: it opens
+ * the handle's events socket, resolves the family through libnl and
+ * subscribes. It must succeed (the hook then gets the next SET's event)
+ * or fail with -ENOMEM, -ENOBUFS or -ENFILE (socket(2) when the socket's
+ * inode cannot be allocated), leaving no hook, no events socket and no
+ * descriptor behind.
+ *
  * Needs CONFIG_FAILSLAB and debugfs (the debug kernel); skipped elsewhere.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -53,6 +62,7 @@
  * start, which its own work item changes in between.
  */
 #define SLACK		200
+#define MAX_NTH		400
 
 static int file_read(const char *path, char *buf, size_t size)
 {
@@ -123,7 +133,7 @@ static size_t item_value(unsigned char val[64], unsigned int i)
 
 static const char *const pre_keys[NR_PRE] = { "pre0", "pre1", "pre2" };
 
-FIXTURE(restore) {
+FIXTURE(fs) {
 	int nth;
 	char src_name[LRUCACHE_NAME_MAX], dst_name[LRUCACHE_NAME_MAX];
 	struct kcache *src, *dst;
@@ -133,7 +143,7 @@ FIXTURE(restore) {
 	size_t len;
 };
 
-FIXTURE_SETUP(restore)
+FIXTURE_SETUP(fs)
 {
 	self->nth = -1;
 	self->src = self->dst = NULL;
@@ -142,7 +152,7 @@ FIXTURE_SETUP(restore)
 	unique_name(self->dst_name, "fs-dst");
 }
 
-FIXTURE_TEARDOWN(restore)
+FIXTURE_TEARDOWN(fs)
 {
 	if (self->nth >= 0) {
 		if (pwrite(self->nth, "0", 1, 0) != 1)
@@ -287,7 +297,7 @@ static int check_dst(struct kcache *c, unsigned int nr, int failed,
  * (0: the fault was used), or -1 on an assertion failure.
  */
 static int restore_with_fault(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(restore) *self, unsigned int nr,
+			      FIXTURE_DATA(fs) *self, unsigned int nr,
 			      unsigned int n, unsigned int *injected)
 {
 	struct kcache_json_error jerr;
@@ -326,7 +336,7 @@ static int restore_with_fault(struct __test_metadata *_metadata,
 }
 
 /* The allocations one restore makes: fail-nth as a counter. */
-static int count_sites(FIXTURE_DATA(restore) *self, unsigned int nr)
+static int count_sites(FIXTURE_DATA(fs) *self, unsigned int nr)
 {
 	int ret, left;
 
@@ -339,7 +349,7 @@ static int count_sites(FIXTURE_DATA(restore) *self, unsigned int nr)
 	return COUNT_ALL - left;
 }
 
-TEST_F_TIMEOUT(restore, one_batch_fails_cleanly, 300)
+TEST_F_TIMEOUT(fs, restore_of_one_batch_fails_cleanly, 300)
 {
 	unsigned int n, injected = 0;
 	int left = 0, sites;
@@ -364,7 +374,7 @@ TEST_F_TIMEOUT(restore, one_batch_fails_cleanly, 300)
 	       NR_SMALL, n - 1, sites, injected);
 }
 
-TEST_F_TIMEOUT(restore, two_batches_fail_cleanly, 300)
+TEST_F_TIMEOUT(fs, restore_of_two_batches_fails_cleanly, 300)
 {
 	unsigned int n, injected = 0, walked = 0;
 	int left = 0, sites, first2;
@@ -397,6 +407,101 @@ TEST_F_TIMEOUT(restore, two_batches_fail_cleanly, 300)
 	ASSERT_LT(0U, injected);
 	TH_LOG("%d entries: %u allocations (%d counted before), %u of them failed in turn, %u failures returned",
 	       NR_LARGE, n - 1, sites, walked, injected);
+}
+
+static void count_set(const struct kcache_event *ev, void *arg)
+{
+	(void)ev;
+	(*(unsigned int *)arg)++;
+}
+
+static const struct kcache_hook_ops set_hook = { .on_set = count_set };
+
+/* Descriptors this process has open. */
+static int count_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;			/* the directory's own */
+}
+
+/* Dispatches events until one SET reached the hook, for at most 5 s. */
+static int wait_for_set(struct kcache *c, const unsigned int *sets)
+{
+	struct pollfd pfd;
+	int i, ret, fd = kcache_events_fd(c);
+
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < 50 && !*sets; i++) {
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 100) < 0)
+			return -errno;
+		ret = kcache_events_dispatch(c);
+		if (ret < 0)
+			return ret;
+	}
+	return *sets ? 0 : -ETIMEDOUT;
+}
+
+TEST_F_TIMEOUT(fs, add_hook_fails_cleanly, 300)
+{
+	KCACHE_OPTS(opts, .max_size = 100);
+	unsigned int n, injected = 0, sets = 0;
+	int ret, left = 0, fds;
+
+	FAILSLAB_SETUP();
+	ASSERT_EQ(0, kcache_open(self->dst_name, &opts, &self->dst));
+	/* Once unarmed: libnl's and the library's buffers grow. */
+	ASSERT_EQ(0, kcache_add_hook(self->dst, &set_hook, &sets));
+	ASSERT_EQ(0, kcache_remove_hook(self->dst, &set_hook, &sets));
+	for (n = 1; n <= MAX_NTH; n++) {
+		fds = count_fds();
+		ASSERT_LT(0, fds);
+		sets = 0;
+		ASSERT_EQ(0, arm(self->nth, n));
+		ret = kcache_add_hook(self->dst, &set_hook, &sets);
+		left = disarm(self->nth);
+		ASSERT_LE(0, left);
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM || ret == -ENOBUFS ||
+			    ret == -ENFILE) {
+			TH_LOG("fault %u: kcache_add_hook: %d (%s)", n, ret,
+			       kcache_strerror(ret));
+		}
+		if (ret == 0) {
+			ASSERT_EQ(fds + 1, count_fds());
+			ASSERT_EQ(0, kcache_set(self->dst, "k", 1, "v", 1,
+						KCACHE_TTL_NONE));
+			ASSERT_EQ(0, wait_for_set(self->dst, &sets)) {
+				TH_LOG("fault %u: the hook got no event", n);
+			}
+			ASSERT_EQ(0, kcache_remove_hook(self->dst, &set_hook,
+							&sets));
+		} else {
+			injected++;
+			/* No hook, no socket. */
+			ASSERT_EQ(-ENOENT, kcache_events_fd(self->dst));
+			ASSERT_EQ(-ENOENT, kcache_remove_hook(self->dst,
+							      &set_hook,
+							      &sets));
+		}
+		ASSERT_EQ(fds, count_fds()) {
+			TH_LOG("fault %u: a descriptor leaked", n);
+		}
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
 }
 
 TEST_HARNESS_MAIN
