@@ -449,7 +449,7 @@ static void ev_close(struct kcache_events *ev)
 
 static int ev_open(struct kcache_events *ev)
 {
-	int ret, grp, fd;
+	int ret, grp, fd, tries;
 
 	ev->sk = nl_socket_alloc();
 	if (!ev->sk)
@@ -458,7 +458,12 @@ static int ev_open(struct kcache_events *ev)
 	nl_socket_disable_seq_check(ev->sk);
 	ret = genl_connect(ev->sk);
 	if (ret < 0) {
-		ret = nl_errno(ret);
+		/*
+		 * libnl folds the errnos it has no code for (ENFILE, EMFILE,
+		 * ...) into NLE_FAILURE; socket(2)'s or bind(2)'s is still
+		 * in errno.
+		 */
+		ret = ret == -NLE_FAILURE && errno ? -errno : nl_errno(ret);
 		goto fail;
 	}
 	fd = nl_socket_get_fd(ev->sk);
@@ -469,7 +474,17 @@ static int ev_open(struct kcache_events *ev)
 	/* Best effort: the kernel caps it at net.core.rmem_max. */
 	nl_socket_set_buffer_size(ev->sk, KCACHE_EVENTS_RCVBUF, 0);
 
-	ret = genl_ctrl_resolve(ev->sk, LRUCACHE_GENL_NAME);
+	/*
+	 * libnl reports any failure of its probe (no memory, an answer
+	 * lost) as "not found": only a family missing at every try, with
+	 * the module loaded, is missing.
+	 */
+	for (tries = 0; tries < 4; tries++) {
+		ret = genl_ctrl_resolve(ev->sk, LRUCACHE_GENL_NAME);
+		if (ret != -NLE_OBJ_NOTFOUND ||
+		    access("/sys/module/lrucache", F_OK))
+			break;
+	}
 	if (ret < 0) {
 		ret = ret == -NLE_OBJ_NOTFOUND ? family_missing() :
 						 nl_errno(ret);

@@ -7,12 +7,15 @@
  * what was left of N if the operation made fewer allocations.
  *
  * For N = 1, 2, ... each operation (OPEN+CREATE, a SET of a new key, a SET
- * replacing a value with a bigger one, a BATCH of sets) runs with its N-th
- * allocation failing, until it completes with the fault unused. Every
- * result must be success or -ENOMEM, and the cache must be left as it was:
- * no half-created cache, the old value after a failed replace, entries and
- * bytes equal to what the keys present hold. Leaks show up in the kmemleak
- * scan that the debug kernel run does after rmmod.
+ * replacing a value with a bigger one, a BATCH of sets, a DUMP, a read of
+ * the dump's stream, a netlink SUBSCRIBE, a SET whose event is queued for
+ * a subscriber) runs with its N-th allocation failing, until it completes
+ * with the fault unused. Every result must be success or -ENOMEM (or the
+ * errno netlink gives, see subscribe_fails_cleanly), and the cache must be
+ * left as it was: no half-created cache, the old value after a failed
+ * replace, entries and bytes equal to what the keys present hold, no
+ * descriptor left by a failed DUMP. Leaks show up in the kmemleak scan
+ * that the debug kernel run does after rmmod.
  *
  * Needs a kernel with CONFIG_FAILSLAB and debugfs (the debug kernel of
  * tests/vm); skipped elsewhere. GFP_KERNEL allocations can sleep, so
@@ -21,7 +24,9 @@
  */
 #include "kselftest_harness.h"
 #include "abi.h"
+#include "nl.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 
 #define FAILSLAB	"/sys/kernel/debug/failslab"
@@ -448,6 +453,371 @@ TEST_F_TIMEOUT(fs, batch_of_sets_fails_cleanly, 300)
 		ASSERT_EQ(0, ops[i].result);
 	ASSERT_LT(0U, injected);
 	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
+/* --- dump -------------------------------------------------------------- */
+
+/*
+ * 600 entries: the snapshot sizes its storage for 600 + 600 / 8 + 16 = 691
+ * of them, three page-sized chunks of 254, so the walk meets the
+ * snapshot, each of its chunks, and the file behind the new descriptor.
+ */
+#define NR_DUMP		600U
+#define DUMP_BUF	(64 * 1024)
+
+static char dump_buf[DUMP_BUF];
+
+static void dump_key(char key[16], unsigned int i)
+{
+	snprintf(key, 16, "d%04u", i);
+}
+
+static uint32_t dump_vlen(unsigned int i)
+{
+	return i % 50;			/* empty values too */
+}
+
+/* Descriptors this process has open. */
+static int count_fds(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;			/* the directory's own */
+}
+
+/*
+ * Checks that @len bytes of stream hold the NR_DUMP records of dump_fill(),
+ * least recently used (first set) first: 0, or -1 with @why.
+ */
+static int dump_parse(const char *p, size_t len, char *why, size_t size)
+{
+	struct lrucache_record rec;
+	char key[16];
+	size_t off = 0;
+	unsigned int i;
+
+	for (i = 0; i < NR_DUMP; i++) {
+		dump_key(key, i);
+		if (len - off < sizeof(rec)) {
+			snprintf(why, size, "stream ends at record %u", i);
+			return -1;
+		}
+		memcpy(&rec, p + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.key_len != strlen(key) ||
+		    rec.value_len != dump_vlen(i) ||
+		    rec.ttl_ms != LRUCACHE_TTL_NONE ||
+		    len - off < (size_t)rec.key_len + rec.value_len ||
+		    memcmp(p + off, key, rec.key_len) ||
+		    bytes_not(p + off + rec.key_len, rec.value_len, 'V')) {
+			snprintf(why, size, "record %u is not %s", i, key);
+			return -1;
+		}
+		off += rec.key_len + rec.value_len;
+	}
+	if (off != len) {
+		snprintf(why, size, "%zu bytes after the last record",
+			 len - off);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads a dump descriptor to its end into dump_buf: the length or -errno. */
+static ssize_t dump_read_all(int dfd)
+{
+	size_t len = 0;
+	ssize_t r;
+
+	while (len < sizeof(dump_buf)) {
+		r = read(dfd, dump_buf + len, sizeof(dump_buf) - len);
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		len += r;
+	}
+	return len;
+}
+
+/*
+ * A cache of NR_DUMP entries without a TTL (so no reaper runs and nothing
+ * changes on its own), and its counters.
+ */
+#define DUMP_FILL(st) do {							char __k[16], __v[64];							unsigned int __i;																memset(__v, 'V', sizeof(__v));						self->fd = cache_create_ex(self->name, 1000, 0, 0, 0);			ASSERT_LE(0, self->fd);							for (__i = 0; __i < NR_DUMP; __i++) {						dump_key(__k, __i);							ASSERT_EQ(0, kv_set(self->fd, __k, strlen(__k), __v,					    dump_vlen(__i), LRUCACHE_TTL_NONE, 0)); 	}									ASSERT_EQ(0, cache_stats(self->fd, (st)));				ASSERT_EQ(NR_DUMP, (st)->entries);					/* Pages the kernel copies into are there before any fault. */		memset(dump_buf, 0, sizeof(dump_buf));				} while (0)
+
+/*
+ * A dump, failed or not, leaves the cache as it was: the same counters
+ * (it counts no hit and moves nothing) and a sound structure.
+ */
+#define ASSERT_DUMP_UNCHANGED(n, before) do {					struct lrucache_stats __st;						struct lrucache_check __c;															ASSERT_EQ(0, cache_stats(self->fd, &__st));				ASSERT_EQ(0, memcmp(&__st, (before), sizeof(__st))) {				TH_LOG("fault %u: the counters changed", (n));			}									ASSERT_EQ(0, xioctl(self->fd, LRUCACHE_IOC_CHECK, &__c));		ASSERT_EQ(0U, __c.problems);						ASSERT_EQ(NR_DUMP, __c.entries);				} while (0)
+
+TEST_F_TIMEOUT(fs, dump_fails_cleanly, 300)
+{
+	struct lrucache_stats before;
+	struct lrucache_dump arg;
+	unsigned int n, injected = 0;
+	char why[128];
+	int ret, left = 0, fds;
+	ssize_t len;
+
+	FAILSLAB_SETUP();
+	DUMP_FILL(&before);
+	for (n = 1; n <= MAX_NTH; n++) {
+		fds = count_fds();
+		ASSERT_LT(0, fds);
+		memset(&arg, 0, sizeof(arg));
+		ASSERT_EQ(0, arm(self->nth, n));
+		ret = xioctl(self->fd, LRUCACHE_IOC_DUMP, &arg);
+		left = disarm(self->nth);
+		ASSERT_LE(0, left);
+		ASSERT_OK_OR_ENOMEM(n, ret);
+		if (ret == 0) {
+			ASSERT_LE(0, arg.fd);
+			ASSERT_EQ(fds + 1, count_fds());
+			ASSERT_EQ(NR_DUMP, arg.entries);
+			len = dump_read_all(arg.fd);
+			ASSERT_EQ((ssize_t)arg.bytes, len);
+			ASSERT_EQ(0, dump_parse(dump_buf, len, why,
+						sizeof(why))) {
+				TH_LOG("fault %u: %s", n, why);
+			}
+			close(arg.fd);
+		} else {
+			injected++;
+			/* No descriptor, no snapshot left behind. */
+			ASSERT_EQ(fds, count_fds()) {
+				TH_LOG("fault %u: a descriptor leaked", n);
+			}
+		}
+		ASSERT_DUMP_UNCHANGED(n, &before);
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
+/*
+ * Reading the stream: the records were gathered and sized when the
+ * snapshot was taken, so the walk shows what read(2) allocates on the way.
+ */
+TEST_F_TIMEOUT(fs, dump_read_fails_cleanly, 300)
+{
+	struct lrucache_stats before;
+	struct lrucache_dump arg;
+	unsigned int n, injected = 0;
+	char why[128];
+	int left = 0;
+	ssize_t r;
+
+	FAILSLAB_SETUP();
+	DUMP_FILL(&before);
+	for (n = 1; n <= MAX_NTH; n++) {
+		memset(&arg, 0, sizeof(arg));
+		ASSERT_EQ(0, xioctl(self->fd, LRUCACHE_IOC_DUMP, &arg));
+		ASSERT_EQ(0, arm(self->nth, n));
+		r = read(arg.fd, dump_buf, sizeof(dump_buf));
+		r = r < 0 ? -errno : r;
+		left = disarm(self->nth);
+		ASSERT_LE(0, left);
+		ASSERT_TRUE(r == (ssize_t)arg.bytes || r == -ENOMEM) {
+			TH_LOG("fault %u: read %zd of %llu bytes", n, r,
+			       (unsigned long long)arg.bytes);
+		}
+		if (r == -ENOMEM) {
+			injected++;
+			/* Nothing consumed: the whole stream is still there. */
+			r = dump_read_all(arg.fd);
+			ASSERT_EQ((ssize_t)arg.bytes, r);
+		}
+		ASSERT_EQ(0, dump_parse(dump_buf, r, why, sizeof(why))) {
+			TH_LOG("fault %u: %s", n, why);
+		}
+		close(arg.fd);
+		ASSERT_DUMP_UNCHANGED(n, &before);
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
+/* --- the event stream ------------------------------------------------- */
+
+#define SUB_EVENTS	(LRUCACHE_EVENT_BIT(LRUCACHE_EVENT_SET) |	\
+			 LRUCACHE_EVENT_BIT(LRUCACHE_EVENT_DELETE))
+
+static struct nl_sock nl;
+
+/*
+ * SUBSCRIBE, in one send(2), is walked: the request's buffer, the
+ * attribute table generic netlink parses into, the subscription, the
+ * ACK. Its outcome is what the caller learns: 0 (subscribed), -ENOMEM in
+ * the ACK (not subscribed), or -ENOBUFS, from send(2) when the request
+ * could not be buffered (not subscribed), or from recv(2) when the ACK
+ * could not be allocated (the request ran: subscribed or not, which
+ * UNSUBSCRIBE then tells). UNSUBSCRIBE's answer (0 or -ENOENT) must match.
+ */
+TEST_F_TIMEOUT(fs, subscribe_fails_cleanly, 300)
+{
+	unsigned int n, injected = 0, unknown = 0;
+	int ret, un, left = 0;
+
+	FAILSLAB_SETUP();
+	CREATE_BASE();
+	ret = nl_open(&nl);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("no family " LRUCACHE_GENL_NAME ": %s", strerror(-ret));
+	}
+	for (n = 1; n <= MAX_NTH; n++) {
+		ASSERT_EQ(0, arm(self->nth, n));
+		ret = nl_request(&nl, nl.family, LRUCACHE_CMD_SUBSCRIBE, 10 + n,
+				 self->name, SUB_EVENTS);
+		left = disarm(self->nth);
+		ASSERT_LE(0, left);
+		if (!ret)
+			ret = nl_answer(&nl, 10 + n, NULL);
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM || ret == -ENOBUFS) {
+			TH_LOG("fault %u: SUBSCRIBE gave %d", n, ret);
+		}
+		ASSERT_EQ(0, nl_request(&nl, nl.family,
+					LRUCACHE_CMD_UNSUBSCRIBE, 1000 + n,
+					NULL, 0));
+		un = nl_answer(&nl, 1000 + n, NULL);
+		ASSERT_TRUE(un == 0 || un == -ENOENT) {
+			TH_LOG("fault %u: UNSUBSCRIBE gave %d", n, un);
+		}
+		if (ret == 0) {
+			ASSERT_EQ(0, un);
+		} else if (ret == -ENOMEM) {
+			ASSERT_EQ(-ENOENT, un);
+		} else {
+			unknown++;
+		}
+		injected += ret != 0;
+		ASSERT_CONSISTENT(n);
+		if (left)
+			break;
+	}
+	close(nl.fd);
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u allocations, %u failures returned (%u as -ENOBUFS)", n - 1,
+	       injected, unknown);
+}
+
+/*
+ * Read events until the SET of "base0" (the marker): they go into @evs
+ * (at most @max): their number, or -errno.
+ */
+static int events_to_marker(struct nl_sock *s, struct nl_event *evs, int max)
+{
+	int i, ret;
+
+	for (i = 0; i < max; i++) {
+		ret = nl_next_event(s, &evs[i], NL_WAIT_MS);
+		if (ret)
+			return ret;
+		if (evs[i].type == LRUCACHE_EVENT_SET &&
+		    !strcmp(evs[i].key, "base0"))
+			return i + 1;
+	}
+	return -E2BIG;
+}
+
+/*
+ * An event is turned into a message in the thread that caused it (here
+ * the SET, under the cache lock, GFP_ATOMIC); the walk reaches those
+ * allocations too. A message that cannot be allocated is an event lost
+ * to the subscriber, and only that: the SET succeeds, the next event
+ * shows the gap in its sequence number and counts it in LOST.
+ *
+ * Each round: SET "new" with the fault armed, then unarmed DELETE "new"
+ * (if it was stored) and SET "base0" as a marker; the events up to the
+ * marker must be exactly one of
+ *   SET -ENOMEM:          marker(s+1)
+ *   SET 0, event sent:    SET new(s+1), DELETE new(s+2), marker(s+3)
+ *   SET 0, event lost:    DELETE new(s+2), marker(s+3), lost + 1
+ */
+TEST_F_TIMEOUT(fs, event_message_failure_is_counted_as_lost, 300)
+{
+	unsigned int n, injected = 0, lost_events = 0;
+	struct nl_event evs[8];
+	uint64_t seq = 0, lost = 0;
+	int ret, nev, left = 0;
+
+	FAILSLAB_SETUP();
+	CREATE_BASE();
+	ASSERT_EQ(0, nl_open(&nl));
+	ASSERT_EQ(0, nl_request(&nl, nl.family, LRUCACHE_CMD_SUBSCRIBE, 2,
+				self->name, SUB_EVENTS));
+	ASSERT_EQ(0, nl_answer(&nl, 2, NULL));
+	for (n = 1; n <= MAX_NTH; n++) {
+		ASSERT_EQ(0, arm(self->nth, n));
+		ret = kv_set(self->fd, "new", 3, self->big, 100, 60000, 0);
+		left = disarm(self->nth);
+		ASSERT_LE(0, left);
+		ASSERT_OK_OR_ENOMEM(n, ret);
+		if (!ret) {
+			ASSERT_EQ(0, kv_delete(self->fd, "new", 3));
+		}
+		ASSERT_EQ(0, str_set(self->fd, "base0", "zero"));
+		ASSERT_CONSISTENT(n);
+
+		nev = events_to_marker(&nl, evs, 8);
+		ASSERT_LT(0, nev) {
+			TH_LOG("fault %u: no marker event: %d", n, nev);
+		}
+		if (ret) {
+			injected++;
+			ASSERT_EQ(1, nev);
+			ASSERT_EQ(seq + 1, evs[0].seq);
+		} else if (nev == 3) {
+			ASSERT_EQ((uint32_t)LRUCACHE_EVENT_SET, evs[0].type);
+			ASSERT_STREQ("new", evs[0].key);
+			ASSERT_EQ(seq + 1, evs[0].seq);
+			ASSERT_EQ((uint32_t)LRUCACHE_EVENT_DELETE, evs[1].type);
+			ASSERT_EQ(seq + 2, evs[1].seq);
+		} else {
+			/* The SET's message was the allocation that failed. */
+			ASSERT_EQ(2, nev) {
+				TH_LOG("fault %u: %d events", n, nev);
+			}
+			ASSERT_EQ((uint32_t)LRUCACHE_EVENT_DELETE, evs[0].type);
+			ASSERT_STREQ("new", evs[0].key);
+			ASSERT_EQ(seq + 2, evs[0].seq);
+			lost++;
+			lost_events++;
+		}
+		ASSERT_EQ(lost, evs[nev - 1].lost) {
+			TH_LOG("fault %u: LOST %llu, want %llu", n,
+			       (unsigned long long)evs[nev - 1].lost,
+			       (unsigned long long)lost);
+		}
+		/* The marker: every event of the round numbered. */
+		ASSERT_EQ(seq + (ret ? 1 : 3), evs[nev - 1].seq);
+		seq = evs[nev - 1].seq;
+		if (left)
+			break;
+	}
+	close(nl.fd);
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	ASSERT_LT(0U, lost_events);
+	TH_LOG("%u allocations: %u SETs failed, %u events lost", n - 1,
+	       injected, lost_events);
 }
 
 TEST_HARNESS_MAIN
