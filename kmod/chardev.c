@@ -170,6 +170,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	void __user *uvalue = u64_to_user_ptr(kv->value);
 	u8 key[LRUCACHE_KEY_LEN_CEILING];
 	struct iov_iter iter;
+	bool reads;
 	long ret;
 
 	if (kv->reserved)
@@ -186,9 +187,8 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	if (!lrucache_small_from_user(key, u64_to_user_ptr(kv->key),
 				      kv->key_len))
 		return -EFAULT;
-	ret = lrucache_op_permission(cache, opcode == LRUCACHE_OP_GET ||
-					    opcode == LRUCACHE_OP_EXISTS,
-				     perms);
+	reads = opcode == LRUCACHE_OP_GET || opcode == LRUCACHE_OP_EXISTS;
+	ret = lrucache_op_permission(cache, reads, perms);
 	if (ret)
 		return ret;
 

@@ -31,13 +31,15 @@
  *   table holds exactly the linked entries, so a key that is always
  *   present is never missed.
  * - An entry carries a reference count: one reference is held by the
- *   cache while it is hashed, and one by each reader copying its value
- *   out (which may fault, so it happens outside RCU and the lock). A
- *   reader takes its reference with refcount_inc_not_zero() under RCU.
- *   The last put frees the entry after a grace period (kvfree_rcu()), as
- *   RCU readers may still be looking at it. Key, value, lengths and
- *   expiry of an entry never change after it is published: a replace
- *   publishes a new entry.
+ *   cache while it is hashed. A reader copies the value out under RCU
+ *   with page faults disabled, which needs no reference. Only when that
+ *   copy would fault does it take one, with refcount_inc_not_zero()
+ *   under RCU (or refcount_inc() under cache->lock, where the entry is
+ *   linked), and copy again outside RCU and the lock, where it may fault
+ *   and sleep. The last put frees the entry after a grace period
+ *   (kvfree_rcu()), as RCU readers may still be looking at it. Key,
+ *   value, lengths and expiry of an entry never change after it is
+ *   published: a replace publishes a new entry.
  * - A cache is a kobject: its reference count keeps the structure alive
  *   for the registry, open files and kernel users. Destroying a cache
  *   unlists it, marks it dead under cache->lock (every operation then
