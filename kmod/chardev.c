@@ -172,6 +172,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	struct iov_iter iter;
 	bool reads;
 	long ret;
+	u32 len;
 
 	if (kv->reserved)
 		return -EINVAL;
@@ -203,9 +204,11 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 		return lrucache_set_iter(cache, key, kv->key_len, &iter,
 					 kv->ttl_ms, kv->flags);
 	case LRUCACHE_OP_GET:
-		if (!access_ok(uvalue, kv->value_len))
+		/* As import_single_range(): at most MAX_RW_COUNT bytes. */
+		len = min_t(u32, kv->value_len, MAX_RW_COUNT);
+		if (!access_ok(uvalue, len))
 			return -EFAULT;
-		iov_iter_ubuf(&iter, ITER_DEST, uvalue, kv->value_len);
+		iov_iter_ubuf(&iter, ITER_DEST, uvalue, len);
 		ret = lrucache_get_iter(cache, key, kv->key_len, &iter);
 		if (ret >= 0)
 			*value_len = ret;
