@@ -137,18 +137,42 @@ static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
 }
 
 /*
+ * The caller's permissions on the cache, asked of the engine at most once
+ * per kind within one ioctl call (its credentials cannot change during
+ * it): 1 while not asked yet, then 0 or -EACCES.
+ */
+struct lrucache_perms {
+	int read;
+	int write;
+};
+
+#define LRUCACHE_PERMS_INIT	{ .read = 1, .write = 1 }
+
+static int lrucache_op_permission(struct lrucache *cache, bool reads,
+				  struct lrucache_perms *perms)
+{
+	int *memo = reads ? &perms->read : &perms->write;
+
+	if (*memo > 0)
+		*memo = lrucache_permission(cache, reads ? LRUCACHE_PERM_READ :
+							   LRUCACHE_PERM_WRITE);
+	return *memo;
+}
+
+/*
  * One key-value operation, shared by the single commands and batches.
  * @kv has been copied in; on return *@value_len holds what GET reports.
  */
 static long lrucache_do_op(struct lrucache *cache, u32 opcode,
-			   const struct lrucache_kv *kv, u32 *value_len)
+			   const struct lrucache_kv *kv, u32 *value_len,
+			   struct lrucache_perms *perms)
 {
 	void __user *uvalue = u64_to_user_ptr(kv->value);
 	u8 key[LRUCACHE_KEY_LEN_CEILING];
 	struct iov_iter iter;
-	struct iovec iov;
 	bool reads;
 	long ret;
+	u32 len;
 
 	if (kv->reserved)
 		return -EINVAL;
@@ -161,11 +185,11 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	if ((opcode == LRUCACHE_OP_EXISTS || opcode == LRUCACHE_OP_DELETE) &&
 	    (kv->value || kv->value_len))
 		return -EINVAL;
-	if (copy_from_user(key, u64_to_user_ptr(kv->key), kv->key_len))
+	if (!lrucache_small_from_user(key, u64_to_user_ptr(kv->key),
+				      kv->key_len))
 		return -EFAULT;
 	reads = opcode == LRUCACHE_OP_GET || opcode == LRUCACHE_OP_EXISTS;
-	ret = lrucache_permission(cache, reads ? LRUCACHE_PERM_READ :
-						 LRUCACHE_PERM_WRITE);
+	ret = lrucache_op_permission(cache, reads, perms);
 	if (ret)
 		return ret;
 
@@ -174,17 +198,17 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 		/* Refuse an oversized value before looking at its pointer. */
 		if (kv->value_len > lrucache_max_value_len)
 			return -E2BIG;
-		ret = import_single_range(ITER_SOURCE, uvalue, kv->value_len,
-					  &iov, &iter);
-		if (ret)
-			return ret;
+		if (!access_ok(uvalue, kv->value_len))
+			return -EFAULT;
+		iov_iter_ubuf(&iter, ITER_SOURCE, uvalue, kv->value_len);
 		return lrucache_set_iter(cache, key, kv->key_len, &iter,
 					 kv->ttl_ms, kv->flags);
 	case LRUCACHE_OP_GET:
-		ret = import_single_range(ITER_DEST, uvalue, kv->value_len,
-					  &iov, &iter);
-		if (ret)
-			return ret;
+		/* As import_single_range(): at most MAX_RW_COUNT bytes. */
+		len = min_t(u32, kv->value_len, MAX_RW_COUNT);
+		if (!access_ok(uvalue, len))
+			return -EFAULT;
+		iov_iter_ubuf(&iter, ITER_DEST, uvalue, len);
 		ret = lrucache_get_iter(cache, key, kv->key_len, &iter);
 		if (ret >= 0)
 			*value_len = ret;
@@ -198,30 +222,81 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	}
 }
 
+/* Reads a struct lrucache_kv of our size in one user access window. */
+static int lrucache_get_kv(struct lrucache_kv *kv,
+			   const struct lrucache_kv __user *ukv)
+{
+	if (!user_read_access_begin(ukv, sizeof(*ukv)))
+		return -EFAULT;
+	unsafe_get_user(kv->key, &ukv->key, efault);
+	unsafe_get_user(kv->value, &ukv->value, efault);
+	unsafe_get_user(kv->key_len, &ukv->key_len, efault);
+	unsafe_get_user(kv->value_len, &ukv->value_len, efault);
+	unsafe_get_user(kv->ttl_ms, &ukv->ttl_ms, efault);
+	unsafe_get_user(kv->flags, &ukv->flags, efault);
+	unsafe_get_user(kv->reserved, &ukv->reserved, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 			    void __user *uarg, size_t usize)
 {
+	struct lrucache_perms perms = LRUCACHE_PERMS_INIT;
 	struct lrucache_kv __user *ukv = uarg;
 	struct lrucache_kv kv;
 	u32 value_len = 0;
 	long ret;
 
-	ret = lrucache_copy_arg(&kv, sizeof(kv), sizeof(kv), uarg, usize);
+	/* The usual case field by field; other sizes as every argument. */
+	if (likely(usize == sizeof(kv)))
+		ret = lrucache_get_kv(&kv, ukv);
+	else
+		ret = lrucache_copy_arg(&kv, sizeof(kv), sizeof(kv), uarg,
+					usize);
 	if (ret)
 		return ret;
-	ret = lrucache_do_op(cache, opcode, &kv, &value_len);
+	ret = lrucache_do_op(cache, opcode, &kv, &value_len, &perms);
 	if (opcode == LRUCACHE_OP_GET && ret >= 0 &&
-	    put_user(value_len, &ukv->value_len))
+	    !lrucache_small_to_user(&ukv->value_len, &value_len,
+				    sizeof(value_len)))
 		return -EFAULT;
 	return ret;
 }
 
+/*
+ * Writes an operation's outcome back into its place in the array: its
+ * result, and the value length if @get reports one.
+ */
+static bool lrucache_op_result(struct lrucache_op __user *uop, long ret,
+			       bool get, u32 value_len)
+{
+	if (!user_write_access_begin(uop, sizeof(*uop)))
+		return false;
+	unsafe_put_user((s32)ret, &uop->result, efault);
+	if (get)
+		unsafe_put_user(value_len, &uop->value_len, efault);
+	user_write_access_end();
+	return true;
+efault:
+	user_write_access_end();
+	return false;
+}
+
+/* Operations of a batch copied in at once, when their size is ours. */
+#define LRUCACHE_OPS_CHUNK	8
+
 static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 			       size_t usize)
 {
-	struct lrucache_batch batch;
+	struct lrucache_perms perms = LRUCACHE_PERMS_INIT;
+	struct lrucache_op ops[LRUCACHE_OPS_CHUNK], *op = ops;
+	unsigned int have = 0, at = 0, left;
 	struct lrucache_op __user *uop;
-	struct lrucache_op op;
+	struct lrucache_batch batch;
 	struct lrucache_kv kv;
 	u32 value_len = 0, i;
 	long ret;
@@ -230,7 +305,7 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 				usize);
 	if (ret)
 		return ret;
-	if (batch.flags || batch.reserved || batch.op_size < sizeof(op))
+	if (batch.flags || batch.reserved || batch.op_size < sizeof(*op))
 		return -EINVAL;
 	/* A newer op is larger, but not by pages: its zero tail is scanned. */
 	if (batch.count > LRUCACHE_BATCH_MAX || batch.op_size > PAGE_SIZE)
@@ -238,24 +313,42 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 
 	for (i = 0; i < batch.count; i++) {
 		uop = u64_to_user_ptr(batch.ops + (u64)i * batch.op_size);
-		ret = copy_struct_from_user(&op, sizeof(op), uop,
-					    batch.op_size);
+		if (batch.op_size != sizeof(*op)) {
+			ret = copy_struct_from_user(ops, sizeof(*op), uop,
+						    batch.op_size);
+		} else if (at < have) {
+			ret = 0;
+		} else {
+			/*
+			 * The next operations in one copy; if it stops part
+			 * way, those it read in full, and this one alone if
+			 * none, exactly as one copy per operation would.
+			 */
+			have = min_t(u32, batch.count - i, LRUCACHE_OPS_CHUNK);
+			left = copy_from_user(ops, uop, have * sizeof(*op));
+			have -= DIV_ROUND_UP(left, sizeof(*op));
+			if (!have && !copy_from_user(ops, uop, sizeof(*op)))
+				have = 1;
+			at = 0;
+			ret = have ? 0 : -EFAULT;
+		}
 		if (ret == -EFAULT)
 			break;
+		op = batch.op_size == sizeof(*op) ? &ops[at++] : ops;
 		if (!ret) {
-			kv.key = op.key;
-			kv.value = op.value;
-			kv.key_len = op.key_len;
-			kv.value_len = op.value_len;
-			kv.ttl_ms = op.ttl_ms;
-			kv.flags = op.flags;
-			kv.reserved = op.reserved;
-			ret = lrucache_do_op(cache, op.opcode, &kv, &value_len);
+			kv.key = op->key;
+			kv.value = op->value;
+			kv.key_len = op->key_len;
+			kv.value_len = op->value_len;
+			kv.ttl_ms = op->ttl_ms;
+			kv.flags = op->flags;
+			kv.reserved = op->reserved;
+			ret = lrucache_do_op(cache, op->opcode, &kv, &value_len,
+					     &perms);
 		}
-		if (put_user((s32)ret, &uop->result))
-			break;
-		if (ret >= 0 && op.opcode == LRUCACHE_OP_GET &&
-		    put_user(value_len, &uop->value_len))
+		if (!lrucache_op_result(uop, ret, ret >= 0 &&
+					op->opcode == LRUCACHE_OP_GET,
+					value_len))
 			break;
 	}
 	return i || !batch.count ? i : -EFAULT;

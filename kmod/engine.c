@@ -31,13 +31,15 @@
  *   table holds exactly the linked entries, so a key that is always
  *   present is never missed.
  * - An entry carries a reference count: one reference is held by the
- *   cache while it is hashed, and one by each reader copying its value
- *   out (which may fault, so it happens outside RCU and the lock). A
- *   reader takes its reference with refcount_inc_not_zero() under RCU.
- *   The last put frees the entry after a grace period (kvfree_rcu()), as
- *   RCU readers may still be looking at it. Key, value, lengths and
- *   expiry of an entry never change after it is published: a replace
- *   publishes a new entry.
+ *   cache while it is hashed. A reader copies the value out under RCU
+ *   with page faults disabled, which needs no reference. Only when that
+ *   copy would fault does it take one, with refcount_inc_not_zero()
+ *   under RCU (or refcount_inc() under cache->lock, where the entry is
+ *   linked), and copy again outside RCU and the lock, where it may fault
+ *   and sleep. The last put frees the entry after a grace period
+ *   (kvfree_rcu()), as RCU readers may still be looking at it. Key,
+ *   value, lengths and expiry of an entry never change after it is
+ *   published: a replace publishes a new entry.
  * - A cache is a kobject: its reference count keeps the structure alive
  *   for the registry, open files and kernel users. Destroying a cache
  *   unlists it, marks it dead under cache->lock (every operation then
@@ -109,6 +111,7 @@
 #include <linux/slab.h>
 #include <linux/shrinker.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
 #include "lrucache_internal.h"
@@ -177,10 +180,18 @@ static inline void lrucache_count(struct lrucache *cache,
 		this_cpu_inc(cache->pcpu->v[counter]);
 }
 
-/* Seconds since the cache's birth, as entries keep their set time. */
+/*
+ * Seconds since the cache's birth, as entries keep their set time: on the
+ * coarse clock (the last tick), as a second's resolution needs no more,
+ * and a set then reads no clock unless its entry expires. The coarse clock
+ * may lag the birth time by a tick.
+ */
 static u32 lrucache_cache_age_s(const struct lrucache *cache)
 {
-	return div_u64(lrucache_now(cache) - cache->born_ns, NSEC_PER_SEC);
+	u64 now = lrucache_now_coarse(cache);
+
+	return now > cache->born_ns ?
+	       div_u64(now - cache->born_ns, NSEC_PER_SEC) : 0;
 }
 
 static s64 lrucache_age_s(const struct lrucache *cache,
@@ -279,19 +290,29 @@ static void lrucache_arm_reaper(struct lrucache *cache)
 		      HRTIMER_MODE_REL);
 }
 
-/* Adds a hashed entry to the LRU head, the charges and its bucket. */
-static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+/*
+ * Adds @bytes (negative to take away) and @n entries to the cache's counts
+ * and the shared ones; the shared atomics are left alone when nothing
+ * changes for them, as for a replace by a value of the same size.
+ */
+static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
 {
-	u64 charge = lrucache_charge(e);
-
 	lockdep_assert_held(&cache->lock);
 
-	list_add(&e->lru, &cache->lru);
-	WRITE_ONCE(cache->entries, cache->entries + 1);
-	WRITE_ONCE(cache->bytes, cache->bytes + charge);
-	atomic64_add(charge, &lrucache_total_bytes);
-	atomic64_add(charge, &cache->user->bytes);
-	atomic64_inc(&lrucache_total_entries);
+	if (n) {
+		WRITE_ONCE(cache->entries, cache->entries + n);
+		atomic64_add(n, &lrucache_total_entries);
+	}
+	if (bytes) {
+		WRITE_ONCE(cache->bytes, cache->bytes + bytes);
+		atomic64_add(bytes, &lrucache_total_bytes);
+		atomic64_add(bytes, &cache->user->bytes);
+	}
+}
+
+static void lrucache_expiry_add(struct lrucache *cache,
+				struct lrucache_entry *e)
+{
 	if (e->expires) {
 		list_add_tail(&e->expiry, lrucache_bucket(cache, e->expires));
 		WRITE_ONCE(cache->expiring, cache->expiring + 1);
@@ -299,23 +320,50 @@ static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
 	}
 }
 
-/* Undoes lrucache_link(); the entry keeps the cache's reference. */
-static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+static void lrucache_expiry_del(struct lrucache *cache,
+				struct lrucache_entry *e)
 {
-	u64 charge = lrucache_charge(e);
-
-	lockdep_assert_held(&cache->lock);
-
-	list_del_init(&e->lru);
-	WRITE_ONCE(cache->entries, cache->entries - 1);
-	WRITE_ONCE(cache->bytes, cache->bytes - charge);
-	atomic64_sub(charge, &lrucache_total_bytes);
-	atomic64_sub(charge, &cache->user->bytes);
-	atomic64_dec(&lrucache_total_entries);
 	if (e->expires) {
 		list_del(&e->expiry);
 		WRITE_ONCE(cache->expiring, cache->expiring - 1);
 	}
+}
+
+/* Adds a hashed entry to the LRU head, the charges and its bucket. */
+static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_add(&e->lru, &cache->lru);
+	lrucache_account(cache, lrucache_charge(e), 1);
+	lrucache_expiry_add(cache, e);
+}
+
+/* Undoes lrucache_link(); the entry keeps the cache's reference. */
+static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&e->lru);
+	lrucache_account(cache, -(s64)lrucache_charge(e), -1);
+	lrucache_expiry_del(cache, e);
+}
+
+/*
+ * lrucache_detach(@old) and lrucache_link(@e) in one, for a replace: the
+ * number of entries stays, the bytes change by the difference only.
+ */
+static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
+			    struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&old->lru);
+	list_add(&e->lru, &cache->lru);
+	lrucache_account(cache, (s64)lrucache_charge(e) -
+				(s64)lrucache_charge(old), 0);
+	lrucache_expiry_del(cache, old);
+	lrucache_expiry_add(cache, e);
 }
 
 void lrucache_entry_put(struct lrucache_entry *e)
@@ -523,7 +571,15 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	e->value_len = value_len;
 	refcount_set(&e->ref, 1);
 	memcpy(e->data, key, key_len);
-	if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
+	if (iter_is_ubuf(from) && value_len <= LRUCACHE_SMALL_COPY) {
+		if (!lrucache_small_from_user(e->data + key_len,
+					      lrucache_ubuf_at(from),
+					      value_len)) {
+			ret = -EFAULT;
+			goto free;
+		}
+		iov_iter_advance(from, value_len);
+	} else if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
 		ret = -EFAULT;
 		goto free;
 	}
@@ -561,10 +617,11 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		goto unlock;
 
 	if (old) {
-		lrucache_detach(cache, old);
+		lrucache_relink(cache, old, e);
 		lrucache_entry_put(old);
+	} else {
+		lrucache_link(cache, e);
 	}
-	lrucache_link(cache, e);
 	lrucache_evict(cache, e);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
 	spin_unlock(&cache->lock);
@@ -604,25 +661,78 @@ int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
 EXPORT_SYMBOL_GPL(lrucache_set);
 
 /*
- * Finds a live entry, makes it the most recently used and returns it with
- * a reference the caller must put; NULL on a miss. Counts the hit or miss.
+ * Copies the value of @e to @to without taking a page fault, under RCU
+ * (the entry cannot be freed meanwhile, and never changes). Returns false,
+ * with @to as it was, if some of the destination was not mapped.
  */
-static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
-						 const void *key,
-						 size_t key_len)
+static bool lrucache_copy_nofault(const struct lrucache_entry *e,
+				  struct iov_iter *to)
+{
+	const void *value = e->data + e->key_len;
+	size_t done;
+	bool ok;
+
+	pagefault_disable();
+	if (iter_is_ubuf(to) && e->value_len <= LRUCACHE_SMALL_COPY) {
+		ok = lrucache_small_to_user(lrucache_ubuf_at(to), value,
+					    e->value_len);
+		pagefault_enable();
+		if (ok)
+			iov_iter_advance(to, e->value_len);
+		return ok;
+	}
+	done = copy_to_iter(value, e->value_len, to);
+	pagefault_enable();
+	if (likely(done == e->value_len))
+		return true;
+	iov_iter_revert(to, done);
+	return false;
+}
+
+/**
+ * lrucache_get_iter - look a key up and copy its value to an iov_iter
+ * @cache: the cache
+ * @key: the key (kernel memory)
+ * @key_len: its length
+ * @to: where the value goes
+ *
+ * A hit makes the entry the most recently used. The value is copied only
+ * if it fits in iov_iter_count(@to); otherwise nothing is copied and the
+ * (larger) length is returned, so a caller can probe with an empty @to.
+ *
+ * The value is copied under RCU with page faults disabled, which needs no
+ * reference on the entry. Only if that copy would fault is a reference
+ * taken, to copy after RCU with faults allowed; if the entry is gone by
+ * then (a set or delete removed it meanwhile), the lookup starts over and
+ * takes its reference under the cache lock.
+ *
+ * Return: the value's full length; -ENOENT on a miss (absent or expired);
+ * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
+ * the cache was destroyed.
+ */
+ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
+			  size_t key_len, struct iov_iter *to)
 {
 	struct lrucache_key k = { .data = key, .len = key_len };
 	struct lrucache_entry *e;
+	bool pin = false, fits;
+	ssize_t ret;
 
+	ret = lrucache_check_key(key_len);
+	if (ret)
+		return ret;
+	if (unlikely(READ_ONCE(cache->dead)))
+		return -EIDRM;
+
+again:
 	rcu_read_lock();
 	e = lrucache_lookup(cache, &k);
 	if (!e)
 		goto miss;
 	/* A live entry that already is the most recent: no lock at all. */
-	if (likely(!lrucache_expired(cache, e)) &&
-	    READ_ONCE(cache->lru.next) == &e->lru &&
-	    refcount_inc_not_zero(&e->ref))
-		goto hit;
+	if (likely(!pin && !lrucache_expired(cache, e)) &&
+	    READ_ONCE(cache->lru.next) == &e->lru)
+		goto found;
 
 	spin_lock(&cache->lock);
 	/*
@@ -638,61 +748,40 @@ static struct lrucache_entry *lrucache_get_entry(struct lrucache *cache,
 	}
 	if (e) {
 		list_move(&e->lru, &cache->lru);
-		refcount_inc(&e->ref);
+		if (pin)
+			refcount_inc(&e->ref);	/* linked: the cache holds one */
 	}
 	spin_unlock(&cache->lock);
 	if (!e)
 		goto miss;
-hit:
-	rcu_read_unlock();
+found:
+	ret = e->value_len;
+	fits = e->value_len <= iov_iter_count(to);
+	if (!pin && fits && !lrucache_copy_nofault(e, to)) {
+		if (!refcount_inc_not_zero(&e->ref)) {
+			/* Removed since: nothing counted yet, start over. */
+			rcu_read_unlock();
+			pin = true;
+			goto again;
+		}
+		pin = true;
+	}
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
-	return e;
+	rcu_read_unlock();
+	if (pin) {
+		if (fits && copy_to_iter(e->data + e->key_len, e->value_len,
+					 to) != e->value_len)
+			ret = -EFAULT;
+		lrucache_entry_put(e);
+	}
+	return ret;
 
 miss:
 	rcu_read_unlock();
 	lrucache_count(cache, LRUCACHE_CNT_MISSES);
 	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0, NULL);
-	return NULL;
-}
-
-/**
- * lrucache_get_iter - look a key up and copy its value to an iov_iter
- * @cache: the cache
- * @key: the key (kernel memory)
- * @key_len: its length
- * @to: where the value goes
- *
- * A hit makes the entry the most recently used. The value is copied only
- * if it fits in iov_iter_count(@to); otherwise nothing is copied and the
- * (larger) length is returned, so a caller can probe with an empty @to.
- *
- * Return: the value's full length; -ENOENT on a miss (absent or expired);
- * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
- * the cache was destroyed.
- */
-ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
-			  size_t key_len, struct iov_iter *to)
-{
-	struct lrucache_entry *e;
-	ssize_t ret;
-
-	ret = lrucache_check_key(key_len);
-	if (ret)
-		return ret;
-	if (unlikely(READ_ONCE(cache->dead)))
-		return -EIDRM;
-
-	e = lrucache_get_entry(cache, key, key_len);
-	if (!e)
-		return -ENOENT;
-	ret = e->value_len;
-	if (e->value_len <= iov_iter_count(to) &&
-	    copy_to_iter(e->data + e->key_len, e->value_len, to) !=
-	    e->value_len)
-		ret = -EFAULT;
-	lrucache_entry_put(e);
-	return ret;
+	return -ENOENT;
 }
 EXPORT_SYMBOL_GPL(lrucache_get_iter);
 

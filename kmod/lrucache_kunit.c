@@ -761,6 +761,38 @@ static void replace_and_delete_leave_the_buckets(struct kunit *test)
 	expect_consistent(test, c);
 }
 
+/*
+ * A replace charges only the difference in size, moves the entry on or
+ * off the expiry buckets as its TTL says, and makes it the most recent.
+ */
+static void replace_charges_the_difference(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 2, 0, 0);
+	u64 overhead;
+
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "a", "12345"));
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "b", "x"));
+	overhead = stats(test)->entry_overhead;
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "a", "54321"));
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1, stats(test)->bytes);
+	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "b", 100));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expiring);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1, stats(test)->bytes);
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "b", "a longer one"));
+	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->expiring);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 12, stats(test)->bytes);
+	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "a", 100));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expiring);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 1 + 12, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2ULL, stats(test)->entries);
+	expect_consistent(test, c);
+	/* a was replaced last: b is the least recent and goes first. */
+	KUNIT_ASSERT_EQ(test, 0, set_str(c, "c", "3"));
+	KUNIT_EXPECT_FALSE(test, has(c, "b"));
+	KUNIT_EXPECT_TRUE(test, has(c, "a"));
+	expect_consistent(test, c);
+}
+
 static void reap_refuses_bad_arguments(struct kunit *test)
 {
 	struct lrucache *c = make_cache(test, 10, 0, 0);
@@ -1136,6 +1168,7 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(get_missing_is_miss),
 	KUNIT_CASE(binary_key_and_value_round_trip),
 	KUNIT_CASE(replace_updates_value_and_bytes),
+	KUNIT_CASE(replace_charges_the_difference),
 	KUNIT_CASE(lru_evicts_least_recent),
 	KUNIT_CASE(exists_does_not_refresh),
 	KUNIT_CASE(max_bytes_evicts_until_it_fits),

@@ -348,4 +348,42 @@ TEST_F(batch, unreadable_ops_array_is_efault)
 				     sizeof(struct lrucache_op), 0, 0));
 }
 
+/*
+ * An operation array that runs into an unreadable page: the operations
+ * before the one that straddles it run and report their result, and the
+ * call returns how many ran. The kernel may read several operations at
+ * once, but stops exactly where one read per operation would: within the
+ * first operations read, and after them.
+ */
+TEST_F(batch, array_cut_by_a_fault_runs_the_readable_ops)
+{
+	static const unsigned int readable[] = { 5, 11 };
+	static char keys[2][16][32];
+	struct lrucache_op *ops;
+	unsigned int t, i, n;
+	char *end;
+
+	for (t = 0; t < NOPS(readable); t++) {
+		n = readable[t];
+		end = fault_boundary();
+		ASSERT_NE(NULL, end);
+		/* n whole operations, then half of one, then the fault. */
+		ops = (struct lrucache_op *)(end - n * sizeof(*ops) -
+					     sizeof(*ops) / 2);
+		for (i = 0; i < n; i++) {
+			snprintf(keys[t][i], sizeof(keys[t][i]), "c%u-%u", t,
+				 i);
+			ops[i] = op_set(keys[t][i], "v", 0);
+			ops[i].result = 1;
+		}
+		memset(&ops[n], 0, sizeof(*ops) / 2);
+		ASSERT_EQ((int)n, batch_raw(self->fd, (uintptr_t)ops, n + 4,
+					    sizeof(*ops), 0, 0));
+		for (i = 0; i < n; i++) {
+			EXPECT_EQ(0, ops[i].result);
+			EXPECT_EQ(1, str_exists(self->fd, keys[t][i]));
+		}
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -279,6 +279,37 @@ TEST_F(kv, get_into_exact_buffer_copies_value)
 	ASSERT_EQ(0, memcmp(buf, "12345", 5));
 }
 
+/*
+ * A buffer whose pages were never touched is not mapped yet: the copy out
+ * must take the page faults (the kernel first tries without, under RCU),
+ * for a small value and a large one alike, and count one hit each.
+ */
+TEST_F(kv, get_into_untouched_pages_copies_value)
+{
+	static const uint32_t sizes[] = { 64, 3000 };
+	long pg = sysconf(_SC_PAGESIZE);
+	struct lrucache_stats st;
+	char val[3000], *buf;
+	uint32_t len;
+	unsigned int i;
+
+	memset(val, 'u', sizeof(val));
+	for (i = 0; i < 2; i++) {
+		buf = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, buf);
+		ASSERT_EQ(0, kv_set(self->fd, "k", 1, val, sizes[i],
+				    LRUCACHE_TTL_NONE, 0));
+		len = sizes[i];
+		ASSERT_EQ((int)sizes[i], kv_get(self->fd, "k", 1, buf, &len));
+		EXPECT_EQ(sizes[i], len);
+		EXPECT_EQ(0U, bytes_not(buf, sizes[i], 'u'));
+		munmap(buf, pg);
+	}
+	ASSERT_EQ(0, cache_stats(self->fd, &st));
+	EXPECT_EQ(2U, st.hits);
+}
+
 TEST_F(kv, set_nx_inserts_only_absent_keys)
 {
 	char out[256];
