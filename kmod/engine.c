@@ -46,8 +46,8 @@
  *   fails with -EIDRM and no entry can be added) and frees its entries;
  *   the structure goes when the last reference does.
  *
- * - cache->reap_lock (mutex) serialises the reaper's runs; it is taken
- *   before cache->lock.
+ * - cache->reap_lock (mutex) serialises the reaper's runs, and
+ *   lrucache_check() with them; it is taken before cache->lock.
  *
  * Lock order: lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
  * rhashtable bucket locks (and the hrtimer base lock, irq-safe, innermost).
@@ -1202,6 +1202,10 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot);
  * bucket of that expiry; the table, the buckets and the counters must
  * agree with the list. For tests: O(entries) with the lock held.
  *
+ * It also holds the reaper's lock, so that it never runs between two of
+ * a reaper run's batches: meanwhile the entries of a bucket that are not
+ * yet due wait on the run's own list, off their bucket. May sleep.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
@@ -1212,9 +1216,11 @@ int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
 	int i;
 
 	memset(c, 0, sizeof(*c));
+	mutex_lock(&cache->reap_lock);
 	spin_lock(&cache->lock);
 	if (cache->dead) {
 		spin_unlock(&cache->lock);
+		mutex_unlock(&cache->reap_lock);
 		return -EIDRM;
 	}
 	rcu_read_lock();
@@ -1244,6 +1250,7 @@ int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
 	    c->entries != atomic_read(&cache->ht.nelems))
 		c->problems++;
 	spin_unlock(&cache->lock);
+	mutex_unlock(&cache->reap_lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_check);
