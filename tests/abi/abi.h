@@ -280,6 +280,30 @@ static inline int batch_run(int fd, struct lrucache_op *ops, uint32_t count)
 	return xioctl(fd, LRUCACHE_IOC_BATCH, &b);
 }
 
+/* splitmix64: the tests' seeded, reproducible random numbers. */
+static inline uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number from the environment (decimal, 0x hex or 0 octal), else @dflt. */
+static inline uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *s = getenv(name);
+	char *end;
+	uint64_t v;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	return errno || *end ? dflt : v;
+}
+
 /* How many of the @n bytes at @p differ from @c. */
 static inline size_t bytes_not(const void *p, size_t n, unsigned char c)
 {

@@ -149,12 +149,7 @@ struct fz {
 
 static uint64_t rnd(struct fz *z)
 {
-	/* splitmix64 */
-	uint64_t x = (z->rng += 0x9e3779b97f4a7c15ULL);
-
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return splitmix64(&z->rng);
 }
 
 static uint64_t below(struct fz *z, uint64_t n)
@@ -906,19 +901,6 @@ static void *fz_thread(void *arg)
 	while (!should_stop())
 		one_call(z);
 	return NULL;
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-	char *end;
-	uint64_t v;
-
-	if (!s || !*s)
-		return dflt;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	return errno || *end ? dflt : v;
 }
 
 /* Names of the caches in sysfs, newline-separated, into @buf. */

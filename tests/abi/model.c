@@ -103,29 +103,12 @@ static const char *const op_names[O_N] = {
 
 static uint64_t rnd(struct md *m)
 {
-	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&m->rng);
 }
 
 static uint32_t below(struct md *m, uint32_t n)
 {
 	return (uint32_t)(rnd(m) % n);
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-	char *end;
-	uint64_t v;
-
-	if (!s || !*s)
-		return dflt;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	return errno || *end ? dflt : v;
 }
 
 static bool fail(struct md *m, const char *fmt, ...)

@@ -51,13 +51,6 @@
 #define ENV_FILL_TTL		"LRUCACHE_TEST_FILL_TTL_MS"
 #define ENV_FILL_INTERVAL	"LRUCACHE_TEST_FILL_INTERVAL_MS"
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : dflt;
-}
-
 /*
  * With LRUCACHE_TEST_FILL_CACHE=NAME in the environment, create (or attach
  * to) cache NAME with room for LRUCACHE_TEST_FILL_COUNT entries (default

@@ -96,31 +96,9 @@ struct sx_worker {
 	bool failed;
 };
 
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint32_t below(struct sx_worker *w, uint32_t n)
 {
-	return (uint32_t)(rnd(&w->rng) % n);
-}
-
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-	const char *s = getenv(name);
-	char *end;
-	uint64_t v;
-
-	if (!s || !*s)
-		return dflt;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	return errno || *end ? dflt : v;
+	return (uint32_t)(splitmix64(&w->rng) % n);
 }
 
 static bool fail(struct sx_worker *w, const char *fmt, ...)
@@ -158,7 +136,7 @@ static uint32_t make_key(struct sx_worker *w, char *key)
 
 	if (below(w, 2) && space >= 16)
 		space /= 16;
-	n = rnd(&w->rng) % space;
+	n = splitmix64(&w->rng) % space;
 	int len = snprintf(key, 48, "s%llu.", (unsigned long long)n);
 
 	for (; len < (int)(2 + n % 39); len++)
