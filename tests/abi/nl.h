@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The event stream spoken raw, for the ABI tests that need to know
+ * The event stream spoken raw, for the ABI tests: those that need to know
  * exactly which system calls a step makes (failslab's fail-nth counts
- * them): one send(2) per request, one recv(2) per datagram, no library.
+ * them), and those that must see what the kernel itself answers (perm):
+ * one send(2) per request, one recv(2) per datagram, no library.
  *
  * Include after abi.h.
  */
@@ -31,6 +32,7 @@ struct nl_msg {
 };
 
 struct nl_event {
+	char cache[LRUCACHE_NAME_MAX];
 	uint32_t type;
 	char key[LRUCACHE_EVENT_KEY_MAX + 1];	/* "" if sent by hash only */
 	uint64_t seq, lost;
@@ -202,6 +204,11 @@ static inline int nl_next_event(struct nl_sock *s, struct nl_event *ev,
 		rem = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
 		for (a = NLA_FIRST(gh); NLA_OK(a, rem); a = NLA_NEXT(a, rem)) {
 			switch (a->nla_type & NLA_TYPE_MASK) {
+			case LRUCACHE_ATTR_CACHE:
+				snprintf(ev->cache, sizeof(ev->cache), "%.*s",
+					 (int)(a->nla_len - NLA_HDRLEN),
+					 (char *)NLA_DATA(a));
+				break;
 			case LRUCACHE_ATTR_TYPE:
 				memcpy(&ev->type, NLA_DATA(a), 4);
 				break;

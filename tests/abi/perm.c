@@ -30,25 +30,21 @@
  * the test then fails with that message. Children are bounded by alarm().
  */
 #include <grp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/capability.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
 
 #include "kselftest_harness.h"
 #include "abi.h"
+#include "nl.h"
 
 #define UID_A		65534	/* the owner; its gid is the owner's group */
 #define UID_B		65533
 #define CHILD_TIMEOUT_S	20
-#define NL_WAIT_MS	5000	/* for an answer or an event that must come */
 #define NL_QUIET_MS	300	/* for events that must not come */
 #define MSG_SIZE	2048
 
@@ -962,189 +958,6 @@ TEST_F(perm, old_open_structures_create_mode_0700)
 
 /* --- the event stream ------------------------------------------------------------ */
 
-struct nl_req {
-	struct nlmsghdr nh;
-	struct genlmsghdr gh;
-	char attrs[128];
-};
-
-static void nl_attr(struct nl_req *req, uint16_t type, const void *data,
-		    uint16_t len)
-{
-	struct nlattr *a = (void *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	memcpy((char *)a + NLA_HDRLEN, data, len);
-	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) +
-			    NLA_ALIGN(a->nla_len);
-}
-
-static int nl_send(int fd, uint16_t type, uint16_t flags, uint8_t cmd,
-		   uint8_t version, uint32_t seq, uint16_t attr,
-		   const char *str)
-{
-	struct nl_req req;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | flags;
-	req.nh.nlmsg_seq = seq;
-	req.gh.cmd = cmd;
-	req.gh.version = version;
-	if (str)
-		nl_attr(&req, attr, str, strlen(str) + 1);
-	return send(fd, &req, req.nh.nlmsg_len, 0) == (ssize_t)req.nh.nlmsg_len ?
-	       0 : -errno;
-}
-
-/* One datagram within @ms milliseconds: its length, -ETIMEDOUT or -errno. */
-static ssize_t nl_recv(int fd, void *buf, size_t size, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-	int ret = poll(&pfd, 1, ms);
-
-	if (ret < 0)
-		return -errno;
-	if (!ret)
-		return -ETIMEDOUT;
-	n = recv(fd, buf, size, MSG_DONTWAIT);
-	return n < 0 ? -errno : n;
-}
-
-static int nl_open(void)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-#define NLA_FIRST(gh)	((struct nlattr *)((char *)(gh) + GENL_HDRLEN))
-#define NLA_OK(a, rem)	((rem) >= (int)NLA_HDRLEN && \
-			 (a)->nla_len >= NLA_HDRLEN && (a)->nla_len <= (rem))
-#define NLA_NEXT(a, rem) ((rem) -= NLA_ALIGN((a)->nla_len), \
-			  (struct nlattr *)((char *)(a) + NLA_ALIGN((a)->nla_len)))
-#define NLA_DATA(a)	((void *)((char *)(a) + NLA_HDRLEN))
-
-/* The id of the "lrucache" generic netlink family, or -errno. */
-static int nl_family(int fd)
-{
-	char buf[8192];
-	struct nlmsghdr *nh;
-	ssize_t n;
-	int ret;
-
-	ret = nl_send(fd, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1, 1,
-		      CTRL_ATTR_FAMILY_NAME, LRUCACHE_GENL_NAME);
-	if (ret)
-		return ret;
-	for (;;) {
-		n = nl_recv(fd, buf, sizeof(buf), NL_WAIT_MS);
-		if (n < 0)
-			return (int)n;
-		for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-			struct nlattr *a;
-			int rem;
-
-			if (nh->nlmsg_seq != 1)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?:
-				       -EPROTO;
-			if (nh->nlmsg_type != GENL_ID_CTRL)
-				continue;
-			rem = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-			for (a = NLA_FIRST(NLMSG_DATA(nh)); NLA_OK(a, rem);
-			     a = NLA_NEXT(a, rem))
-				if ((a->nla_type & NLA_TYPE_MASK) ==
-				    CTRL_ATTR_FAMILY_ID)
-					return *(uint16_t *)NLA_DATA(a);
-			return -EPROTO;
-		}
-	}
-}
-
-/* SUBSCRIBE to @cache (NULL: every cache): the kernel's answer. */
-static int nl_subscribe(int fd, int family, const char *cache)
-{
-	char buf[8192];
-	struct nlmsghdr *nh;
-	ssize_t n;
-	int ret;
-
-	ret = nl_send(fd, family, NLM_F_ACK, LRUCACHE_CMD_SUBSCRIBE,
-		      LRUCACHE_GENL_VERSION, 2, LRUCACHE_ATTR_CACHE, cache);
-	if (ret)
-		return ret;
-	for (;;) {
-		n = nl_recv(fd, buf, sizeof(buf), NL_WAIT_MS);
-		if (n < 0)
-			return (int)n;
-		for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n))
-			if (nh->nlmsg_type == NLMSG_ERROR &&
-			    nh->nlmsg_seq == 2)
-				return ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-	}
-}
-
-struct event {
-	char cache[LRUCACHE_NAME_MAX];
-	uint32_t type;
-	uint64_t seq;
-};
-
-/* The next event within @ms: 0, -ETIMEDOUT or -errno. */
-static int nl_event(int fd, int family, struct event *ev, int ms)
-{
-	char buf[8192];
-	struct nlmsghdr *nh;
-	ssize_t n;
-
-	for (;;) {
-		n = nl_recv(fd, buf, sizeof(buf), ms);
-		if (n < 0)
-			return (int)n;
-		for (nh = (void *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-			struct genlmsghdr *gh = NLMSG_DATA(nh);
-			struct nlattr *a;
-			int rem;
-
-			if (nh->nlmsg_type != family ||
-			    gh->cmd != LRUCACHE_CMD_EVENT)
-				continue;
-			memset(ev, 0, sizeof(*ev));
-			rem = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-			for (a = NLA_FIRST(gh); NLA_OK(a, rem);
-			     a = NLA_NEXT(a, rem)) {
-				switch (a->nla_type & NLA_TYPE_MASK) {
-				case LRUCACHE_ATTR_CACHE:
-					snprintf(ev->cache, sizeof(ev->cache),
-						 "%.*s",
-						 (int)(a->nla_len - NLA_HDRLEN),
-						 (char *)NLA_DATA(a));
-					break;
-				case LRUCACHE_ATTR_TYPE:
-					memcpy(&ev->type, NLA_DATA(a), 4);
-					break;
-				case LRUCACHE_ATTR_SEQ:
-					memcpy(&ev->seq, NLA_DATA(a), 8);
-					break;
-				}
-			}
-			return 0;
-		}
-	}
-}
-
 struct sub_arg {
 	const char *cache;	/* NULL: subscribe to every cache */
 	int expect;		/* the answer */
@@ -1152,15 +965,16 @@ struct sub_arg {
 
 static void child_subscribe(const struct sub_arg *a)
 {
-	int fd = nl_open(), family;
+	struct nl_sock s;
+	int ret = nl_open(&s);
 
-	CHILD_TRUE(fd >= 0);
-	family = nl_family(fd);
-	if (family <= 0)
+	if (ret)
 		child_fail(__LINE__, "no family " LRUCACHE_GENL_NAME ": %s",
-			   strerror(-family));
-	CHILD_EQ(a->expect, nl_subscribe(fd, family, a->cache));
-	close(fd);
+			   strerror(-ret));
+	CHILD_EQ(0, nl_request(&s, s.family, LRUCACHE_CMD_SUBSCRIBE, 2,
+			       a->cache, 0));
+	CHILD_EQ(a->expect, nl_answer(&s, 2, NULL));
+	close(s.fd);
 }
 
 #define SUBSCRIBE_AS(id, c, e) do {					\
@@ -1204,20 +1018,21 @@ struct events_arg {
 
 static void child_events(const struct events_arg *a)
 {
-	struct event ev;
-	int fd = nl_open(), family, cfd, i, ret;
+	struct nl_event ev;
+	struct nl_sock s;
+	int cfd, i, ret;
 
-	CHILD_TRUE(fd >= 0);
-	family = nl_family(fd);
-	CHILD_TRUE(family > 0);
-	CHILD_EQ(0, nl_subscribe(fd, family, a->watch));
+	CHILD_EQ(0, nl_open(&s));
+	CHILD_EQ(0, nl_request(&s, s.family, LRUCACHE_CMD_SUBSCRIBE, 2,
+			       a->watch, 0));
+	CHILD_EQ(0, nl_answer(&s, 2, NULL));
 	for (i = 0; i < 2 && a->write[i]; i++) {
 		cfd = cache_attach(a->write[i]);
 		CHILD_TRUE(cfd >= 0);
 		CHILD_EQ(0, str_set(cfd, KEY2, "e"));
 		close(cfd);
 	}
-	ret = nl_event(fd, family, &ev, NL_WAIT_MS);
+	ret = nl_next_event(&s, &ev, NL_WAIT_MS);
 	if (ret)
 		child_fail(__LINE__, "no event of %s: %s", a->seen,
 			   strerror(-ret));
@@ -1226,11 +1041,11 @@ static void child_events(const struct events_arg *a)
 			   a->seen);
 	CHILD_EQ(LRUCACHE_EVENT_SET, ev.type);
 	CHILD_EQ(1, ev.seq);
-	ret = nl_event(fd, family, &ev, NL_QUIET_MS);
+	ret = nl_next_event(&s, &ev, NL_QUIET_MS);
 	if (ret != -ETIMEDOUT)
 		child_fail(__LINE__, "unexpected event (%d): cache %s type %u seq %llu",
 			   ret, ev.cache, ev.type, (unsigned long long)ev.seq);
-	close(fd);
+	close(s.fd);
 }
 
 TEST_F(perm, netlink_events_of_every_cache_need_read)
