@@ -25,14 +25,8 @@
 #include "kselftest_harness.h"
 #include "abi.h"
 #include "nl.h"
+#include "../failnth.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
-#define FAILSLAB	"/sys/kernel/debug/failslab"
-#define IGNORE_WAIT	FAILSLAB "/ignore-gfp-wait"
-#define VERBOSE		FAILSLAB "/verbose"
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define MAX_NTH		200
 
 #define OLD		"old"
@@ -40,10 +34,8 @@
 
 FIXTURE(fs) {
 	int fd;
-	int nth;		/* FAIL_NTH, open */
+	struct failnth fn;
 	char name[LRUCACHE_NAME_MAX];
-	char saved_wait[16], saved_verbose[16];
-	bool changed;
 	uint64_t ov;
 	char big[BIG_LEN];
 };
@@ -51,76 +43,29 @@ FIXTURE(fs) {
 FIXTURE_SETUP(fs)
 {
 	self->fd = -1;
-	self->nth = -1;
+	self->fn = (struct failnth)FAILNTH_INIT;
 	unique_name(self->name, "failslab");
 	memset(self->big, 'B', sizeof(self->big));
 }
 
 FIXTURE_TEARDOWN(fs)
 {
-	if (self->nth >= 0) {
-		/* Disarm, whatever happened. */
-		if (pwrite(self->nth, "0", 1, 0) != 1)
-			TH_LOG("cannot disarm " FAIL_NTH);
-		close(self->nth);
-	}
+	/* Disarmed first, whatever happened: the cleanup allocates too. */
+	if (failnth_end(&self->fn))
+		TH_LOG("cannot disarm " FAIL_NTH " or restore " FAILSLAB);
 	if (self->fd >= 0)
 		close(self->fd);
 	cache_destroy(self->name);
-	if (self->changed) {
-		if (write_file(IGNORE_WAIT, self->saved_wait) ||
-		    write_file(VERBOSE, self->saved_verbose))
-			TH_LOG("cannot restore " FAILSLAB " settings");
-	}
 }
 
-/*
- * SKIP unless failslab is there; otherwise open fail-nth, save failslab's
- * settings and make it fail sleeping allocations, silently.
- */
+/* SKIP without failslab; else fail sleeping allocations, silently. */
 #define FAILSLAB_SETUP() do {						\
-	struct stat __sb;						\
-	if (stat(FAILSLAB, &__sb))					\
-		SKIP(return, FAILSLAB " missing: no CONFIG_FAILSLAB or debugfs"); \
-	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);			\
-	if (self->nth < 0)						\
-		SKIP(return, "cannot open " FAIL_NTH ": %s",		\
-		     strerror(errno));					\
-	ASSERT_LT(0, read_file(IGNORE_WAIT, self->saved_wait,		\
-			       sizeof(self->saved_wait)));		\
-	ASSERT_LT(0, read_file(VERBOSE, self->saved_verbose,		\
-			       sizeof(self->saved_verbose)));		\
-	self->changed = true;						\
-	ASSERT_EQ(0, write_file(IGNORE_WAIT, "N"));			\
-	ASSERT_EQ(0, write_file(VERBOSE, "0"));				\
+	const char *__why = failnth_missing();				\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+	ASSERT_EQ(0, failnth_begin(&self->fn));				\
 	ASSERT_EQ(0, entry_overhead(&self->ov));			\
 } while (0)
-
-/* Make the @n-th slab allocation of this thread fail. */
-static int arm(int nth, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(nth, buf, len, 0) == len ? 0 : -errno;
-}
-
-/*
- * Disarm; returns what was left of the count (0: the fault was injected),
- * or -errno.
- */
-static int disarm(int nth)
-{
-	char buf[16];
-	ssize_t r = pread(nth, buf, sizeof(buf) - 1, 0);
-
-	if (r <= 0)
-		return r < 0 ? -errno : -EIO;
-	buf[r] = 0;
-	if (pwrite(nth, "0", 1, 0) != 1)
-		return -errno;
-	return atoi(buf);
-}
 
 /*
  * The keys the tests use; the cache must hold exactly the ones EXISTS
@@ -252,11 +197,11 @@ TEST_F_TIMEOUT(fs, create_fails_cleanly, 300)
 	for (n = 1; n <= MAX_NTH; n++) {
 		fd = dev_open();
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = cache_open_ex(fd, self->name, LRUCACHE_OPEN_CREATE |
 				    LRUCACHE_OPEN_EXCL, 100, 0, 0,
 				    LRUCACHE_CLEANUP_INTERVAL_MIN_MS);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
 		if (ret == 0) {
@@ -308,9 +253,9 @@ TEST_F_TIMEOUT(fs, set_new_key_fails_cleanly, 300)
 	FAILSLAB_SETUP();
 	CREATE_BASE();
 	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = kv_set(self->fd, "new", 3, self->big, 100, 60000, 0);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
 		ASSERT_CONSISTENT(n);
@@ -338,10 +283,10 @@ TEST_F_TIMEOUT(fs, failed_replace_keeps_the_old_value, 300)
 	FAILSLAB_SETUP();
 	CREATE_BASE();
 	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = kv_set(self->fd, "r", 1, self->big, BIG_LEN,
 			     LRUCACHE_TTL_NONE, 0);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
 		ASSERT_CONSISTENT(n);
@@ -398,9 +343,9 @@ TEST_F_TIMEOUT(fs, batch_of_sets_fails_cleanly, 300)
 			.value_len = BIG_LEN,
 			.ttl_ms = LRUCACHE_TTL_NONE,
 		};
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = batch_run(self->fd, ops, NR_OPS);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_TRUE(ret == NR_OPS || ret == -ENOMEM) {
 			TH_LOG("fault %u: batch returned %d", n, ret);
@@ -475,21 +420,6 @@ static void dump_key(char key[16], unsigned int i)
 static uint32_t dump_vlen(unsigned int i)
 {
 	return i % 50;			/* empty values too */
-}
-
-/* Descriptors this process has open. */
-static int count_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1;			/* the directory's own */
 }
 
 /*
@@ -574,9 +504,9 @@ TEST_F_TIMEOUT(fs, dump_fails_cleanly, 300)
 		fds = count_fds();
 		ASSERT_LT(0, fds);
 		memset(&arg, 0, sizeof(arg));
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = xioctl(self->fd, LRUCACHE_IOC_DUMP, &arg);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
 		if (ret == 0) {
@@ -625,10 +555,10 @@ TEST_F_TIMEOUT(fs, dump_read_fails_cleanly, 300)
 	for (n = 1; n <= MAX_NTH; n++) {
 		memset(&arg, 0, sizeof(arg));
 		ASSERT_EQ(0, xioctl(self->fd, LRUCACHE_IOC_DUMP, &arg));
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		r = read(arg.fd, dump_buf, sizeof(dump_buf));
 		r = r < 0 ? -errno : r;
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_TRUE(r == (ssize_t)arg.bytes || r == -ENOMEM) {
 			TH_LOG("fault %u: read %zd of %llu bytes", n, r,
@@ -680,10 +610,10 @@ TEST_F_TIMEOUT(fs, subscribe_fails_cleanly, 300)
 		TH_LOG("no family " LRUCACHE_GENL_NAME ": %s", strerror(-ret));
 	}
 	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = nl_request(&nl, nl.family, LRUCACHE_CMD_SUBSCRIBE, 10 + n,
 				 self->name, SUB_EVENTS);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		if (!ret)
 			ret = nl_answer(&nl, 10 + n, NULL);
@@ -764,9 +694,9 @@ TEST_F_TIMEOUT(fs, event_message_failure_is_counted_as_lost, 300)
 				self->name, SUB_EVENTS));
 	ASSERT_EQ(0, nl_answer(&nl, 2, NULL));
 	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = kv_set(self->fd, "new", 3, self->big, 100, 60000, 0);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_OK_OR_ENOMEM(n, ret);
 		if (!ret) {

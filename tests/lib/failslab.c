@@ -34,21 +34,15 @@
  *
  * Needs CONFIG_FAILSLAB and debugfs (the debug kernel); skipped elsewhere.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "lib.h"
-
-#define FAILSLAB	"/sys/kernel/debug/failslab"
-#define IGNORE_WAIT	FAILSLAB "/ignore-gfp-wait"
-#define VERBOSE		FAILSLAB "/verbose"
-#define FAIL_NTH	"/proc/thread-self/fail-nth"
+#include "../failnth.h"
 
 #define NR_SMALL	40
 #define NR_LARGE	(LRUCACHE_BATCH_MAX + 6)
@@ -63,56 +57,6 @@
  */
 #define SLACK		200
 #define MAX_NTH		400
-
-static int file_read(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
-static int file_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* Make the @n-th slab allocation of this thread fail. */
-static int arm(int nth, unsigned int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%u", n);
-
-	return pwrite(nth, buf, len, 0) == len ? 0 : -errno;
-}
-
-/* Disarm: what was left of the count (0: the fault was injected). */
-static int disarm(int nth)
-{
-	char buf[16];
-	ssize_t r = pread(nth, buf, sizeof(buf) - 1, 0);
-
-	if (r <= 0)
-		return r < 0 ? -errno : -EIO;
-	buf[r] = 0;
-	if (pwrite(nth, "0", 1, 0) != 1)
-		return -errno;
-	return atoi(buf);
-}
 
 static void item_key(char key[16], unsigned int i)
 {
@@ -134,18 +78,16 @@ static size_t item_value(unsigned char val[64], unsigned int i)
 static const char *const pre_keys[NR_PRE] = { "pre0", "pre1", "pre2" };
 
 FIXTURE(fs) {
-	int nth;
+	struct failnth fn;
 	char src_name[LRUCACHE_NAME_MAX], dst_name[LRUCACHE_NAME_MAX];
 	struct kcache *src, *dst;
-	char saved_wait[16], saved_verbose[16];
-	bool changed;
 	char *json;
 	size_t len;
 };
 
 FIXTURE_SETUP(fs)
 {
-	self->nth = -1;
+	self->fn = (struct failnth)FAILNTH_INIT;
 	self->src = self->dst = NULL;
 	self->json = NULL;
 	unique_name(self->src_name, "fs-src");
@@ -154,20 +96,14 @@ FIXTURE_SETUP(fs)
 
 FIXTURE_TEARDOWN(fs)
 {
-	if (self->nth >= 0) {
-		if (pwrite(self->nth, "0", 1, 0) != 1)
-			TH_LOG("cannot disarm " FAIL_NTH);
-		close(self->nth);
-	}
+	/* Disarmed first, whatever happened: the cleanup allocates too. */
+	if (failnth_end(&self->fn))
+		TH_LOG("cannot disarm " FAIL_NTH " or restore " FAILSLAB);
 	free(self->json);
 	kcache_close(self->src);
 	kcache_close(self->dst);
 	kcache_destroy(self->src_name);
 	kcache_destroy(self->dst_name);
-	if (self->changed &&
-	    (file_write(IGNORE_WAIT, self->saved_wait) ||
-	     file_write(VERBOSE, self->saved_verbose)))
-		TH_LOG("cannot restore " FAILSLAB " settings");
 }
 
 /*
@@ -175,20 +111,10 @@ FIXTURE_TEARDOWN(fs)
  * the heap from shrinking (no brk() between restores) and lock memory.
  */
 #define FAILSLAB_SETUP() do {						\
-	struct stat __sb;						\
-	if (stat(FAILSLAB, &__sb))					\
-		SKIP(return, FAILSLAB " missing: no CONFIG_FAILSLAB or debugfs"); \
-	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);			\
-	if (self->nth < 0)						\
-		SKIP(return, "cannot open " FAIL_NTH ": %s",		\
-		     strerror(errno));					\
-	ASSERT_EQ(0, file_read(IGNORE_WAIT, self->saved_wait,		\
-			       sizeof(self->saved_wait)));		\
-	ASSERT_EQ(0, file_read(VERBOSE, self->saved_verbose,		\
-			       sizeof(self->saved_verbose)));		\
-	self->changed = true;						\
-	ASSERT_EQ(0, file_write(IGNORE_WAIT, "N"));			\
-	ASSERT_EQ(0, file_write(VERBOSE, "0"));				\
+	const char *__why = failnth_missing();				\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+	ASSERT_EQ(0, failnth_begin(&self->fn));				\
 	ASSERT_EQ(1, mallopt(M_TRIM_THRESHOLD, 1 << 30));		\
 	ASSERT_EQ(1, mallopt(M_MMAP_THRESHOLD, 32 << 20));		\
 	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE));		\
@@ -309,11 +235,11 @@ static int restore_with_fault(struct __test_metadata *_metadata,
 		TH_LOG("resetting the destination failed");
 		return -1;
 	}
-	if (arm(self->nth, n))
+	if (failnth_arm(&self->fn, n))
 		return -1;
 	ret = kcache_deserialize_ex(self->dst, self->json, self->len, 0,
 				    &jerr);
-	left = disarm(self->nth);
+	left = failnth_disarm(&self->fn);
 	if (left < 0)
 		return -1;
 	if (ret != (int)nr && ret != -ENOMEM) {
@@ -340,10 +266,10 @@ static int count_sites(FIXTURE_DATA(fs) *self, unsigned int nr)
 {
 	int ret, left;
 
-	if (reset_dst(self->dst) || arm(self->nth, COUNT_ALL))
+	if (reset_dst(self->dst) || failnth_arm(&self->fn, COUNT_ALL))
 		return -1;
 	ret = kcache_deserialize(self->dst, self->json, self->len, 0);
-	left = disarm(self->nth);
+	left = failnth_disarm(&self->fn);
 	if (ret != (int)nr || left <= 0)
 		return -1;
 	return COUNT_ALL - left;
@@ -417,21 +343,6 @@ static void count_set(const struct kcache_event *ev, void *arg)
 
 static const struct kcache_hook_ops set_hook = { .on_set = count_set };
 
-/* Descriptors this process has open. */
-static int count_fds(void)
-{
-	struct dirent *de;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n - 1;			/* the directory's own */
-}
-
 /* Dispatches events until one SET reached the hook, for at most 5 s. */
 static int wait_for_set(struct kcache *c, const unsigned int *sets)
 {
@@ -466,9 +377,9 @@ TEST_F_TIMEOUT(fs, add_hook_fails_cleanly, 300)
 		fds = count_fds();
 		ASSERT_LT(0, fds);
 		sets = 0;
-		ASSERT_EQ(0, arm(self->nth, n));
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
 		ret = kcache_add_hook(self->dst, &set_hook, &sets);
-		left = disarm(self->nth);
+		left = failnth_disarm(&self->fn);
 		ASSERT_LE(0, left);
 		ASSERT_TRUE(ret == 0 || ret == -ENOMEM || ret == -ENOBUFS ||
 			    ret == -ENFILE) {
