@@ -5,13 +5,14 @@
  *
  * The workers run GET, SET (plain, NX, XX, some too large for the cache),
  * DELETE, EXISTS, BATCH (1 to 32 mixed operations), and now and then
- * STATS, DUMP, CLEAR, REAP (bucket walk and full scan), a read of the
- * sysfs stats or a new cleanup_interval_ms (10 to 40 ms), over a key
- * space much larger than the caches, which have both max_entries and
- * max_bytes limits, so that most sets evict. TTLs churn: no TTL, the
- * cache's default, 1 to 50 ms, 100 ms to 2 s; the caches' reapers run
- * every 10 ms, so lazy expiry, eviction of expired entries and the reaper
- * all race with each other. One cache keeps no metrics.
+ * STATS, DUMP, CLEAR, REAP (bucket walk and full scan), CHECK (which
+ * must find the cache consistent at any moment, reaper runs included),
+ * a read of the sysfs stats or a new cleanup_interval_ms (10 to 40 ms),
+ * over a key space much larger than the caches, which have both
+ * max_entries and max_bytes limits, so that most sets evict. TTLs churn:
+ * no TTL, the cache's default, 1 to 50 ms, 100 ms to 2 s; the caches'
+ * reapers run every 10 ms, so lazy expiry, eviction of expired entries
+ * and the reaper all race with each other. One cache keeps no metrics.
  *
  * Every result must be one the operation documents (ioctl.rst); every
  * value read back must be one written for that key (each value carries
@@ -47,11 +48,11 @@
 
 enum {
 	K_GET, K_SET, K_DELETE, K_EXISTS, K_BATCH, K_STATS, K_DUMP, K_CLEAR,
-	K_REAP, K_SYSFS, K_N
+	K_REAP, K_CHECK, K_SYSFS, K_N
 };
 static const char *const kind_names[K_N] = {
 	"get", "set", "delete", "exists", "batch", "stats", "dump", "clear",
-	"reap", "sysfs",
+	"reap", "check", "sysfs",
 };
 
 /* What one thread saw, per cache; summed by the parent. */
@@ -445,6 +446,7 @@ static void *worker(void *arg)
 	struct sx_worker *w = arg;
 	struct lrucache_stats st;
 	struct lrucache_reap rp;
+	struct lrucache_check chk;
 	uint64_t overhead[SX_CACHES];
 	uint32_t r;
 	int ci, kind, ret;
@@ -469,7 +471,8 @@ static void *worker(void *arg)
 		kind = r < 3500 ? K_GET : r < 6500 ? K_SET : r < 7500 ? K_DELETE :
 		       r < 8300 ? K_EXISTS : r < 9800 ? K_BATCH :
 		       r < 9900 ? K_STATS : r < 9930 ? K_DUMP :
-		       r < 9950 ? K_CLEAR : r < 9990 ? K_REAP : K_SYSFS;
+		       r < 9950 ? K_CLEAR : r < 9980 ? K_REAP :
+		       r < 9990 ? K_CHECK : K_SYSFS;
 		w->out->kinds[kind]++;
 		switch (kind) {
 		case K_BATCH:
@@ -490,6 +493,13 @@ static void *worker(void *arg)
 			ret = cache_reap(w->fd[ci], below(w, 2) ?
 					 LRUCACHE_REAP_FULL_SCAN : 0, &rp);
 			ok = !ret || fail(w, "reap: %d", ret);
+			break;
+		case K_CHECK:
+			/* Consistent at any moment, reaper runs included. */
+			ret = xioctl(w->fd[ci], LRUCACHE_IOC_CHECK, &chk);
+			ok = (!ret && !chk.problems) ||
+			     fail(w, "check during the load: %d, %llu problems",
+				  ret, (unsigned long long)chk.problems);
 			break;
 		case K_SYSFS:
 			ok = do_sysfs(w, ci);
@@ -678,7 +688,7 @@ TEST_F_TIMEOUT(stress, mixed_load_keeps_caches_consistent, 3600)
 	       (unsigned long long)(kinds[K_GET] + kinds[K_SET] +
 		kinds[K_DELETE] + kinds[K_EXISTS] + kinds[K_BATCH] +
 		kinds[K_STATS] + kinds[K_DUMP] + kinds[K_CLEAR] +
-		kinds[K_REAP] + kinds[K_SYSFS]),
+		kinds[K_REAP] + kinds[K_CHECK] + kinds[K_SYSFS]),
 	       (unsigned long long)ops, ops / (elapsed / 1e9));
 	printf("# stress: ioctls by kind:");
 	for (i = 0; i < K_N; i++)
