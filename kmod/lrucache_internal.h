@@ -152,28 +152,26 @@ struct lrucache_entry {
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
 
+/* KUnit's frozen clock of @cache, or 0 while it follows real time. */
+static inline u64 lrucache_frozen_clock(const struct lrucache *cache)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	return READ_ONCE(cache->test_clock_ns);
+#else
+	return 0;
+#endif
+}
+
 /* The clock of expiry times: boottime, or KUnit's frozen clock. */
 static inline u64 lrucache_now(const struct lrucache *cache)
 {
-#if IS_ENABLED(CONFIG_KUNIT)
-	u64 frozen = READ_ONCE(cache->test_clock_ns);
-
-	if (frozen)
-		return frozen;
-#endif
-	return ktime_get_boottime_ns();
+	return lrucache_frozen_clock(cache) ?: ktime_get_boottime_ns();
 }
 
 /* The same clock as of the last tick: reads no clock device. */
 static inline u64 lrucache_now_coarse(const struct lrucache *cache)
 {
-#if IS_ENABLED(CONFIG_KUNIT)
-	u64 frozen = READ_ONCE(cache->test_clock_ns);
-
-	if (frozen)
-		return frozen;
-#endif
-	return ktime_get_coarse_boottime_ns();
+	return lrucache_frozen_clock(cache) ?: ktime_get_coarse_boottime_ns();
 }
 
 void lrucache_entry_put(struct lrucache_entry *e);

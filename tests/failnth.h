@@ -99,6 +99,17 @@ static inline int failnth_begin(struct failnth *f)
 	return ret ? ret : failnth_write(FAILSLAB_VERBOSE, "0");
 }
 
+/*
+ * For a kselftest fixture setup (include after kselftest_harness.h): SKIP
+ * the test where fail-nth is missing, else failnth_begin(@f) or fail.
+ */
+#define FAILNTH_BEGIN_OR_SKIP(f) do {					\
+	const char *__why = failnth_missing();				\
+	if (__why)							\
+		SKIP(return, "%s", __why);				\
+	ASSERT_EQ(0, failnth_begin(f));					\
+} while (0)
+
 /* Disarms, closes fail-nth and restores failslab: 0, or -errno. */
 static inline int failnth_end(struct failnth *f)
 {

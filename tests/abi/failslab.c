@@ -60,10 +60,7 @@ FIXTURE_TEARDOWN(fs)
 
 /* SKIP without failslab; else fail sleeping allocations, silently. */
 #define FAILSLAB_SETUP() do {						\
-	const char *__why = failnth_missing();				\
-	if (__why)							\
-		SKIP(return, "%s", __why);				\
-	ASSERT_EQ(0, failnth_begin(&self->fn));				\
+	FAILNTH_BEGIN_OR_SKIP(&self->fn);				\
 	ASSERT_EQ(0, entry_overhead(&self->ov));			\
 } while (0)
 

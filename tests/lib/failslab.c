@@ -111,10 +111,7 @@ FIXTURE_TEARDOWN(fs)
  * the heap from shrinking (no brk() between restores) and lock memory.
  */
 #define FAILSLAB_SETUP() do {						\
-	const char *__why = failnth_missing();				\
-	if (__why)							\
-		SKIP(return, "%s", __why);				\
-	ASSERT_EQ(0, failnth_begin(&self->fn));				\
+	FAILNTH_BEGIN_OR_SKIP(&self->fn);				\
 	ASSERT_EQ(1, mallopt(M_TRIM_THRESHOLD, 1 << 30));		\
 	ASSERT_EQ(1, mallopt(M_MMAP_THRESHOLD, 32 << 20));		\
 	ASSERT_EQ(0, mlockall(MCL_CURRENT | MCL_FUTURE));		\
