@@ -82,6 +82,44 @@ def test_len_is_the_kernels_entry_count_for_every_handle(name):
         assert len(one) == one.get_metrics()["entries"]
 
 
+def test_len_counts_only_what_in_finds(name):
+    # The reaper runs once an hour here: expired entries stay in the
+    # kernel's count until then, but not in len().
+    with kcache.LRUCache(name=name, cleanup_interval=3600) as c:
+        c.set("short", 1, ttl=0.05)
+        c.set("long", 1)
+        assert wait_until(lambda: "short" not in c)
+        assert c.get_metrics()["entries"] == 2
+        assert len(c) == 1
+        assert c.get_metrics()["entries"] == 1
+
+
+def test_ttl_is_another_name_of_default_ttl(name):
+    with kcache.LRUCache(max_size=100, ttl=60, name=name) as c:
+        assert c.get_info()["default_ttl"] == 60
+    with pytest.raises(TypeError):
+        kcache.LRUCache(default_ttl=30, ttl=60, name=name)
+
+
+def test_entry_reads_an_entry_without_touching_it(cache):
+    cache.set("a", {"x": 1}, ttl=100)
+    cache.set("b", 2)
+    before = cache.get_metrics()
+    now = __import__("time").time()
+    a = cache.entry("a")
+    assert (a.key, a.value, a.size) == ("a", {"x": 1}, len(b'{"x":1}'))
+    assert now + 99 <= a.expires_at <= now + 101 and not a.is_expired
+    assert cache.entry("b").expires_at is None
+    assert cache.entry("nope") is None
+    assert cache._cache.get("nope") is None          # the original's name
+    assert cache._cache.get("b").value == 2
+    after = cache.get_metrics()
+    assert (after["hits"], after["misses"]) == (before["hits"],
+                                                 before["misses"])
+    cache.set("c", 3)                    # "a" stayed the least recent
+    assert json.loads(cache.serialize())["entries"][0]["key"] == "a"
+
+
 def test_generic_subscription_makes_a_cache(name):
     c = kcache.LRUCache[str, dict](max_size=10, name=name)
     c.set("user:123", {"name": "John"})
