@@ -191,9 +191,12 @@ class _Memo:
         except BaseException:
             self.abandon(call)
             raise
-        self._store(key, data, lock_key)
-        if flight is not None:
-            self._end(key, flight, data)
+        try:
+            self._store(key, data, lock_key)
+        finally:
+            # Even if storing raised (a closed cache): the waiters go on.
+            if flight is not None:
+                self._end(key, flight, data)
         return self.codec.decode(data)
 
     def abandon(self, call):
