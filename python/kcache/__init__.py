@@ -10,8 +10,8 @@ See python/README.md for what differs from the original.
 
 from ._cache import LRUCache, destroy
 from ._codec import JSONCodec, PickleCodec, RawCodec, decode_key, encode_key
-from ._decorator import CacheInfo, lru_cache
-from ._hooks import CacheEvent, CacheHook, LoggingHook
+from ._decorator import CacheInfo, cache, lru_cache
+from ._hooks import CacheEntry, CacheEvent, CacheHook, LoggingHook
 from ._native import (BatchError, CacheDestroyedError, CacheExistsError,
                       CacheFullError, CacheNotFoundError,
                       CachePermissionError, DumpFormatError,
@@ -20,8 +20,8 @@ from ._native import (BatchError, CacheDestroyedError, CacheExistsError,
 __version__ = "1.0.0"
 
 __all__ = [
-    "LRUCache", "destroy", "lru_cache", "CacheInfo",
-    "CacheHook", "LoggingHook", "CacheEvent",
+    "LRUCache", "destroy", "lru_cache", "cache", "CacheInfo",
+    "CacheHook", "LoggingHook", "CacheEntry", "CacheEvent",
     "JSONCodec", "PickleCodec", "RawCodec", "encode_key", "decode_key",
     "KCacheError", "CacheNotFoundError", "CacheExistsError",
     "CacheDestroyedError", "ModuleNotLoadedError", "CachePermissionError",

@@ -1,26 +1,30 @@
 # SPDX-License-Identifier: LGPL-2.1 OR MIT
 """LRUCache: a kernel cache (lrucache.ko) seen through libkcache."""
 
+import base64
 import ctypes
 import errno
+import json
 import logging
 import math
 import os
 import secrets
 import select
 import threading
+import time
 import weakref
 from typing import Generic, TypeVar
 
 from . import _native as n
 from ._codec import encode_key, make_codec
-from ._hooks import NativeHook
+from ._hooks import CacheEntry, NativeHook, SyncHook, fire
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 _log = logging.getLogger("kcache")
 _MISSING = object()
+_UNKNOWN = object()
 
 
 class _PerThread(threading.local):
@@ -110,7 +114,9 @@ class _Handle:
         # Hooks: kcache_add_hook(), _remove_hook(), _events_fd() and
         # _events_dispatch() must not run concurrently on one handle.
         self.hook_lock = threading.RLock()
-        self.hooks = {}            # id(hook) -> NativeHook
+        self.hooks = {}            # id(hook) -> NativeHook (stream side)
+        self.sync = {}             # id(hook) -> SyncHook
+        self.sync_hooks = ()       # the SyncHooks, for lock-free reading
         self.hook_errors = []
         self.thread = None
         self.thread_stop = None
@@ -176,7 +182,8 @@ class _Batch:
         self._cache = cache
         self._handle = cache._h
         self._ptr = None
-        self._queued = []          # (kind, key, key bytes, value bytes)
+        # (kind, key, key bytes, value bytes, value, ttl argument)
+        self._queued = []
         self._batch = n.Batch()
 
     def __enter__(self):
@@ -204,11 +211,11 @@ class _Batch:
             self._handle.release()
         return False
 
-    def _queue(self, kind, key, k, v=b"", ttl=0):
+    def _queue(self, kind, key, k, v=b"", ttl=None, value=None):
         for _ in range(2):
             if kind == "set":
                 idx = n.lib.kcache_batch_set(self._batch, k, len(k), v,
-                                             len(v), ttl)
+                                             len(v), ttl_ms(ttl))
             else:
                 idx = n.lib.kcache_batch_delete(self._batch, k, len(k))
             if idx != -errno.E2BIG:
@@ -217,12 +224,13 @@ class _Batch:
             self.commit()
         n.check(idx)
         # libkcache keeps pointers to k and v until the commit.
-        self._queued.append((kind, key, k, v))
+        self._queued.append((kind, key, k, v, value, ttl))
 
     def set(self, key, value, ttl=None):
         """Queue a set()."""
+        ttl_ms(ttl)                     # refuse a bad TTL now
         self._queue("set", key, encode_key(key),
-                    self._cache._codec.encode(value), ttl_ms(ttl))
+                    self._cache._codec.encode(value), ttl, value)
 
     def delete(self, key):
         """Queue a delete(); a missing key is not an error."""
@@ -238,12 +246,22 @@ class _Batch:
             return
         n.check(n.lib.kcache_batch_commit(self._batch))
         failures = []
-        for idx, (kind, key, _k, _v) in enumerate(self._queued):
+        done = []
+        for idx, (kind, key, _k, v, value, ttl) in enumerate(self._queued):
             res = n.lib.kcache_batch_result(self._batch, idx, None)
-            if res < 0 and not (kind == "delete" and res == -errno.ENOENT):
+            if res >= 0:
+                done.append((kind, key, v, value, ttl))
+            elif not (kind == "delete" and res == -errno.ENOENT):
                 failures.append((key, n.error(res)))
         n.lib.kcache_batch_abort(self._batch)
         self._queued = []
+        cache = self._cache
+        if cache._h.sync_hooks:
+            for kind, key, v, value, ttl in done:
+                if kind == "set":
+                    cache._fire_set(key, value, v, ttl)
+                else:
+                    cache._fire_delete(key)
         if failures:
             raise n.BatchError(failures)
 
@@ -254,7 +272,8 @@ class LRUCache(Generic[K, V]):
     Arguments, as in the original library:
       max_size        most entries (1 to 2**24).
       default_ttl     seconds an entry lives when set() gets no ttl; None
-                      for never.
+                      for never. Also spelled ``ttl`` (the original
+                      README's "Production Deployment" does).
       enable_metrics  False creates the cache with the kernel's event
                       counters off (hits, misses, ... stay 0).
       cleanup_interval seconds between runs of the kernel's reaper, which
@@ -293,8 +312,15 @@ class LRUCache(Generic[K, V]):
 
     def __init__(self, max_size=1000, default_ttl=None, enable_metrics=True,
                  cleanup_interval=60.0, max_memory_mb=None, name=None, *,
-                 codec="json", mode=None, create=True, exclusive=False):
+                 ttl=None, codec="json", mode=None, create=True,
+                 exclusive=False):
+        if ttl is not None:
+            if default_ttl is not None and default_ttl != ttl:
+                raise TypeError("kcache: ttl is another name of default_ttl:"
+                                " give one of them")
+            default_ttl = ttl
         self._codec = make_codec(codec)
+        self._default_ttl = _UNKNOWN
         self._tls = _PerThread()
         anonymous = name is None
         if anonymous:
@@ -432,6 +458,36 @@ class LRUCache(Generic[K, V]):
             h.release()
         if ret < 0:
             raise n.error(ret)
+        if h.sync_hooks:
+            self._fire_set(key, value, v, ttl)
+
+    def _ttl_seconds(self, ttl):
+        """The TTL an entry set with ``ttl`` got, in seconds (None: none)."""
+        if ttl is None:
+            if self._default_ttl is _UNKNOWN:
+                i = n.Info()
+                n.check(self._call(n.lib.kcache_get_info, ctypes.byref(i)))
+                self._default_ttl = _seconds(i.default_ttl_ms)
+            return self._default_ttl
+        return None if ttl == math.inf else ttl_ms(ttl) / 1000
+
+    def _fire_set(self, key, value, data, ttl):
+        seconds = self._ttl_seconds(ttl)
+        now = time.time()
+        entry = CacheEntry(key, value, size=len(data), age=0.0, ttl=seconds,
+                           expires_at=None if seconds is None
+                           else now + seconds)
+        fire(self._h.sync_hooks, "set", key, value, entry)
+
+    def _fire_delete(self, key):
+        fire(self._h.sync_hooks, "delete", key, CacheEntry(key))
+
+    def _fire_get(self, key, value, data):
+        if data is None:
+            fire(self._h.sync_hooks, "miss", key)
+        else:
+            fire(self._h.sync_hooks, "hit", key, value,
+                 CacheEntry(key, value, size=len(data)))
 
     def _get(self, key):
         batch = self._tls.batch
@@ -444,7 +500,10 @@ class LRUCache(Generic[K, V]):
             data = _get_bytes(ptr, k)
         finally:
             h.release()
-        return _MISSING if data is None else self._codec.decode(data)
+        value = _MISSING if data is None else self._codec.decode(data)
+        if h.sync_hooks:
+            self._fire_get(key, value, data)
+        return value
 
     def get(self, key: K, default=None):
         """The value of ``key`` (making it the most recently used), or
@@ -471,7 +530,40 @@ class LRUCache(Generic[K, V]):
         if ret == -errno.ENOENT:
             return False
         n.check(ret)
+        if self._h.sync_hooks:
+            self._fire_delete(key)
         return True
+
+    def entry(self, key: K):
+        """The entry of ``key`` as a CacheEntry (key, value, size,
+        expires_at, is_expired), or None if it is absent or expired.
+
+        Read from a dump of the cache (kcache_serialize()): it moves
+        nothing in the LRU order and counts no hit or miss, but its cost
+        follows the size of the cache. ``age`` and ``ttl`` (the TTL the
+        entry was set with) are not known then (None); ``expires_at`` is
+        the dump's time plus the entry's remaining TTL."""
+        k = encode_key(key)
+        now = time.time()
+        doc = json.loads(self.serialize())
+        at = doc.get("dumped_at_ns")
+        at = now if at is None else at / 1e9
+        for item in doc["entries"]:
+            if _dump_bytes(item["key"]) != k:
+                continue
+            data = _dump_bytes(item["value"])
+            left = item.get("ttl_ms")
+            return CacheEntry(key, self._codec.decode(data), size=len(data),
+                              expires_at=None if left is None
+                              else at + left / 1000)
+        return None
+
+    @property
+    def _cache(self):
+        """The original library's private mapping of entries, read-only,
+        for code written against it (its README's "Manual Cleanup"):
+        ``cache._cache.get(key)`` is entry(key)."""
+        return _Entries(self)
 
     def clear(self) -> None:
         """Remove every entry (for every process using the cache)."""
@@ -505,9 +597,19 @@ class LRUCache(Generic[K, V]):
         return self.exists(key)
 
     def __len__(self) -> int:
-        """The number of entries the kernel holds for the cache (expired
-        entries not yet freed included: see cleanup_expired())."""
-        return self._metrics().entries
+        """The number of live entries: those ``in`` finds. Expired entries
+        the reaper has not freed yet are freed first (a cleanup_expired(),
+        when some entry has a TTL; a user without write permission on the
+        cache cannot, and then counts them)."""
+        self._flush_batch()
+        m = self._metrics()
+        if m.expiring:
+            ret = self._call(n.lib.kcache_cleanup_expired)
+            if ret >= 0:
+                m = self._metrics()
+            elif ret not in (-errno.EACCES, -errno.EPERM, -errno.ENOTTY):
+                n.check(ret)
+        return m.entries
 
     # Not iterable: the kernel lists entries only as a dump (serialize()).
     __iter__ = None
@@ -542,6 +644,10 @@ class LRUCache(Generic[K, V]):
         failures = [(key, n.error(item.status))
                     for item, (key, _v) in zip(items, pairs)
                     if item.status < 0]
+        if self._h.sync_hooks:
+            for item, (key, value), (_k, v) in zip(items, pairs, keep):
+                if item.status >= 0:
+                    self._fire_set(key, value, v, ttl)
         if failures:
             raise n.BatchError(failures)
 
@@ -567,17 +673,21 @@ class LRUCache(Generic[K, V]):
             item.value = base + i * _MANY_SLOT
             item.value_len = _MANY_SLOT
         n.check(self._call(n.lib.kcache_get_many, items, len(items)))
+        hooks = self._h.sync_hooks
         for i, (item, key, k) in enumerate(zip(items, keys, encoded)):
             if item.status == -errno.ENOENT:
-                continue
-            n.check(item.status)
-            if item.status <= _MANY_SLOT:
-                data = ctypes.string_at(base + i * _MANY_SLOT, item.status)
+                data = None
             else:
-                data = self._call(_get_bytes, k)
-                if data is None:
-                    continue
-            found[key] = self._codec.decode(data)
+                n.check(item.status)
+                if item.status <= _MANY_SLOT:
+                    data = ctypes.string_at(base + i * _MANY_SLOT,
+                                            item.status)
+                else:
+                    data = self._call(_get_bytes, k)
+            if data is not None:
+                found[key] = value = self._codec.decode(data)
+            if hooks:
+                self._fire_get(key, None if data is None else value, data)
 
     def batch_operations(self):
         """A context manager that queues this thread's writes to the cache
@@ -704,19 +814,30 @@ class LRUCache(Generic[K, V]):
     # Events ------------------------------------------------------------------
 
     def add_hook(self, hook) -> None:
-        """Subscribe ``hook`` (a CacheHook) to the cache's events, those
-        of every process. Nothing is called behind the program's back:
-        events wait in the kernel socket until dispatch_events() or the
-        thread of start_event_thread() delivers them."""
+        """Add ``hook`` (a CacheHook). Its on_hit, on_miss, on_set and
+        on_delete are called synchronously for this object's operations;
+        its on_evict, on_expire, on_reclaim, on_event and on_lost come
+        from the kernel's event stream (every process's events), and are
+        called only when the program dispatches: dispatch_events(),
+        events_fd(), or the thread of start_event_thread()."""
         h = self._h
         with h.hook_lock:
-            if id(hook) in h.hooks:
+            if id(hook) in h.hooks or id(hook) in h.sync:
                 raise ValueError("kcache: this hook is already added")
-            native = NativeHook(hook, h.hook_errors.append)
-            ret = self._call(n.lib.kcache_add_hook, ctypes.byref(native.ops),
-                             None)
-            n.check(ret)
-            h.hooks[id(hook)] = native
+            sync = SyncHook(hook)
+            wanted = frozenset(hook.subscribed_events())
+            if not sync.calls and not wanted:
+                raise ValueError("kcache: the hook overrides no on_<event>()"
+                                 " method: it would receive nothing")
+            if wanted:
+                native = NativeHook(hook, wanted, h.hook_errors.append)
+                ret = self._call(n.lib.kcache_add_hook,
+                                 ctypes.byref(native.ops), None)
+                n.check(ret)
+                h.hooks[id(hook)] = native
+            if sync.calls:
+                h.sync[id(hook)] = sync
+                h.sync_hooks = tuple(h.sync.values())
         self._raise_hook_errors()
 
     def remove_hook(self, hook) -> None:
@@ -725,29 +846,39 @@ class LRUCache(Generic[K, V]):
         h = self._h
         with h.hook_lock:
             native = h.hooks.get(id(hook))
-            if native is None:
+            if native is None and id(hook) not in h.sync:
                 raise ValueError("kcache: not a hook of this cache")
-            n.check(self._call(n.lib.kcache_remove_hook,
-                               ctypes.byref(native.ops), None))
-            del h.hooks[id(hook)]
+            if native is not None:
+                n.check(self._call(n.lib.kcache_remove_hook,
+                                   ctypes.byref(native.ops), None))
+                del h.hooks[id(hook)]
+            if h.sync.pop(id(hook), None) is not None:
+                h.sync_hooks = tuple(h.sync.values())
         self._raise_hook_errors()
 
     def events_fd(self) -> int:
         """The descriptor that is readable when events wait (for
         select/poll/selectors or asyncio's loop.add_reader(), whose
         callback then calls dispatch_events()). It changes if every hook
-        is removed and one added again."""
+        is removed and one added again. Needs a hook that receives the
+        kernel's events (ValueError otherwise)."""
         with self._h.hook_lock:
             return n.check(self._call(n.lib.kcache_events_fd))
 
     def dispatch_events(self, timeout=0.0) -> int:
-        """Call the hooks for the events that have arrived, in this
-        thread; return how many events were read.
+        """Call the hooks for the kernel events that have arrived, in this
+        thread; return how many events were read (0 at once when no hook
+        receives the kernel's events: see add_hook()).
 
         ``timeout``: seconds to wait for the first event when none is
         waiting (0: do not wait; None: wait until one comes). If a hook
         raises, the other events are still delivered and the first
         exception is raised at the end."""
+        with self._h.hook_lock:
+            if not self._h.hooks:
+                if not self._h.sync:
+                    raise ValueError("kcache: the cache has no hook")
+                return 0
         count = self._h_dispatch(timeout, None)
         self._raise_hook_errors()
         return count
@@ -792,7 +923,8 @@ class LRUCache(Generic[K, V]):
                 raise RuntimeError("kcache: the event thread is running")
             h._stop_thread()        # it ended with the last hook
         if not h.hooks:
-            raise ValueError("kcache: add a hook first")
+            raise ValueError("kcache: add a hook that receives the kernel's"
+                             " events first")
         wake_r, wake_w = os.pipe()
         ref = weakref.ref(self)
         thread = threading.Thread(target=_event_loop,
@@ -806,6 +938,38 @@ class LRUCache(Generic[K, V]):
         """Stop the thread of start_event_thread() and wait for it (unless
         called from a hook in that thread)."""
         self._h._stop_thread()
+
+
+def _dump_bytes(item):
+    # A key or value of a dump: a string (its UTF-8 bytes) or
+    # {"base64": ...} (Documentation/lrucache/dump.rst).
+    if isinstance(item, str):
+        return item.encode("utf-8")
+    return base64.b64decode(item["base64"])
+
+
+class _Entries:
+    """LRUCache._cache: the original's OrderedDict of entries, as far as
+    code outside the class used it (get, in, [], len)."""
+
+    def __init__(self, cache):
+        self._c = cache
+
+    def get(self, key, default=None):
+        entry = self._c.entry(key)
+        return default if entry is None else entry
+
+    def __getitem__(self, key):
+        entry = self._c.entry(key)
+        if entry is None:
+            raise KeyError(key)
+        return entry
+
+    def __contains__(self, key):
+        return key in self._c
+
+    def __len__(self):
+        return len(self._c)
 
 
 def _event_loop(ref, wake_fd, poll_interval):

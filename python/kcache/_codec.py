@@ -1,52 +1,224 @@
 # SPDX-License-Identifier: LGPL-2.1 OR MIT
 """How Python keys and values become the bytes the kernel stores.
 
-Keys (one fixed encoding, so that every process, in any language, finds
-the same entry under the same key):
+One language-neutral encoding, "kcache JSON" (python/README.md, "The
+encoding"), serves keys and values: compact UTF-8 JSON in which the types
+JSON has (null, booleans, numbers, strings, arrays, objects with string
+members) are themselves, and a few more are an object with a single member
+whose name starts with "$" (a tag):
+
+  {"$tuple": [...]}         tuple
+  {"$set": [...]}           set           {"$frozenset": [...]} frozenset
+  {"$bytes": "<base64>"}    bytes (bytearray, memoryview)
+  {"$datetime": "<ISO>"}    datetime.datetime, ISO 8601, with its UTC
+                            offset if it has one (not a zone's name)
+  {"$date": "YYYY-MM-DD"}   datetime.date
+  {"$time": "<ISO>"}        datetime.time
+  {"$decimal": "<text>"}    decimal.Decimal, exactly as str() writes it
+  {"$float": "NaN"}         a float that JSON cannot write: "NaN",
+                            "Infinity" or "-Infinity"
+  {"$map": [[k, v], ...]}   a dict whose keys are not all strings, or a
+                            dict of exactly one member whose name starts
+                            with "$" (so that it is not read as a tag)
+
+Keys:
   - str: its UTF-8 bytes, as they are ("user:123" is the 8-byte key
     user:123, the key a C program or kcachectl uses);
   - bytes (or bytearray): the bytes as they are;
-  - any other key (int, float, bool, None, and tuples of these, of str and
-    of bytes, nested): a NUL byte followed by the compact JSON text of the
-    key, tuples written as arrays and bytes inside a tuple as
-    {"bytes": "<base64>"}. (1, "a") is the key b'\\x00[1,"a"]', 42 is
-    b'\\x00' b'42'. A str or bytes key may therefore not start with a NUL
+  - any other key: a NUL byte followed by the kcache JSON of the key,
+    except that a tuple is a plain array (a key holds no list): (1, "a")
+    is the key b'\\x00[1,"a"]', 42 is b'\\x00' b'42'. Elements of a
+    frozenset are sorted by their encoding, so that every process writes
+    the same bytes. A str or bytes key may therefore not start with a NUL
     byte. 1, 1.0 and True are three different keys here (they are one key
     in a dict).
 
 Values go through a codec, an object with encode(obj) -> bytes and
-decode(bytes) -> obj: JSONCodec (the default), PickleCodec, RawCodec or
-one of the caller's.
+decode(bytes) -> obj: JSONCodec (the default, kcache JSON), PickleCodec,
+RawCodec or one of the caller's.
 """
 
 import base64
+import datetime
+import decimal
 import json
+import math
 import pickle
 
 _TAG = b"\x00"
+_DUMP = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False,
+                         allow_nan=False).encode
+
+# Floats JSON cannot write, and their tag text.
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def _to_json(key):
-    if key is None or isinstance(key, (bool, str)):
-        return key
-    if isinstance(key, int):
-        return int(key)
-    if isinstance(key, float):
-        return float(key)
-    if isinstance(key, (bytes, bytearray)):
-        return {"bytes": base64.b64encode(bytes(key)).decode("ascii")}
-    if isinstance(key, tuple):
-        return [_to_json(k) for k in key]
-    raise TypeError("kcache: a key must be a str, bytes, int, float, bool, "
-                    "None or a tuple of these, not %s" % type(key).__name__)
+def _float_tag(value):
+    if math.isnan(value):
+        return {"$float": "NaN"}
+    return {"$float": "Infinity" if value > 0 else "-Infinity"}
 
 
-def _from_json(obj):
-    if isinstance(obj, list):
-        return tuple(_from_json(o) for o in obj)
-    if isinstance(obj, dict):
-        return base64.b64decode(obj["bytes"], validate=True)
-    return obj
+def _b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+def _sorted_by_encoding(items, walk, path):
+    # Set elements in an order every process agrees on (a set's own order
+    # follows hash(), which is salted per process for str and bytes).
+    tagged = [walk(item, path) for item in items]
+    return [t for _s, t in sorted(((_DUMP(t), t) for t in tagged),
+                                  key=lambda pair: pair[0])]
+
+
+class _Encoder:
+    """Turns an object into what json can write, with the tags above."""
+
+    def __init__(self, default=None, key=False):
+        self._default = default
+        self._key = key
+
+    def __call__(self, obj):
+        return self._walk(obj, set())
+
+    def _walk(self, obj, path):
+        t = type(obj)
+        if t is str or t is int or t is bool or obj is None:
+            return obj
+        if t is float:
+            return obj if math.isfinite(obj) else self._float(obj)
+        if isinstance(obj, (str, int)):     # subclasses: enums, int types
+            return obj
+        if isinstance(obj, float):
+            return float(obj) if math.isfinite(obj) else self._float(obj)
+        if isinstance(obj, datetime.datetime):
+            return {"$datetime": obj.isoformat()}
+        if isinstance(obj, datetime.date):
+            return {"$date": obj.isoformat()}
+        if isinstance(obj, datetime.time):
+            return {"$time": obj.isoformat()}
+        if isinstance(obj, decimal.Decimal):
+            return {"$decimal": str(obj)}
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            return {"$bytes": _b64(obj)}
+        if isinstance(obj, (tuple, list, dict, set, frozenset)):
+            return self._container(obj, path)
+        if self._default is not None and not self._key:
+            return self._walk(self._default(obj), path)
+        if self._key:
+            raise TypeError(
+                "kcache: a key must be a str, bytes, int, float, bool, None, "
+                "datetime, date, time, Decimal, or a tuple or frozenset of "
+                "these, not %s" % type(obj).__name__)
+        raise TypeError(
+            "kcache: %s cannot be stored as kcache JSON (see python/"
+            "README.md, \"The encoding\"): convert it, pass JSONCodec("
+            "default=...), or use codec=\"pickle\"" % type(obj).__name__)
+
+    def _float(self, obj):
+        if self._key:
+            raise ValueError("kcache: a key must not be NaN or infinite")
+        return _float_tag(obj)
+
+    def _container(self, obj, path):
+        ident = id(obj)
+        if ident in path:
+            raise ValueError("kcache: circular reference")
+        path.add(ident)
+        try:
+            return self._contents(obj, path)
+        finally:
+            path.discard(ident)
+
+    def _contents(self, obj, path):
+        walk = self._walk
+        if isinstance(obj, tuple):
+            items = [walk(item, path) for item in obj]
+            return items if self._key else {"$tuple": items}
+        if isinstance(obj, frozenset):
+            return {"$frozenset": _sorted_by_encoding(obj, walk, path)}
+        if self._key:
+            raise TypeError("kcache: a key must not hold a %s (unhashable)"
+                            % type(obj).__name__)
+        if isinstance(obj, list):
+            return [walk(item, path) for item in obj]
+        if isinstance(obj, set):
+            return {"$set": _sorted_by_encoding(obj, walk, path)}
+        # A dict: a JSON object when it can be one and cannot be taken for
+        # a tag, else the list of its pairs.
+        plain = all(type(k) is str for k in obj)
+        if plain and len(obj) == 1:
+            plain = not next(iter(obj)).startswith("$")
+        if plain:
+            return {k: walk(v, path) for k, v in obj.items()}
+        return {"$map": [[walk(k, path), walk(v, path)]
+                         for k, v in obj.items()]}
+
+
+def _untag_map(pairs):
+    try:
+        return {k: v for k, v in pairs}
+    except (TypeError, ValueError) as e:
+        raise ValueError("kcache JSON: bad $map: %s" % e) from None
+
+
+def _untag_bytes(text):
+    return base64.b64decode(text, validate=True)
+
+
+def _untag_float(text):
+    try:
+        return _NONFINITE[text]
+    except KeyError:
+        raise ValueError("kcache JSON: bad $float %r" % (text,)) from None
+
+
+_UNTAG = {
+    "$tuple": tuple,
+    "$set": set,
+    "$frozenset": frozenset,
+    "$bytes": _untag_bytes,
+    "$datetime": datetime.datetime.fromisoformat,
+    "$date": datetime.date.fromisoformat,
+    "$time": datetime.time.fromisoformat,
+    "$decimal": decimal.Decimal,
+    "$float": _untag_float,
+    "$map": _untag_map,
+}
+# The argument type each tag holds.
+_TAG_ARG = {"$tuple": list, "$set": list, "$frozenset": list,
+            "$map": list}
+
+
+def _object_hook(obj, then=None):
+    """json's object_hook for kcache JSON: a one-member object whose
+    member is a known tag becomes its type; any other object is a dict
+    (handed to ``then`` if given)."""
+    if len(obj) == 1:
+        name, arg = next(iter(obj.items()))
+        untag = _UNTAG.get(name)
+        if untag is not None:
+            if not isinstance(arg, _TAG_ARG.get(name, str)):
+                raise ValueError("kcache JSON: bad %s member" % name)
+            try:
+                return untag(arg)
+            except (ValueError, TypeError, decimal.InvalidOperation,
+                    base64.binascii.Error) as e:
+                raise ValueError("kcache JSON: bad %s: %s" % (name, e)) \
+                    from None
+    return obj if then is None else then(obj)
+
+
+_encode_key_json = _Encoder(key=True)
+
+
+def _key_hook(obj):
+    # Inside a key an array is a tuple (and a frozenset's elements must be
+    # hashable before the frozenset is made).
+    if len(obj) == 1 and isinstance(obj.get("$frozenset"), list):
+        obj = {"$frozenset": [_arrays_to_tuples(o)
+                              for o in obj["$frozenset"]]}
+    return _object_hook(obj)
 
 
 def encode_key(key):
@@ -56,15 +228,21 @@ def encode_key(key):
     elif isinstance(key, (bytes, bytearray)):
         data = bytes(key)
     else:
-        text = json.dumps(_to_json(key), separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
-        return _TAG + text.encode("utf-8")
+        return _TAG + _DUMP(_encode_key_json(key)).encode("utf-8")
     if not data:
         raise ValueError("kcache: a key must not be empty")
     if data[:1] == _TAG:
         raise ValueError("kcache: a str or bytes key must not start with a "
                          "NUL byte (reserved for encoded keys)")
     return data
+
+
+def _arrays_to_tuples(obj):
+    if isinstance(obj, list):
+        return tuple(_arrays_to_tuples(o) for o in obj)
+    if isinstance(obj, frozenset):
+        return frozenset(_arrays_to_tuples(o) for o in obj)
+    return obj
 
 
 def decode_key(data):
@@ -74,8 +252,11 @@ def decode_key(data):
     come back as bytes."""
     if data[:1] == _TAG:
         try:
-            return _from_json(json.loads(data[1:].decode("utf-8")))
-        except (ValueError, KeyError, TypeError):
+            key = _arrays_to_tuples(json.loads(data[1:].decode("utf-8"),
+                                               object_hook=_key_hook))
+            hash(key)
+            return key
+        except (ValueError, TypeError):
             return bytes(data)
     try:
         return data.decode("utf-8")
@@ -84,29 +265,45 @@ def decode_key(data):
 
 
 class JSONCodec:
-    """Values as compact UTF-8 JSON text (the default codec).
+    """Values as kcache JSON (the default codec): compact UTF-8 JSON text.
 
-    Round trips what JSON can: dict (with str keys), list, str, int,
-    float, bool and None. A tuple comes back as a list; anything else
-    (datetime, set, a class instance) raises TypeError on set(): convert
-    it first, or pass ``default``/``object_hook`` as json.dumps() and
-    json.loads() take them. The stored bytes are plain JSON, readable by
-    any program sharing the cache.
+    Round trips dict, list, str, int, float (NaN and infinities too),
+    bool and None as plain JSON, and tuple, set, frozenset, bytes,
+    datetime, date, time, Decimal and dicts with keys other than strings
+    as the tagged objects described in python/README.md ("The
+    encoding"), which any JSON reader can read and any program can write.
+    Anything else raises TypeError on set(), which then stores nothing:
+    convert it, pass ``default`` (called with the object, returns
+    something encodable), or use PickleCodec.
+
+    ``object_hook`` is called, as json.loads() calls it, with each
+    decoded dict that is not a tag. ``tagged=False`` writes plain JSON
+    only (a tuple becomes a list, the other types above raise TypeError,
+    NaN is written as NaN), as kcache 1.0 did.
     """
 
     name = "json"
 
-    def __init__(self, default=None, object_hook=None):
+    def __init__(self, default=None, object_hook=None, tagged=True):
         self._default = default
-        self._object_hook = object_hook
+        self._user_hook = object_hook
+        self._tagged = tagged
+        self._walk = _Encoder(default=default) if tagged else None
+        if not tagged:
+            self._hook = object_hook
+        elif object_hook is None:
+            self._hook = _object_hook
+        else:
+            self._hook = lambda obj: _object_hook(obj, object_hook)
 
     def encode(self, obj):
+        if self._walk is not None:
+            return _DUMP(self._walk(obj)).encode("utf-8")
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False,
                           default=self._default).encode("utf-8")
 
     def decode(self, data):
-        return json.loads(data.decode("utf-8"),
-                          object_hook=self._object_hook)
+        return json.loads(data.decode("utf-8"), object_hook=self._hook)
 
 
 class PickleCodec:

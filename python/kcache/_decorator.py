@@ -1,164 +1,464 @@
 # SPDX-License-Identifier: LGPL-2.1 OR MIT
-"""lru_cache: memoize a function in a kernel cache, with kcache_memo()."""
+"""lru_cache: memoize a function in a kernel cache.
 
+The function runs in Python, in the caller's frame: a call looks its key
+up with kcache_get(), and on a miss calls the function and stores the
+result with kcache_set(), all through plain ctypes calls. No C code ever
+calls back into Python here (a recursion through C callbacks grows the C
+stack at every level and crashes the interpreter long before Python's
+recursion limit).
+
+Single-flight, in two parts:
+  - in this process (_Memo.begin()): one computation per key at a time;
+    other threads that miss the same key wait for its result, which they
+    get without another lookup. A call made by the computing thread itself
+    (a function calling itself with the same arguments) computes at once.
+    Nothing of this is kept in the kernel cache.
+  - across processes (_Memo._claim()), for named caches only: the
+    protocol of libkcache's kcache_memo(), so that C callers and Python
+    callers of one cache coordinate. It is the one place to change when
+    the kernel gains leases (kcache_get_lease()/kcache_set_leased()).
+"""
+
+import _thread
 import ctypes
 import errno
-import functools
 import hashlib
-import itertools
+import logging
+import os
+import sys
+import threading
+import time
+import weakref
 from collections import namedtuple
+from functools import update_wrapper
 
 from . import _native as n
-from ._cache import LRUCache, ttl_ms
-from ._codec import encode_key
+from ._cache import LRUCache, _get_bytes, ttl_ms
+from ._codec import _DUMP, _TAG, encode_key, make_codec
 
 CacheInfo = namedtuple("CacheInfo", "hits misses maxsize currsize")
 
+_log = logging.getLogger("kcache")
+
 # Encoded argument keys longer than this are replaced by their SHA-256,
-# which keeps every key short enough for kcache_memo()'s lock entries.
+# which keeps every key short enough for the cross-process claim's key.
 _KEY_HASH_OVER = 128
-_FIRST_BUFFER = 4096
+# kcache_memo()'s lock entries (KCACHE_MEMO_LOCK_PREFIX, kcache.h), and its
+# defaults (KCACHE_MEMO_LEASE_MS, KCACHE_MEMO_WAIT_MS) and polling.
+LOCK_PREFIX = b"\x00KCMEMO\x00"
+_LEASE = 10.0
+_WAIT = 5.0
+_BACKOFF_MIN = 0.001
+_BACKOFF_MAX = 0.05
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
+class _PerThread(threading.local):
+    # True while this thread runs kcache's own code for a memoized call:
+    # a memoized function called from there (a cached builtin such as len,
+    # which the machinery uses) runs uncached instead of recursing.
+    busy = False
+
+
+_tls = _PerThread()
 
 
 def memo_key(args, kwargs):
     """The kernel key of a call: the encoded tuple of the positional
-    arguments, followed by the sorted keyword arguments if there are
+    arguments, followed by the keyword arguments in the order given (as
+    functools does: f(a=1, b=2) and f(b=2, a=1) are two keys) if there are
     any; the same in every process (no hash()). f(1) and f(x=1) are two
     keys, as in functools.lru_cache."""
     if kwargs:
-        key = encode_key((tuple(args), tuple(sorted(kwargs.items()))))
+        key = encode_key((tuple(args), tuple(kwargs.items())))
     else:
-        key = encode_key(tuple(args))
+        for arg in args:
+            if type(arg) not in _SCALARS:
+                key = encode_key(tuple(args))
+                break
+        else:
+            # The usual case, written at once: what encode_key() writes
+            # for a tuple of these.
+            key = _TAG + _DUMP(args).encode("utf-8")
     if len(key) > _KEY_HASH_OVER:
         key = b"\x00#" + hashlib.sha256(key).hexdigest().encode("ascii")
     return key
 
 
-class _Memoized:
-    """The function lru_cache() returns."""
+class _Flight:
+    """One computation of a key in this process. ``lock`` is held until
+    it ends; ``data`` is then its encoded result (None if it failed)."""
 
-    def __init__(self, fn, cache, ttl, single_flight, lease, wait):
-        functools.update_wrapper(self, fn)
-        self._fn = fn
-        self.cache = cache
-        self._opts = n.MemoOpts(sz=ctypes.sizeof(n.MemoOpts))
-        if ttl is not None:
-            self._opts.ttl_ms = ttl_ms(ttl)
-        if lease is not None:
-            self._opts.lease_ms = ttl_ms(lease)
-        if wait is not None:
-            self._opts.wait_ms = ttl_ms(wait)
-        if not single_flight:
-            self._opts.flags |= n.MEMO_NO_SINGLE_FLIGHT
-        # One C callback for every call: each call's state is found by the
-        # token passed as kcache_memo()'s argument.
-        self._calls = {}
-        self._tokens = itertools.count(1)
-        self._compute = n.COMPUTE_FN(self._compute_cb)
-        self._bufsize = _FIRST_BUFFER
+    __slots__ = ("owner", "lock", "data")
 
-    def _compute_cb(self, _key, _klen, buf, buflen, token):
-        call = self._calls[token]
-        try:
-            if call["value"] is None:
-                result = self._fn(*call["args"], **call["kwargs"])
-                call["value"] = self.cache.codec.encode(result)
-            data = call["value"]
-            if len(data) <= buflen:
-                ctypes.memmove(buf, data, len(data))
-            # Longer than buflen: kcache_memo() stores nothing and returns
-            # the length; the caller grows its buffer and comes back, and
-            # this call's value is then used without calling again.
-            return len(data)
-        except BaseException as e:  # noqa: B902 (re-raised by __call__)
-            call["error"] = e
-            return -errno.ECANCELED
+    def __init__(self, owner):
+        self.owner = owner
+        self.lock = _thread.allocate_lock()
+        self.lock.acquire()
+        self.data = None
 
-    def __call__(self, *args, **kwargs):
+
+# Every _Memo, so that a fork()ed child can forget its parent's flights.
+_MEMOS = weakref.WeakSet()
+
+
+def _after_fork():
+    for memo in list(_MEMOS):
+        memo._lock = _thread.allocate_lock()
+        memo._flights = {}
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+class _Memo:
+    """The state of one memoized function."""
+
+    def __init__(self, maxsize, typed, ttl, name, codec, single_flight,
+                 lease, wait):
+        self.requested = maxsize        # None, 0, or the limit asked for
+        self.typed = typed
+        self.single_flight = single_flight
+        self.wait = _WAIT if wait is None else wait
+        self.lease_ms = ttl_ms(_LEASE if lease is None else lease)
+        self.ttl_ms = ttl_ms(ttl)
+        self._lock = _thread.allocate_lock()
+        self._flights = {}              # key -> _Flight
+        self.misses = 0                 # maxsize 0: nothing is cached
+        if maxsize == 0:
+            self.cache = None
+            self.codec = make_codec(codec)
+        else:
+            self.cache = LRUCache(
+                max_size=n.MAX_SIZE_MAX if maxsize is None else maxsize,
+                default_ttl=ttl, name=name, codec=codec)
+            self.codec = self.cache.codec
+        _MEMOS.add(self)
+
+    # The calls of one memoized call ------------------------------------------
+
+    def begin(self, args, kwargs):
+        """Before the function runs: (True, value) when the result is
+        known (cached, or computed meanwhile by another caller), else
+        (False, call), ``call`` being what finish() or abandon() need."""
+        if self.cache is None:
+            with self._lock:
+                self.misses += 1
+            return False, None
         key = memo_key(args, kwargs)
-        token = next(self._tokens)
-        call = {"args": args, "kwargs": kwargs, "value": None, "error": None}
-        self._calls[token] = call
+        data = self._get(key)
+        if data is not None:
+            return True, self.codec.decode(data)
+        if not self.single_flight:
+            return False, (key, None, None)
+        me = _thread.get_ident()
+        while True:
+            with self._lock:
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = _Flight(me)
+                    break
+            if flight.owner == me:
+                # Called from its own computation: waiting would wait for
+                # itself. Compute (and store) at once.
+                return False, (key, None, None)
+            if not flight.lock.acquire(timeout=self.wait):
+                return False, (key, None, None)     # the bound passed
+            flight.lock.release()
+            if flight.data is not None:
+                return True, self.codec.decode(flight.data)
+            # It failed: the next one to come computes.
+        try:
+            lock_key, data = self._claim(key)
+        except BaseException:
+            self._end(key, flight, None)
+            raise
+        if data is not None:
+            self._end(key, flight, data)
+            return True, self.codec.decode(data)
+        return False, (key, flight, lock_key)
+
+    def finish(self, call, result):
+        """The function returned ``result``: store it, hand it to the
+        callers waiting for it, return it as the codec gives it back."""
+        if call is None:
+            return result
+        key, flight, lock_key = call
+        try:
+            data = self.codec.encode(result)
+        except BaseException:
+            self.abandon(call)
+            raise
+        try:
+            self._store(key, data, lock_key)
+        finally:
+            # Even if storing raised (a closed cache): the waiters go on.
+            if flight is not None:
+                self._end(key, flight, data)
+        return self.codec.decode(data)
+
+    def abandon(self, call):
+        """The function raised: release what begin() took. Never raises
+        (the function's exception goes on as it is)."""
+        if call is None:
+            return
+        key, flight, lock_key = call
+        try:
+            if flight is not None:
+                self._end(key, flight, None)
+            if lock_key is not None:
+                self.cache._call(n.lib.kcache_delete, lock_key,
+                                 len(lock_key))
+        except Exception:  # noqa: B902 (must not hide the function's)
+            try:
+                _log.exception("kcache: releasing a failed computation")
+            except Exception:  # noqa: B902
+                pass
+
+    def _end(self, key, flight, data):
+        flight.data = data
+        with self._lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+        flight.lock.release()
+
+    # The kernel ----------------------------------------------------------------
+
+    def _get(self, key):
         h = self.cache._h
         ptr = h.acquire()
         try:
-            buf = ctypes.create_string_buffer(self._bufsize)
-            for _ in range(8):
-                got = n.lib.kcache_memo_opts(ptr, key, len(key),
-                                             self._compute, token, buf,
-                                             len(buf),
-                                             ctypes.byref(self._opts))
-                if call["error"] is not None:
-                    raise call["error"]
-                n.check(got)
-                if got <= len(buf):
-                    return self.cache.codec.decode(ctypes.string_at(buf, got))
-                self._bufsize = max(self._bufsize,
-                                    1 << (got - 1).bit_length())
-                buf = ctypes.create_string_buffer(self._bufsize)
-            raise n.KCacheError(errno.EAGAIN,
-                                "value kept changing size while read")
+            return _get_bytes(ptr, key)
         finally:
             h.release()
-            del self._calls[token]
 
-    def cache_info(self):
-        """CacheInfo(hits, misses, maxsize, currsize), as functools'; the
-        figures are the kernel cache's, for every process sharing it."""
-        info = n.MemoInfo()
-        n.check(self.cache._call(n.lib.kcache_memo_info, ctypes.byref(info)))
-        return CacheInfo(info.hits, info.misses, info.maxsize, info.currsize)
+    def _store(self, key, data, lock_key):
+        """Store a result; best effort, as kcache_memo(): a value the cache
+        refuses (too large, the memory limit of all caches) is returned
+        all the same and computed again next time."""
+        c = self.cache
+        if lock_key is None:
+            ret = c._call(n.lib.kcache_set, key, len(key), data, len(data),
+                          self.ttl_ms)
+        else:
+            ret = c._call(_release_and_set, lock_key, key, data,
+                          self.ttl_ms)
+        if ret < 0 and ret != -errno.E2BIG:
+            _log.debug("kcache: storing a result failed: %s",
+                       n.strerror(ret))
 
-    def cache_clear(self):
-        """Forget every value and zero the statistics (for every process
-        sharing the cache)."""
+    def _claim(self, key):
+        """Single-flight across processes for ``key``, which this process
+        has just missed and computes in this process. Returns
+        (claim, None) when this process should compute (``claim`` is the
+        lock key to give back when storing, or None), or (None, data) when
+        another process stored the value meanwhile.
+
+        Today, for named caches: kcache_memo()'s protocol (kcache.h,
+        "Memoization"): a lock entry LOCK_PREFIX + key added with
+        kcache_add() for ``lease`` seconds; the others poll with
+        kcache_exists() (no counter changes) for at most ``wait`` seconds.
+        The lock entry is an entry of the cache while the computation runs;
+        it is deleted before the result is stored (_release_and_set()), so
+        that a full cache keeps maxsize results. Anonymous caches are
+        private to this process: nothing to coordinate. With kernel leases
+        this becomes one lease get."""
+        c = self.cache
+        if c._h.anonymous:
+            return None, None
+        lock = LOCK_PREFIX + key
+        owner = os.getpid().to_bytes(4, sys.byteorder)
+        deadline = time.monotonic() + self.wait
+        delay = _BACKOFF_MIN
+        while True:
+            ret = c._call(n.lib.kcache_add, lock, len(lock), owner,
+                          len(owner), self.lease_ms)
+            if ret == 0:
+                # Ours. The value may have been stored between the miss
+                # and now, by a process that has released its lock since.
+                if n.check(c._call(n.lib.kcache_exists, key, len(key))):
+                    data = self._get(key)
+                    if data is not None:
+                        c._call(n.lib.kcache_delete, lock, len(lock))
+                        return None, data
+                return lock, None
+            if ret == -errno.E2BIG:
+                return None, None       # no room for the prefix
+            if ret != -errno.EEXIST:
+                n.check(ret)
+            while True:                 # another process computes
+                now = time.monotonic()
+                if now >= deadline:
+                    return None, None   # the bound passed: compute
+                time.sleep(min(delay, deadline - now))
+                delay = min(delay * 2, _BACKOFF_MAX)
+                if n.check(c._call(n.lib.kcache_exists, key, len(key))):
+                    data = self._get(key)
+                    if data is not None:
+                        return None, data
+                if not n.check(c._call(n.lib.kcache_exists, lock,
+                                       len(lock))):
+                    break               # released without a value
+
+    # The wrapper's methods -------------------------------------------------------
+
+    def info(self):
+        if self.cache is None:
+            return CacheInfo(0, self.misses, 0, 0)
+        m = self.cache._metrics()
+        size = self.cache.__len__()     # live entries, not builtins.len
+        maxsize = m.max_entries
+        if self.requested is None and maxsize >= n.MAX_SIZE_MAX:
+            maxsize = None
+        return CacheInfo(m.hits, m.misses, maxsize, size)
+
+    def clear(self):
+        if self.cache is None:
+            with self._lock:
+                self.misses = 0
+            return
         n.check(self.cache._call(n.lib.kcache_memo_clear))
 
-    def __get__(self, obj, objtype=None):
-        # Decorating a method: bind like a function would.
-        if obj is None:
-            return self
-        return functools.partial(self, obj)
+    def parameters(self):
+        maxsize = self.requested
+        if maxsize is not None and self.cache is not None:
+            maxsize = self.info().maxsize
+        return {"maxsize": maxsize, "typed": self.typed}
 
 
-def lru_cache(maxsize=128, ttl=None, *, name=None, codec="json",
+def _release_and_set(ptr, lock_key, key, data, ttl):
+    # One ioctl: delete the claim, then store the value (so that the
+    # claim's slot is free again before the value takes one).
+    batch = n.Batch()
+    ret = n.lib.kcache_batch_begin(ptr, ctypes.byref(batch))
+    if ret < 0:
+        return ret
+    try:
+        n.lib.kcache_batch_delete(batch, lock_key, len(lock_key))
+        n.lib.kcache_batch_set(batch, key, len(key), data, len(data), ttl)
+        ret = n.lib.kcache_batch_commit(batch)
+        if ret >= 0:
+            ret = n.lib.kcache_batch_result(batch, 1, None)
+        return ret
+    finally:
+        n.lib.kcache_batch_free(batch)
+
+
+def _quiet(method):
+    # The wrapper's methods run kcache's code, which must not call a
+    # memoized builtin (see _PerThread).
+    def call(*args):
+        prev = _tls.busy
+        _tls.busy = True
+        try:
+            return method(*args)
+        finally:
+            _tls.busy = prev
+    call.__doc__ = method.__doc__
+    return call
+
+
+def _wrap(user_function, memo):
+    tls = _tls
+    begin = memo.begin
+    finish = memo.finish
+    abandon = memo.abandon
+
+    # The function is called from this frame, so that a memoized
+    # recursion costs two Python frames per level (this one and the
+    # function's), as with functools' pure-Python lru_cache, and no C
+    # frames beyond the interpreter's own.
+    def wrapper(*args, **kwargs):
+        if tls.busy:
+            return user_function(*args, **kwargs)
+        tls.busy = True
+        try:
+            found, call = begin(args, kwargs)
+        finally:
+            tls.busy = False
+        if found:
+            return call
+        try:
+            result = user_function(*args, **kwargs)
+        except BaseException:
+            tls.busy = True
+            try:
+                abandon(call)
+            finally:
+                tls.busy = False
+            raise
+        tls.busy = True
+        try:
+            return finish(call, result)
+        finally:
+            tls.busy = False
+
+    wrapper.cache_info = _quiet(memo.info)
+    wrapper.cache_clear = _quiet(memo.clear)
+    wrapper.cache_parameters = _quiet(memo.parameters)
+    wrapper.cache = memo.cache
+    return update_wrapper(wrapper, user_function)
+
+
+def lru_cache(maxsize=128, ttl=None, *, typed=False, name=None, codec="json",
               single_flight=True, lease=None, wait=None):
     """Memoize a function in a kernel cache, like functools.lru_cache.
 
-    ``maxsize``: most results kept (None: 2**24). ``ttl``: seconds a
-    result stays valid (None: forever). ``name``: a named cache is shared
-    by every process that decorates with the same name (results computed
-    by one are hits for the others, and cache_info() counts them all);
-    without one the cache is anonymous, private to this process and
-    destroyed at exit. ``codec``: how results are stored (as LRUCache).
+    ``maxsize``: most results kept, at most 2**24; None: unbounded (the
+    kernel's limit, 2**24, reported as None); 0 or less: no caching, as
+    functools. ``ttl``: seconds a result stays valid (None: forever).
+    ``typed`` is accepted for functools' sake: kcache's keys are always
+    typed (1, 1.0 and True are three keys, inside tuples too).
+    ``name``: a named cache is shared by every process that decorates
+    with the same name (results computed by one are hits for the others,
+    and cache_info() counts them all); without one the cache is anonymous,
+    private to this process and destroyed with the function or at exit.
+    ``codec``: how results are stored (as LRUCache).
 
     Arguments must be what kcache keys can be (str, bytes, int, float,
-    bool, None and tuples of them; keyword arguments likewise): others
-    raise TypeError, as unhashable ones do for functools. Results come
-    back through the codec on hits and misses alike (with JSON a tuple
-    result is a list). Exceptions are not cached.
+    bool, None, datetime, date, time, Decimal and tuples and frozensets of
+    them; keyword arguments likewise): others raise TypeError, as
+    unhashable ones do for functools. Results come back through the codec
+    on hits and misses alike. Exceptions are not cached.
 
-    Single-flight (libkcache's kcache_memo()): when several threads or
-    processes miss the same arguments at once, one computes and the
-    others wait for its result (at most ``wait`` seconds, 5 by default;
-    a computation holds its claim for ``lease`` seconds, 10 by default).
-    single_flight=False lets every caller that misses compute.
+    Single-flight: when threads of this process miss the same arguments
+    at once, one computes and the others wait for its result (at most
+    ``wait`` seconds, 5 by default, then they compute). Across processes,
+    for a named cache, as libkcache's kcache_memo(): a computation holds
+    a claim for ``lease`` seconds (10 by default), an entry of the cache
+    while it runs. single_flight=False lets every caller that misses
+    compute.
 
-    The wrapper has cache_info(), cache_clear() and ``cache`` (its
-    LRUCache).
+    The wrapper has cache_info(), cache_clear(), cache_parameters() and
+    ``cache`` (its LRUCache; None when maxsize is 0), pickles by
+    qualified name and copies as itself, as functools' does.
     """
-    if callable(maxsize) and ttl is None and name is None:
+    if isinstance(maxsize, int) and not isinstance(maxsize, bool):
+        maxsize = max(maxsize, 0)
+        if maxsize > n.MAX_SIZE_MAX:
+            raise ValueError("kcache: maxsize at most %d (None: unbounded)"
+                             % n.MAX_SIZE_MAX)
+    elif callable(maxsize) and ttl is None and name is None:
         # Used bare, as @lru_cache.
         return lru_cache()(maxsize)
-    if maxsize is None:
-        maxsize = n.MAX_SIZE_MAX
-    if isinstance(maxsize, bool) or not isinstance(maxsize, int):
-        raise TypeError("kcache: maxsize must be an int or None")
-    if maxsize < 1:
-        raise ValueError("kcache: maxsize must be at least 1")
+    elif maxsize is not None:
+        raise TypeError("kcache: the first argument must be an int, a "
+                        "callable or None")
+    for value in (lease, wait):
+        if value is not None:
+            ttl_ms(value)               # refuse a bad one now
+    ttl_ms(ttl)
 
-    def decorate(fn):
-        cache = LRUCache(max_size=maxsize, name=name, codec=codec)
-        return _Memoized(fn, cache, ttl, single_flight, lease, wait)
+    def decorating_function(user_function):
+        memo = _Memo(maxsize, typed, ttl, name, codec, single_flight,
+                     lease, wait)
+        return _wrap(user_function, memo)
 
-    return decorate
+    return decorating_function
+
+
+def cache(user_function):
+    """lru_cache(maxsize=None)(user_function), as functools.cache."""
+    return lru_cache(maxsize=None)(user_function)

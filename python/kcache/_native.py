@@ -248,6 +248,8 @@ _proto("kcache_close", None, Handle)
 _proto("kcache_destroy", c_int, c_char_p)
 _proto("kcache_set", c_int, Handle, c_char_p, c_size_t, c_char_p, c_size_t,
        c_uint64)
+_proto("kcache_add", c_int, Handle, c_char_p, c_size_t, c_char_p, c_size_t,
+       c_uint64)
 _proto("kcache_get", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
        c_size_t)
 _proto("kcache_exists", c_int, Handle, c_char_p, c_size_t)

@@ -49,15 +49,13 @@ def test_database_query_memoization_queries_once():
 
 
 def test_session_storage_stays_within_max_memory(name):
-    # datetime is not JSON: sessions use the pickle codec (a cache only
-    # this user can write: the default mode 0700).
+    # datetime and the set of permissions go through the default codec.
     session_cache = LRUCache[str, dict](max_size=10000, default_ttl=1800,
-                                        max_memory_mb=0.25, name=name,
-                                        codec="pickle")
+                                        max_memory_mb=0.25, name=name)
     started = datetime.datetime.now()
     for i in range(2000):
         session_cache.set("session:%d" % i, {
-            "user_id": i, "permissions": ["read", "write"],
+            "user_id": i, "permissions": {"read", "write"},
             "last_activity": started})
     m = session_cache.get_metrics()
     assert m["max_bytes"] == 256 * 1024
@@ -65,6 +63,7 @@ def test_session_storage_stays_within_max_memory(name):
     assert m["evictions"] > 0 and m["entries"] < 2000
     newest = session_cache.get("session:1999")
     assert newest["last_activity"] == started
+    assert newest["permissions"] == {"read", "write"}
     assert session_cache.get("session:0") is None   # the oldest went
     session_cache.close()
 

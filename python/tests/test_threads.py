@@ -61,7 +61,11 @@ def test_a_hook_may_use_its_cache_from_the_event_thread(cache):
     seen = []
 
     class Copier(kcache.CacheHook):
-        def on_set(self, key, event):
+        def subscribed_events(self):
+            return {"set"}
+
+        def on_event(self, event):
+            key = event.key
             if key == "src":
                 cache.set("copy", cache.get("src"))
             else:
