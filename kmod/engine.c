@@ -1972,7 +1972,7 @@ static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
 	return done;
 }
 
-static unsigned long lrucache_reclaim(unsigned long nr)
+unsigned long lrucache_reclaim(unsigned long nr)
 {
 	s64 total = atomic64_read(&lrucache_total_entries);
 	unsigned long freed = 0;
@@ -2024,28 +2024,3 @@ void lrucache_shrinker_exit(void)
 {
 	unregister_shrinker(&lrucache_shrinker);
 }
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/*
- * Let the KUnit suite stop a cache's clock and move it by hand, so that
- * expiry tests depend on nothing but the steps they take.
- */
-void lrucache_test_freeze_clock(struct lrucache *cache)
-{
-	WRITE_ONCE(cache->test_clock_ns, ktime_get_boottime_ns());
-}
-EXPORT_SYMBOL_NS_GPL(lrucache_test_freeze_clock, LRUCACHE_TEST);
-
-void lrucache_test_advance_clock(struct lrucache *cache, u64 ns)
-{
-	WRITE_ONCE(cache->test_clock_ns, lrucache_now(cache) + ns);
-}
-EXPORT_SYMBOL_NS_GPL(lrucache_test_advance_clock, LRUCACHE_TEST);
-
-/* The shrinker's scan, for the KUnit suite. */
-unsigned long lrucache_test_reclaim(unsigned long nr)
-{
-	return lrucache_reclaim(nr);
-}
-EXPORT_SYMBOL_NS_GPL(lrucache_test_reclaim, LRUCACHE_TEST);
-#endif

@@ -273,6 +273,7 @@ void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 u64 lrucache_reaper_late_ns(struct lrucache *cache);
 void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
 int lrucache_shrinker_init(void);
+unsigned long lrucache_reclaim(unsigned long nr);
 void lrucache_shrinker_exit(void);
 const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
