@@ -117,18 +117,14 @@
 #include "lrucache_internal.h"
 #include "lrucache_trace.h"
 
-/* Bytes and entries of all caches, for the global limit and the shrinker. */
-static atomic64_t lrucache_total_bytes = ATOMIC64_INIT(0);
-static atomic64_t lrucache_total_entries = ATOMIC64_INIT(0);
-
 /* What a lookup hashes and compares: the key as the caller holds it. */
 struct lrucache_key {
 	const void *data;
 	u32 len;
 };
 
-static LIST_HEAD(lrucache_registry);
-static DEFINE_MUTEX(lrucache_registry_lock);
+LIST_HEAD(lrucache_registry);
+DEFINE_MUTEX(lrucache_registry_lock);
 static LIST_HEAD(lrucache_users);	/* under lrucache_registry_lock */
 
 static u32 lrucache_hash_key(const void *data, u32 len, u32 seed)
@@ -383,18 +379,12 @@ static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
 	lrucache_entry_put(e);
 }
 
-/* Byte limits as signed figures; anything from 2^63 up is no limit. */
-static s64 lrucache_limit(unsigned long max)
-{
-	return min_t(u64, max, S64_MAX);
-}
-
 /*
  * Removes @e for the reason @why (LRUCACHE_EVENT_EXPIRE, _EVICT, _DELETE
  * or _RECLAIM): counts it, reports it, unlinks it.
  */
-static void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
-			    u32 why)
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why)
 {
 	static const u8 counter[] = {
 		[LRUCACHE_EVENT_EXPIRE]		= LRUCACHE_CNT_EXPIRATIONS,
@@ -406,12 +396,6 @@ static void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 	lrucache_count(cache, counter[why]);
 	lrucache_report_entry(cache, why, e);
 	lrucache_unlink(cache, e);
-}
-
-static bool lrucache_over_total(void)
-{
-	return atomic64_read(&lrucache_total_bytes) >
-	       lrucache_limit(READ_ONCE(lrucache_max_total_bytes));
 }
 
 static bool lrucache_is_root(kuid_t uid)
@@ -1943,84 +1927,4 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		(*caches)++;
 	}
 	mutex_unlock(&lrucache_registry_lock);
-}
-
-/*
- * Memory pressure: the shrinker frees least recently used entries of every
- * cache, each cache giving up its share of the request in proportion to
- * its entries. Reclaim can run in a task that holds the registry lock
- * while allocating (creating a cache), so the scan only tries that lock.
- */
-static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
-					    unsigned long nr)
-{
-	struct lrucache_entry *e;
-	unsigned long done = 0;
-	unsigned int n;
-
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && done < nr &&
-		     !list_empty(&cache->lru); n++, done++) {
-			e = list_last_entry(&cache->lru, struct lrucache_entry,
-					    lru);
-			lrucache_remove(cache, e, LRUCACHE_EVENT_RECLAIM);
-		}
-		spin_unlock(&cache->lock);
-		cond_resched();
-	} while (n == LRUCACHE_BATCH && done < nr);
-	return done;
-}
-
-unsigned long lrucache_reclaim(unsigned long nr)
-{
-	s64 total = atomic64_read(&lrucache_total_entries);
-	unsigned long freed = 0;
-	struct lrucache *cache;
-	u64 share;
-
-	if (total <= 0)
-		return 0;
-	if (!mutex_trylock(&lrucache_registry_lock))
-		return SHRINK_STOP;
-	list_for_each_entry(cache, &lrucache_registry, node) {
-		if (freed >= nr)
-			break;
-		share = div64_u64((u64)READ_ONCE(cache->entries) * nr +
-				  total - 1, total);
-		freed += lrucache_reclaim_cache(cache, min_t(u64, share,
-							     nr - freed));
-	}
-	mutex_unlock(&lrucache_registry_lock);
-	return freed;
-}
-
-static unsigned long lrucache_shrink_count(struct shrinker *shrinker,
-					   struct shrink_control *sc)
-{
-	s64 n = atomic64_read(&lrucache_total_entries);
-
-	return n > 0 ? n : SHRINK_EMPTY;
-}
-
-static unsigned long lrucache_shrink_scan(struct shrinker *shrinker,
-					  struct shrink_control *sc)
-{
-	return lrucache_reclaim(sc->nr_to_scan);
-}
-
-static struct shrinker lrucache_shrinker = {
-	.count_objects	= lrucache_shrink_count,
-	.scan_objects	= lrucache_shrink_scan,
-	.seeks		= DEFAULT_SEEKS,
-};
-
-int lrucache_shrinker_init(void)
-{
-	return register_shrinker(&lrucache_shrinker, "lrucache");
-}
-
-void lrucache_shrinker_exit(void)
-{
-	unregister_shrinker(&lrucache_shrinker);
 }

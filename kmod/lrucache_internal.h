@@ -175,6 +175,10 @@ static inline u64 lrucache_now_coarse(const struct lrucache *cache)
 }
 
 void lrucache_entry_put(struct lrucache_entry *e);
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why);
+extern struct list_head lrucache_registry;
+extern struct mutex lrucache_registry_lock;
 
 /*
  * Keys, and values up to LRUCACHE_SMALL_COPY bytes, cross between user
@@ -272,13 +276,25 @@ void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h);
 u64 lrucache_reaper_late_ns(struct lrucache *cache);
 void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
-int lrucache_shrinker_init(void);
-unsigned long lrucache_reclaim(unsigned long nr);
-void lrucache_shrinker_exit(void);
 const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		      unsigned int *degraded, unsigned int *unhealthy);
 void lrucache_destroy_all(void);
+
+/* memory.c */
+extern atomic64_t lrucache_total_bytes;
+extern atomic64_t lrucache_total_entries;
+
+/* Byte limits as signed figures; anything from 2^63 up is no limit. */
+static inline s64 lrucache_limit(unsigned long max)
+{
+	return min_t(u64, max, S64_MAX);
+}
+
+bool lrucache_over_total(void);
+unsigned long lrucache_reclaim(unsigned long nr);
+int lrucache_shrinker_init(void);
+void lrucache_shrinker_exit(void);
 
 /* sysfs.c */
 extern const struct attribute_group *lrucache_cache_groups[];
