@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/lrucache.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
@@ -174,6 +175,34 @@ static inline u64 lrucache_now_coarse(const struct lrucache *cache)
 	return lrucache_frozen_clock(cache) ?: ktime_get_coarse_boottime_ns();
 }
 
+/* A cache created without metrics does no counting work at all. */
+static inline void lrucache_count(struct lrucache *cache,
+				  enum lrucache_counter counter)
+{
+	if (likely(cache->metrics))
+		this_cpu_inc(cache->pcpu->v[counter]);
+}
+
+static inline void lrucache_count_add(struct lrucache *cache,
+				      enum lrucache_counter counter, u64 n)
+{
+	if (likely(cache->metrics))
+		this_cpu_add(cache->pcpu->v[counter], n);
+}
+
+static inline struct list_head *lrucache_slot_bucket(struct lrucache *cache,
+						    u64 slot)
+{
+	return &cache->expiry[slot & (LRUCACHE_EXPIRY_BUCKETS - 1)];
+}
+
+static inline struct list_head *lrucache_bucket(struct lrucache *cache,
+					       u64 expires)
+{
+	return lrucache_slot_bucket(cache,
+				    expires >> LRUCACHE_EXPIRY_SLOT_SHIFT);
+}
+
 void lrucache_entry_put(struct lrucache_entry *e);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
@@ -274,12 +303,18 @@ void lrucache_snapshot_reset(struct lrucache_snapshot *snap);
 
 void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h);
-u64 lrucache_reaper_late_ns(struct lrucache *cache);
-void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
 const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		      unsigned int *degraded, unsigned int *unhealthy);
 void lrucache_destroy_all(void);
+
+/* reaper.c */
+enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer);
+void lrucache_reap_workfn(struct work_struct *work);
+void lrucache_arm_reaper(struct lrucache *cache);
+void lrucache_stop_reaper(struct lrucache *cache);
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
+u64 lrucache_reaper_late_ns(struct lrucache *cache);
 
 /* memory.c */
 extern atomic64_t lrucache_total_bytes;
