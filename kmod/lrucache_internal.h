@@ -206,6 +206,8 @@ static inline struct list_head *lrucache_bucket(struct lrucache *cache,
 void lrucache_entry_put(struct lrucache_entry *e);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
+void lrucache_flush(struct lrucache *cache);
+extern const struct rhashtable_params lrucache_ht_params;
 extern struct list_head lrucache_registry;
 extern struct mutex lrucache_registry_lock;
 
@@ -280,6 +282,7 @@ int lrucache_permission(struct lrucache *cache, u32 want);
 bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
 			   kgid_t egid, const struct group_info *groups);
 int lrucache_destroy_cache(struct lrucache *cache);
+s64 lrucache_user_max_bytes(const struct lrucache_user *user);
 int lrucache_show_users(char *buf);
 
 /* events.c */
