@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lrucache engine: named caches of byte-string keys and values with exact
- * LRU eviction, entry and byte limits, and per-entry expiry.
+ * lrucache core: the entries of a cache, their lookup and the LRU list.
+ * Caches of byte-string keys and values with exact LRU eviction, entry and
+ * byte limits, and per-entry expiry; this file stores, finds, replaces and
+ * evicts entries. The module's other jobs have files of their own:
+ * registry.c (caches by name, their lifecycle, their owners' quotas),
+ * perm.c (permissions), reaper.c (the expiry buckets' walk), health.c
+ * (counters and health), memory.c (all caches' memory, the shrinker),
+ * snapshot.c (dumps); chardev.c, sysfs.c and netlink.c are the front ends
+ * and events.c the hooks.
  *
  * Data structures
  * ---------------
@@ -12,7 +19,7 @@
  * What a cache is charged for an entry is sizeof(struct lrucache_entry) +
  * key length + value length (LRUCACHE_ENTRY_OVERHEAD, reported to users).
  *
- * Locking rules
+ * Locking rules (of the whole module: the one place that lists them)
  * -------------
  * - lrucache_registry_lock (mutex) protects the list of caches and their
  *   names. It is taken to open, create and destroy caches, never by the
@@ -44,10 +51,10 @@
  *   for the registry, open files and kernel users. Destroying a cache
  *   unlists it, marks it dead under cache->lock (every operation then
  *   fails with -EIDRM and no entry can be added) and frees its entries;
- *   the structure goes when the last reference does.
- *
+ *   the structure goes when the last reference does (registry.c).
  * - cache->reap_lock (mutex) serialises the reaper's runs, and
- *   lrucache_check() with them; it is taken before cache->lock.
+ *   lrucache_check() with them; it is taken before cache->lock. The
+ *   expiry buckets and the reaper are described in reaper.c.
  *
  * Lock order: lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
  * rhashtable bucket locks (and the hrtimer base lock, irq-safe, innermost).
@@ -63,21 +70,16 @@
  * pressure.
  */
 
-#include <linux/ctype.h>
 #include <linux/jhash.h>
-#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/cred.h>
-#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/shrinker.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -113,13 +115,46 @@ static int lrucache_cmp(struct rhashtable_compare_arg *arg, const void *obj)
 	return e->key_len != k->len || memcmp(e->data, k->data, k->len);
 }
 
-const struct rhashtable_params lrucache_ht_params = {
+static const struct rhashtable_params lrucache_ht_params = {
 	.head_offset		= offsetof(struct lrucache_entry, node),
 	.hashfn			= lrucache_hash_key,
 	.obj_hashfn		= lrucache_hash_obj,
 	.obj_cmpfn		= lrucache_cmp,
 	.automatic_shrinking	= true,
 };
+
+/*
+ * Sets up a new cache's entries: the hash table, the LRU list, its lock
+ * and the expiry buckets.
+ */
+int lrucache_entries_init(struct lrucache *cache)
+{
+	int ret, i;
+
+	cache->expiry = kvmalloc_array(LRUCACHE_EXPIRY_BUCKETS,
+				       sizeof(*cache->expiry),
+				       GFP_KERNEL_ACCOUNT);
+	if (!cache->expiry)
+		return -ENOMEM;
+	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++)
+		INIT_LIST_HEAD(&cache->expiry[i]);
+	ret = rhashtable_init(&cache->ht, &lrucache_ht_params);
+	if (ret) {
+		kvfree(cache->expiry);
+		return ret;
+	}
+	spin_lock_init(&cache->lock);
+	INIT_LIST_HEAD(&cache->lru);
+	return 0;
+}
+
+/* Frees what lrucache_entries_init() set up, once every entry has gone. */
+void lrucache_entries_destroy(struct lrucache *cache)
+{
+	WARN_ON_ONCE(cache->entries);
+	rhashtable_destroy(&cache->ht);
+	kvfree(cache->expiry);
+}
 
 static inline bool lrucache_expired(const struct lrucache *cache,
 				    const struct lrucache_entry *e)

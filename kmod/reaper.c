@@ -44,7 +44,7 @@
 
 #include "lrucache_internal.h"
 
-enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
+static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
 {
 	struct lrucache *cache = container_of(timer, struct lrucache,
 					      reap_timer);
@@ -230,7 +230,7 @@ void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r)
 	mutex_unlock(&cache->reap_lock);
 }
 
-void lrucache_reap_workfn(struct work_struct *work)
+static void lrucache_reap_workfn(struct work_struct *work)
 {
 	struct lrucache *cache = container_of(work, struct lrucache,
 					      reap_work);
@@ -243,6 +243,20 @@ void lrucache_reap_workfn(struct work_struct *work)
 	if (cache->expiring)
 		lrucache_arm_reaper(cache);
 	spin_unlock(&cache->lock);
+}
+
+/*
+ * Sets up the reaper of a new cache born at cache->born_ns; its timer is
+ * armed by the first entry that can expire.
+ */
+void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms)
+{
+	mutex_init(&cache->reap_lock);
+	hrtimer_init(&cache->reap_timer, CLOCK_BOOTTIME, HRTIMER_MODE_REL);
+	cache->reap_timer.function = lrucache_reap_timer_fn;
+	INIT_WORK(&cache->reap_work, lrucache_reap_workfn);
+	cache->cleanup_interval_ns = interval_ms * NSEC_PER_MSEC;
+	cache->reap_next_slot = cache->born_ns >> LRUCACHE_EXPIRY_SLOT_SHIFT;
 }
 
 /**

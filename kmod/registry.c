@@ -34,7 +34,9 @@
 
 #include "lrucache_internal.h"
 
+/* Every cache is on lrucache_registry; health.c and memory.c walk it too. */
 LIST_HEAD(lrucache_registry);
+/* Guards lrucache_registry, lrucache_users and each user's cache count. */
 DEFINE_MUTEX(lrucache_registry_lock);
 static LIST_HEAD(lrucache_users);	/* under lrucache_registry_lock */
 
@@ -188,10 +190,8 @@ static void lrucache_release(struct kobject *kobj)
 	struct lrucache *cache = container_of(kobj, struct lrucache, kobj);
 
 	/* Every entry went when the cache was destroyed. */
-	WARN_ON_ONCE(cache->entries);
-	rhashtable_destroy(&cache->ht);
+	lrucache_entries_destroy(cache);
 	mutex_destroy(&cache->reap_lock);
-	kvfree(cache->expiry);
 	free_percpu(cache->pcpu);
 	kfree(cache);
 }
@@ -209,7 +209,7 @@ static int lrucache_alloc(const char *name,
 			  struct lrucache **out)
 {
 	struct lrucache *cache;
-	int ret, i;
+	int ret;
 
 	cache = kzalloc(sizeof(*cache), GFP_KERNEL_ACCOUNT);
 	if (!cache)
@@ -220,28 +220,12 @@ static int lrucache_alloc(const char *name,
 		ret = -ENOMEM;
 		goto free;
 	}
-	cache->expiry = kvmalloc_array(LRUCACHE_EXPIRY_BUCKETS,
-				       sizeof(*cache->expiry),
-				       GFP_KERNEL_ACCOUNT);
-	if (!cache->expiry) {
-		ret = -ENOMEM;
-		goto free_pcpu;
-	}
-	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++)
-		INIT_LIST_HEAD(&cache->expiry[i]);
-	ret = rhashtable_init(&cache->ht, &lrucache_ht_params);
+	ret = lrucache_entries_init(cache);
 	if (ret)
-		goto free_expiry;
-	spin_lock_init(&cache->lock);
-	INIT_LIST_HEAD(&cache->lru);
+		goto free_pcpu;
 	INIT_LIST_HEAD(&cache->hooks);
-	mutex_init(&cache->reap_lock);
-	hrtimer_init(&cache->reap_timer, CLOCK_BOOTTIME, HRTIMER_MODE_REL);
-	cache->reap_timer.function = lrucache_reap_timer_fn;
-	INIT_WORK(&cache->reap_work, lrucache_reap_workfn);
-	cache->cleanup_interval_ns = interval_ms * NSEC_PER_MSEC;
 	cache->born_ns = lrucache_now(cache);
-	cache->reap_next_slot = cache->born_ns >> LRUCACHE_EXPIRY_SLOT_SHIFT;
+	lrucache_reaper_init(cache, interval_ms);
 	cache->max_entries = max_entries;
 	cache->max_bytes = max_bytes;
 	cache->default_ttl_ns = params->default_ttl_ms * NSEC_PER_MSEC;
@@ -265,8 +249,6 @@ static int lrucache_alloc(const char *name,
 	*out = cache;
 	return 0;
 
-free_expiry:
-	kvfree(cache->expiry);
 free_pcpu:
 	free_percpu(cache->pcpu);
 free:

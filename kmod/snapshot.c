@@ -4,10 +4,10 @@
  * reference and read back as a stream of records (struct lrucache_record,
  * key, value), least recently used first.
  *
- * engine.c gathers the entries under the cache lock into storage sized
- * beforehand, so nothing is allocated under the lock. The storage is a
- * list of page-sized chunks, never one large allocation, whatever the
- * size of the cache. Entries never change once published (a replace
+ * lrucache_snapshot() gathers the entries under the cache lock into
+ * storage sized beforehand, so nothing is allocated under the lock. The
+ * storage is a list of page-sized chunks, never one large allocation,
+ * whatever the size of the cache. Entries never change once published (a replace
  * publishes a new entry), so the references alone keep the snapshot
  * exact while the cache goes on changing.
  */
@@ -52,7 +52,7 @@ struct lrucache_snapshot {
 };
 
 /* Storage for up to @entries entries; NULL if out of memory. */
-struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
+static struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
 {
 	struct lrucache_snapshot *snap;
 	struct lrucache_snap_chunk *chunk;
@@ -82,8 +82,8 @@ struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
  * Records @e, on which the caller took a reference for the snapshot.
  * Returns false, recording nothing, if the storage is full.
  */
-bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
-			   struct lrucache_entry *e, u64 ttl_ms)
+static bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
+				  struct lrucache_entry *e, u64 ttl_ms)
 {
 	struct lrucache_snap_chunk *chunk = snap->fill;
 
@@ -103,7 +103,7 @@ bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
 }
 
 /* Drops every recorded entry; the storage stays, empty. */
-void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
+static void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
 {
 	struct lrucache_snap_chunk *chunk;
 	unsigned int i;
