@@ -20,7 +20,7 @@
  * of every generic netlink command (genl_family.resv_start_op, 6.1).
  * 6.7 replaced register_shrinker() by shrinker_alloc() and
  * shrinker_register(), which allocate the shrinker: a port to it changes
- * lrucache_shrinker_init() and _exit() in engine.c. The same port will
+ * lrucache_shrinker_init() and _exit() in memory.c. The same port will
  * meet no_llseek (removed in 6.12: leave .llseek unset) and hrtimer_init()
  * (replaced by hrtimer_setup(), which takes the callback, in 6.13).
  */

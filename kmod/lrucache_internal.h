@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * lrucache internals shared by the engine and its front ends. Nothing here
- * is exported; other modules use <linux/lrucache.h>.
+ * lrucache internals shared by the files of the module. Nothing here is
+ * exported; other modules use <linux/lrucache.h>. The structures come
+ * first, then what each file offers the others, in sections named after
+ * the files.
  */
 #ifndef _LRUCACHE_INTERNAL_H
 #define _LRUCACHE_INTERNAL_H
@@ -14,6 +16,7 @@
 #include <linux/list.h>
 #include <linux/lrucache.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
@@ -60,7 +63,7 @@ struct lrucache_user {
  * Expiry buckets: an entry that can expire sits on the bucket of its
  * expiry slot (expiry time >> LRUCACHE_EXPIRY_SLOT_SHIFT, about a second)
  * modulo LRUCACHE_EXPIRY_BUCKETS, a ring covering about nine minutes. See
- * "Expiry and the reaper" in engine.c.
+ * "Expiry and the reaper" in reaper.c.
  */
 #define LRUCACHE_EXPIRY_SLOT_SHIFT	30
 #define LRUCACHE_EXPIRY_BUCKETS		512
@@ -86,10 +89,10 @@ struct lrucache_pcpu_stats {
 	u64 v[LRUCACHE_NR_COUNTERS];
 };
 
-/* See the locking rules at the top of engine.c. */
+/* See the locking rules at the top of lru.c. */
 struct lrucache {
 	struct rhashtable ht;
-	spinlock_t lock;		/* serialises every change, see engine.c */
+	spinlock_t lock;		/* serialises every change, see lru.c */
 	struct list_head lru;		/* most recently used first */
 	u64 entries;
 	u64 bytes;
@@ -110,7 +113,7 @@ struct lrucache {
 #endif
 	struct lrucache_pcpu_stats __percpu *pcpu;
 
-	/* The reaper; see engine.c. */
+	/* The reaper; see reaper.c. */
 	struct hrtimer reap_timer;
 	struct work_struct reap_work;
 	struct mutex reap_lock;		/* one run at a time */
@@ -174,7 +177,33 @@ static inline u64 lrucache_now_coarse(const struct lrucache *cache)
 	return lrucache_frozen_clock(cache) ?: ktime_get_coarse_boottime_ns();
 }
 
-void lrucache_entry_put(struct lrucache_entry *e);
+/* A cache created without metrics does no counting work at all. */
+static inline void lrucache_count(struct lrucache *cache,
+				  enum lrucache_counter counter)
+{
+	if (likely(cache->metrics))
+		this_cpu_inc(cache->pcpu->v[counter]);
+}
+
+static inline void lrucache_count_add(struct lrucache *cache,
+				      enum lrucache_counter counter, u64 n)
+{
+	if (likely(cache->metrics))
+		this_cpu_add(cache->pcpu->v[counter], n);
+}
+
+static inline struct list_head *
+lrucache_slot_bucket(struct lrucache *cache, u64 slot)
+{
+	return &cache->expiry[slot & (LRUCACHE_EXPIRY_BUCKETS - 1)];
+}
+
+static inline struct list_head *
+lrucache_bucket(struct lrucache *cache, u64 expires)
+{
+	return lrucache_slot_bucket(cache,
+				    expires >> LRUCACHE_EXPIRY_SLOT_SHIFT);
+}
 
 /*
  * Keys, and values up to LRUCACHE_SMALL_COPY bytes, cross between user
@@ -239,15 +268,57 @@ static inline void __user *lrucache_ubuf_at(const struct iov_iter *i)
 	return i->ubuf + i->iov_offset;
 }
 
-struct group_info;
+/* lru.c */
+int lrucache_entries_init(struct lrucache *cache);
+void lrucache_entries_destroy(struct lrucache *cache);
+void lrucache_entry_put(struct lrucache_entry *e);
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why);
+void lrucache_flush(struct lrucache *cache);
 
-/* Permissions for user space, against the caller's credentials. */
+/* registry.c: every cache is on lrucache_registry, under its lock */
+extern struct list_head lrucache_registry;
+extern struct mutex lrucache_registry_lock;
+int lrucache_destroy_cache(struct lrucache *cache);
+void lrucache_destroy_all(void);
+s64 lrucache_user_max_bytes(const struct lrucache_user *user);
+int lrucache_show_users(char *buf);
+
+/* perm.c: permissions for user space, against the caller's credentials */
+struct group_info;
 #define LRUCACHE_PERM_ANY	0	/* at least one permission */
 int lrucache_permission(struct lrucache *cache, u32 want);
 bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
 			   kgid_t egid, const struct group_info *groups);
-int lrucache_destroy_cache(struct lrucache *cache);
-int lrucache_show_users(char *buf);
+
+/* reaper.c */
+void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
+void lrucache_arm_reaper(struct lrucache *cache);
+void lrucache_stop_reaper(struct lrucache *cache);
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
+u64 lrucache_reaper_late_ns(struct lrucache *cache);
+
+/* health.c */
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
+			struct lrucache_health *h);
+const char *lrucache_health_name(u32 status);
+void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
+		      unsigned int *degraded, unsigned int *unhealthy);
+
+/* memory.c */
+extern atomic64_t lrucache_total_bytes;
+extern atomic64_t lrucache_total_entries;
+
+/* Byte limits as signed figures; anything from 2^63 up is no limit. */
+static inline s64 lrucache_limit(unsigned long max)
+{
+	return min_t(u64, max, S64_MAX);
+}
+
+bool lrucache_over_total(void);
+unsigned long lrucache_reclaim(unsigned long nr);
+int lrucache_shrinker_init(void);
+void lrucache_shrinker_exit(void);
 
 /* events.c */
 DECLARE_STATIC_KEY_FALSE(lrucache_hooks_on);
@@ -260,24 +331,6 @@ void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
 		       u32 key_len, u32 value_len, s64 age_s);
 int lrucache_netlink_init(void);
 void lrucache_netlink_exit(void);
-
-/* snapshot.c, on the entries engine.c gathers */
-struct lrucache_snapshot;
-struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries);
-bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
-			   struct lrucache_entry *e, u64 ttl_ms);
-void lrucache_snapshot_reset(struct lrucache_snapshot *snap);
-
-void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
-			struct lrucache_health *h);
-u64 lrucache_reaper_late_ns(struct lrucache *cache);
-void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
-int lrucache_shrinker_init(void);
-void lrucache_shrinker_exit(void);
-const char *lrucache_health_name(u32 status);
-void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
-		      unsigned int *degraded, unsigned int *unhealthy);
-void lrucache_destroy_all(void);
 
 /* sysfs.c */
 extern const struct attribute_group *lrucache_cache_groups[];

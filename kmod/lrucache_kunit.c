@@ -983,7 +983,7 @@ static void snapshot_outlives_its_cache(struct kunit *test)
 static void entry_overhead_is_64_bytes(struct kunit *test)
 {
 	make_cache(test, 10, 0, 0);
-	/* The layout in engine.c; a change there must be deliberate. */
+	/* struct lrucache_entry's layout; a change must be deliberate. */
 	KUNIT_EXPECT_EQ(test, 64ULL, stats(test)->entry_overhead);
 }
 

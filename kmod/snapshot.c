@@ -4,15 +4,17 @@
  * reference and read back as a stream of records (struct lrucache_record,
  * key, value), least recently used first.
  *
- * engine.c gathers the entries under the cache lock into storage sized
- * beforehand, so nothing is allocated under the lock. The storage is a
- * list of page-sized chunks, never one large allocation, whatever the
- * size of the cache. Entries never change once published (a replace
+ * lrucache_snapshot() gathers the entries under the cache lock into
+ * storage sized beforehand, so nothing is allocated under the lock. The
+ * storage is a list of page-sized chunks, never one large allocation,
+ * whatever the size of the cache. Entries never change once published (a replace
  * publishes a new entry), so the references alone keep the snapshot
  * exact while the cache goes on changing.
  */
 
+#include <linux/lockdep.h>
 #include <linux/lrucache.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -50,7 +52,7 @@ struct lrucache_snapshot {
 };
 
 /* Storage for up to @entries entries; NULL if out of memory. */
-struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
+static struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
 {
 	struct lrucache_snapshot *snap;
 	struct lrucache_snap_chunk *chunk;
@@ -80,8 +82,8 @@ struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
  * Records @e, on which the caller took a reference for the snapshot.
  * Returns false, recording nothing, if the storage is full.
  */
-bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
-			   struct lrucache_entry *e, u64 ttl_ms)
+static bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
+				  struct lrucache_entry *e, u64 ttl_ms)
 {
 	struct lrucache_snap_chunk *chunk = snap->fill;
 
@@ -101,7 +103,7 @@ bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
 }
 
 /* Drops every recorded entry; the storage stays, empty. */
-void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
+static void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
 {
 	struct lrucache_snap_chunk *chunk;
 	unsigned int i;
@@ -219,3 +221,67 @@ ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
 	return copied;
 }
 EXPORT_SYMBOL_GPL(lrucache_snapshot_read);
+/* Gathers the live entries, least recent first; false if @snap is full. */
+static bool lrucache_gather(struct lrucache *cache,
+			    struct lrucache_snapshot *snap)
+{
+	struct lrucache_entry *e;
+	u64 now = lrucache_now(cache);
+	u64 ttl_ms;
+
+	lockdep_assert_held(&cache->lock);
+
+	list_for_each_entry_reverse(e, &cache->lru, lru) {
+		if (e->expires && now >= e->expires)
+			continue;
+		ttl_ms = e->expires ? DIV_ROUND_UP_ULL(e->expires - now,
+						       NSEC_PER_MSEC) :
+				      LRUCACHE_TTL_NONE;
+		if (!lrucache_snapshot_add(snap, e, ttl_ms))
+			return false;
+		/* The cache holds a reference: the count cannot be zero. */
+		refcount_inc(&e->ref);
+	}
+	return true;
+}
+
+/**
+ * lrucache_snapshot - take a snapshot of a cache's live entries
+ * @cache: the cache
+ *
+ * The snapshot holds a reference to every live entry of one instant,
+ * with its remaining TTL and LRU position, and is read as a stream of
+ * records with lrucache_snapshot_read(). It allocates a pointer and a TTL
+ * (16 bytes) per entry in page-sized chunks, all before taking the cache
+ * lock; it then holds the lock for one walk of the LRU list. Entries
+ * removed from the cache stay in memory until the snapshot is freed.
+ *
+ * Return: the snapshot, to free with lrucache_snapshot_free(); or
+ * ERR_PTR(-ENOMEM), ERR_PTR(-EIDRM) if the cache was destroyed, or
+ * ERR_PTR(-EAGAIN) if the cache kept growing faster than the storage
+ * could be sized for it.
+ */
+struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
+{
+	struct lrucache_snapshot *snap;
+	int tries;
+	u64 want;
+	bool ok;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (READ_ONCE(cache->dead))
+			return ERR_PTR(-EIDRM);
+		want = READ_ONCE(cache->entries);
+		snap = lrucache_snapshot_alloc(want + want / 8 + 16);
+		if (!snap)
+			return ERR_PTR(-ENOMEM);
+		spin_lock(&cache->lock);
+		ok = !cache->dead && lrucache_gather(cache, snap);
+		spin_unlock(&cache->lock);
+		if (ok)
+			return snap;
+		lrucache_snapshot_free(snap);
+	}
+	return ERR_PTR(READ_ONCE(cache->dead) ? -EIDRM : -EAGAIN);
+}
+EXPORT_SYMBOL_GPL(lrucache_snapshot);

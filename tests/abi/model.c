@@ -13,7 +13,7 @@
  * after an evicting SET it checks with EXISTS (which moves nothing) that
  * the keys it evicted are gone.
  *
- * Semantics followed (kmod/engine.c, ioctl.rst): an entry set with TTL t
+ * Semantics followed (kmod/lru.c, ioctl.rst): an entry set with TTL t
  * at time T is expired once CLOCK_BOOTTIME >= T + t. GET, SET and DELETE
  * free an expired entry they meet (counted in expirations; GET then
  * misses, DELETE returns -ENOENT, SET NX stores, SET XX returns -ENOENT);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache: what a cache tells about itself, its event counters and its
+ * health.
+ *
+ * The counters are kept per CPU (struct lrucache_pcpu_stats, bumped
+ * without a lock on the hot paths) and summed when read, so each is
+ * exact but they are not read at one instant. The health of a cache is
+ * judged from them by the rules below, the same for sysfs, the ioctls
+ * and kernel users.
+ */
+
+#include <linux/math64.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/string.h>
+
+#include "lrucache_internal.h"
+
+/**
+ * lrucache_get_stats - read a cache's counters and limits
+ * @cache: the cache
+ * @st: filled in
+ *
+ * Each counter is exact; they are not a snapshot taken at one instant.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
+{
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	for_each_possible_cpu(cpu) {
+		const u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
+
+		st->hits += READ_ONCE(v[LRUCACHE_CNT_HITS]);
+		st->misses += READ_ONCE(v[LRUCACHE_CNT_MISSES]);
+		st->sets += READ_ONCE(v[LRUCACHE_CNT_SETS]);
+		st->deletes += READ_ONCE(v[LRUCACHE_CNT_DELETES]);
+		st->evictions += READ_ONCE(v[LRUCACHE_CNT_EVICTIONS]);
+		st->expirations += READ_ONCE(v[LRUCACHE_CNT_EXPIRATIONS]);
+		st->reaped += READ_ONCE(v[LRUCACHE_CNT_REAPED]);
+		st->reclaimed += READ_ONCE(v[LRUCACHE_CNT_RECLAIMED]);
+		st->reaper_runs += READ_ONCE(v[LRUCACHE_CNT_REAPER_RUNS]);
+		st->reaper_ns += READ_ONCE(v[LRUCACHE_CNT_REAPER_NS]);
+	}
+	st->entries = READ_ONCE(cache->entries);
+	st->expiring = READ_ONCE(cache->expiring);
+	st->bytes = READ_ONCE(cache->bytes);
+	st->max_entries = cache->max_entries;
+	st->max_bytes = cache->max_bytes;
+	st->default_ttl_ms = div_u64(cache->default_ttl_ns, NSEC_PER_MSEC);
+	st->entry_overhead = LRUCACHE_ENTRY_OVERHEAD;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_stats);
+
+/**
+ * lrucache_reset_stats - zero a cache's event counters
+ * @cache: the cache
+ *
+ * Zeroes the event counters (hits to expirations, reaped to reaper_ns);
+ * entries, bytes, expiring and limits describe the cache's contents and
+ * stay. Events that
+ * happen while the reset runs may be kept or lost.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_reset_stats(struct lrucache *cache)
+{
+	int cpu, i;
+
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	for_each_possible_cpu(cpu) {
+		u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
+
+		for (i = 0; i < LRUCACHE_NR_COUNTERS; i++)
+			WRITE_ONCE(v[i], 0);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_reset_stats);
+
+/**
+ * lrucache_get_health - judge a cache by the health rules
+ * @cache: the cache
+ * @h: filled in: status, the rules broken, and their figures
+ *
+ * The rules are those of the sysfs health file (lrucache_health_of()).
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_get_health(struct lrucache *cache, struct lrucache_health *h)
+{
+	struct lrucache_stats st;
+	int ret;
+
+	ret = lrucache_get_stats(cache, &st);
+	if (ret)
+		return ret;
+	lrucache_health_of(&st, lrucache_reaper_late_ns(cache), h);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_health);
+
+/*
+ * Health rules, the same for sysfs and every other reader:
+ * - memory_high: bytes at or above 95% of max_bytes (degraded);
+ * - hit_rate_low: after at least 100 lookups, hit rate under 50%
+ *   (degraded), or under 10% after at least 1000 lookups (unhealthy);
+ * - reaper_behind: the reaper's timer is armed and more than one cleanup
+ *   interval past the time it was due (degraded).
+ */
+#define LRUCACHE_MEMORY_HIGH_PCT	95
+#define LRUCACHE_HIT_RATE_MIN_LOOKUPS	100
+#define LRUCACHE_HIT_RATE_LOW_PCT	50
+#define LRUCACHE_HIT_RATE_BAD_LOOKUPS	1000
+#define LRUCACHE_HIT_RATE_BAD_PCT	10
+
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
+			struct lrucache_health *h)
+{
+	u64 lookups = st->hits + st->misses;
+
+	memset(h, 0, sizeof(*h));
+	h->memory_pct = st->max_bytes ?
+			div64_u64(st->bytes * 100, st->max_bytes) : 0;
+	h->hit_rate_pct = lookups ? div64_u64(st->hits * 100, lookups) : 100;
+	h->status = LRUCACHE_HEALTHY;
+
+	if (h->memory_pct >= LRUCACHE_MEMORY_HIGH_PCT) {
+		h->reasons |= LRUCACHE_HEALTH_MEMORY_HIGH;
+		h->status = LRUCACHE_DEGRADED;
+	}
+	if (lookups >= LRUCACHE_HIT_RATE_MIN_LOOKUPS &&
+	    h->hit_rate_pct < LRUCACHE_HIT_RATE_LOW_PCT) {
+		h->reasons |= LRUCACHE_HEALTH_HIT_RATE_LOW;
+		h->status = LRUCACHE_DEGRADED;
+		if (lookups >= LRUCACHE_HIT_RATE_BAD_LOOKUPS &&
+		    h->hit_rate_pct < LRUCACHE_HIT_RATE_BAD_PCT)
+			h->status = LRUCACHE_UNHEALTHY;
+	}
+	if (reaper_late_ns) {
+		h->reasons |= LRUCACHE_HEALTH_REAPER_BEHIND;
+		h->reaper_late_ms = div_u64(reaper_late_ns, NSEC_PER_MSEC);
+		if (h->status == LRUCACHE_HEALTHY)
+			h->status = LRUCACHE_DEGRADED;
+	}
+}
+
+const char *lrucache_health_name(u32 status)
+{
+	switch (status) {
+	case LRUCACHE_HEALTHY:
+		return "healthy";
+	case LRUCACHE_DEGRADED:
+		return "degraded";
+	default:
+		return "unhealthy";
+	}
+}
+
+/* Totals over every cache, for /sys/kernel/lrucache/{stats,health}. */
+void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
+		      unsigned int *degraded, unsigned int *unhealthy)
+{
+	struct lrucache_health h;
+	struct lrucache_stats st;
+	struct lrucache *cache;
+
+	memset(sum, 0, sizeof(*sum));
+	*caches = 0;
+	*degraded = 0;
+	*unhealthy = 0;
+
+	mutex_lock(&lrucache_registry_lock);
+	list_for_each_entry(cache, &lrucache_registry, node) {
+		lrucache_get_stats(cache, &st);
+		sum->hits += st.hits;
+		sum->misses += st.misses;
+		sum->sets += st.sets;
+		sum->deletes += st.deletes;
+		sum->evictions += st.evictions;
+		sum->expirations += st.expirations;
+		sum->reaped += st.reaped;
+		sum->reclaimed += st.reclaimed;
+		sum->reaper_runs += st.reaper_runs;
+		sum->reaper_ns += st.reaper_ns;
+		sum->entries += st.entries;
+		sum->bytes += st.bytes;
+		sum->expiring += st.expiring;
+		lrucache_health_of(&st, lrucache_reaper_late_ns(cache), &h);
+		if (h.status == LRUCACHE_DEGRADED)
+			(*degraded)++;
+		else if (h.status == LRUCACHE_UNHEALTHY)
+			(*unhealthy)++;
+		(*caches)++;
+	}
+	mutex_unlock(&lrucache_registry_lock);
+}

@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache core: the entries of a cache, their lookup and the LRU list.
+ * Caches of byte-string keys and values with exact LRU eviction, entry and
+ * byte limits, and per-entry expiry; this file stores, finds, replaces and
+ * evicts entries. The module's other jobs have files of their own:
+ * registry.c (caches by name, their lifecycle, their owners' quotas),
+ * perm.c (permissions), reaper.c (the expiry buckets' walk), health.c
+ * (counters and health), memory.c (all caches' memory, the shrinker),
+ * snapshot.c (dumps); chardev.c, sysfs.c and netlink.c are the front ends
+ * and events.c the hooks.
+ *
+ * Data structures
+ * ---------------
+ * Each cache has an rhashtable (resizable, RCU-protected, so chains stay
+ * short whatever the cache grows to) indexing its entries by key, and a
+ * doubly linked LRU list with the most recently used entry first. An entry
+ * is one allocation: the header below followed by the key and the value.
+ * What a cache is charged for an entry is sizeof(struct lrucache_entry) +
+ * key length + value length (LRUCACHE_ENTRY_OVERHEAD, reported to users).
+ *
+ * Locking rules (of the whole module: the one place that lists them)
+ * -------------
+ * - lrucache_registry_lock (mutex) protects the list of caches and their
+ *   names. It is taken to open, create and destroy caches, never by the
+ *   operations on entries.
+ * - cache->lock (spinlock, never taken from interrupt context) serialises
+ *   every change to a cache: insertion into and removal from the hash
+ *   table, every change to the LRU list, cache->entries, cache->bytes and
+ *   cache->dead. Entries are only ever added to or removed from the hash
+ *   table and the LRU list together, under this lock.
+ * - Lookups walk the hash table under rcu_read_lock() without cache->lock.
+ *   A lookup that hits takes cache->lock only to move the entry to the
+ *   head of the LRU list; if the entry already is the head it takes no
+ *   lock at all, because the LRU order would not change. When it does
+ *   take the lock and finds its entry unlinked (a set replaced it
+ *   meanwhile), it looks the key up again under the lock, where the
+ *   table holds exactly the linked entries, so a key that is always
+ *   present is never missed.
+ * - An entry carries a reference count: one reference is held by the
+ *   cache while it is hashed. A reader copies the value out under RCU
+ *   with page faults disabled, which needs no reference. Only when that
+ *   copy would fault does it take one, with refcount_inc_not_zero()
+ *   under RCU (or refcount_inc() under cache->lock, where the entry is
+ *   linked), and copy again outside RCU and the lock, where it may fault
+ *   and sleep. The last put frees the entry after a grace period
+ *   (kvfree_rcu()), as RCU readers may still be looking at it. Key,
+ *   value, lengths and expiry of an entry never change after it is
+ *   published: a replace publishes a new entry.
+ * - A cache is a kobject: its reference count keeps the structure alive
+ *   for the registry, open files and kernel users. Destroying a cache
+ *   unlists it, marks it dead under cache->lock (every operation then
+ *   fails with -EIDRM and no entry can be added) and frees its entries;
+ *   the structure goes when the last reference does (registry.c).
+ * - cache->reap_lock (mutex) serialises the reaper's runs, and
+ *   lrucache_check() with them; it is taken before cache->lock. The
+ *   expiry buckets and the reaper are described in reaper.c.
+ *
+ * Lock order: lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
+ * rhashtable bucket locks (and the hrtimer base lock, irq-safe, innermost).
+ *
+ * Memory
+ * ------
+ * Entries are charged to the caller's memory cgroup. Besides each cache's
+ * own limits, the bytes of all caches together stay within
+ * lrucache_max_total_bytes: a set that would go beyond it evicts the
+ * inserting cache's own least recently used entries, and fails with
+ * -ENOSPC if even that could not make room. A shrinker lets the kernel
+ * reclaim least recently used entries of every cache under memory
+ * pressure.
+ */
+
+#include <linux/jhash.h>
+#include <linux/math64.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "lrucache_internal.h"
+#include "lrucache_trace.h"
+
+/* What a lookup hashes and compares: the key as the caller holds it. */
+struct lrucache_key {
+	const void *data;
+	u32 len;
+};
+
+static u32 lrucache_hash_key(const void *data, u32 len, u32 seed)
+{
+	const struct lrucache_key *k = data;
+
+	return jhash(k->data, k->len, seed);
+}
+
+static u32 lrucache_hash_obj(const void *data, u32 len, u32 seed)
+{
+	const struct lrucache_entry *e = data;
+
+	return jhash(e->data, e->key_len, seed);
+}
+
+static int lrucache_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct lrucache_key *k = arg->key;
+	const struct lrucache_entry *e = obj;
+
+	return e->key_len != k->len || memcmp(e->data, k->data, k->len);
+}
+
+static const struct rhashtable_params lrucache_ht_params = {
+	.head_offset		= offsetof(struct lrucache_entry, node),
+	.hashfn			= lrucache_hash_key,
+	.obj_hashfn		= lrucache_hash_obj,
+	.obj_cmpfn		= lrucache_cmp,
+	.automatic_shrinking	= true,
+};
+
+/*
+ * Sets up a new cache's entries: the hash table, the LRU list, its lock
+ * and the expiry buckets.
+ */
+int lrucache_entries_init(struct lrucache *cache)
+{
+	int ret, i;
+
+	cache->expiry = kvmalloc_array(LRUCACHE_EXPIRY_BUCKETS,
+				       sizeof(*cache->expiry),
+				       GFP_KERNEL_ACCOUNT);
+	if (!cache->expiry)
+		return -ENOMEM;
+	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++)
+		INIT_LIST_HEAD(&cache->expiry[i]);
+	ret = rhashtable_init(&cache->ht, &lrucache_ht_params);
+	if (ret) {
+		kvfree(cache->expiry);
+		return ret;
+	}
+	spin_lock_init(&cache->lock);
+	INIT_LIST_HEAD(&cache->lru);
+	return 0;
+}
+
+/* Frees what lrucache_entries_init() set up, once every entry has gone. */
+void lrucache_entries_destroy(struct lrucache *cache)
+{
+	WARN_ON_ONCE(cache->entries);
+	rhashtable_destroy(&cache->ht);
+	kvfree(cache->expiry);
+}
+
+static inline bool lrucache_expired(const struct lrucache *cache,
+				    const struct lrucache_entry *e)
+{
+	return e->expires && lrucache_now(cache) >= e->expires;
+}
+
+static inline u64 lrucache_charge(const struct lrucache_entry *e)
+{
+	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
+}
+
+/*
+ * Seconds since the cache's birth, as entries keep their set time: on the
+ * coarse clock (the last tick), as a second's resolution needs no more,
+ * and a set then reads no clock unless its entry expires. The coarse clock
+ * may lag the birth time by a tick.
+ */
+static u32 lrucache_cache_age_s(const struct lrucache *cache)
+{
+	u64 now = lrucache_now_coarse(cache);
+
+	return now > cache->born_ns ?
+	       div_u64(now - cache->born_ns, NSEC_PER_SEC) : 0;
+}
+
+static s64 lrucache_age_s(const struct lrucache *cache,
+			  const struct lrucache_entry *e)
+{
+	return (s64)lrucache_cache_age_s(cache) - e->born_s;
+}
+
+/*
+ * Reports an event to the tracepoints, the hooks and the netlink
+ * subscribers; each costs a patched-out jump while unused.
+ */
+static __always_inline void lrucache_report(struct lrucache *cache, u32 type,
+					    const void *key, u32 key_len,
+					    u32 value_len,
+					    const struct lrucache_entry *e)
+{
+	switch (type) {
+	case LRUCACHE_EVENT_HIT:
+		trace_lrucache_hit(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_MISS:
+		trace_lrucache_miss(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_SET:
+		trace_lrucache_set(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_DELETE:
+		trace_lrucache_delete(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_EVICT:
+		trace_lrucache_evict(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_EXPIRE:
+		trace_lrucache_expire(cache->name, key, key_len, value_len);
+		break;
+	case LRUCACHE_EVENT_RECLAIM:
+		trace_lrucache_reclaim(cache->name, key, key_len, value_len);
+		break;
+	}
+	if (static_branch_unlikely(&lrucache_hooks_on))
+		lrucache_run_hooks(cache, type, key, key_len, value_len);
+	if (static_branch_unlikely(&lrucache_nl_on.key))
+		lrucache_nl_event(cache, type, key, key_len, value_len,
+				  e ? lrucache_age_s(cache, e) : -1);
+}
+
+static __always_inline void lrucache_report_entry(struct lrucache *cache,
+						  u32 type,
+						  const struct lrucache_entry *e)
+{
+	lrucache_report(cache, type, e->data, e->key_len, e->value_len, e);
+}
+
+/*
+ * Adds @bytes (negative to take away) and @n entries to the cache's counts
+ * and the shared ones; the shared atomics are left alone when nothing
+ * changes for them, as for a replace by a value of the same size.
+ */
+static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
+{
+	lockdep_assert_held(&cache->lock);
+
+	if (n) {
+		WRITE_ONCE(cache->entries, cache->entries + n);
+		atomic64_add(n, &lrucache_total_entries);
+	}
+	if (bytes) {
+		WRITE_ONCE(cache->bytes, cache->bytes + bytes);
+		atomic64_add(bytes, &lrucache_total_bytes);
+		atomic64_add(bytes, &cache->user->bytes);
+	}
+}
+
+static void lrucache_expiry_add(struct lrucache *cache,
+				struct lrucache_entry *e)
+{
+	if (e->expires) {
+		list_add_tail(&e->expiry, lrucache_bucket(cache, e->expires));
+		WRITE_ONCE(cache->expiring, cache->expiring + 1);
+		lrucache_arm_reaper(cache);
+	}
+}
+
+static void lrucache_expiry_del(struct lrucache *cache,
+				struct lrucache_entry *e)
+{
+	if (e->expires) {
+		list_del(&e->expiry);
+		WRITE_ONCE(cache->expiring, cache->expiring - 1);
+	}
+}
+
+/* Adds a hashed entry to the LRU head, the charges and its bucket. */
+static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_add(&e->lru, &cache->lru);
+	lrucache_account(cache, lrucache_charge(e), 1);
+	lrucache_expiry_add(cache, e);
+}
+
+/* Undoes lrucache_link(); the entry keeps the cache's reference. */
+static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&e->lru);
+	lrucache_account(cache, -(s64)lrucache_charge(e), -1);
+	lrucache_expiry_del(cache, e);
+}
+
+/*
+ * lrucache_detach(@old) and lrucache_link(@e) in one, for a replace: the
+ * number of entries stays, the bytes change by the difference only.
+ */
+static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
+			    struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&old->lru);
+	list_add(&e->lru, &cache->lru);
+	lrucache_account(cache, (s64)lrucache_charge(e) -
+				(s64)lrucache_charge(old), 0);
+	lrucache_expiry_del(cache, old);
+	lrucache_expiry_add(cache, e);
+}
+
+void lrucache_entry_put(struct lrucache_entry *e)
+{
+	if (refcount_dec_and_test(&e->ref))
+		kvfree_rcu(e, rcu);
+}
+
+/* Removes @e from @cache and drops the cache's reference. */
+static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	WARN_ON_ONCE(rhashtable_remove_fast(&cache->ht, &e->node,
+					    lrucache_ht_params));
+	lrucache_detach(cache, e);
+	lrucache_entry_put(e);
+}
+
+/*
+ * Removes @e for the reason @why (LRUCACHE_EVENT_EXPIRE, _EVICT, _DELETE
+ * or _RECLAIM): counts it, reports it, unlinks it.
+ */
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why)
+{
+	static const u8 counter[] = {
+		[LRUCACHE_EVENT_EXPIRE]		= LRUCACHE_CNT_EXPIRATIONS,
+		[LRUCACHE_EVENT_EVICT]		= LRUCACHE_CNT_EVICTIONS,
+		[LRUCACHE_EVENT_DELETE]		= LRUCACHE_CNT_DELETES,
+		[LRUCACHE_EVENT_RECLAIM]	= LRUCACHE_CNT_RECLAIMED,
+	};
+
+	lrucache_count(cache, counter[why]);
+	lrucache_report_entry(cache, why, e);
+	lrucache_unlink(cache, e);
+}
+
+static bool lrucache_over_quota(struct lrucache *cache)
+{
+	return atomic64_read(&cache->user->bytes) >
+	       lrucache_user_max_bytes(cache->user);
+}
+
+/*
+ * Evicts from the LRU end until the cache's limits and the global one
+ * hold, never evicting @keep (the entry just set, which alone fits the
+ * cache's limits).
+ */
+static void lrucache_evict(struct lrucache *cache,
+			   const struct lrucache_entry *keep)
+{
+	struct lrucache_entry *e;
+
+	lockdep_assert_held(&cache->lock);
+
+	while (cache->entries > cache->max_entries ||
+	       cache->bytes > cache->max_bytes || lrucache_over_total() ||
+	       lrucache_over_quota(cache)) {
+		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
+		if (e == keep)
+			break;
+		lrucache_remove(cache, e, lrucache_expired(cache, e) ?
+					  LRUCACHE_EVENT_EXPIRE :
+					  LRUCACHE_EVENT_EVICT);
+	}
+}
+
+/*
+ * Converts a TTL in milliseconds as the API takes it into nanoseconds to
+ * add to the clock, 0 meaning "never expires".
+ */
+static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
+{
+	if (ttl_ms == LRUCACHE_TTL_DEFAULT) {
+		*ns = cache->default_ttl_ns;
+		return 0;
+	}
+	if (ttl_ms == LRUCACHE_TTL_NONE) {
+		*ns = 0;
+		return 0;
+	}
+	if (!ttl_ms || ttl_ms > LRUCACHE_TTL_MAX_MS)
+		return -EINVAL;
+	*ns = ttl_ms * NSEC_PER_MSEC;
+	return 0;
+}
+
+/*
+ * Whether the global limit, then the owner's byte quota, leave room for @e
+ * once this cache gave up all its other entries (the one @e replaces
+ * included): what other caches hold cannot be taken from them.
+ */
+static int lrucache_room(struct lrucache *cache,
+			 const struct lrucache_entry *e)
+{
+	s64 charge = lrucache_charge(e), others;
+
+	lockdep_assert_held(&cache->lock);
+
+	others = atomic64_read(&lrucache_total_bytes) - cache->bytes;
+	if (others + charge > lrucache_limit(READ_ONCE(lrucache_max_total_bytes)))
+		return -ENOSPC;
+	others = atomic64_read(&cache->user->bytes) - cache->bytes;
+	if (others + charge > lrucache_user_max_bytes(cache->user))
+		return -EDQUOT;
+	return 0;
+}
+
+static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
+					      const struct lrucache_key *k)
+{
+	return rhashtable_lookup(&cache->ht, k, lrucache_ht_params);
+}
+
+static int lrucache_check_key(size_t key_len)
+{
+	if (!key_len)
+		return -EINVAL;
+	if (key_len > lrucache_max_key_len)
+		return -E2BIG;
+	return 0;
+}
+
+/**
+ * lrucache_set_iter - store a value read from an iov_iter
+ * @cache: the cache
+ * @key: the key (kernel memory)
+ * @key_len: its length, 1 to max_key_len
+ * @from: the value: all of iov_iter_count(@from) bytes are read
+ * @ttl_ms: LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or 1..LRUCACHE_TTL_MAX_MS
+ * @flags: LRUCACHE_SET_NX or LRUCACHE_SET_XX, or 0
+ *
+ * Inserts or replaces the entry and makes it the most recently used, then
+ * evicts least recently used entries until the cache's limits hold. If
+ * the value cannot be read in full nothing changes.
+ *
+ * Return: 0; -EINVAL for a bad key length, TTL or flags; -E2BIG if the key
+ * or value is over the module limits or the entry alone would exceed the
+ * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
+ * -ENOSPC if the global limit (max_total_bytes) leaves no room even after
+ * evicting every other entry of this cache; -EDQUOT if the cache owner's
+ * byte quota does not either; -ENOMEM; -EIDRM if the cache
+ * was destroyed. On any error the cache is left as it was, an entry being
+ * replaced included (an expired one may have been removed).
+ */
+int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
+		      struct iov_iter *from, u64 ttl_ms, unsigned int flags)
+{
+	size_t value_len = iov_iter_count(from);
+	struct lrucache_entry *e, *old;
+	struct lrucache_key k;
+	u64 ttl_ns;
+	int ret;
+
+	ret = lrucache_check_key(key_len);
+	if (ret)
+		return ret;
+	if (value_len > lrucache_max_value_len)
+		return -E2BIG;
+	if ((flags & ~LRUCACHE_SET_FLAGS) ||
+	    (flags & LRUCACHE_SET_FLAGS) == LRUCACHE_SET_FLAGS)
+		return -EINVAL;
+	ret = lrucache_ttl_ns(cache, ttl_ms, &ttl_ns);
+	if (ret)
+		return ret;
+	if (LRUCACHE_ENTRY_OVERHEAD + key_len + value_len > cache->max_bytes)
+		return -E2BIG;
+
+	e = kvmalloc(struct_size(e, data, key_len + value_len),
+		     GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	e->key_len = key_len;
+	e->value_len = value_len;
+	refcount_set(&e->ref, 1);
+	memcpy(e->data, key, key_len);
+	if (iter_is_ubuf(from) && value_len <= LRUCACHE_SMALL_COPY) {
+		if (!lrucache_small_from_user(e->data + key_len,
+					      lrucache_ubuf_at(from),
+					      value_len)) {
+			ret = -EFAULT;
+			goto free;
+		}
+		iov_iter_advance(from, value_len);
+	} else if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
+		ret = -EFAULT;
+		goto free;
+	}
+	k.data = e->data;
+	k.len = key_len;
+
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		ret = -EIDRM;
+		goto unlock;
+	}
+	e->expires = ttl_ns ? lrucache_now(cache) + ttl_ns : 0;
+	e->born_s = lrucache_cache_age_s(cache);
+
+	rcu_read_lock();
+	old = lrucache_lookup(cache, &k);
+	if (old && lrucache_expired(cache, old)) {
+		lrucache_remove(cache, old, LRUCACHE_EVENT_EXPIRE);
+		old = NULL;
+	}
+	if (old && (flags & LRUCACHE_SET_NX))
+		ret = -EEXIST;
+	else if (!old && (flags & LRUCACHE_SET_XX))
+		ret = -ENOENT;
+	else
+		ret = lrucache_room(cache, e);
+	if (!ret && old)
+		ret = rhashtable_replace_fast(&cache->ht, &old->node, &e->node,
+					      lrucache_ht_params);
+	else if (!ret)
+		ret = rhashtable_lookup_insert_key(&cache->ht, &k, &e->node,
+						   lrucache_ht_params);
+	rcu_read_unlock();
+	if (ret)
+		goto unlock;
+
+	if (old) {
+		lrucache_relink(cache, old, e);
+		lrucache_entry_put(old);
+	} else {
+		lrucache_link(cache, e);
+	}
+	lrucache_evict(cache, e);
+	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
+	spin_unlock(&cache->lock);
+	lrucache_count(cache, LRUCACHE_CNT_SETS);
+	return 0;
+
+unlock:
+	spin_unlock(&cache->lock);
+free:
+	kvfree(e);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lrucache_set_iter);
+
+/**
+ * lrucache_set - store a value held in kernel memory
+ * @cache: the cache
+ * @key: the key
+ * @key_len: its length
+ * @value: the value
+ * @value_len: its length
+ * @ttl_ms: as for lrucache_set_iter()
+ * @flags: as for lrucache_set_iter()
+ *
+ * Return: as lrucache_set_iter().
+ */
+int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
+		 const void *value, size_t value_len, u64 ttl_ms,
+		 unsigned int flags)
+{
+	struct kvec kv = { .iov_base = (void *)value, .iov_len = value_len };
+	struct iov_iter from;
+
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, value_len);
+	return lrucache_set_iter(cache, key, key_len, &from, ttl_ms, flags);
+}
+EXPORT_SYMBOL_GPL(lrucache_set);
+
+/*
+ * Copies the value of @e to @to without taking a page fault, under RCU
+ * (the entry cannot be freed meanwhile, and never changes). Returns false,
+ * with @to as it was, if some of the destination was not mapped.
+ */
+static bool lrucache_copy_nofault(const struct lrucache_entry *e,
+				  struct iov_iter *to)
+{
+	const void *value = e->data + e->key_len;
+	size_t done;
+	bool ok;
+
+	pagefault_disable();
+	if (iter_is_ubuf(to) && e->value_len <= LRUCACHE_SMALL_COPY) {
+		ok = lrucache_small_to_user(lrucache_ubuf_at(to), value,
+					    e->value_len);
+		pagefault_enable();
+		if (ok)
+			iov_iter_advance(to, e->value_len);
+		return ok;
+	}
+	done = copy_to_iter(value, e->value_len, to);
+	pagefault_enable();
+	if (likely(done == e->value_len))
+		return true;
+	iov_iter_revert(to, done);
+	return false;
+}
+
+/**
+ * lrucache_get_iter - look a key up and copy its value to an iov_iter
+ * @cache: the cache
+ * @key: the key (kernel memory)
+ * @key_len: its length
+ * @to: where the value goes
+ *
+ * A hit makes the entry the most recently used. The value is copied only
+ * if it fits in iov_iter_count(@to); otherwise nothing is copied and the
+ * (larger) length is returned, so a caller can probe with an empty @to.
+ *
+ * The value is copied under RCU with page faults disabled, which needs no
+ * reference on the entry. Only if that copy would fault is a reference
+ * taken, to copy after RCU with faults allowed; if the entry is gone by
+ * then (a set or delete removed it meanwhile), the lookup starts over and
+ * takes its reference under the cache lock.
+ *
+ * Return: the value's full length; -ENOENT on a miss (absent or expired);
+ * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
+ * the cache was destroyed.
+ */
+ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
+			  size_t key_len, struct iov_iter *to)
+{
+	struct lrucache_key k = { .data = key, .len = key_len };
+	struct lrucache_entry *e;
+	bool pin = false, fits;
+	ssize_t ret;
+
+	ret = lrucache_check_key(key_len);
+	if (ret)
+		return ret;
+	if (unlikely(READ_ONCE(cache->dead)))
+		return -EIDRM;
+
+again:
+	rcu_read_lock();
+	e = lrucache_lookup(cache, &k);
+	if (!e)
+		goto miss;
+	/* A live entry that already is the most recent: no lock at all. */
+	if (likely(!pin && !lrucache_expired(cache, e)) &&
+	    READ_ONCE(cache->lru.next) == &e->lru)
+		goto found;
+
+	spin_lock(&cache->lock);
+	/*
+	 * The lockless lookup may have found an entry a set was replacing
+	 * (or a delete removing). Under the lock the table holds exactly
+	 * the linked entries: look again.
+	 */
+	if (list_empty(&e->lru))
+		e = lrucache_lookup(cache, &k);
+	if (e && lrucache_expired(cache, e)) {
+		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
+		e = NULL;
+	}
+	if (e) {
+		list_move(&e->lru, &cache->lru);
+		if (pin)
+			refcount_inc(&e->ref);	/* linked: the cache holds one */
+	}
+	spin_unlock(&cache->lock);
+	if (!e)
+		goto miss;
+found:
+	ret = e->value_len;
+	fits = e->value_len <= iov_iter_count(to);
+	if (!pin && fits && !lrucache_copy_nofault(e, to)) {
+		if (!refcount_inc_not_zero(&e->ref)) {
+			/* Removed since: nothing counted yet, start over. */
+			rcu_read_unlock();
+			pin = true;
+			goto again;
+		}
+		pin = true;
+	}
+	lrucache_count(cache, LRUCACHE_CNT_HITS);
+	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
+	rcu_read_unlock();
+	if (pin) {
+		if (fits && copy_to_iter(e->data + e->key_len, e->value_len,
+					 to) != e->value_len)
+			ret = -EFAULT;
+		lrucache_entry_put(e);
+	}
+	return ret;
+
+miss:
+	rcu_read_unlock();
+	lrucache_count(cache, LRUCACHE_CNT_MISSES);
+	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0, NULL);
+	return -ENOENT;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_iter);
+
+/**
+ * lrucache_get - look a key up and copy its value to kernel memory
+ * @cache: the cache
+ * @key: the key
+ * @key_len: its length
+ * @buf: the buffer
+ * @buf_len: its size
+ *
+ * Return: as lrucache_get_iter(); a return value above @buf_len means that
+ * nothing was copied.
+ */
+ssize_t lrucache_get(struct lrucache *cache, const void *key, size_t key_len,
+		     void *buf, size_t buf_len)
+{
+	struct kvec kv = { .iov_base = buf, .iov_len = buf_len };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &kv, 1, buf_len);
+	return lrucache_get_iter(cache, key, key_len, &to);
+}
+EXPORT_SYMBOL_GPL(lrucache_get);
+
+/**
+ * lrucache_exists - tell whether a key has a live entry
+ * @cache: the cache
+ * @key: the key
+ * @key_len: its length
+ *
+ * Neither the LRU order nor the hit and miss counters change.
+ *
+ * Return: 1 or 0; -EINVAL or -E2BIG for a bad key length; -EIDRM if the
+ * cache was destroyed.
+ */
+int lrucache_exists(struct lrucache *cache, const void *key, size_t key_len)
+{
+	struct lrucache_key k = { .data = key, .len = key_len };
+	struct lrucache_entry *e;
+	int ret;
+
+	ret = lrucache_check_key(key_len);
+	if (ret)
+		return ret;
+	if (unlikely(READ_ONCE(cache->dead)))
+		return -EIDRM;
+
+	rcu_read_lock();
+	e = lrucache_lookup(cache, &k);
+	ret = e && !lrucache_expired(cache, e);
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lrucache_exists);
+
+/**
+ * lrucache_delete - remove a key
+ * @cache: the cache
+ * @key: the key
+ * @key_len: its length
+ *
+ * Return: 0; -ENOENT if there was no live entry; -EINVAL or -E2BIG for a
+ * bad key length; -EIDRM if the cache was destroyed.
+ */
+int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len)
+{
+	struct lrucache_key k = { .data = key, .len = key_len };
+	struct lrucache_entry *e;
+	int ret;
+
+	ret = lrucache_check_key(key_len);
+	if (ret)
+		return ret;
+
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		ret = -EIDRM;
+		goto unlock;
+	}
+	rcu_read_lock();
+	e = lrucache_lookup(cache, &k);
+	if (!e) {
+		ret = -ENOENT;
+	} else if (lrucache_expired(cache, e)) {
+		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
+		ret = -ENOENT;
+	} else {
+		lrucache_remove(cache, e, LRUCACHE_EVENT_DELETE);
+	}
+	rcu_read_unlock();
+unlock:
+	spin_unlock(&cache->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lrucache_delete);
+
+/* Frees every entry, a bounded number per lock hold. */
+void lrucache_flush(struct lrucache *cache)
+{
+	unsigned int n;
+
+	do {
+		spin_lock(&cache->lock);
+		for (n = 0; n < 256 && !list_empty(&cache->lru); n++)
+			lrucache_unlink(cache,
+					list_last_entry(&cache->lru,
+							struct lrucache_entry,
+							lru));
+		spin_unlock(&cache->lock);
+		cond_resched();
+	} while (n);
+}
+
+/**
+ * lrucache_clear - remove every entry
+ * @cache: the cache
+ *
+ * Entries set while the clear runs may survive it. Removed entries are not
+ * counted as deletes or evictions.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_clear(struct lrucache *cache)
+{
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	lrucache_flush(cache);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_clear);
+
+/**
+ * lrucache_check - verify a cache's structures against each other
+ * @cache: the cache
+ * @c: filled in: what the walk found, and how many checks failed
+ *
+ * Under the cache lock: every entry on the LRU list must be the one the
+ * hash table holds for its key, and, if it has an expiry, sit on the
+ * bucket of that expiry; the table, the buckets and the counters must
+ * agree with the list. For tests: O(entries) with the lock held.
+ *
+ * It also holds the reaper's lock, so that it never runs between two of
+ * a reaper run's batches: meanwhile the entries of a bucket that are not
+ * yet due wait on the run's own list, off their bucket. May sleep.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
+{
+	struct lrucache_entry *e, *found;
+	struct lrucache_key k;
+	u64 on_buckets = 0;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	mutex_lock(&cache->reap_lock);
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		spin_unlock(&cache->lock);
+		mutex_unlock(&cache->reap_lock);
+		return -EIDRM;
+	}
+	rcu_read_lock();
+	list_for_each_entry(e, &cache->lru, lru) {
+		c->entries++;
+		c->bytes += lrucache_charge(e);
+		k.data = e->data;
+		k.len = e->key_len;
+		found = lrucache_lookup(cache, &k);
+		if (found != e)
+			c->problems++;
+		if (e->expires)
+			c->expiring++;
+	}
+	rcu_read_unlock();
+	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++) {
+		list_for_each_entry(e, &cache->expiry[i], expiry) {
+			on_buckets++;
+			if (!e->expires || lrucache_bucket(cache, e->expires) !=
+					   &cache->expiry[i] ||
+			    list_empty(&e->lru))
+				c->problems++;
+		}
+	}
+	if (c->entries != cache->entries || c->bytes != cache->bytes ||
+	    c->expiring != cache->expiring || on_buckets != cache->expiring ||
+	    c->entries != atomic_read(&cache->ht.nelems))
+		c->problems++;
+	spin_unlock(&cache->lock);
+	mutex_unlock(&cache->reap_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_check);

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lrucache: memory of all caches together.
+ *
+ * Besides each cache's own limits, the bytes of all caches together stay
+ * within lrucache_max_total_bytes (module parameter): the counts of all
+ * caches are kept here, and a set that would go beyond the limit evicts
+ * the inserting cache's own least recently used entries, or fails with
+ * -ENOSPC if even that could not make room (lrucache_room() in lru.c).
+ *
+ * Under memory pressure the kernel asks the shrinker below to give back
+ * least recently used entries of every cache.
+ */
+
+#include <linux/atomic.h>
+#include <linux/math64.h>
+#include <linux/mutex.h>
+#include <linux/shrinker.h>
+
+#include "lrucache_internal.h"
+
+/* Bytes and entries of all caches, for the global limit and the shrinker. */
+atomic64_t lrucache_total_bytes = ATOMIC64_INIT(0);
+atomic64_t lrucache_total_entries = ATOMIC64_INIT(0);
+
+bool lrucache_over_total(void)
+{
+	return atomic64_read(&lrucache_total_bytes) >
+	       lrucache_limit(READ_ONCE(lrucache_max_total_bytes));
+}
+
+/*
+ * Memory pressure: the shrinker frees least recently used entries of every
+ * cache, each cache giving up its share of the request in proportion to
+ * its entries. Reclaim can run in a task that holds the registry lock
+ * while allocating (creating a cache), so the scan only tries that lock.
+ */
+static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
+					    unsigned long nr)
+{
+	struct lrucache_entry *e;
+	unsigned long done = 0;
+	unsigned int n;
+
+	do {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && done < nr &&
+		     !list_empty(&cache->lru); n++, done++) {
+			e = list_last_entry(&cache->lru, struct lrucache_entry,
+					    lru);
+			lrucache_remove(cache, e, LRUCACHE_EVENT_RECLAIM);
+		}
+		spin_unlock(&cache->lock);
+		cond_resched();
+	} while (n == LRUCACHE_BATCH && done < nr);
+	return done;
+}
+
+unsigned long lrucache_reclaim(unsigned long nr)
+{
+	s64 total = atomic64_read(&lrucache_total_entries);
+	unsigned long freed = 0;
+	struct lrucache *cache;
+	u64 share;
+
+	if (total <= 0)
+		return 0;
+	if (!mutex_trylock(&lrucache_registry_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(cache, &lrucache_registry, node) {
+		if (freed >= nr)
+			break;
+		share = div64_u64((u64)READ_ONCE(cache->entries) * nr +
+				  total - 1, total);
+		freed += lrucache_reclaim_cache(cache, min_t(u64, share,
+							     nr - freed));
+	}
+	mutex_unlock(&lrucache_registry_lock);
+	return freed;
+}
+
+static unsigned long lrucache_shrink_count(struct shrinker *shrinker,
+					   struct shrink_control *sc)
+{
+	s64 n = atomic64_read(&lrucache_total_entries);
+
+	return n > 0 ? n : SHRINK_EMPTY;
+}
+
+static unsigned long lrucache_shrink_scan(struct shrinker *shrinker,
+					  struct shrink_control *sc)
+{
+	return lrucache_reclaim(sc->nr_to_scan);
+}
+
+static struct shrinker lrucache_shrinker = {
+	.count_objects	= lrucache_shrink_count,
+	.scan_objects	= lrucache_shrink_scan,
+	.seeks		= DEFAULT_SEEKS,
+};
+
+int lrucache_shrinker_init(void)
+{
+	return register_shrinker(&lrucache_shrinker, "lrucache");
+}
+
+void lrucache_shrinker_exit(void)
+{
+	unregister_shrinker(&lrucache_shrinker);
+}
