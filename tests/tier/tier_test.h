@@ -77,7 +77,7 @@ static inline redisContext *rconnect(const char *addr)
 }
 
 /* Run a command, 0 if its reply is not an error. */
-static inline int rcmd(redisContext *c, const char *fmt, ...)
+static inline int rdo(redisContext *c, const char *fmt, ...)
 {
 	redisReply *r;
 	va_list ap;
