@@ -86,13 +86,19 @@ static void node_id(redisContext *m, char id[64])
 	freeReplyObject(r);
 }
 
-/* Another host's write: to the owner, as a cluster client would. */
-static int cset(redisContext **m, const char *key, const char *val)
+/*
+ * Another host's write: to the owner, as a cluster client would; then
+ * wait until the agent applied its invalidation (see wdo()).
+ */
+static int cset_t(struct kcache_tier *t, redisContext **m, const char *key,
+		  const char *val)
 {
 	int o = owner(m, key);
 
-	return o < 0 ? -1 : rdo(m[o], "SET %s %s", key, val);
+	return o < 0 ? -1 : wdo(t, m[o], "SET %s %s", key, val);
 }
+
+#define cset(m, key, val) cset_t(self->t, (m), (key), (val))
 
 static char *cget(redisContext **m, const char *key, char *buf, size_t n)
 {
@@ -321,7 +327,8 @@ TEST_F(cluster, master_killed_fences_then_service_resumes)
 	ASSERT_TRUE(self->m[victim] != NULL);
 	/* The restarted master is empty (no persistence): write anew. */
 	end = now_ms() + 30000;
-	while (now_ms() < end && cset(self->m, self->key, "after"))
+	while (now_ms() < end &&
+	       rdo(self->m[victim], "SET %s after", self->key))
 		msleep(100);
 	ASSERT_TRUE(wait_usable(self->t, 1, 30000));
 	for (i = 0; i < 100; i++) {

@@ -43,7 +43,7 @@ TEST_F(redis, miss_reads_backend_and_fills_kernel_cache)
 	char buf[64];
 	struct kcache_tier_stats s;
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s v1", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s v1", self->key));
 	ASSERT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(2, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_STREQ("v1", buf);
@@ -70,7 +70,7 @@ TEST_F(redis, value_too_long_for_buffer_reports_length_copies_nothing)
 {
 	char buf[4] = "xyz";
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s 0123456789", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s 0123456789", self->key));
 	ASSERT_EQ(10, kcache_tier_get(self->t, self->key, strlen(self->key),
 				      buf, 3));
 	EXPECT_STREQ("xyz", buf);
@@ -93,7 +93,7 @@ TEST_F(redis, kernel_copy_expires_no_later_than_backend_pttl)
 	redisReply *r;
 	long long pttl = 0;
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s short PX 700", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s short PX 700", self->key));
 	ASSERT_EQ(5, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(5, kget(self->c, self->key, buf, sizeof(buf)));
 	while (now_ms() < end) {
@@ -119,7 +119,7 @@ TEST_F(redis, key_without_ttl_gets_max_ttl)
 	uint64_t filled;
 
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
-	ASSERT_EQ(0, rdo(self->w, "SET %s forever", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s forever", self->key));
 	filled = now_ms();
 	ASSERT_EQ(7, tget(t2, self->key, buf, sizeof(buf)));
 	while (now_ms() < filled + 400)
@@ -133,7 +133,7 @@ TEST_F(redis, write_through_sets_backend_and_drops_kernel_copy)
 	char buf[16];
 	redisReply *r;
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s old", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s old", self->key));
 	ASSERT_EQ(3, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(0, kcache_tier_set(self->t, self->key, strlen(self->key),
 				     "new", 3, 60000));
@@ -159,7 +159,7 @@ TEST_F(redis, delete_through_removes_everywhere)
 {
 	char buf[16];
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s doomed", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s doomed", self->key));
 	ASSERT_EQ(6, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(0, kcache_tier_delete(self->t, self->key, strlen(self->key)));
 	EXPECT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
@@ -177,7 +177,7 @@ TEST_F(redis, mget_serves_hits_and_fills_misses)
 	for (i = 0; i < 4; i++) {
 		snprintf(k[i], sizeof(k[i]), "%s:%d", self->key, i);
 		if (i != 3)
-			ASSERT_EQ(0, rdo(self->w, "SET %s val%d", k[i], i));
+			ASSERT_EQ(0, wdo(self->t, self->w, "SET %s val%d", k[i], i));
 	}
 	/* k0 already in the kernel cache; k1, k2 in Redis only; k3 nowhere. */
 	ASSERT_EQ(4, tget(self->t, k[0], v[0], sizeof(v[0])));
@@ -203,7 +203,7 @@ TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
 	char buf[16];
 	uint64_t inv;
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s before", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s before", self->key));
 	ASSERT_EQ(6, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(6, kget(self->c, self->key, buf, sizeof(buf)));
 	inv = tstats(self->t).invalidations;
@@ -225,7 +225,7 @@ TEST_F(redis, flushall_clears_kernel_cache)
 	char buf[16];
 	uint64_t end = now_ms() + 10000;
 
-	ASSERT_EQ(0, rdo(self->w, "SET %s x", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s x", self->key));
 	ASSERT_EQ(1, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(0, rdo(self->w, "FLUSHALL"));
 	while (now_ms() < end &&
@@ -272,7 +272,7 @@ TEST_F(redis, fill_racing_a_write_is_refused)
 
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
 	r.t = t2;
-	ASSERT_EQ(0, rdo(self->w, "SET %s old", self->key));
+	ASSERT_EQ(0, wdo(t2, self->w, "SET %s old", self->key));
 	/* The read returns what it read: the old value, as of its start. */
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("old", buf);
@@ -313,7 +313,7 @@ TEST_F(redis, fill_racing_a_local_write_through_is_refused)
 	char buf[16];
 
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
-	ASSERT_EQ(0, rdo(self->w, "SET %s old", self->key));
+	ASSERT_EQ(0, wdo(t2, self->w, "SET %s old", self->key));
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
 	EXPECT_EQ(1U, tstats(t2).fill_refusals);
@@ -345,7 +345,7 @@ TEST_F(redis, open_without_options_uses_agents_backend)
 	char buf[16];
 
 	ASSERT_EQ(0, kcache_tier_open(self->c, NULL, &t2));
-	ASSERT_EQ(0, rdo(self->w, "SET %s fromstate", self->key));
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s fromstate", self->key));
 	EXPECT_EQ(9, tget(t2, self->key, buf, sizeof(buf)));
 	kcache_tier_close(t2);
 }

@@ -114,6 +114,27 @@ static inline bool wait_invalidations(struct kcache_tier *t, uint64_t after,
 	return false;
 }
 
+/*
+ * Another host's write, and its invalidation applied here: a read after
+ * it cannot have its fill refused because of this write (which a read
+ * racing the invalidation would, rightly). 0, or -1.
+ */
+static inline int wdo(struct kcache_tier *t, redisContext *w,
+		      const char *fmt, ...)
+{
+	uint64_t inv = tstats(t).invalidations;
+	redisReply *r;
+	va_list ap;
+	int ok;
+
+	va_start(ap, fmt);
+	r = redisvCommand(w, fmt, ap);
+	va_end(ap);
+	ok = r && r->type != REDIS_REPLY_ERROR;
+	freeReplyObject(r);
+	return ok && wait_invalidations(t, inv, 10000) ? 0 : -1;
+}
+
 /* Wait (at most @ms) until the tier's L1 is usable (1) or fenced (0). */
 static inline bool wait_usable(struct kcache_tier *t, uint64_t want,
 			       unsigned int ms)

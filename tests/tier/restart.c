@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The agent and the backend die and come back: the tier is fenced
+ * meanwhile (reads go to Redis, the kernel cache is not used), no stale
+ * value is served, and the service resumes. Each test starts its own
+ * redis-server and agent (TIER_AGENT), so it may kill them.
+ */
+#include "kselftest_harness.h"
+#include "tier_test.h"
+
+#define PORT 6395
+
+FIXTURE(restart) {
+	struct kcache *c;
+	struct kcache_tier *t;
+	redisContext *w;
+	pid_t redis, agent;
+	char conf[512], log[512], name[64];
+};
+
+static pid_t start_redis(const char *log)
+{
+	char *argv[] = { "/usr/bin/redis-server", "--port", "6395", "--bind",
+			 "127.0.0.1", "--save", "", "--appendonly", "no", NULL };
+	pid_t pid = spawn(log, argv);
+	uint64_t end = now_ms() + 10000;
+	redisContext *c;
+
+	while (now_ms() < end) {
+		c = redisConnect("127.0.0.1", PORT);
+		if (c && !c->err && !rdo(c, "PING")) {
+			redisFree(c);
+			return pid;
+		}
+		redisFree(c);
+		msleep(50);
+	}
+	reap(pid, SIGKILL);
+	return -1;
+}
+
+static pid_t start_agent(const char *conf, const char *log)
+{
+	char *argv[] = { (char *)getenv("TIER_AGENT"), "--config",
+			 (char *)conf, NULL };
+
+	return spawn(log, argv);
+}
+
+FIXTURE_SETUP(restart)
+{
+	const char *tmp = getenv("TIER_TMP");
+	FILE *f;
+
+	if (!tmp || !getenv("TIER_AGENT") || !getenv("KCACHE_TIER_DIR"))
+		SKIP(return, "TIER_TMP/TIER_AGENT not set (run tests/vm/tier)");
+	snprintf(self->name, sizeof(self->name), "tk-%d", (int)getpid());
+	snprintf(self->conf, sizeof(self->conf), "%s/%s.conf", tmp, self->name);
+	snprintf(self->log, sizeof(self->log), "%s/%s.log", tmp, self->name);
+	self->redis = start_redis(self->log);
+	ASSERT_LT(0, self->redis);
+	f = fopen(self->conf, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "cache = %s\nbackend = redis\nservers = 127.0.0.1:%d\n"
+		"ping_interval = 300ms\ntimeout = 500ms\nfence_after = 1s\n"
+		"backoff_min = 50ms\nbackoff_max = 500ms\nstate_dir = %s\n",
+		self->name, PORT, getenv("KCACHE_TIER_DIR"));
+	fclose(f);
+	self->agent = start_agent(self->conf, self->log);
+	ASSERT_LT(0, self->agent);
+	/* The agent makes the cache and its state file. */
+	for (int i = 0; i < 100 && kcache_open(self->name, NULL, &self->c); i++)
+		msleep(100);
+	ASSERT_TRUE(self->c != NULL);
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .servers = "127.0.0.1:6395", .timeout_ms = 500);
+	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &self->t));
+	ASSERT_TRUE(wait_usable(self->t, 1, 10000));
+	self->w = redisConnect("127.0.0.1", PORT);
+	ASSERT_TRUE(self->w && !self->w->err);
+}
+
+FIXTURE_TEARDOWN(restart)
+{
+	reap(self->agent, SIGTERM);
+	reap(self->redis, SIGKILL);
+	redisFree(self->w);
+	kcache_tier_close(self->t);
+	kcache_close(self->c);
+	if (self->name[0])
+		kcache_destroy(self->name);
+}
+
+TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET k old"));
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	ASSERT_EQ(3, kget(self->c, "k", buf, sizeof(buf)));
+	/* Killed: no invalidation will come, nor a clear. */
+	reap(self->agent, SIGKILL);
+	self->agent = 0;
+	ASSERT_EQ(0, rdo(self->w, "SET k new"));
+	/* Its heartbeat stops: readers fence themselves after fence_after. */
+	ASSERT_TRUE(wait_usable(self->t, 0, 10000));
+	EXPECT_EQ(3, kget(self->c, "k", buf, sizeof(buf)));	/* stale, unused */
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	EXPECT_STREQ("new", buf);
+	EXPECT_LT(0U, tstats(self->t).bypass_reads);
+	/* Back: the cache is cleared before readers use it again. */
+	self->agent = start_agent(self->conf, self->log);
+	ASSERT_TRUE(wait_usable(self->t, 1, 10000));
+	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	EXPECT_STREQ("new", buf);
+	EXPECT_EQ(3, kget(self->c, "k", buf, sizeof(buf))) {
+		struct kcache_tier_stats s = tstats(self->t);
+
+		TH_LOG("fills %llu refusals %llu usable %llu epoch %llu",
+		       (unsigned long long)s.fills,
+		       (unsigned long long)s.fill_refusals,
+		       (unsigned long long)s.usable,
+		       (unsigned long long)s.epoch);
+	}
+}
+
+TEST_F(restart, stopped_agent_fences_at_once)
+{
+	char buf[16];
+
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET k v"));
+	ASSERT_EQ(1, tget(self->t, "k", buf, sizeof(buf)));
+	reap(self->agent, SIGTERM);
+	self->agent = 0;
+	EXPECT_EQ(0U, tstats(self->t).usable);
+	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
+}
+
+TEST_F(restart, killed_backend_fences_clears_and_service_resumes)
+{
+	char buf[16];
+	uint64_t end;
+	ssize_t n;
+
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET k old"));
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	reap(self->redis, SIGKILL);
+	self->redis = 0;
+	ASSERT_TRUE(wait_usable(self->t, 0, 10000));
+	/* The agent cleared the cache; a read fails rather than be stale. */
+	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
+	n = tget(self->t, "k", buf, sizeof(buf));
+	EXPECT_GT(0, n);
+	EXPECT_LT(0U, tstats(self->t).backend_errors);
+	/* Back, empty (no persistence), and written anew. */
+	self->redis = start_redis(self->log);
+	ASSERT_LT(0, self->redis);
+	redisFree(self->w);
+	self->w = redisConnect("127.0.0.1", PORT);
+	ASSERT_EQ(0, rdo(self->w, "SET k new"));
+	ASSERT_TRUE(wait_usable(self->t, 1, 20000));
+	/* The tier's own connection reconnects on its next call. */
+	end = now_ms() + 10000;
+	do {
+		n = tget(self->t, "k", buf, sizeof(buf));
+		if (n == 3)
+			break;
+		msleep(50);
+	} while (now_ms() < end);
+	ASSERT_EQ(3, n);
+	EXPECT_STREQ("new", buf);
+	/* Filled by now (the read above may have raced the connection). */
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	EXPECT_LT(0U, tstats(self->t).hits);
+}
+
+TEST_HARNESS_MAIN
