@@ -120,8 +120,8 @@ TEST_F(redis, key_without_ttl_gets_max_ttl)
 
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s forever", self->key));
-	filled = now_ms();
 	ASSERT_EQ(7, tget(t2, self->key, buf, sizeof(buf)));
+	filled = now_ms();	/* the fill happened before this */
 	while (now_ms() < filled + 400)
 		msleep(10);
 	EXPECT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
