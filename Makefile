@@ -305,13 +305,9 @@ bench: module lib
 # the two-VM test with more rounds, and the tier benchmark. make check
 # runs the short forms.
 check-tier: module lib tier tools tests
-	$(MAKE) -C tools/bench BUILD=$(BUILD)
-	@mkdir -p $(BUILD)/results
-	tools/vm-run --kernel stock --timeout 2400 --env TIER_LONG=1 -- \
-		tests/vm/tier
+	tools/vm-run --kernel stock --mem 2048 --timeout 2400 \
+		--env TIER_LONG=1 --env TIER_BENCH=full -- tests/vm/tier
 	TIER_ROUNDS=200 tests/vm/two-hosts
-	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
-		tests/vm/tier-bench
 
 # The long versions of the tests that make check runs short: the load of
 # tests/abi/stress, the model comparison of tests/abi/model and a million

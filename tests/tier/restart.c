@@ -62,7 +62,7 @@ FIXTURE_SETUP(restart)
 	f = fopen(self->conf, "w");
 	ASSERT_TRUE(f != NULL);
 	fprintf(f, "cache = %s\nbackend = redis\nservers = 127.0.0.1:%d\n"
-		"ping_interval = 300ms\ntimeout = 500ms\nfence_after = 1s\n"
+		"ping_interval = 300ms\ntimeout = 2s\nfence_after = 3s\n"
 		"backoff_min = 50ms\nbackoff_max = 500ms\nstate_dir = %s\n",
 		self->name, PORT, getenv("KCACHE_TIER_DIR"));
 	fclose(f);
@@ -75,7 +75,7 @@ FIXTURE_SETUP(restart)
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
 			 .servers = "127.0.0.1:6395", .timeout_ms = 500);
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &self->t));
-	ASSERT_TRUE(wait_usable(self->t, 1, 10000));
+	ASSERT_TRUE(wait_usable(self->t, 1, 30000));
 	self->w = redisConnect("127.0.0.1", PORT);
 	ASSERT_TRUE(self->w && !self->w->err);
 }
@@ -103,14 +103,14 @@ TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
 	self->agent = 0;
 	ASSERT_EQ(0, rdo(self->w, "SET k new"));
 	/* Its heartbeat stops: readers fence themselves after fence_after. */
-	ASSERT_TRUE(wait_usable(self->t, 0, 10000));
+	ASSERT_TRUE(wait_usable(self->t, 0, 30000));
 	EXPECT_EQ(3, kget(self->c, "k", buf, sizeof(buf)));	/* stale, unused */
 	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
 	EXPECT_STREQ("new", buf);
 	EXPECT_LT(0U, tstats(self->t).bypass_reads);
 	/* Back: the cache is cleared before readers use it again. */
 	self->agent = start_agent(self->conf, self->log);
-	ASSERT_TRUE(wait_usable(self->t, 1, 10000));
+	ASSERT_TRUE(wait_usable(self->t, 1, 30000));
 	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
 	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
 	EXPECT_STREQ("new", buf);
@@ -147,7 +147,7 @@ TEST_F(restart, killed_backend_fences_clears_and_service_resumes)
 	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
 	reap(self->redis, SIGKILL);
 	self->redis = 0;
-	ASSERT_TRUE(wait_usable(self->t, 0, 10000));
+	ASSERT_TRUE(wait_usable(self->t, 0, 30000));
 	/* The agent cleared the cache; a read fails rather than be stale. */
 	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
 	n = tget(self->t, "k", buf, sizeof(buf));
