@@ -308,7 +308,7 @@ ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
 	if (v.status) {
 		err = v.status;
 	} else {
-		if (v.len <= buflen)
+		if (v.len && v.len <= buflen)
 			memcpy(buf, v.data, v.len);
 		n = (ssize_t)v.len;
 	}

@@ -201,14 +201,14 @@ TEST_F(redis, mget_serves_hits_and_fills_misses)
 TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
 {
 	char buf[16];
-	uint64_t inv;
+	struct kcache_tier_stats inv;
 
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s before", self->key));
 	ASSERT_EQ(6, tget(self->t, self->key, buf, sizeof(buf)));
 	ASSERT_EQ(6, kget(self->c, self->key, buf, sizeof(buf)));
-	inv = tstats(self->t).invalidations;
+	inv = tstats(self->t);
 	ASSERT_EQ(0, rdo(self->w, "SET %s after", self->key));
-	ASSERT_TRUE(wait_invalidations(self->t, inv, 10000));
+	ASSERT_TRUE(wait_delivered(self->t, inv, 10000));
 	/*
 	 * The count moved: some invalidation was applied. Ours, since the
 	 * agent applies them in order and this is the only writer of the
@@ -250,15 +250,15 @@ struct race {
 static void write_during_fill(void *arg, const void *key, size_t klen)
 {
 	struct race *r = arg;
-	uint64_t inv;
+	struct kcache_tier_stats inv;
 
 	(void)key;
 	(void)klen;
 	if (r->done++)
 		return;
-	inv = tstats(r->t).invalidations;
+	inv = tstats(r->t);
 	rdo(r->w, "SET %s new", r->key);
-	r->delivered = wait_invalidations(r->t, inv, 10000);
+	r->delivered = wait_delivered(r->t, inv, 10000);
 }
 
 TEST_F(redis, fill_racing_a_write_is_refused)

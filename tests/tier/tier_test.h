@@ -100,14 +100,23 @@ static inline struct kcache_tier_stats tstats(struct kcache_tier *t)
 	return s;
 }
 
-/* Wait (at most @ms) until the agent has invalidated more than @after keys. */
-static inline bool wait_invalidations(struct kcache_tier *t, uint64_t after,
-				      unsigned int ms)
+/*
+ * Wait (at most @ms) until a write made after @before was taken is
+ * "delivered" here: the agent invalidated more keys than it had then, or
+ * its epoch moved (it lost or regained its connection, and cleared the
+ * cache, after the write: nothing older can be served either).
+ */
+static inline bool wait_delivered(struct kcache_tier *t,
+				  struct kcache_tier_stats before,
+				  unsigned int ms)
 {
 	uint64_t end = now_ms() + ms;
+	struct kcache_tier_stats s;
 
 	while (now_ms() < end) {
-		if (tstats(t).invalidations > after)
+		s = tstats(t);
+		if (s.invalidations > before.invalidations ||
+		    s.epoch != before.epoch)
 			return true;
 		msleep(1);
 	}
@@ -122,7 +131,7 @@ static inline bool wait_invalidations(struct kcache_tier *t, uint64_t after,
 static inline int wdo(struct kcache_tier *t, redisContext *w,
 		      const char *fmt, ...)
 {
-	uint64_t inv = tstats(t).invalidations;
+	struct kcache_tier_stats before = tstats(t);
 	redisReply *r;
 	va_list ap;
 	int ok;
@@ -132,7 +141,7 @@ static inline int wdo(struct kcache_tier *t, redisContext *w,
 	va_end(ap);
 	ok = r && r->type != REDIS_REPLY_ERROR;
 	freeReplyObject(r);
-	return ok && wait_invalidations(t, inv, 10000) ? 0 : -1;
+	return ok && wait_delivered(t, before, 10000) ? 0 : -1;
 }
 
 /* Wait (at most @ms) until the tier's L1 is usable (1) or fenced (0). */
