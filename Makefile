@@ -9,6 +9,8 @@
 #                   summary line
 #   make demo       install what is missing and show the cache working
 #   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
+#   make check-two-hosts  two VMs sharing one Redis (a short form runs in
+#                   make check)
 #   make check-tier the tier tests at length: Redis, Redis Cluster,
 #                   memcached, two VMs sharing one Redis, the tier benchmark
 #   make install    module, library, headers, kcachectl, man pages, udev
@@ -40,7 +42,7 @@ KSRC = $(shell tests/vm/build-debug-kernel --tree)
 KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
-.PHONY: all bench module module-rt module-debug lib tier check-tier tools tests examples lint checkpatch sparse \
+.PHONY: all bench module module-rt module-debug lib tier check-tier check-two-hosts tools tests examples lint checkpatch sparse \
 	check check-stock check-rt check-debug check-install demo clean help \
 	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man \
@@ -142,6 +144,7 @@ check:
 	$(MAKE) lint || status=1; \
 	$(MAKE) check-install || status=1; \
 	$(MAKE) check-stock || status=1; \
+	$(MAKE) check-two-hosts || status=1; \
 	$(MAKE) check-rt || status=1; \
 	$(MAKE) check-debug || status=1; \
 	tests/summarize $(BUILD)/results || status=1; \
@@ -304,6 +307,11 @@ bench: module lib
 # whole tests/vm/tier with TIER_LONG=1 (more writes against the readers),
 # the two-VM test with more rounds, and the tier benchmark. make check
 # runs the short forms.
+# Two VMs sharing one Redis over a virtual link (tests/vm/two-hosts), a
+# few rounds; its TAP goes to build/results/two-hosts-{a,b}.tap.
+check-two-hosts: module lib tier tests
+	TIER_ROUNDS=5 tests/vm/two-hosts
+
 check-tier: module lib tier tools tests
 	tools/vm-run --kernel stock --mem 2048 --timeout 2400 \
 		--env TIER_LONG=1 --env TIER_BENCH=full -- tests/vm/tier
