@@ -49,10 +49,11 @@ const char *tier_state_dir(const char *override)
 	return d;
 }
 
-int tier_state_path(const char *dir, const char *name, char *buf,
-		    size_t size)
+int tier_state_path(const char *dir, const char *name, const char *suffix,
+		    char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "%s/%s%s", dir, name, TIER_STATE_SUFFIX);
+	int n = snprintf(buf, size, "%s/%s%s", dir, name,
+			 suffix ? suffix : TIER_STATE_SUFFIX);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -172,9 +173,13 @@ bool tier_state_usable(const struct tier_state *s, uint64_t now_ms)
 	return now_ms < hb + fence;
 }
 
-void tier_state_read(const struct tier_state *s, const char *name,
-		     struct tier_state_snapshot *snap)
+void tier_state_read(const struct tier_state *s, const struct tier_state *apps,
+		     const char *name, struct tier_state_snapshot *snap)
 {
+	const size_t first = offsetof(struct tier_state, backend_reads) /
+			     sizeof(uint64_t);
+	const size_t last = offsetof(struct tier_state, text_seq) /
+			    sizeof(uint64_t);
 	const size_t nums = offsetof(struct tier_state, text_seq) /
 			    sizeof(uint64_t);
 	const uint64_t *src = (const uint64_t *)s;
@@ -187,6 +192,9 @@ void tier_state_read(const struct tier_state *s, const char *name,
 	snprintf(snap->name, sizeof(snap->name), "%s", name);
 	for (i = 0; i < nums; i++)
 		dst[i] = tier_load(&src[i]);
+	/* The application counters live in the .apps file. */
+	for (i = first; i < last; i++)
+		dst[i] = apps ? tier_load(&((const uint64_t *)apps)[i]) : 0;
 	/* The texts: retry while the agent writes them (a bounded number). */
 	for (tries = 0; tries < 100; tries++) {
 		seq = tier_load(&s->text_seq);
@@ -212,17 +220,22 @@ void tier_state_read(const struct tier_state *s, const char *name,
 int tier_state_read_name(const char *dir, const char *name,
 			 struct tier_state_snapshot *snap)
 {
-	struct tier_state *s;
+	struct tier_state *s, *apps = NULL;
 	char path[4096];
 	int err;
 
-	err = tier_state_path(dir, name, path, sizeof(path));
+	err = tier_state_path(dir, name, NULL, path, sizeof(path));
 	if (err)
 		return err;
 	err = tier_state_map(path, false, &s);
 	if (err)
 		return err;
-	tier_state_read(s, name, snap);
+	/* No .apps file (or an unreadable one): no application counters. */
+	if (!tier_state_path(dir, name, TIER_APPS_SUFFIX, path, sizeof(path)) &&
+	    tier_state_map(path, false, &apps))
+		apps = NULL;
+	tier_state_read(s, apps, name, snap);
+	tier_state_unmap(apps);
 	tier_state_unmap(s);
 	return 0;
 }

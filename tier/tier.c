@@ -62,12 +62,12 @@ struct kcache_tier {
 	struct tier_backend *be;
 	pthread_mutex_t lock;		/* be and error */
 
-	char state_path[4096];
-	pthread_mutex_t state_lock;	/* shared, shared_rw, next_try */
-	struct tier_state *shared;	/* the agent's file, or NULL */
-	bool shared_rw;
+	char state_path[4096], apps_path[4096];
+	pthread_mutex_t state_lock;	/* shared, apps, next_try */
+	struct tier_state *shared;	/* the agent's .state, read-only */
+	struct tier_state *apps;	/* the .apps file, if writable */
 	uint64_t next_try_ms;
-	/* Slots and counters where the shared file cannot be written. */
+	/* Slots of this handle's writes where .apps cannot be written. */
 	struct tier_state *local;
 
 	void (*fill_hook)(void *arg, const void *key, size_t klen);
@@ -87,9 +87,11 @@ struct fill_tok {
 
 static void count(struct kcache_tier *t, uint64_t *mine, size_t shared_off)
 {
+	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
+
 	__atomic_add_fetch(mine, 1, __ATOMIC_RELAXED);
-	if (t->shared && t->shared_rw)
-		tier_add((uint64_t *)((char *)t->shared + shared_off), 1);
+	if (a)
+		tier_add((uint64_t *)((char *)a + shared_off), 1);
 }
 
 #define COUNT(t, field) \
@@ -112,13 +114,14 @@ static struct tier_state *state_of(struct kcache_tier *t, uint64_t now)
 	 * yet looks again, at most once per STATE_RETRY_MS.
 	 */
 	if (!t->shared && now >= t->next_try_ms) {
+		struct tier_state *a;
+
 		t->next_try_ms = now + STATE_RETRY_MS;
-		t->shared_rw = true;
-		if (tier_state_map(t->state_path, true, &s)) {
-			t->shared_rw = false;
-			if (tier_state_map(t->state_path, false, &s))
-				s = NULL;
-		}
+		if (tier_state_map(t->state_path, false, &s))
+			s = NULL;
+		/* The counters and slots of the processes, if we may. */
+		if (s && !tier_state_map(t->apps_path, true, &a))
+			__atomic_store_n(&t->apps, a, __ATOMIC_RELEASE);
 		if (s)
 			__atomic_store_n(&t->shared, s, __ATOMIC_RELEASE);
 	}
@@ -141,15 +144,20 @@ static bool l1_usable(struct kcache_tier *t)
 	return s && tier_state_usable(s, now);
 }
 
-/* The slot's token: the shared slot (the agent's and other processes'
- * invalidations) plus the private one (this handle's, when it cannot
- * write the shared file). */
+/*
+ * The slot's token: the agent's invalidations, the processes' writes
+ * (.apps) and this handle's own where it cannot write .apps.
+ */
 static uint64_t slot_token(struct kcache_tier *t, unsigned int slot)
 {
+	struct tier_state *s = __atomic_load_n(&t->shared, __ATOMIC_ACQUIRE);
+	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
 	uint64_t v = tier_load(&t->local->slot_seq[slot]);
 
-	if (t->shared)
-		v += tier_load(&t->shared->slot_seq[slot]);
+	if (s)
+		v += tier_load(&s->slot_seq[slot]);
+	if (a)
+		v += tier_load(&a->slot_seq[slot]);
 	return v;
 }
 
@@ -167,12 +175,10 @@ static uint64_t epoch_of(struct kcache_tier *t)
 static void invalidate_local(struct kcache_tier *t, const void *key,
 			     size_t klen)
 {
+	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
 	unsigned int slot = tier_slot(key, klen);
 
-	if (t->shared && t->shared_rw)
-		tier_add(&t->shared->slot_seq[slot], 1);
-	else
-		tier_add(&t->local->slot_seq[slot], 1);
+	tier_add(a ? &a->slot_seq[slot] : &t->local->slot_seq[slot], 1);
 	kcache_delete(t->c, key, klen);
 }
 
@@ -267,9 +273,7 @@ static int read_through(struct kcache_tier *t, size_t n,
 		return err;
 	}
 	for (i = 0; i < n; i++) {
-		__atomic_add_fetch(&t->st.backend_reads, 1, __ATOMIC_RELAXED);
-		if (t->shared && t->shared_rw)
-			tier_add(&t->shared->backend_reads, 1);
+		COUNT(t, backend_reads);
 		if (vals[i].status && vals[i].status != -ENOENT) {
 			COUNT(t, backend_errors);
 			continue;
@@ -541,8 +545,11 @@ int kcache_tier_open(struct kcache *c, const struct kcache_tier_options *opts,
 	t->fill_hook_arg = o.fill_hook_arg;
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->state_lock, NULL);
-	err = tier_state_path(dir, kcache_name(c), t->state_path,
+	err = tier_state_path(dir, kcache_name(c), NULL, t->state_path,
 			      sizeof(t->state_path));
+	if (!err)
+		err = tier_state_path(dir, kcache_name(c), TIER_APPS_SUFFIX,
+				      t->apps_path, sizeof(t->apps_path));
 	if (err)
 		goto fail;
 	if (!o.timeout_ms)
@@ -574,6 +581,7 @@ void kcache_tier_close(struct kcache_tier *t)
 		return;
 	t->be->ops->close(t->be);
 	tier_state_unmap(t->shared);
+	tier_state_unmap(t->apps);
 	pthread_mutex_destroy(&t->lock);
 	pthread_mutex_destroy(&t->state_lock);
 	free(t->local);

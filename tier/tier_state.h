@@ -1,20 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR MIT */
 /*
- * The state file of a tier: /run/lrucache/tier/<cache>.state (the
- * directory is $KCACHE_TIER_DIR when set), a small file of fixed layout
- * that every party maps shared:
+ * The state files of a tier, in /run/lrucache/tier/ (the directory is
+ * $KCACHE_TIER_DIR when set), two files of one fixed layout that every
+ * party maps shared:
  *
- *  - lrucache-tierd, the agent, creates it, and alone writes the agent
- *    part: whether it holds its invalidation connections, its heartbeat,
- *    the epoch (bumped at every connection and every loss), its counters
- *    and the texts (backend, servers, prefixes, last error);
- *  - the processes of libkcache-tier add to the application counters
- *    (fills, refused fills, backend reads, ...) and, before every delete
- *    from the kernel cache, bump the key's slot in @slot_seq, as the agent
- *    does for every invalidation: a fill compares the slot before and after
- *    its backend read (see tier.c, "The fill path");
- *  - kcachectl reads it, and nothing else of the tier: it needs neither
- *    hiredis nor libmemcached.
+ *  - <cache>.state: lrucache-tierd, the agent, creates it (mode 0644) and
+ *    alone writes it: whether it holds its invalidation connections, its
+ *    heartbeat, the epoch (bumped at every connection and every loss), its
+ *    counters, the texts (backend, servers, prefixes, last error), and
+ *    @slot_seq, bumped for every key it invalidates before it deletes it;
+ *  - <cache>.apps: the agent creates it too, with the config's state_mode
+ *    (0666 by default) and state_group; the processes of libkcache-tier
+ *    add to its application counters (fills, refused fills, backend
+ *    reads, ...) and, before every delete of a write-through or
+ *    delete-through, bump the key's slot in its @slot_seq. Its agent part
+ *    stays zero.
+ * A fill compares the sum of the key's two slots (and of a slot private
+ * to the handle) before and after its backend read (tier.c, "The fill
+ * path"). Split so that whoever may write the counters cannot forge the
+ * agent's state, epoch or invalidations.
+ *
+ * kcachectl reads both, and nothing else of the tier: it needs neither
+ * hiredis nor libmemcached.
  *
  * Every number is a uint64_t accessed with __atomic builtins. The texts
  * change rarely; @text_seq is a sequence lock around them (odd while the
@@ -35,6 +42,7 @@
 #define TIER_STATE_VERSION	1
 #define TIER_STATE_DIR		"/run/lrucache/tier"
 #define TIER_STATE_SUFFIX	".state"
+#define TIER_APPS_SUFFIX	".apps"
 /* Slots of slot_seq: a power of two. */
 #define TIER_SLOTS		4096
 #define TIER_TEXT_MAX		256
@@ -69,7 +77,7 @@ struct tier_state {
 	uint64_t backend;		/* KCACHE_TIER_* */
 	uint64_t agent_reserved[8];
 
-	/* Added to by the library's processes. */
+	/* Added to by the library's processes (in the .apps file). */
 	uint64_t backend_reads;		/* keys read from the backend */
 	uint64_t fills;			/* values stored in the L1 by a fill */
 	uint64_t fill_refusals;		/* fills dropped: a write came first */
@@ -130,9 +138,10 @@ uint64_t tier_realtime_ms(void);
 /* The directory of state files: $KCACHE_TIER_DIR or TIER_STATE_DIR. */
 const char *tier_state_dir(const char *override);
 
-/* dir/name.state into @buf: 0 or -ENAMETOOLONG. */
-int tier_state_path(const char *dir, const char *name, char *buf,
-		    size_t size);
+/* dir/name.state, or with @suffix TIER_APPS_SUFFIX dir/name.apps, into
+ * @buf: 0 or -ENAMETOOLONG. */
+int tier_state_path(const char *dir, const char *name, const char *suffix,
+		    char *buf, size_t size);
 
 /*
  * Map an existing state file. @writable: read-write, else read-only.
@@ -154,9 +163,13 @@ void tier_state_unmap(struct tier_state *s);
 /* The agent's text update, under text_seq. */
 void tier_state_set_text(struct tier_state *s, char *field, const char *text);
 
-/* A consistent copy of the counters and texts; agent_alive computed. */
-void tier_state_read(const struct tier_state *s, const char *name,
-		     struct tier_state_snapshot *snap);
+/*
+ * A consistent copy of the counters and texts of @s (the .state file),
+ * with the application counters of @apps (the .apps file) if not NULL;
+ * agent_alive computed.
+ */
+void tier_state_read(const struct tier_state *s, const struct tier_state *apps,
+		     const char *name, struct tier_state_snapshot *snap);
 
 /*
  * Whether readers may use the L1: an agent is connected and its
@@ -170,7 +183,7 @@ bool tier_state_usable(const struct tier_state *s, uint64_t now_ms);
  */
 int tier_state_list(const char *dir, struct tier_state_snapshot **out);
 
-/* Read one tier's state: 0, -ENOENT, -EBADMSG or -errno. */
+/* Read one tier's state (both files): 0, -ENOENT, -EBADMSG or -errno. */
 int tier_state_read_name(const char *dir, const char *name,
 			 struct tier_state_snapshot *snap);
 

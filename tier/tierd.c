@@ -93,7 +93,7 @@ static const char *prog = "lrucache-tierd";
 
 static struct config cfg;
 static struct kcache *cache;
-static struct tier_state *st;
+static struct tier_state *st, *apps;
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -709,10 +709,17 @@ static int open_state(void)
 			return -errno;
 		}
 	}
-	err = tier_state_path(dir, cfg.cache, path, sizeof(path));
+	/* Ours alone: readers trust its state, epoch and slots. */
+	err = tier_state_path(dir, cfg.cache, NULL, path, sizeof(path));
+	if (!err)
+		err = tier_state_create(path, 0644, -1, &st);
+	/* The processes': counters and the slots of their writes. */
+	if (!err)
+		err = tier_state_path(dir, cfg.cache, TIER_APPS_SUFFIX, path,
+				      sizeof(path));
 	if (!err)
 		err = tier_state_create(path, cfg.state_mode, cfg.state_gid,
-					&st);
+					&apps);
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-err));
 		return err;
@@ -804,6 +811,7 @@ int main(int argc, char **argv)
 	fence(TIER_AGENT_STOPPED, "stopped");
 	logmsg("stopped");
 	tier_state_unmap(st);
+	tier_state_unmap(apps);
 	kcache_close(cache);
 	return 0;
 }

@@ -37,7 +37,7 @@ FIXTURE_SETUP(cluster)
 	free(copy);
 	ASSERT_EQ(NMASTERS, i);
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS_CLUSTER,
-			 .servers = list);
+			 .servers = list, .timeout_ms = 5000);
 	ASSERT_EQ(0, tier_open_on(name, &o, &self->c, &self->t));
 	ASSERT_TRUE(wait_usable(self->t, 1, 20000));
 	snprintf(self->key, sizeof(self->key), "c:%d", (int)getpid());
@@ -117,6 +117,7 @@ static char *cget(redisContext **m, const char *key, char *buf, size_t n)
 
 TEST_F(cluster, keys_spread_over_every_master_and_read_back)
 {
+	NEEDS_SETUP();
 	int per[NMASTERS] = { 0 }, i, o;
 	char k[80], v[32], buf[32];
 
@@ -143,6 +144,7 @@ TEST_F(cluster, keys_spread_over_every_master_and_read_back)
 
 TEST_F(cluster, mget_across_masters)
 {
+	NEEDS_SETUP();
 	struct kcache_item it[12];
 	char k[12][80], v[12][16];
 	int i;
@@ -205,6 +207,7 @@ static int move_slot(redisContext **m, const char *key, bool finish,
 
 TEST_F(cluster, moved_slot_is_followed)
 {
+	NEEDS_SETUP();
 	char buf[32];
 	int from, to;
 	redisReply *r;
@@ -225,6 +228,7 @@ TEST_F(cluster, moved_slot_is_followed)
 
 TEST_F(cluster, asked_key_of_migrating_slot_is_followed)
 {
+	NEEDS_SETUP();
 	char buf[32], idt[64];
 	int from, to, i;
 	long long slot;
@@ -244,6 +248,7 @@ TEST_F(cluster, asked_key_of_migrating_slot_is_followed)
 
 TEST_F(cluster, writes_on_every_master_invalidate_kernel_copies)
 {
+	NEEDS_SETUP();
 	char k[NMASTERS][80], buf[32];
 	int seen[NMASTERS] = { 0 }, n = 0, i, o;
 	struct kcache_tier_stats inv;
@@ -280,6 +285,7 @@ TEST_F(cluster, writes_on_every_master_invalidate_kernel_copies)
  */
 TEST_F(cluster, master_killed_fences_then_service_resumes)
 {
+	NEEDS_SETUP();
 	const char *tmp = getenv("TIER_TMP");
 	char conf[512], pidf[512], buf[32], log[512];
 	char *argv[] = { "/usr/bin/redis-server", conf, NULL };

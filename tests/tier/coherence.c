@@ -74,19 +74,28 @@ FIXTURE_VARIANT_ADD(coh, cluster) {
 	.cache_env = "TIER_CACHE_C",
 };
 
-/* Another host's SET: to whichever master takes it (one for standalone). */
+/*
+ * Another host's SET: to whichever master takes it (one for standalone),
+ * retried for a while if none does (a cluster that is settling says
+ * CLUSTERDOWN or TRYAGAIN for a moment).
+ */
 static int wset(struct _test_data_coh *self, const char *key, uint32_t v)
 {
+	uint64_t end = now_ms() + 20000;
 	int i;
 
-	for (i = 0; i < self->nw; i++) {
-		redisReply *r = redisCommand(self->w[i], "SET %s %u", key, v);
-		int ok = r && r->type == REDIS_REPLY_STATUS;
+	do {
+		for (i = 0; i < self->nw; i++) {
+			redisReply *r = redisCommand(self->w[i], "SET %s %u",
+						     key, v);
+			int ok = r && r->type == REDIS_REPLY_STATUS;
 
-		freeReplyObject(r);
-		if (ok)
-			return 0;
-	}
+			freeReplyObject(r);
+			if (ok)
+				return 0;
+		}
+		msleep(50);
+	} while (now_ms() < end);
 	return -1;
 }
 
@@ -94,7 +103,8 @@ static void reader(struct _test_data_coh *self, const FIXTURE_VARIANT(coh) *vari
 		   int id)
 {
 	KCACHE_TIER_OPTS(o, .backend = variant->backend,
-			 .servers = getenv(variant->servers_env));
+			 .servers = getenv(variant->servers_env),
+			 .timeout_ms = 5000);
 	struct kcache_tier *t;
 	struct kcache *c;
 	uint64_t seed = (uint64_t)id * 7919 + 1, br;
@@ -147,7 +157,8 @@ FIXTURE_SETUP(coh)
 		self->nw++;
 	}
 	free(copy);
-	KCACHE_TIER_OPTS(o, .backend = variant->backend, .servers = servers);
+	KCACHE_TIER_OPTS(o, .backend = variant->backend, .servers = servers,
+			 .timeout_ms = 5000);
 	ASSERT_EQ(0, tier_open_on(name, &o, &self->c, &self->t));
 	ASSERT_TRUE(wait_usable(self->t, 1, 20000));
 	inv = tstats(self->t);
@@ -208,6 +219,7 @@ static uint32_t delivered_before(const struct shared *sh, uint32_t writes,
 
 TEST_F(coh, no_read_after_delivery_returns_older_value)
 {
+	NEEDS_SETUP();
 	uint32_t writes = getenv("TIER_LONG") ? 5000 : 300, v;
 	struct kcache_tier_stats inv;
 	uint64_t reads = 0, backend = 0, transient = 0, lat_sum = 0;

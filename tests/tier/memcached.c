@@ -23,7 +23,8 @@ FIXTURE_SETUP(mc)
 {
 	const char *servers = getenv("TIER_MEMCACHED");
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_MEMCACHED,
-			 .servers = servers, .max_ttl_ms = MAX_TTL_MS);
+			 .servers = servers, .max_ttl_ms = MAX_TTL_MS,
+			 .timeout_ms = 5000);
 
 	if (!servers)
 		SKIP(return, "TIER_MEMCACHED not set (run tests/vm/tier)");
@@ -46,6 +47,7 @@ FIXTURE_TEARDOWN(mc)
 
 TEST_F(mc, read_write_and_delete_through)
 {
+	NEEDS_SETUP();
 	char buf[32];
 
 	ASSERT_EQ(-ENOENT, tget(self->t, self->key, buf, sizeof(buf)));
@@ -72,6 +74,7 @@ TEST_F(mc, read_write_and_delete_through)
 
 TEST_F(mc, bad_key_is_einval)
 {
+	NEEDS_SETUP();
 	char buf[8];
 
 	EXPECT_EQ(-EINVAL, kcache_tier_set(self->t, "a b", 3, "x", 1,
@@ -116,6 +119,7 @@ static int holder(const char *servers, const char *key)
 
 TEST_F(mc, keys_spread_over_both_servers_once_each)
 {
+	NEEDS_SETUP();
 	const char *servers = getenv("TIER_MEMCACHED");
 	int per[2] = { 0 }, i, h;
 	char k[80];
@@ -136,6 +140,7 @@ TEST_F(mc, keys_spread_over_both_servers_once_each)
 
 TEST_F(mc, mget_serves_hits_and_fills_misses)
 {
+	NEEDS_SETUP();
 	struct kcache_item it[6];
 	char k[6][80], v[6][16];
 	int i;
@@ -166,6 +171,7 @@ TEST_F(mc, mget_serves_hits_and_fills_misses)
  */
 TEST_F(mc, another_hosts_write_seen_within_max_ttl)
 {
+	NEEDS_SETUP();
 	char buf[32];
 	uint64_t filled;
 

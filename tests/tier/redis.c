@@ -22,7 +22,8 @@ FIXTURE_SETUP(redis)
 
 	if (!addr || !name)
 		SKIP(return, "TIER_REDIS/TIER_CACHE_R not set (run tests/vm/tier)");
-	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS, .servers = addr);
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS, .servers = addr,
+			 .timeout_ms = 5000);
 	ASSERT_EQ(0, tier_open_on(name, &o, &self->c, &self->t));
 	self->w = rconnect(addr);
 	ASSERT_TRUE(self->w && !self->w->err);
@@ -40,6 +41,7 @@ FIXTURE_TEARDOWN(redis)
 
 TEST_F(redis, miss_reads_backend_and_fills_kernel_cache)
 {
+	NEEDS_SETUP();
 	char buf[64];
 	struct kcache_tier_stats s;
 
@@ -59,6 +61,7 @@ TEST_F(redis, miss_reads_backend_and_fills_kernel_cache)
 
 TEST_F(redis, absent_key_is_enoent_and_not_cached)
 {
+	NEEDS_SETUP();
 	char buf[16];
 
 	ASSERT_EQ(-ENOENT, tget(self->t, self->key, buf, sizeof(buf)));
@@ -68,6 +71,7 @@ TEST_F(redis, absent_key_is_enoent_and_not_cached)
 
 TEST_F(redis, value_too_long_for_buffer_reports_length_copies_nothing)
 {
+	NEEDS_SETUP();
 	char buf[4] = "xyz";
 
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s 0123456789", self->key));
@@ -88,6 +92,7 @@ TEST_F(redis, value_too_long_for_buffer_reports_length_copies_nothing)
  */
 TEST_F(redis, kernel_copy_expires_no_later_than_backend_pttl)
 {
+	NEEDS_SETUP();
 	char buf[16];
 	uint64_t end = now_ms() + 10000;
 	redisReply *r;
@@ -112,8 +117,9 @@ TEST_F(redis, kernel_copy_expires_no_later_than_backend_pttl)
 /* A key without a TTL gets max_ttl_ms in the kernel cache. */
 TEST_F(redis, key_without_ttl_gets_max_ttl)
 {
+	NEEDS_SETUP();
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
-			 .servers = getenv("TIER_REDIS"), .max_ttl_ms = 300);
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000, .max_ttl_ms = 300);
 	struct kcache_tier *t2;
 	char buf[16];
 	uint64_t filled;
@@ -130,6 +136,7 @@ TEST_F(redis, key_without_ttl_gets_max_ttl)
 
 TEST_F(redis, write_through_sets_backend_and_drops_kernel_copy)
 {
+	NEEDS_SETUP();
 	char buf[16];
 	redisReply *r;
 
@@ -157,6 +164,7 @@ TEST_F(redis, write_through_sets_backend_and_drops_kernel_copy)
 
 TEST_F(redis, delete_through_removes_everywhere)
 {
+	NEEDS_SETUP();
 	char buf[16];
 
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET %s doomed", self->key));
@@ -170,6 +178,7 @@ TEST_F(redis, delete_through_removes_everywhere)
 
 TEST_F(redis, mget_serves_hits_and_fills_misses)
 {
+	NEEDS_SETUP();
 	char k[4][80], v[4][16];
 	struct kcache_item it[4];
 	int i;
@@ -200,6 +209,7 @@ TEST_F(redis, mget_serves_hits_and_fills_misses)
 /* Another host writes straight to Redis: the agent drops our copy. */
 TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
 {
+	NEEDS_SETUP();
 	char buf[16];
 	struct kcache_tier_stats inv;
 
@@ -222,6 +232,7 @@ TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
 /* FLUSHALL: the agent gets a null invalidation and clears the cache. */
 TEST_F(redis, flushall_clears_kernel_cache)
 {
+	NEEDS_SETUP();
 	char buf[16];
 	uint64_t end = now_ms() + 10000;
 
@@ -263,9 +274,10 @@ static void write_during_fill(void *arg, const void *key, size_t klen)
 
 TEST_F(redis, fill_racing_a_write_is_refused)
 {
+	NEEDS_SETUP();
 	struct race r = { .w = self->w, .key = self->key };
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
-			 .servers = getenv("TIER_REDIS"),
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000,
 			 .fill_hook = write_during_fill, .fill_hook_arg = &r);
 	struct kcache_tier *t2;
 	char buf[16];
@@ -304,9 +316,10 @@ static void local_write_during_fill(void *arg, const void *key, size_t klen)
 
 TEST_F(redis, fill_racing_a_local_write_through_is_refused)
 {
+	NEEDS_SETUP();
 	struct local_race r = { .writer = self->t, .key = self->key };
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
-			 .servers = getenv("TIER_REDIS"),
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000,
 			 .fill_hook = local_write_during_fill,
 			 .fill_hook_arg = &r);
 	struct kcache_tier *t2;
@@ -324,6 +337,7 @@ TEST_F(redis, fill_racing_a_local_write_through_is_refused)
 
 TEST_F(redis, open_rejects_bad_options)
 {
+	NEEDS_SETUP();
 	struct kcache_tier *t2;
 	KCACHE_TIER_OPTS(o, .backend = 99, .servers = "127.0.0.1:1");
 
@@ -341,6 +355,7 @@ TEST_F(redis, open_rejects_bad_options)
 /* Without options, the tier takes its backend from the agent's state. */
 TEST_F(redis, open_without_options_uses_agents_backend)
 {
+	NEEDS_SETUP();
 	struct kcache_tier *t2;
 	char buf[16];
 

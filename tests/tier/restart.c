@@ -18,35 +18,6 @@ FIXTURE(restart) {
 	char conf[512], log[512], name[64];
 };
 
-static pid_t start_redis(const char *log)
-{
-	char *argv[] = { "/usr/bin/redis-server", "--port", "6395", "--bind",
-			 "127.0.0.1", "--save", "", "--appendonly", "no", NULL };
-	pid_t pid = spawn(log, argv);
-	uint64_t end = now_ms() + 60000;	/* a loaded TCG host is slow */
-	redisContext *c;
-
-	while (now_ms() < end) {
-		c = redisConnect("127.0.0.1", PORT);
-		if (c && !c->err && !rdo(c, "PING")) {
-			redisFree(c);
-			return pid;
-		}
-		redisFree(c);
-		msleep(50);
-	}
-	reap(pid, SIGKILL);
-	return -1;
-}
-
-static pid_t start_agent(const char *conf, const char *log)
-{
-	char *argv[] = { (char *)getenv("TIER_AGENT"), "--config",
-			 (char *)conf, NULL };
-
-	return spawn(log, argv);
-}
-
 FIXTURE_SETUP(restart)
 {
 	const char *tmp = getenv("TIER_TMP");
@@ -57,7 +28,7 @@ FIXTURE_SETUP(restart)
 	snprintf(self->name, sizeof(self->name), "tk-%d", (int)getpid());
 	snprintf(self->conf, sizeof(self->conf), "%s/%s.conf", tmp, self->name);
 	snprintf(self->log, sizeof(self->log), "%s/%s.log", tmp, self->name);
-	self->redis = start_redis(self->log);
+	self->redis = start_redis(self->log, PORT);
 	ASSERT_LT(0, self->redis);
 	f = fopen(self->conf, "w");
 	ASSERT_TRUE(f != NULL);
@@ -73,7 +44,7 @@ FIXTURE_SETUP(restart)
 		msleep(100);
 	ASSERT_TRUE(self->c != NULL);
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
-			 .servers = "127.0.0.1:6395", .timeout_ms = 500);
+			 .servers = "127.0.0.1:6395", .timeout_ms = 2000);
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &self->t));
 	ASSERT_TRUE(wait_usable(self->t, 1, 30000));
 	self->w = redisConnect("127.0.0.1", PORT);
@@ -94,6 +65,7 @@ FIXTURE_TEARDOWN(restart)
 
 TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
 {
+	NEEDS_SETUP();
 	char buf[16];
 
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET k old"));
@@ -128,6 +100,7 @@ TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
 
 TEST_F(restart, stopped_agent_fences_at_once)
 {
+	NEEDS_SETUP();
 	char buf[16];
 
 	ASSERT_EQ(0, wdo(self->t, self->w, "SET k v"));
@@ -140,6 +113,7 @@ TEST_F(restart, stopped_agent_fences_at_once)
 
 TEST_F(restart, killed_backend_fences_clears_and_service_resumes)
 {
+	NEEDS_SETUP();
 	char buf[16];
 	uint64_t end;
 	ssize_t n;
@@ -155,7 +129,7 @@ TEST_F(restart, killed_backend_fences_clears_and_service_resumes)
 	EXPECT_GT(0, n);
 	EXPECT_LT(0U, tstats(self->t).backend_errors);
 	/* Back, empty (no persistence), and written anew. */
-	self->redis = start_redis(self->log);
+	self->redis = start_redis(self->log, PORT);
 	ASSERT_LT(0, self->redis);
 	redisFree(self->w);
 	self->w = redisConnect("127.0.0.1", PORT);

@@ -34,6 +34,13 @@
 #include "kcache.h"
 #include "kcache_tier.h"
 
+/*
+ * First line of every test body: the harness of some kernels runs the
+ * body even after its setup said SKIP (missing servers), on a half-made
+ * fixture.
+ */
+#define NEEDS_SETUP() do { if (_metadata->skip) return; } while (0)
+
 static inline uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -182,6 +189,41 @@ static inline void reap(pid_t pid, int sig)
 		kill(pid, sig);
 		waitpid(pid, NULL, 0);
 	}
+}
+
+/* A redis-server of our own on 127.0.0.1:@port, ready: its pid or -1. */
+static inline pid_t start_redis(const char *log, int port)
+{
+	char portarg[16];
+	char *argv[] = { "/usr/bin/redis-server", "--port", portarg, "--bind",
+			 "127.0.0.1", "--save", "", "--appendonly", "no", NULL };
+	pid_t pid;
+	uint64_t end;
+	redisContext *c;
+
+	snprintf(portarg, sizeof(portarg), "%d", port);
+	pid = spawn(log, argv);
+	end = now_ms() + 60000;	/* a loaded TCG host is slow */
+
+	while (now_ms() < end) {
+		c = redisConnect("127.0.0.1", port);
+		if (c && !c->err && !rdo(c, "PING")) {
+			redisFree(c);
+			return pid;
+		}
+		redisFree(c);
+		msleep(50);
+	}
+	reap(pid, SIGKILL);
+	return -1;
+}
+
+static inline pid_t start_agent(const char *conf, const char *log)
+{
+	char *argv[] = { (char *)getenv("TIER_AGENT"), "--config",
+			 (char *)conf, NULL };
+
+	return spawn(log, argv);
 }
 
 /* Open (creating) cache @name and a tier on it. */

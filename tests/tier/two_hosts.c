@@ -75,6 +75,7 @@ static long pop(redisContext *r, const char *list, int timeout_s)
 
 TEST_F(two, write_on_one_host_leaves_the_others_kernel_cache)
 {
+	NEEDS_SETUP();
 	char key[64], val[64], buf[64];
 	uint64_t *lat, rtt[16], t0, t1;
 	struct kcache_tier_stats inv;
