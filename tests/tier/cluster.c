@@ -115,7 +115,7 @@ static char *cget(redisContext **m, const char *key, char *buf, size_t n)
 	return buf;
 }
 
-TEST_F(cluster, keys_spread_over_every_master_and_read_back)
+TEST_F_TIMEOUT(cluster, keys_spread_over_every_master_and_read_back, 600)
 {
 	NEEDS_SETUP();
 	int per[NMASTERS] = { 0 }, i, o;
@@ -142,7 +142,7 @@ TEST_F(cluster, keys_spread_over_every_master_and_read_back)
 	EXPECT_EQ(120U, tstats(self->t).fills);
 }
 
-TEST_F(cluster, mget_across_masters)
+TEST_F_TIMEOUT(cluster, mget_across_masters, 300)
 {
 	NEEDS_SETUP();
 	struct kcache_item it[12];
@@ -205,7 +205,7 @@ static int move_slot(redisContext **m, const char *key, bool finish,
 	return 0;
 }
 
-TEST_F(cluster, moved_slot_is_followed)
+TEST_F_TIMEOUT(cluster, moved_slot_is_followed, 300)
 {
 	NEEDS_SETUP();
 	char buf[32];
@@ -226,7 +226,7 @@ TEST_F(cluster, moved_slot_is_followed)
 	EXPECT_STREQ("moved", buf);
 }
 
-TEST_F(cluster, asked_key_of_migrating_slot_is_followed)
+TEST_F_TIMEOUT(cluster, asked_key_of_migrating_slot_is_followed, 300)
 {
 	NEEDS_SETUP();
 	char buf[32], idt[64];
@@ -246,7 +246,7 @@ TEST_F(cluster, asked_key_of_migrating_slot_is_followed)
 	}
 }
 
-TEST_F(cluster, writes_on_every_master_invalidate_kernel_copies)
+TEST_F_TIMEOUT(cluster, writes_on_every_master_invalidate_kernel_copies, 300)
 {
 	NEEDS_SETUP();
 	char k[NMASTERS][80], buf[32];
@@ -283,7 +283,7 @@ TEST_F(cluster, writes_on_every_master_invalidate_kernel_copies)
  * cache; nothing stale is served; the master comes back (same node, same
  * slots) and so does the service.
  */
-TEST_F(cluster, master_killed_fences_then_service_resumes)
+TEST_F_TIMEOUT(cluster, master_killed_fences_then_service_resumes, 600)
 {
 	NEEDS_SETUP();
 	const char *tmp = getenv("TIER_TMP");

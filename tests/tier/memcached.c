@@ -45,7 +45,7 @@ FIXTURE_TEARDOWN(mc)
 	kcache_destroy(self->name2);
 }
 
-TEST_F(mc, read_write_and_delete_through)
+TEST_F_TIMEOUT(mc, read_write_and_delete_through, 300)
 {
 	NEEDS_SETUP();
 	char buf[32];
@@ -72,7 +72,7 @@ TEST_F(mc, read_write_and_delete_through)
 					      strlen(self->key)));
 }
 
-TEST_F(mc, bad_key_is_einval)
+TEST_F_TIMEOUT(mc, bad_key_is_einval, 300)
 {
 	NEEDS_SETUP();
 	char buf[8];
@@ -117,7 +117,7 @@ static int holder(const char *servers, const char *key)
 	return found;
 }
 
-TEST_F(mc, keys_spread_over_both_servers_once_each)
+TEST_F_TIMEOUT(mc, keys_spread_over_both_servers_once_each, 300)
 {
 	NEEDS_SETUP();
 	const char *servers = getenv("TIER_MEMCACHED");
@@ -138,7 +138,7 @@ TEST_F(mc, keys_spread_over_both_servers_once_each)
 	EXPECT_LT(0, per[1]);
 }
 
-TEST_F(mc, mget_serves_hits_and_fills_misses)
+TEST_F_TIMEOUT(mc, mget_serves_hits_and_fills_misses, 300)
 {
 	NEEDS_SETUP();
 	struct kcache_item it[6];
@@ -169,7 +169,7 @@ TEST_F(mc, mget_serves_hits_and_fills_misses)
  * memcached pushes no invalidation: another host's write is seen here at
  * the latest when the kernel copy's TTL (max_ttl_ms) runs out.
  */
-TEST_F(mc, another_hosts_write_seen_within_max_ttl)
+TEST_F_TIMEOUT(mc, another_hosts_write_seen_within_max_ttl, 300)
 {
 	NEEDS_SETUP();
 	char buf[32];

@@ -62,7 +62,7 @@ FIXTURE_TEARDOWN(prefix)
 	kcache_destroy(self->name);
 }
 
-TEST_F(prefix, only_tracked_prefixes_are_invalidated)
+TEST_F_TIMEOUT(prefix, only_tracked_prefixes_are_invalidated, 600)
 {
 	char buf[16];
 

@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(redis)
 	kcache_close(self->c);
 }
 
-TEST_F(redis, miss_reads_backend_and_fills_kernel_cache)
+TEST_F_TIMEOUT(redis, miss_reads_backend_and_fills_kernel_cache, 300)
 {
 	NEEDS_SETUP();
 	char buf[64];
@@ -59,7 +59,7 @@ TEST_F(redis, miss_reads_backend_and_fills_kernel_cache)
 	EXPECT_EQ(1U, tstats(self->t).backend_reads);
 }
 
-TEST_F(redis, absent_key_is_enoent_and_not_cached)
+TEST_F_TIMEOUT(redis, absent_key_is_enoent_and_not_cached, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -69,7 +69,7 @@ TEST_F(redis, absent_key_is_enoent_and_not_cached)
 	EXPECT_EQ(0U, tstats(self->t).fills);
 }
 
-TEST_F(redis, value_too_long_for_buffer_reports_length_copies_nothing)
+TEST_F_TIMEOUT(redis, value_too_long_for_buffer_reports_length_copies_nothing, 300)
 {
 	NEEDS_SETUP();
 	char buf[4] = "xyz";
@@ -90,7 +90,7 @@ TEST_F(redis, value_too_long_for_buffer_reports_length_copies_nothing)
  * The L1 copy expires no later than the backend's: once Redis says the key
  * is gone (PTTL -2), the kernel cache must miss too.
  */
-TEST_F(redis, kernel_copy_expires_no_later_than_backend_pttl)
+TEST_F_TIMEOUT(redis, kernel_copy_expires_no_later_than_backend_pttl, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -115,7 +115,7 @@ TEST_F(redis, kernel_copy_expires_no_later_than_backend_pttl)
 }
 
 /* A key without a TTL gets max_ttl_ms in the kernel cache. */
-TEST_F(redis, key_without_ttl_gets_max_ttl)
+TEST_F_TIMEOUT(redis, key_without_ttl_gets_max_ttl, 300)
 {
 	NEEDS_SETUP();
 	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
@@ -134,7 +134,7 @@ TEST_F(redis, key_without_ttl_gets_max_ttl)
 	kcache_tier_close(t2);
 }
 
-TEST_F(redis, write_through_sets_backend_and_drops_kernel_copy)
+TEST_F_TIMEOUT(redis, write_through_sets_backend_and_drops_kernel_copy, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -162,7 +162,7 @@ TEST_F(redis, write_through_sets_backend_and_drops_kernel_copy)
 					   KCACHE_TTL_DEFAULT));
 }
 
-TEST_F(redis, delete_through_removes_everywhere)
+TEST_F_TIMEOUT(redis, delete_through_removes_everywhere, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -176,7 +176,7 @@ TEST_F(redis, delete_through_removes_everywhere)
 					      strlen(self->key)));
 }
 
-TEST_F(redis, mget_serves_hits_and_fills_misses)
+TEST_F_TIMEOUT(redis, mget_serves_hits_and_fills_misses, 300)
 {
 	NEEDS_SETUP();
 	char k[4][80], v[4][16];
@@ -207,7 +207,7 @@ TEST_F(redis, mget_serves_hits_and_fills_misses)
 }
 
 /* Another host writes straight to Redis: the agent drops our copy. */
-TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
+TEST_F_TIMEOUT(redis, another_hosts_write_invalidates_kernel_copy, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -230,7 +230,7 @@ TEST_F(redis, another_hosts_write_invalidates_kernel_copy)
 }
 
 /* FLUSHALL: the agent gets a null invalidation and clears the cache. */
-TEST_F(redis, flushall_clears_kernel_cache)
+TEST_F_TIMEOUT(redis, flushall_clears_kernel_cache, 300)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -272,7 +272,7 @@ static void write_during_fill(void *arg, const void *key, size_t klen)
 	r->delivered = wait_delivered(r->t, inv, 10000);
 }
 
-TEST_F(redis, fill_racing_a_write_is_refused)
+TEST_F_TIMEOUT(redis, fill_racing_a_write_is_refused, 300)
 {
 	NEEDS_SETUP();
 	struct race r = { .w = self->w, .key = self->key };
@@ -314,7 +314,7 @@ static void local_write_during_fill(void *arg, const void *key, size_t klen)
 				KCACHE_TTL_NONE);
 }
 
-TEST_F(redis, fill_racing_a_local_write_through_is_refused)
+TEST_F_TIMEOUT(redis, fill_racing_a_local_write_through_is_refused, 300)
 {
 	NEEDS_SETUP();
 	struct local_race r = { .writer = self->t, .key = self->key };
@@ -335,7 +335,7 @@ TEST_F(redis, fill_racing_a_local_write_through_is_refused)
 	kcache_tier_close(t2);
 }
 
-TEST_F(redis, open_rejects_bad_options)
+TEST_F_TIMEOUT(redis, open_rejects_bad_options, 300)
 {
 	NEEDS_SETUP();
 	struct kcache_tier *t2;
@@ -353,7 +353,7 @@ TEST_F(redis, open_rejects_bad_options)
 }
 
 /* Without options, the tier takes its backend from the agent's state. */
-TEST_F(redis, open_without_options_uses_agents_backend)
+TEST_F_TIMEOUT(redis, open_without_options_uses_agents_backend, 300)
 {
 	NEEDS_SETUP();
 	struct kcache_tier *t2;

@@ -63,7 +63,7 @@ FIXTURE_TEARDOWN(restart)
 	kcache_destroy(self->name);
 }
 
-TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
+TEST_F_TIMEOUT(restart, killed_agent_fences_readers_and_restarted_agent_resumes, 600)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -98,7 +98,7 @@ TEST_F(restart, killed_agent_fences_readers_and_restarted_agent_resumes)
 	}
 }
 
-TEST_F(restart, stopped_agent_fences_at_once)
+TEST_F_TIMEOUT(restart, stopped_agent_fences_at_once, 600)
 {
 	NEEDS_SETUP();
 	char buf[16];
@@ -111,7 +111,7 @@ TEST_F(restart, stopped_agent_fences_at_once)
 	EXPECT_EQ(-ENOENT, kget(self->c, "k", buf, sizeof(buf)));
 }
 
-TEST_F(restart, killed_backend_fences_clears_and_service_resumes)
+TEST_F_TIMEOUT(restart, killed_backend_fences_clears_and_service_resumes, 600)
 {
 	NEEDS_SETUP();
 	char buf[16];

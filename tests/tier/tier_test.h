@@ -11,7 +11,9 @@
  *   TIER_AGENT       the lrucache-tierd to start (restart tests)
  *   TIER_TMP         a scratch directory
  *   KCACHE_TIER_DIR  the agents' state files
- * A test whose server is not given is skipped.
+ * A test whose server is not given is skipped. Every test gets minutes
+ * (TEST_F_TIMEOUT), not the harness's 30 s: a TCG guest on a loaded host
+ * is slow, and nothing here is timed for pass or fail.
  */
 #ifndef LRUCACHE_TESTS_TIER_H
 #define LRUCACHE_TESTS_TIER_H

@@ -73,7 +73,7 @@ static long pop(redisContext *r, const char *list, int timeout_s)
 	return v;
 }
 
-TEST_F(two, write_on_one_host_leaves_the_others_kernel_cache)
+TEST_F_TIMEOUT(two, write_on_one_host_leaves_the_others_kernel_cache, 3600)
 {
 	NEEDS_SETUP();
 	char key[64], val[64], buf[64];
