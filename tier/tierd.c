@@ -89,6 +89,12 @@ struct master {
 };
 
 static volatile sig_atomic_t stop;
+/*
+ * The cache was destroyed under us (-EIDRM): our deletes reach nothing,
+ * while processes that open the name again get a new cache. Treated as a
+ * loss: fence, open the new cache, clear it, reconnect.
+ */
+static bool cache_gone;
 static const char *prog = "lrucache-tierd";
 
 static struct config cfg;
@@ -307,9 +313,15 @@ static void heartbeat(void)
 
 static void clear_cache(void)
 {
-	int err = kcache_clear(cache);
+	int err;
 
-	if (err)
+	if (!cache)
+		return;
+	err = kcache_clear(cache);
+
+	if (err == -EIDRM)
+		cache_gone = true;
+	else if (err)
 		logmsg("clearing the cache failed: %s", kcache_strerror(err));
 	tier_add(&st->flushes, 1);
 }
@@ -331,7 +343,9 @@ static void fence(uint64_t new_state, const char *why)
 static void invalidate(const char *key, size_t klen)
 {
 	tier_add(&st->slot_seq[tier_slot(key, klen)], 1);
-	kcache_delete(cache, key, klen);	/* absent: nothing to do */
+	/* Absent: nothing to do. */
+	if (kcache_delete(cache, key, klen) == -EIDRM)
+		cache_gone = true;
 	tier_add(&st->invalidations, 1);
 }
 
@@ -616,6 +630,10 @@ static int session(char *why, size_t len)
 				err = conn_read(&m[i].trk, false, why, len,
 						&m[i].addr);
 		}
+		if (!err && cache_gone) {
+			snprintf(why, len, "cache %s was destroyed", cfg.cache);
+			err = -EIDRM;
+		}
 		if (err)
 			break;
 		/* A PING unanswered for a whole interval plus the timeout. */
@@ -683,6 +701,19 @@ static int open_cache(void)
 		fprintf(stderr, "%s: cache %s: %s\n", prog, cfg.cache,
 			kcache_strerror(err));
 	return err;
+}
+
+/* The cache again, created anew, after a destroy: retried while it fails. */
+static void reopen_cache(void)
+{
+	tier_store(&st->agent_state, TIER_AGENT_BACKOFF);
+	tier_add(&st->epoch, 1);
+	kcache_close(cache);
+	cache = NULL;
+	while (!stop && open_cache())
+		idle(cfg.backoff_max_ms);
+	cache_gone = false;
+	logmsg("cache %s opened again", cfg.cache);
 }
 
 static int open_state(void)
@@ -794,6 +825,8 @@ int main(int argc, char **argv)
 				break;
 			tier_add(&st->connect_failures,
 				 st->agent_state == TIER_AGENT_CONNECTED ? 0 : 1);
+			if (cache_gone)
+				reopen_cache();
 			fence(TIER_AGENT_BACKOFF, why);
 			/* A session that lasted resets the backoff. */
 			if (tier_now_ms() - started > cfg.backoff_max_ms)
@@ -808,7 +841,10 @@ int main(int argc, char **argv)
 				  cfg.backoff_max_ms : backoff * 2;
 		}
 	}
-	fence(TIER_AGENT_STOPPED, "stopped");
+	if (cache)
+		fence(TIER_AGENT_STOPPED, "stopped");
+	else
+		tier_store(&st->agent_state, TIER_AGENT_STOPPED);
 	logmsg("stopped");
 	tier_state_unmap(st);
 	tier_state_unmap(apps);

@@ -151,4 +151,42 @@ TEST_F_TIMEOUT(restart, killed_backend_fences_clears_and_service_resumes, 600)
 	EXPECT_LT(0U, tstats(self->t).hits);
 }
 
+/*
+ * The cache is destroyed and made again under the agent: its deletes on
+ * the old one would reach nothing. It notices at the next invalidation,
+ * fences, opens the new cache, clears it, and tracks it from then on.
+ */
+TEST_F_TIMEOUT(restart, destroyed_cache_is_opened_again_by_the_agent, 600)
+{
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .servers = "127.0.0.1:6395", .timeout_ms = 2000);
+	KCACHE_OPTS(co, .max_size = 1000);
+	struct kcache_tier_stats before;
+	struct kcache_tier *t2;
+	struct kcache *c2;
+	char buf[16];
+
+	NEEDS_SETUP();
+	ASSERT_EQ(0, wdo(self->t, self->w, "SET k old"));
+	ASSERT_EQ(3, tget(self->t, "k", buf, sizeof(buf)));
+	ASSERT_EQ(0, kcache_destroy(self->name));
+	ASSERT_EQ(0, kcache_open(self->name, &co, &c2));
+	ASSERT_EQ(0, kcache_tier_open(c2, &o, &t2));
+	before = tstats(t2);
+	ASSERT_EQ(0, rdo(self->w, "SET k mid"));
+	/* The agent's delete hit the old cache: it starts over (new epoch). */
+	for (int i = 0; i < 300 && tstats(t2).epoch == before.epoch; i++)
+		msleep(100);
+	ASSERT_NE(before.epoch, tstats(t2).epoch);
+	ASSERT_TRUE(wait_usable(t2, 1, 30000));
+	ASSERT_EQ(3, tget(t2, "k", buf, sizeof(buf)));
+	EXPECT_STREQ("mid", buf);
+	ASSERT_EQ(0, wdo(t2, self->w, "SET k new"));
+	EXPECT_EQ(-ENOENT, kget(c2, "k", buf, sizeof(buf)));
+	ASSERT_EQ(3, tget(t2, "k", buf, sizeof(buf)));
+	EXPECT_STREQ("new", buf);
+	kcache_tier_close(t2);
+	kcache_close(c2);
+}
+
 TEST_HARNESS_MAIN
