@@ -313,7 +313,7 @@ check-two-hosts: module lib tier tests
 	TIER_ROUNDS=5 tests/vm/two-hosts
 
 check-tier: module lib tier tools tests
-	tools/vm-run --kernel stock --mem 2048 --timeout 2400 \
+	tools/vm-run --kernel stock --mem 2048 --timeout 7200 \
 		--env TIER_LONG=1 --env TIER_BENCH=full -- tests/vm/tier
 	TIER_ROUNDS=200 tests/vm/two-hosts
 
