@@ -9,6 +9,10 @@
 #                   summary line
 #   make demo       install what is missing and show the cache working
 #   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
+#   make check-two-hosts  two VMs sharing one Redis (a short form runs in
+#                   make check)
+#   make check-tier the tier tests at length: Redis, Redis Cluster,
+#                   memcached, two VMs sharing one Redis, the tier benchmark
 #   make install    module, library, headers, kcachectl, man pages, udev
 #                   rule, systemd unit (DESTDIR=, PREFIX=/usr/local);
 #                   make uninstall removes exactly that
@@ -38,14 +42,14 @@ KSRC = $(shell tests/vm/build-debug-kernel --tree)
 KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
-.PHONY: all bench module module-rt module-debug lib tools tests examples lint checkpatch sparse \
+.PHONY: all bench module module-rt module-debug lib tier check-tier check-two-hosts tools tests examples lint checkpatch sparse \
 	check check-stock check-rt check-debug check-install demo clean help \
 	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man \
 	example-kmod example-kmod-rt example-kmod-debug \
 	stress
 
-all: module lib tools
+all: module lib tier tools
 
 help:
 	@sed -n '3,/^# KDIR selects/p' Makefile | sed -e '$$d' -e 's/^# \{0,1\}//'
@@ -74,6 +78,11 @@ lib:
 
 tools: lib
 	$(MAKE) -C tools BUILD=$(BUILD)
+
+# libkcache-tier and lrucache-tierd (Redis, Redis Cluster, memcached as
+# the backends of a cache): Documentation/lrucache/tier.rst.
+tier: lib
+	$(MAKE) -C tier BUILD=$(BUILD)
 
 examples: lib
 	$(MAKE) -C examples BUILD=$(BUILD)
@@ -117,7 +126,7 @@ sparse:
 
 lint: checkpatch sparse
 
-check-stock: module lib tools tests examples example-kmod
+check-stock: module lib tier tools tests examples example-kmod
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tests/vm/run-suites stock
 
@@ -135,6 +144,7 @@ check:
 	$(MAKE) lint || status=1; \
 	$(MAKE) check-install || status=1; \
 	$(MAKE) check-stock || status=1; \
+	$(MAKE) check-two-hosts || status=1; \
 	$(MAKE) check-rt || status=1; \
 	$(MAKE) check-debug || status=1; \
 	tests/summarize $(BUILD)/results || status=1; \
@@ -174,12 +184,17 @@ TOOLS_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
 		  BUILD=$(BUILD)
 COMPLETION	:= $(wildcard tools/kcachectl.bash-completion)
 
-install: module lib tools man
+install: module lib tier tools man
 	@test -n "$(KVER)" || { echo "install: no kernel release in $(KDIR)" >&2; exit 1; }
 	install -D -m 644 $(BUILD)/kmod-stock/kmod/lrucache.ko \
 		$(DESTDIR)$(MODDIR)/lrucache.ko
 	$(MAKE) -C libuser $(LIB_VARS) install
 	$(MAKE) -C tools $(TOOLS_VARS) install
+	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) install
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' systemd/lrucache-tierd@.service.in \
+		> $(BUILD)/lrucache-tierd@.service
+	install -D -m 644 $(BUILD)/lrucache-tierd@.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-tierd@.service
 	sed 's|^kcachectl=.*|kcachectl=$${KCACHECTL:-$(BINDIR)/kcachectl}|' \
 		tools/lrucache-persist > $(BUILD)/lrucache-persist
 	install -D -m 755 $(BUILD)/lrucache-persist \
@@ -216,6 +231,8 @@ uninstall: man
 	rm -f $(DESTDIR)$(MODDIR)/lrucache.ko
 	$(MAKE) -C libuser $(LIB_VARS) uninstall
 	$(MAKE) -C tools $(TOOLS_VARS) uninstall
+	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) uninstall
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-tierd@.service
 	rm -f $(DESTDIR)$(SBINDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		rm -f "$(DESTDIR)$(MANDIR)/$$f"; done
@@ -251,7 +268,7 @@ dkms-uninstall:
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every
 # installed Debian 6.1 flavour (stock, cloud, PREEMPT_RT), the man pages.
-check-install: module lib tools man
+check-install: module lib tier tools man
 	@status=0; for t in install dkms kernels man; do \
 		$(MAKE) --no-print-directory pkg-$$t || status=1; done; \
 	exit $$status
@@ -285,6 +302,20 @@ bench: module lib
 		>$(BUILD)/bench/kcache-bench.json; \
 	echo "kcache-bench: JSON in $(BUILD)/bench/kcache-bench.json"; \
 	exit $$status
+
+# The tier's tests at length (Documentation/lrucache/tier.rst): the
+# whole tests/vm/tier with TIER_LONG=1 (more writes against the readers),
+# the two-VM test with more rounds, and the tier benchmark. make check
+# runs the short forms.
+# Two VMs sharing one Redis over a virtual link (tests/vm/two-hosts), a
+# few rounds; its TAP goes to build/results/two-hosts-{a,b}.tap.
+check-two-hosts: module lib tier tests
+	TIER_ROUNDS=5 tests/vm/two-hosts
+
+check-tier: module lib tier tools tests
+	tools/vm-run --kernel stock --mem 2048 --timeout 7200 \
+		--env TIER_LONG=1 --env TIER_BENCH=full -- tests/vm/tier
+	TIER_ROUNDS=200 tests/vm/two-hosts
 
 # The long versions of the tests that make check runs short: the load of
 # tests/abi/stress, the model comparison of tests/abi/model and a million

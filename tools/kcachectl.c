@@ -34,6 +34,7 @@
 #include <jansson.h>
 
 #include "kcache.h"
+#include "kcachectl_tier.h"
 
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
@@ -1170,6 +1171,8 @@ static int stats_prometheus(const struct cache_figures *f, int n,
 		       "lrucache_max_total_bytes %" PRIu64 "\n",
 		       t->max_total_bytes);
 	}
+	/* The tiers' counters (every tier, or the named cache's). */
+	tier_prometheus(t ? NULL : (n == 1 ? f[0].name : NULL));
 	/* A comment for each cache left out, which the format allows. */
 	for (j = 0; j < n; j++)
 		if (f[j].err)
@@ -1800,6 +1803,17 @@ static int cmd_top(struct cmd_args *a)
 	return ret;
 }
 
+static int cmd_tier(struct cmd_args *a)
+{
+	enum tier_output out = TIER_HUMAN;
+
+	if (a->given & OPTBIT(OPT_PROMETHEUS))
+		out = TIER_PROMETHEUS;
+	else if (json_wanted(a))
+		out = TIER_JSON;
+	return tier_show(a->npos ? a->pos[0] : NULL, out);
+}
+
 #define O(o)	OPTBIT(OPT_##o)
 
 static const struct command commands[] = {
@@ -1901,6 +1915,19 @@ static const struct command commands[] = {
 "delete, evict, expire, reclaim, or all (the default). Lost events are\n"
 "reported as such. Runs until interrupted (SIGINT, SIGTERM) or until N\n"
 "events have been printed.\n" },
+	{ "tier", cmd_tier, 0, 1, O(JSON) | O(PROMETHEUS),
+	  "[NAME] [--json | --prometheus]",
+	  "Show the state of a cache's tier (Redis, memcached), or of all",
+"A tier is a cache bound to a backend by libkcache-tier, kept coherent by\n"
+"its agent, lrucache-tierd. With NAME: the backend and its servers, the\n"
+"agent's connection (connected, reconnecting, stopped, not running) and\n"
+"last error, whether readers use the kernel cache or are fenced, the\n"
+"invalidations received, the fills, the stale-fill refusals, the fenced\n"
+"reads, writes, deletes and backend errors of every process using the\n"
+"tier. Without NAME, one line per tier. Read from the agents' state files\n"
+"in /run/lrucache/tier (KCACHE_TIER_DIR names another directory).\n"
+"--json prints JSON; --prometheus the lrucache_tier_* metrics, which\n"
+"kcachectl stats --prometheus includes too.\n" },
 	{ "top", cmd_top, 0, 0, O(INTERVAL) | O(COUNT),
 	  "[--interval DURATION] [--count N]",
 	  "Show every cache, refreshed: entries, memory, hit rate, ops/s",
