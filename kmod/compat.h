@@ -101,6 +101,18 @@ static inline int import_ubuf(int rw, void __user *buf, size_t len,
 #endif
 
 /*
+ * Symbol namespaces: 6.13 made them string literals
+ * (EXPORT_SYMBOL_NS_GPL(sym, "NS"), MODULE_IMPORT_NS("NS")); before, the
+ * macros stringified a bare name. LRUCACHE_TEST_NS, the namespace of the
+ * hooks only the KUnit suite uses, is whichever the kernel takes.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#define LRUCACHE_TEST_NS	"LRUCACHE_TEST"
+#else
+#define LRUCACHE_TEST_NS	LRUCACHE_TEST
+#endif
+
+/*
  * Shrinkers. 6.7 allocates them (shrinker_alloc(), which may fail, then
  * shrinker_register(), which cannot, and shrinker_free()); 6.1 registers
  * one the caller owns (register_shrinker(), which may fail). The module
