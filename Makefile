@@ -148,11 +148,13 @@ CHECK_KERNELS ?= stock rt 6.12 debug
 
 check:
 	@rm -rf $(BUILD)/results
-	@status=0; \
-	$(MAKE) lint || status=1; \
-	$(MAKE) check-install || status=1; \
-	for k in $(CHECK_KERNELS); do $(MAKE) check-$$k || status=1; done; \
-	$(MAKE) check-two-hosts || status=1; \
+	@status=0; times=; \
+	for t in lint check-install $(addprefix check-,$(CHECK_KERNELS)) \
+		 check-two-hosts; do \
+		start=$$(date +%s); $(MAKE) $$t || status=1; \
+		times="$$times$$t $$(($$(date +%s) - start)) s, load $$(cut -d' ' -f1-3 /proc/loadavg)\n"; \
+	done; \
+	printf "make check: seconds per part:\n$$times"; \
 	tests/summarize $(BUILD)/results || status=1; \
 	exit $$status
 
