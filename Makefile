@@ -39,10 +39,11 @@ RT_KDIR ?= /lib/modules/$(RT_KVER)/build
 # The debug kernel (Linux 7.2 with KUnit, KASAN, lockdep, kmemleak) is built
 # on first use and cached outside the checkout; DEBUG_KDIR is its tree. KSRC
 # is the same tree, only extracted: checkpatch.pl and the kselftest harness
-# come from it, the newest kernel's. Every other kernel's tree:
+# come from it, the newest kernel's (DEBUG_KDIR and KSRC in the environment
+# name other trees). Every other kernel's tree:
 # $(call kdir_of,NAME), from tools/kernel (fetched the first time).
-DEBUG_KDIR = $(shell tests/vm/build-debug-kernel)
-KSRC = $(shell tests/vm/build-debug-kernel --tree)
+DEBUG_KDIR ?= $(shell tests/vm/build-debug-kernel)
+KSRC ?= $(shell tests/vm/build-debug-kernel --tree)
 kdir_of = $(if $(filter stock,$(1)),$(KDIR),$(if $(filter rt,$(1)),$(RT_KDIR),$(if \
 	  $(filter debug,$(1)),$(DEBUG_KDIR),$(shell tools/kernel $(1) --kdir))))
 
