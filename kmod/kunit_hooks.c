@@ -3,7 +3,8 @@
  * lrucache: what the KUnit suite (lrucache_kunit.c, a module of its own)
  * may reach inside the module and nothing else may: a cache's clock that
  * stands still until a test moves it, and the shrinker's scan. Exported
- * in the LRUCACHE_TEST namespace (LRUCACHE_TEST_NS, see compat.h), and built only for kernels with KUnit.
+ * in the LRUCACHE_TEST namespace (LRUCACHE_TEST_NS, see compat.h), and
+ * built only for kernels with KUnit.
  */
 
 #include <linux/module.h>
