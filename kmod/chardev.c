@@ -204,7 +204,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 		return lrucache_set_iter(cache, key, kv->key_len, &iter,
 					 kv->ttl_ms, kv->flags);
 	case LRUCACHE_OP_GET:
-		/* As import_single_range(): at most MAX_RW_COUNT bytes. */
+		/* As import_ubuf(): at most MAX_RW_COUNT bytes. */
 		len = min_t(u32, kv->value_len, MAX_RW_COUNT);
 		if (!access_ok(uvalue, len))
 			return -EFAULT;
@@ -358,10 +358,9 @@ static ssize_t lrucache_dump_read(struct file *file, char __user *buf,
 				  size_t count, loff_t *ppos)
 {
 	struct iov_iter to;
-	struct iovec iov;
 	int ret;
 
-	ret = import_single_range(ITER_DEST, buf, count, &iov, &to);
+	ret = import_ubuf(ITER_DEST, buf, count, &to);
 	if (ret)
 		return ret;
 	return lrucache_snapshot_read(file->private_data, &to);
@@ -377,7 +376,6 @@ static const struct file_operations lrucache_dump_fops = {
 	.owner		= THIS_MODULE,
 	.read		= lrucache_dump_read,
 	.release	= lrucache_dump_release,
-	.llseek		= no_llseek,
 };
 
 /*

@@ -18,6 +18,9 @@
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 
+/* The namespace of the test hooks, as this kernel spells it. */
+#include "compat.h"
+
 #define TEST_CACHE	"kunit-cache"
 
 struct lrucache_test {
@@ -1217,6 +1220,6 @@ static struct kunit_suite lrucache_test_suite = {
 
 kunit_test_suite(lrucache_test_suite);
 
-MODULE_IMPORT_NS(LRUCACHE_TEST);
+MODULE_IMPORT_NS(LRUCACHE_TEST_NS);
 MODULE_DESCRIPTION("KUnit tests for the lrucache engine");
 MODULE_LICENSE("GPL");

@@ -21,7 +21,7 @@ DECLARE_EVENT_CLASS(lrucache_key_event,
 				     __field(u32, key_len)
 				     __field(u32, key_hash)
 				     __field(u32, value_len)),
-		    TP_fast_assign(__assign_str(cache, cache);
+		    TP_fast_assign(lrucache_assign_str(cache);
 				   __entry->key_len = key_len;
 				   __entry->key_hash = jhash(key, key_len, 0);
 				   __entry->value_len = value_len;),

@@ -93,18 +93,22 @@ static unsigned long lrucache_shrink_scan(struct shrinker *shrinker,
 	return lrucache_reclaim(sc->nr_to_scan);
 }
 
-static struct shrinker lrucache_shrinker = {
-	.count_objects	= lrucache_shrink_count,
-	.scan_objects	= lrucache_shrink_scan,
-	.seeks		= DEFAULT_SEEKS,
-};
+static struct shrinker *lrucache_shrinker;
 
 int lrucache_shrinker_init(void)
 {
-	return register_shrinker(&lrucache_shrinker, "lrucache");
+	struct shrinker *s;
+
+	s = lrucache_shrinker_create("lrucache", lrucache_shrink_count,
+				     lrucache_shrink_scan);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	lrucache_shrinker = s;
+	return 0;
 }
 
 void lrucache_shrinker_exit(void)
 {
-	unregister_shrinker(&lrucache_shrinker);
+	lrucache_shrinker_destroy(lrucache_shrinker);
+	lrucache_shrinker = NULL;
 }

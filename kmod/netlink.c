@@ -264,7 +264,7 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	unsigned long flags;
 	int ret;
 
-	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
+	sub = kzalloc_obj(*sub, GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
 	sub->portid = info->snd_portid;

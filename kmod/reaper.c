@@ -252,8 +252,8 @@ static void lrucache_reap_workfn(struct work_struct *work)
 void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms)
 {
 	mutex_init(&cache->reap_lock);
-	hrtimer_init(&cache->reap_timer, CLOCK_BOOTTIME, HRTIMER_MODE_REL);
-	cache->reap_timer.function = lrucache_reap_timer_fn;
+	hrtimer_setup(&cache->reap_timer, lrucache_reap_timer_fn, CLOCK_BOOTTIME,
+		      HRTIMER_MODE_REL);
 	INIT_WORK(&cache->reap_work, lrucache_reap_workfn);
 	cache->cleanup_interval_ns = interval_ms * NSEC_PER_MSEC;
 	cache->reap_next_slot = cache->born_ns >> LRUCACHE_EXPIRY_SLOT_SHIFT;

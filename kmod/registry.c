@@ -112,7 +112,7 @@ static struct lrucache_user *lrucache_user_get(kuid_t uid)
 			return user;
 		}
 	}
-	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
+	user = kzalloc_obj(*user, GFP_KERNEL_ACCOUNT);
 	if (!user)
 		return NULL;
 	user->uid = uid;
@@ -211,7 +211,7 @@ static int lrucache_alloc(const char *name,
 	struct lrucache *cache;
 	int ret;
 
-	cache = kzalloc(sizeof(*cache), GFP_KERNEL_ACCOUNT);
+	cache = kzalloc_obj(*cache, GFP_KERNEL_ACCOUNT);
 	if (!cache)
 		return -ENOMEM;
 	cache->pcpu = alloc_percpu_gfp(struct lrucache_pcpu_stats,

@@ -58,7 +58,7 @@ static struct lrucache_snapshot *lrucache_snapshot_alloc(u64 entries)
 	struct lrucache_snap_chunk *chunk;
 	u64 n;
 
-	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	snap = kzalloc_obj(*snap, GFP_KERNEL_ACCOUNT);
 	if (!snap)
 		return NULL;
 	INIT_LIST_HEAD(&snap->chunks);

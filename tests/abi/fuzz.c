@@ -1072,7 +1072,7 @@ FIXTURE_SETUP(fuzz)
 FIXTURE_TEARDOWN(fuzz)
 {
 	char after[16384], *line, *save = NULL, key[LRUCACHE_NAME_MAX + 2];
-	int i;
+	int i, left = 0;
 
 	if (self->main_z)
 		fz_fini(self->main_z);
@@ -1089,8 +1089,10 @@ FIXTURE_TEARDOWN(fuzz)
 			continue;
 		TH_LOG("cache '%s' left behind; destroying it", line);
 		cache_destroy(line);
-		_metadata->passed = 0;
+		left++;
 	}
+	/* Through EXPECT, which marks the test failed in every harness version. */
+	EXPECT_EQ(0, left);
 	free(self->main_z);
 	free(self->side_z);
 }
