@@ -37,11 +37,17 @@
 #include "kcache_tier.h"
 
 /*
- * First line of every test body: the harness of some kernels runs the
- * body even after its setup said SKIP (missing servers), on a half-made
- * fixture.
+ * First line of every test body: the harness of older kernels (6.1's)
+ * runs the body even after its setup said SKIP (missing servers), on a
+ * half-made fixture. Newer harnesses (the one that has XFAIL_ADD, 6.9
+ * on) stop after a setup that skipped, and their metadata has no skip
+ * field any more: exit_code says it.
  */
+#ifdef XFAIL_ADD
+#define NEEDS_SETUP() do { } while (0)
+#else
 #define NEEDS_SETUP() do { if (_metadata->skip) return; } while (0)
+#endif
 
 static inline uint64_t now_ms(void)
 {
