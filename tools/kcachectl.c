@@ -409,6 +409,22 @@ static int print_json(json_t *obj)
 	return ret;
 }
 
+/* Print a JSON value on one line, and free it: 0 or EXIT_FAIL. */
+static int print_json_line(json_t *obj)
+{
+	char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			 : NULL;
+
+	json_decref(obj);
+	if (!text) {
+		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(-ENOMEM));
+		return EXIT_FAIL;
+	}
+	printf("%s\n", text);
+	free(text);
+	return finish_output();
+}
+
 /* Standard base64 with padding, as dump documents write binary bytes. */
 static char *base64(const unsigned char *in, size_t len)
 {
@@ -1703,6 +1719,58 @@ static const struct top_row *top_find(const struct top_row *rows, int n,
 }
 
 /* One refresh: the table of @f (@n caches) against the previous one. */
+/*
+ * One refresh as one compact JSON line, for programs: the raw counter
+ * deltas beside the rates, and the seconds they were counted over, so
+ * that a reader needs no clock of its own.
+ */
+static int top_print_json(const struct cache_figures *f, int n,
+			  const struct top_row *prev, int nprev, double elapsed)
+{
+	char when[32];
+	json_t *obj, *arr, *row;
+	const struct top_row *p;
+	uint64_t cur;
+	int i;
+
+	watch_time(when);
+	arr = json_array();
+	obj = json_pack("{s:s, s:o, s:o}", "time", when, "interval_s",
+			elapsed > 0 ? json_real(elapsed) : json_null(),
+			"caches", arr);
+	for (i = 0; obj && i < n; i++) {
+		if (f[i].err) {
+			row = json_pack("{s:s, s:s}", "name", f[i].name, "error",
+					kcache_strerror(f[i].err));
+		} else {
+			cur = ops_of(&f[i].m);
+			p = top_find(prev, nprev, f[i].name);
+			row = json_pack("{s:s, s:I, s:I, s:I, s:f, s:I}",
+					"name", f[i].name,
+					"entries", (json_int_t)f[i].m.entries,
+					"bytes", (json_int_t)f[i].m.bytes,
+					"max_bytes",
+					(json_int_t)f[i].m.max_bytes,
+					"hit_rate", f[i].m.hit_rate,
+					"ops", (json_int_t)cur);
+			/* New, or destroyed and created again: no delta. */
+			if (row && p && cur >= p->ops && elapsed > 0) {
+				json_object_set_new(row, "ops_delta",
+						    json_integer((json_int_t)
+								 (cur - p->ops)));
+				json_object_set_new(row, "ops_per_second",
+						    json_real((double)(cur - p->ops) /
+							      elapsed));
+			}
+		}
+		if (!row || json_array_append_new(arr, row)) {
+			json_decref(obj);
+			obj = NULL;
+		}
+	}
+	return print_json_line(obj);
+}
+
 static void top_print(const struct cmd_args *a, bool tty, unsigned long iter,
 		      const struct cache_figures *f, int n,
 		      const struct top_row *prev, int nprev, double elapsed)
@@ -1779,8 +1847,14 @@ static int cmd_top(struct cmd_args *a)
 			ret = EXIT_FAIL;
 			break;
 		}
-		top_print(a, tty, iter, f, n, prev, nprev,
-			  iter ? seconds_between(&then, &now) : 0);
+		if (json_wanted(a)) {
+			ret = top_print_json(f, n, prev, nprev,
+					     iter ? seconds_between(&then, &now)
+						  : 0);
+		} else {
+			top_print(a, tty, iter, f, n, prev, nprev,
+				  iter ? seconds_between(&then, &now) : 0);
+		}
 		rows = calloc(n ? (size_t)n : 1, sizeof(*rows));
 		for (i = 0; rows && i < n; i++) {
 			snprintf(rows[i].name, sizeof(rows[i].name), "%s",
@@ -1794,7 +1868,8 @@ static int cmd_top(struct cmd_args *a)
 		prev = rows;
 		nprev = rows ? n : 0;
 		then = now;
-		ret = finish_output();
+		if (!ret)
+			ret = finish_output();
 		if (ret)
 			break;
 	}
@@ -1928,15 +2003,18 @@ static const struct command commands[] = {
 "in /run/lrucache/tier (KCACHE_TIER_DIR names another directory).\n"
 "--json prints JSON; --prometheus the lrucache_tier_* metrics, which\n"
 "kcachectl stats --prometheus includes too.\n" },
-	{ "top", cmd_top, 0, 0, O(INTERVAL) | O(COUNT),
-	  "[--interval DURATION] [--count N]",
+	{ "top", cmd_top, 0, 0, O(INTERVAL) | O(COUNT) | O(JSON),
+	  "[--interval DURATION] [--count N] [--json]",
 	  "Show every cache, refreshed: entries, memory, hit rate, ops/s",
 "Every DURATION (default 1s, at least 100ms) reads the figures of every\n"
 "cache again. OPS/S is the hits, misses, sets and deletes since the\n"
 "previous refresh, per second (- on the first, and for a cache new since\n"
 "then). On a terminal the screen is redrawn; otherwise each refresh is\n"
 "printed as a block after an empty line. Runs until interrupted, or for\n"
-"N refreshes.\n" },
+"N refreshes. --json prints each refresh as one line of JSON: the time,\n"
+"interval_s (the seconds since the previous refresh, null on the first)\n"
+"and for each cache its figures, ops (the counters' sum) and, from the\n"
+"second refresh on, ops_delta and ops_per_second.\n" },
 };
 
 #undef O
