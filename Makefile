@@ -67,7 +67,7 @@ help:
 define build_module
 	@test -d "$(1)" || { echo "no kernel tree at $(1): apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(2)
-	@cp -rp Kbuild kmod $(2)/
+	@cp -rp Kbuild kmod VERSION $(2)/
 	$(MAKE) -C $(1) M=$(2) W=1 modules
 endef
 
@@ -260,17 +260,20 @@ ifeq ($(DESTDIR),)
 	ldconfig
 endif
 
-# DKMS: the module's sources (Kbuild, kmod/, dkms.conf) to
-# /usr/src/lrucache-<version>, then built and installed for the kernel of
-# KDIR; DKMS rebuilds it for every kernel installed later.
-DKMS_VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+# DKMS: the module's sources (Kbuild, kmod/, VERSION, dkms.conf with the
+# version filled in) to /usr/src/lrucache-<version>, then built and
+# installed for the kernel of KDIR; DKMS rebuilds it for every kernel
+# installed later.
+VERSION		:= $(shell cat VERSION)
+DKMS_VERSION	:= $(VERSION)
 DKMS_SRC	= /usr/src/lrucache-$(DKMS_VERSION)
 
 dkms-install:
 	@test -n "$(KVER)" || { echo "dkms-install: no kernel release in $(KDIR)" >&2; exit 1; }
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
-	cp -r Kbuild kmod dkms.conf $(DKMS_SRC)/
+	cp -r Kbuild kmod VERSION $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(DKMS_VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
 	dkms install lrucache/$(DKMS_VERSION) -k $(KVER)
 
 dkms-uninstall:
