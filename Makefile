@@ -52,7 +52,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
 	checkpatch sparse check check-stock check-install demo clean help \
-	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
+	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man \
 	example-kmod stress FORCE
 
@@ -196,10 +196,17 @@ TOOLS_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
 		  BUILD=$(BUILD)
 COMPLETION	:= $(wildcard tools/kcachectl.bash-completion)
 
-install: module lib tier tools man
+install: module install-user
 	@test -n "$(KVER)" || { echo "install: no kernel release in $(KDIR)" >&2; exit 1; }
 	install -D -m 644 $(BUILD)/kmod-stock/kmod/lrucache.ko \
 		$(DESTDIR)$(MODDIR)/lrucache.ko
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+
+# Everything but the module (the Debian packages install this, and ship
+# the module's sources for DKMS instead).
+install-user: lib tier tools man
 	$(MAKE) -C libuser $(LIB_VARS) install
 	$(MAKE) -C tools $(TOOLS_VARS) install
 	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) install
@@ -225,7 +232,6 @@ ifneq ($(COMPLETION),)
 	install -D -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/kcachectl
 endif
 ifeq ($(DESTDIR),)
-	depmod -a $(KVER)
 	ldconfig
 endif
 
