@@ -20,6 +20,7 @@
 #                   make uninstall removes exactly that
 #   make dkms-install  the module with DKMS (dkms-uninstall to remove)
 #   make module-KERNEL  the module for one kernel, in build/kmod-KERNEL
+#   make deb        Debian packages in build/deb/ (lintian-clean)
 #   make stress     long runs on the debug kernel (KASAN, lockdep, kmemleak):
 #                   multi-process load, the LRU/TTL model, 1e6 fuzzed ioctls
 #
@@ -53,7 +54,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
 	checkpatch sparse check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
-	pkg-kernels pkg-man \
+	pkg-kernels pkg-man deb \
 	example-kmod stress FORCE
 
 all: module lib tier tools
@@ -285,6 +286,11 @@ dkms-install:
 dkms-uninstall:
 	dkms remove lrucache/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# The Debian packages (debian/), built from a copy of the tree with
+# dpkg-buildpackage, checked by lintian (tools/mkdeb).
+deb:
+	tools/mkdeb $(BUILD)/deb
 
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every
