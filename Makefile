@@ -6,7 +6,8 @@
 #                   the library and the tools
 #   make check      everything: lint, build, and every test suite in QEMU on
 #                   Debian's 6.1 (stock and PREEMPT_RT) and 6.12 kernels
-#                   and the 7.2 debug kernel; one summary line
+#                   and the 7.2 debug kernel, the Debian packages installed
+#                   and booted; one summary line
 #   make check-KERNEL  one kernel's suites (KERNEL: stock, rt, 6.12,
 #                   6.12-rt, debug; tools/kernel --list)
 #   make demo       install what is missing and show the cache working
@@ -20,7 +21,9 @@
 #                   make uninstall removes exactly that
 #   make dkms-install  the module with DKMS (dkms-uninstall to remove)
 #   make module-KERNEL  the module for one kernel, in build/kmod-KERNEL
-#   make deb        Debian packages in build/deb/ (lintian-clean)
+#   make deb        Debian packages in build/deb/ (lintian-clean);
+#                   make check-deb installs them into a Debian 12 root
+#                   and boots it in QEMU
 #   make stress     long runs on the debug kernel (KASAN, lockdep, kmemleak):
 #                   multi-process load, the LRU/TTL model, 1e6 fuzzed ioctls
 #
@@ -54,7 +57,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
 	checkpatch sparse check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
-	pkg-kernels pkg-man deb \
+	pkg-kernels pkg-man deb check-deb \
 	example-kmod stress FORCE
 
 all: module lib tier tools
@@ -155,8 +158,8 @@ check:
 	@rm -rf $(BUILD)/results
 	@status=0; times=; \
 	for t in lint check-install $(addprefix check-,$(CHECK_KERNELS)) \
-		 check-two-hosts; do \
-		start=$$(date +%s); $(MAKE) $$t || status=1; \
+		 check-two-hosts check-deb; do \
+		start=$$(date +%s); $(MAKE) $$t CHECK_DEB=--short || status=1; \
 		times="$$times$$t $$(($$(date +%s) - start)) s, load $$(cut -d' ' -f1-3 /proc/loadavg)\n"; \
 	done; \
 	printf "make check: seconds per part:\n$$times"; \
@@ -288,9 +291,15 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 
 # The Debian packages (debian/), built from a copy of the tree with
-# dpkg-buildpackage, checked by lintian (tools/mkdeb).
+# dpkg-buildpackage, checked by lintian (tools/mkdeb). check-deb builds
+# them too, installs them into a Debian 12 root and boots it in QEMU
+# (tests/vm/check-deb); make check runs it without the second kernel
+# (CHECK_DEB=--short).
 deb:
 	tools/mkdeb $(BUILD)/deb
+
+check-deb:
+	tests/vm/check-deb $(CHECK_DEB)
 
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every
