@@ -180,10 +180,13 @@ man:
 # (packaging, make check-install) they do not: the package's scripts or
 # the installing host's do. The systemd unit is installed, never enabled.
 # kcachectl goes to bin (any user may use the caches their modes allow),
-# lrucache-persist, which the unit runs as root, to sbin.
+# lrucache-persist, which the unit runs as root, to sbin (HELPERDIR: the
+# Debian package puts it in /usr/libexec/lrucache, a helper with no man
+# page), lrucache-tierd to sbin.
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
+HELPERDIR	?= $(SBINDIR)
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
@@ -221,14 +224,14 @@ install-user: lib tier tools man
 	sed 's|^kcachectl=.*|kcachectl=$${KCACHECTL:-$(BINDIR)/kcachectl}|' \
 		tools/lrucache-persist > $(BUILD)/lrucache-persist
 	install -D -m 755 $(BUILD)/lrucache-persist \
-		$(DESTDIR)$(SBINDIR)/lrucache-persist
+		$(DESTDIR)$(HELPERDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		install -D -m 644 "$$f" "$(DESTDIR)$(MANDIR)/$$f" || exit 1; done
 	install -D -m 644 udev/60-lrucache.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules
 	install -D -m 644 systemd/lrucache.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/lrucache.conf
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	sed -e 's|@SBINDIR@|$(HELPERDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		systemd/lrucache-persist.service.in > $(BUILD)/lrucache-persist.service
 	install -D -m 644 $(BUILD)/lrucache-persist.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-persist.service
@@ -255,7 +258,7 @@ uninstall: man
 	$(MAKE) -C tools $(TOOLS_VARS) uninstall
 	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) uninstall
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-tierd@.service
-	rm -f $(DESTDIR)$(SBINDIR)/lrucache-persist
+	rm -f $(DESTDIR)$(HELPERDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		rm -f "$(DESTDIR)$(MANDIR)/$$f"; done
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules \
