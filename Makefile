@@ -6,7 +6,8 @@
 #                   the library and the tools
 #   make check      everything: lint, build, and every test suite in QEMU on
 #                   Debian's 6.1 (stock and PREEMPT_RT) and 6.12 kernels
-#                   and the 7.2 debug kernel; one summary line
+#                   and the 7.2 debug kernel, the Debian packages installed
+#                   and booted; one summary line
 #   make check-KERNEL  one kernel's suites (KERNEL: stock, rt, 6.12,
 #                   6.12-rt, debug; tools/kernel --list)
 #   make demo       install what is missing and show the cache working
@@ -20,6 +21,9 @@
 #                   make uninstall removes exactly that
 #   make dkms-install  the module with DKMS (dkms-uninstall to remove)
 #   make module-KERNEL  the module for one kernel, in build/kmod-KERNEL
+#   make deb        Debian packages in build/deb/ (lintian-clean);
+#                   make check-deb installs them into a Debian 12 root
+#                   and boots it in QEMU
 #   make stress     long runs on the debug kernel (KASAN, lockdep, kmemleak):
 #                   multi-process load, the LRU/TTL model, 1e6 fuzzed ioctls
 #
@@ -52,8 +56,8 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
 	checkpatch sparse check check-stock check-install demo clean help \
-	man install uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
-	pkg-kernels pkg-man \
+	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
+	pkg-kernels pkg-man deb check-deb \
 	example-kmod stress FORCE
 
 all: module lib tier tools
@@ -67,7 +71,7 @@ help:
 define build_module
 	@test -d "$(1)" || { echo "no kernel tree at $(1): apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(2)
-	@cp -rp Kbuild kmod $(2)/
+	@cp -rp Kbuild kmod VERSION $(2)/
 	$(MAKE) -C $(1) M=$(2) W=1 modules
 endef
 
@@ -154,8 +158,8 @@ check:
 	@rm -rf $(BUILD)/results
 	@status=0; times=; \
 	for t in lint check-install $(addprefix check-,$(CHECK_KERNELS)) \
-		 check-two-hosts; do \
-		start=$$(date +%s); $(MAKE) $$t || status=1; \
+		 check-two-hosts check-deb; do \
+		start=$$(date +%s); $(MAKE) $$t CHECK_DEB=--short || status=1; \
 		times="$$times$$t $$(($$(date +%s) - start)) s, load $$(cut -d' ' -f1-3 /proc/loadavg)\n"; \
 	done; \
 	printf "make check: seconds per part:\n$$times"; \
@@ -176,10 +180,13 @@ man:
 # (packaging, make check-install) they do not: the package's scripts or
 # the installing host's do. The systemd unit is installed, never enabled.
 # kcachectl goes to bin (any user may use the caches their modes allow),
-# lrucache-persist, which the unit runs as root, to sbin.
+# lrucache-persist, which the unit runs as root, to sbin (HELPERDIR: the
+# Debian package puts it in /usr/libexec/lrucache, a helper with no man
+# page), lrucache-tierd to sbin.
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
+HELPERDIR	?= $(SBINDIR)
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
@@ -196,10 +203,17 @@ TOOLS_VARS	= DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) BINDIR=$(BINDIR) \
 		  BUILD=$(BUILD)
 COMPLETION	:= $(wildcard tools/kcachectl.bash-completion)
 
-install: module lib tier tools man
+install: module install-user
 	@test -n "$(KVER)" || { echo "install: no kernel release in $(KDIR)" >&2; exit 1; }
 	install -D -m 644 $(BUILD)/kmod-stock/kmod/lrucache.ko \
 		$(DESTDIR)$(MODDIR)/lrucache.ko
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+
+# Everything but the module (the Debian packages install this, and ship
+# the module's sources for DKMS instead).
+install-user: lib tier tools man
 	$(MAKE) -C libuser $(LIB_VARS) install
 	$(MAKE) -C tools $(TOOLS_VARS) install
 	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) install
@@ -210,14 +224,14 @@ install: module lib tier tools man
 	sed 's|^kcachectl=.*|kcachectl=$${KCACHECTL:-$(BINDIR)/kcachectl}|' \
 		tools/lrucache-persist > $(BUILD)/lrucache-persist
 	install -D -m 755 $(BUILD)/lrucache-persist \
-		$(DESTDIR)$(SBINDIR)/lrucache-persist
+		$(DESTDIR)$(HELPERDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		install -D -m 644 "$$f" "$(DESTDIR)$(MANDIR)/$$f" || exit 1; done
 	install -D -m 644 udev/60-lrucache.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules
 	install -D -m 644 systemd/lrucache.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/lrucache.conf
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	sed -e 's|@SBINDIR@|$(HELPERDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 		systemd/lrucache-persist.service.in > $(BUILD)/lrucache-persist.service
 	install -D -m 644 $(BUILD)/lrucache-persist.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-persist.service
@@ -225,7 +239,6 @@ ifneq ($(COMPLETION),)
 	install -D -m 644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/kcachectl
 endif
 ifeq ($(DESTDIR),)
-	depmod -a $(KVER)
 	ldconfig
 endif
 
@@ -245,7 +258,7 @@ uninstall: man
 	$(MAKE) -C tools $(TOOLS_VARS) uninstall
 	$(MAKE) -C tier $(LIB_VARS) SBINDIR=$(SBINDIR) uninstall
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/lrucache-tierd@.service
-	rm -f $(DESTDIR)$(SBINDIR)/lrucache-persist
+	rm -f $(DESTDIR)$(HELPERDIR)/lrucache-persist
 	cd $(BUILD)/man && find . -type f -name '*.[1-9]' | while read -r f; do \
 		rm -f "$(DESTDIR)$(MANDIR)/$$f"; done
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-lrucache.rules \
@@ -260,22 +273,36 @@ ifeq ($(DESTDIR),)
 	ldconfig
 endif
 
-# DKMS: the module's sources (Kbuild, kmod/, dkms.conf) to
-# /usr/src/lrucache-<version>, then built and installed for the kernel of
-# KDIR; DKMS rebuilds it for every kernel installed later.
-DKMS_VERSION	:= $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+# DKMS: the module's sources (Kbuild, kmod/, VERSION, dkms.conf with the
+# version filled in) to /usr/src/lrucache-<version>, then built and
+# installed for the kernel of KDIR; DKMS rebuilds it for every kernel
+# installed later.
+VERSION		:= $(shell cat VERSION)
+DKMS_VERSION	:= $(VERSION)
 DKMS_SRC	= /usr/src/lrucache-$(DKMS_VERSION)
 
 dkms-install:
 	@test -n "$(KVER)" || { echo "dkms-install: no kernel release in $(KDIR)" >&2; exit 1; }
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
-	cp -r Kbuild kmod dkms.conf $(DKMS_SRC)/
+	cp -r Kbuild kmod VERSION $(DKMS_SRC)/
+	sed 's/#MODULE_VERSION#/$(DKMS_VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
 	dkms install lrucache/$(DKMS_VERSION) -k $(KVER)
 
 dkms-uninstall:
 	dkms remove lrucache/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# The Debian packages (debian/), built from a copy of the tree with
+# dpkg-buildpackage, checked by lintian (tools/mkdeb). check-deb builds
+# them too, installs them into a Debian 12 root and boots it in QEMU
+# (tests/vm/check-deb); make check runs it without the second kernel
+# (CHECK_DEB=--short).
+deb:
+	tools/mkdeb $(BUILD)/deb
+
+check-deb:
+	tests/vm/check-deb $(CHECK_DEB)
 
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every

@@ -147,3 +147,4 @@ module_exit(lrucache_exit);
 MODULE_DESCRIPTION("LRU key-value caches in kernel memory");
 MODULE_AUTHOR("lrucache developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(LRUCACHE_VERSION);

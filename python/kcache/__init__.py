@@ -17,7 +17,26 @@ from ._native import (BatchError, CacheDestroyedError, CacheExistsError,
                       CachePermissionError, DumpFormatError,
                       EntryTooLargeError, KCacheError, ModuleNotLoadedError)
 
-__version__ = "1.0.0"
+
+def _version():
+    """The project's one version (VERSION at the top of the tree): read
+    from the checkout when run from one, else the installed package's."""
+    import os
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.exists(os.path.join(here, "pyproject.toml")):
+        try:
+            with open(os.path.join(here, "VERSION")) as f:
+                return f.read().strip()
+        except OSError:
+            pass
+    try:
+        from importlib import metadata
+        return metadata.version("kcache")
+    except Exception:
+        return "unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "LRUCache", "destroy", "lru_cache", "cache", "CacheInfo",
