@@ -20,6 +20,7 @@
 
 #include <linux/fs.h>
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -522,11 +523,12 @@ static long lrucache_ioc_nop(struct file *file, struct lrucache *cache,
 
 /* What a command needs besides the permission bits of its table row. */
 #define LRUCACHE_IOC_UNBOUND	BIT(0)	/* also on an unbound file */
+#define LRUCACHE_IOC_SYS_ADMIN	BIT(1)	/* CAP_SYS_ADMIN, whatever the mode */
 
 /**
  * struct lrucache_ioctl_desc - one command of /dev/lrucache
  * @cmd: the command, with the size of the argument this module knows
- * @flags: LRUCACHE_IOC_UNBOUND
+ * @flags: LRUCACHE_IOC_UNBOUND, LRUCACHE_IOC_SYS_ADMIN
  * @perm: LRUCACHE_PERM_* bits needed on the bound cache, checked on every
  *	call against the caller's credentials of the moment; 0 for the key
  *	operations (checked per operation, batched ones included), for NOP,
@@ -581,7 +583,8 @@ static const struct lrucache_ioctl_desc lrucache_ioctls[] = {
 	LRUCACHE_IOCTL(DUMP, 0, LRUCACHE_PERM_READ,
 		       sizeof(struct lrucache_dump), lrucache_ioc_dump),
 	LRUCACHE_IOCTL(NOP, 0, 0, 0, lrucache_ioc_nop),
-	LRUCACHE_IOCTL(CHECK, 0, LRUCACHE_PERM_READ,
+	/* A diagnostic that walks every entry: for the administrator. */
+	LRUCACHE_IOCTL(CHECK, LRUCACHE_IOC_SYS_ADMIN, 0,
 		       sizeof(struct lrucache_check), lrucache_ioc_check),
 };
 
@@ -607,7 +610,7 @@ static const struct lrucache_ioctl_desc *lrucache_ioctl_find(unsigned int cmd)
 
 /*
  * Errors come in this order: -ENOTTY (unknown command), -EBADFD (unbound
- * file), -EACCES (the cache's mode), then
+ * file), -EPERM (no CAP_SYS_ADMIN) or -EACCES (the cache's mode), then
  * -EINVAL for an argument smaller than the command's version 0, then the
  * handler's own.
  */
@@ -625,6 +628,8 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 		return -ENOTTY;
 	if (!cache && !(ioctl->flags & LRUCACHE_IOC_UNBOUND))
 		return -EBADFD;
+	if ((ioctl->flags & LRUCACHE_IOC_SYS_ADMIN) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	if (ioctl->perm) {
 		ret = lrucache_permission(cache, ioctl->perm);
 		if (ret)

@@ -99,6 +99,7 @@ struct lrucache {
 	struct list_head *expiry;	/* LRUCACHE_EXPIRY_BUCKETS buckets */
 	bool dead;
 	bool reap_armed;		/* timer or work pending */
+	u32 changes;			/* to the LRU list: lrucache_check() */
 	u64 reap_due_ns;		/* when the armed timer fires */
 	u64 cleanup_interval_ns;
 
