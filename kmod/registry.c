@@ -366,7 +366,8 @@ static void lrucache_unlist(struct lrucache *cache)
 	/* Remove the sysfs directory now so that the name is free at once. */
 	kobject_del(&cache->kobj);
 	spin_lock(&cache->lock);
-	cache->dead = true;
+	/* Read without the lock (READ_ONCE()) by the operations' fast paths. */
+	WRITE_ONCE(cache->dead, true);
 	spin_unlock(&cache->lock);
 }
 
