@@ -69,7 +69,11 @@ struct lrucache_user {
 /* Most entries the reaper, the shrinker or a flush handle per lock hold. */
 #define LRUCACHE_BATCH			256
 
-/* Event counters, kept per CPU and summed on read. */
+/*
+ * Event counters, kept per CPU and summed on read. Each has a row in
+ * lrucache_counters[] (health.c), which everything that reads, sums or
+ * shows them loops over.
+ */
 enum lrucache_counter {
 	LRUCACHE_CNT_HITS,
 	LRUCACHE_CNT_MISSES,
@@ -87,6 +91,22 @@ enum lrucache_counter {
 struct lrucache_pcpu_stats {
 	u64 v[LRUCACHE_NR_COUNTERS];
 };
+
+/* A counter's name (in sysfs) and its field of struct lrucache_stats. */
+struct lrucache_counter_desc {
+	const char *name;
+	size_t offset;
+};
+
+extern const struct lrucache_counter_desc
+	lrucache_counters[LRUCACHE_NR_COUNTERS];
+
+/* The field of @st that holds counter @i. */
+static inline u64 *lrucache_stat(struct lrucache_stats *st,
+				 enum lrucache_counter i)
+{
+	return (u64 *)((u8 *)st + lrucache_counters[i].offset);
+}
 
 /* See the locking rules at the top of lru.c. */
 struct lrucache {
