@@ -796,21 +796,22 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(lrucache_delete);
 
+/* A step of lrucache_flush(): frees the least recent entry, if any. */
+static bool lrucache_flush_step(struct lrucache *cache, void *unused)
+{
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(&cache->lru))
+		return false;
+	lrucache_unlink(cache, list_last_entry(&cache->lru,
+					       struct lrucache_entry, lru));
+	return true;
+}
+
 /* Frees every entry, a bounded number per lock hold. */
 void lrucache_flush(struct lrucache *cache)
 {
-	unsigned int n;
-
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < 256 && !list_empty(&cache->lru); n++)
-			lrucache_unlink(cache,
-					list_last_entry(&cache->lru,
-							struct lrucache_entry,
-							lru));
-		spin_unlock(&cache->lock);
-		cond_resched();
-	} while (n);
+	lrucache_batched(cache, lrucache_flush_step, NULL);
 }
 
 /**

@@ -20,6 +20,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -286,6 +287,31 @@ efault:
 static inline void __user *lrucache_ubuf_at(const struct iov_iter *i)
 {
 	return i->ubuf + i->iov_offset;
+}
+
+/*
+ * Calls @step(@cache, @arg) under cache->lock until it returns false, at
+ * most LRUCACHE_BATCH times per hold of the lock, rescheduling between
+ * holds: how every walk that may be long (a flush, the reaper, the
+ * shrinker) keeps the lock's holds short. Inlined, so that @step is a
+ * direct call.
+ */
+static __always_inline void
+lrucache_batched(struct lrucache *cache,
+		 bool (*step)(struct lrucache *cache, void *arg), void *arg)
+{
+	unsigned int n;
+	bool more = true;
+
+	might_sleep();
+	while (more) {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && more; n++)
+			more = step(cache, arg);
+		spin_unlock(&cache->lock);
+		if (more)
+			cond_resched();
+	}
 }
 
 /* lru.c */

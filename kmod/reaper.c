@@ -79,6 +79,38 @@ static void lrucache_reap_one(struct lrucache *cache, struct lrucache_entry *e,
 	r->freed++;
 }
 
+/* A walk of one list of entries by their expiry link. */
+struct lrucache_reap_walk {
+	struct list_head *list;
+	struct list_head later;		/* not due yet */
+	u64 now;
+	struct lrucache_reap *r;
+};
+
+/*
+ * A step of lrucache_reap_bucket(): visits the bucket's first entry, and
+ * at the end (or once the cache is dead) puts back the entries not due.
+ */
+static bool lrucache_reap_bucket_step(struct lrucache *cache, void *arg)
+{
+	struct lrucache_reap_walk *w = arg;
+	struct lrucache_entry *e;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(w->list) || cache->dead) {
+		list_splice(&w->later, w->list);
+		return false;
+	}
+	e = list_first_entry(w->list, struct lrucache_entry, expiry);
+	w->r->visited++;
+	if (w->now < e->expires)
+		list_move_tail(&e->expiry, &w->later);
+	else
+		lrucache_reap_one(cache, e, w->r);
+	return true;
+}
+
 /*
  * Frees the expired entries of one expiry bucket, LRUCACHE_BATCH visits per
  * hold of cache->lock. Entries not due yet move to a private list so that
@@ -89,30 +121,25 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 				 struct list_head *bucket, u64 now,
 				 struct lrucache_reap *r)
 {
-	struct lrucache_entry *e;
-	LIST_HEAD(later);
-	unsigned int n;
-	bool more;
+	struct lrucache_reap_walk w = { .list = bucket, .now = now, .r = r };
 
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && !list_empty(bucket); n++) {
-			e = list_first_entry(bucket, struct lrucache_entry,
-					     expiry);
-			r->visited++;
-			if (now < e->expires) {
-				list_move_tail(&e->expiry, &later);
-				continue;
-			}
-			lrucache_reap_one(cache, e, r);
-		}
-		more = !list_empty(bucket) && !cache->dead;
-		if (!more)
-			list_splice(&later, bucket);
-		spin_unlock(&cache->lock);
-		if (more)
-			cond_resched();
-	} while (more);
+	INIT_LIST_HEAD(&w.later);
+	lrucache_batched(cache, lrucache_reap_bucket_step, &w);
+}
+
+/* A step of lrucache_reap_full(): frees the first entry gathered. */
+static bool lrucache_reap_gathered_step(struct lrucache *cache, void *arg)
+{
+	struct lrucache_reap_walk *w = arg;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(w->list))
+		return false;
+	lrucache_reap_one(cache, list_first_entry(w->list,
+						  struct lrucache_entry,
+						  expiry), w->r);
+	return true;
 }
 
 /*
@@ -124,6 +151,7 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 static void lrucache_reap_full(struct lrucache *cache, u64 now,
 			       struct lrucache_reap *r)
 {
+	struct lrucache_reap_walk w = { .r = r };
 	struct rhashtable_iter iter;
 	struct lrucache_entry *e;
 	LIST_HEAD(doomed);
@@ -154,16 +182,8 @@ free:
 	rhashtable_walk_exit(&iter);
 
 	/* Whoever unlinks one of them meanwhile takes it off this list. */
-	while (!list_empty(&doomed)) {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && !list_empty(&doomed); n++) {
-			e = list_first_entry(&doomed, struct lrucache_entry,
-					     expiry);
-			lrucache_reap_one(cache, e, r);
-		}
-		spin_unlock(&cache->lock);
-		cond_resched();
-	}
+	w.list = &doomed;
+	lrucache_batched(cache, lrucache_reap_gathered_step, &w);
 }
 
 /**
