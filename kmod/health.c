@@ -41,6 +41,8 @@ const struct lrucache_counter_desc lrucache_counters[LRUCACHE_NR_COUNTERS] = {
  *
  * Each counter is exact; they are not a snapshot taken at one instant.
  *
+ * Context: Process context.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
@@ -76,6 +78,8 @@ EXPORT_SYMBOL_GPL(lrucache_get_stats);
  * stay. Events that
  * happen while the reset runs may be kept or lost.
  *
+ * Context: Process context.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_reset_stats(struct lrucache *cache)
@@ -100,6 +104,8 @@ EXPORT_SYMBOL_GPL(lrucache_reset_stats);
  * @h: filled in: status, the rules broken, and their figures
  *
  * The rules are those of the sysfs health file (lrucache_health_of()).
+ *
+ * Context: Process context.
  *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */

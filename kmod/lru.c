@@ -239,6 +239,7 @@ static __always_inline void lrucache_report_entry(struct lrucache *cache,
  * changes for them, as for a replace by a value of the same size.
  */
 static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -274,6 +275,7 @@ static void lrucache_expiry_del(struct lrucache *cache,
 
 /* Adds a hashed entry to the LRU head, the charges and its bucket. */
 static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -285,6 +287,7 @@ static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
 
 /* Undoes lrucache_link(); the entry keeps the cache's reference. */
 static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -300,6 +303,7 @@ static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
  */
 static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
 			    struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -320,6 +324,7 @@ void lrucache_entry_put(struct lrucache_entry *e)
 
 /* Removes @e from @cache and drops the cache's reference. */
 static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -361,6 +366,7 @@ static bool lrucache_over_quota(struct lrucache *cache)
  */
 static void lrucache_evict(struct lrucache *cache,
 			   const struct lrucache_entry *keep)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_entry *e;
 
@@ -405,6 +411,7 @@ static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
  */
 static int lrucache_room(struct lrucache *cache,
 			 const struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	s64 charge = lrucache_charge(e), others;
 
@@ -447,6 +454,8 @@ static int lrucache_check_key(size_t key_len)
  * evicts least recently used entries until the cache's limits hold. If
  * the value cannot be read in full nothing changes.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0; -EINVAL for a bad key length, TTL or flags; -E2BIG if the key
  * or value is over the module limits or the entry alone would exceed the
  * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
@@ -464,6 +473,8 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	struct lrucache_key k;
 	u64 ttl_ns;
 	int ret;
+
+	might_sleep();
 
 	ret = lrucache_check_key(key_len);
 	if (ret)
@@ -562,6 +573,8 @@ EXPORT_SYMBOL_GPL(lrucache_set_iter);
  * @ttl_ms: as for lrucache_set_iter()
  * @flags: as for lrucache_set_iter()
  *
+ * Context: Process context. May sleep.
+ *
  * Return: as lrucache_set_iter().
  */
 int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
@@ -622,6 +635,8 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
  * then (a set or delete removed it meanwhile), the lookup starts over and
  * takes its reference under the cache lock.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: the value's full length; -ENOENT on a miss (absent or expired);
  * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
  * the cache was destroyed.
@@ -633,6 +648,8 @@ ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
 	struct lrucache_entry *e;
 	bool pin = false, fits;
 	ssize_t ret;
+
+	might_sleep();
 
 	ret = lrucache_check_key(key_len);
 	if (ret)
@@ -710,6 +727,8 @@ EXPORT_SYMBOL_GPL(lrucache_get_iter);
  * @buf: the buffer
  * @buf_len: its size
  *
+ * Context: Process context. May sleep.
+ *
  * Return: as lrucache_get_iter(); a return value above @buf_len means that
  * nothing was copied.
  */
@@ -731,6 +750,8 @@ EXPORT_SYMBOL_GPL(lrucache_get);
  * @key_len: its length
  *
  * Neither the LRU order nor the hit and miss counters change.
+ *
+ * Context: Process context.
  *
  * Return: 1 or 0; -EINVAL or -E2BIG for a bad key length; -EIDRM if the
  * cache was destroyed.
@@ -760,6 +781,8 @@ EXPORT_SYMBOL_GPL(lrucache_exists);
  * @cache: the cache
  * @key: the key
  * @key_len: its length
+ *
+ * Context: Process context.
  *
  * Return: 0; -ENOENT if there was no live entry; -EINVAL or -E2BIG for a
  * bad key length; -EIDRM if the cache was destroyed.
@@ -798,6 +821,7 @@ EXPORT_SYMBOL_GPL(lrucache_delete);
 
 /* A step of lrucache_flush(): frees the least recent entry, if any. */
 static bool lrucache_flush_step(struct lrucache *cache, void *unused)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -821,10 +845,14 @@ void lrucache_flush(struct lrucache *cache)
  * Entries set while the clear runs may survive it. Removed entries are not
  * counted as deletes or evictions.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_clear(struct lrucache *cache)
 {
+	might_sleep();
+
 	if (READ_ONCE(cache->dead))
 		return -EIDRM;
 	lrucache_flush(cache);
@@ -845,6 +873,7 @@ EXPORT_SYMBOL_GPL(lrucache_clear);
 static void lrucache_check_linked(struct lrucache *cache,
 				  struct lrucache_entry *e,
 				  struct lrucache_check *c)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_key k = { .data = e->data, .len = e->key_len };
 
@@ -945,7 +974,9 @@ static int lrucache_check_walk(struct lrucache *cache,
  *
  * It also holds the reaper's lock, so that it never runs between two of
  * a reaper run's batches: meanwhile the entries of a bucket that are not
- * yet due wait on the run's own list, off their bucket. May sleep.
+ * yet due wait on the run's own list, off their bucket.
+ *
+ * Context: Process context. May sleep.
  *
  * Return: 0; -EAGAIN if the cache changed during each walk; -EIDRM if
  * the cache was destroyed.

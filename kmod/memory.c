@@ -42,6 +42,7 @@ struct lrucache_reclaim_walk {
 
 /* A step of lrucache_reclaim_cache(): frees the least recent entry. */
 static bool lrucache_reclaim_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_reclaim_walk *w = arg;
 

@@ -56,6 +56,7 @@ static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
 
 /* Starts the reaper's timer unless it (or its work) is already pending. */
 void lrucache_arm_reaper(struct lrucache *cache)
+	__must_hold(&cache->lock)
 {
 	u64 interval = cache->cleanup_interval_ns;
 
@@ -92,6 +93,7 @@ struct lrucache_reap_walk {
  * at the end (or once the cache is dead) puts back the entries not due.
  */
 static bool lrucache_reap_bucket_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_reap_walk *w = arg;
 	struct lrucache_entry *e;
@@ -129,6 +131,7 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 
 /* A step of lrucache_reap_full(): frees the first entry gathered. */
 static bool lrucache_reap_gathered_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_reap_walk *w = arg;
 
@@ -197,12 +200,16 @@ free:
  * Runs the reaper as its timer does, in the caller's context. Runs are
  * serialised per cache. Freed entries count as expirations and as reaped.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0; -EINVAL for unknown flags or nonzero reserved; -EIDRM if the
  * cache was destroyed.
  */
 int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r)
 {
 	u64 start, now, slot, first;
+
+	might_sleep();
 
 	if ((r->flags & ~LRUCACHE_REAP_FLAGS) || r->reserved)
 		return -EINVAL;
@@ -285,6 +292,8 @@ void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms)
  * @ms: LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS
  *
  * A pending timer is restarted with the new interval.
+ *
+ * Context: Process context.
  *
  * Return: 0; -EINVAL for an interval out of range; -EIDRM if the cache
  * was destroyed.

@@ -122,6 +122,8 @@ static void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
 /**
  * lrucache_snapshot_free - drop a snapshot and the entries it holds
  * @snap: from lrucache_snapshot()
+ *
+ * Context: Process context.
  */
 void lrucache_snapshot_free(struct lrucache_snapshot *snap)
 {
@@ -139,6 +141,8 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_free);
  * lrucache_snapshot_entries - how many records a snapshot holds
  * @snap: the snapshot
  *
+ * Context: Process context.
+ *
  * Return: the number of entries.
  */
 u64 lrucache_snapshot_entries(const struct lrucache_snapshot *snap)
@@ -150,6 +154,8 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_entries);
 /**
  * lrucache_snapshot_bytes - the length of a snapshot's record stream
  * @snap: the snapshot
+ *
+ * Context: Process context.
  *
  * Return: the sum over its entries of sizeof(struct lrucache_record) plus
  * key and value lengths.
@@ -168,6 +174,8 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_bytes);
  * Reads continue where the previous one stopped; concurrent readers of
  * one snapshot are serialised and share the position.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: the number of bytes copied, 0 at the end of the stream, or
  * -EFAULT if nothing could be copied.
  */
@@ -178,6 +186,8 @@ ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
 	struct lrucache_record rec;
 	size_t copied = 0, want, n;
 	struct lrucache_entry *e;
+
+	might_sleep();
 
 	mutex_lock(&snap->lock);
 	if (!snap->cur)
@@ -224,6 +234,7 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_read);
 /* Gathers the live entries, least recent first; false if @snap is full. */
 static bool lrucache_gather(struct lrucache *cache,
 			    struct lrucache_snapshot *snap)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_entry *e;
 	u64 now = lrucache_now(cache);
@@ -256,6 +267,8 @@ static bool lrucache_gather(struct lrucache *cache,
  * lock; it then holds the lock for one walk of the LRU list. Entries
  * removed from the cache stay in memory until the snapshot is freed.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: the snapshot, to free with lrucache_snapshot_free(); or
  * ERR_PTR(-ENOMEM), ERR_PTR(-EIDRM) if the cache was destroyed, or
  * ERR_PTR(-EAGAIN) if the cache kept growing faster than the storage
@@ -267,6 +280,8 @@ struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
 	int tries;
 	u64 want;
 	bool ok;
+
+	might_sleep();
 
 	for (tries = 0; tries < 4; tries++) {
 		if (READ_ONCE(cache->dead))
