@@ -198,7 +198,9 @@ free:
  *	the hash table being resized meanwhile can show it some twice.
  *
  * Runs the reaper as its timer does, in the caller's context. Runs are
- * serialised per cache. Freed entries count as expirations and as reaped.
+ * serialised per cache: this waits for a run in progress, then runs. A
+ * full scan of a large cache may take a while. Freed entries count as
+ * expirations and as reaped.
  *
  * Context: Process context. May sleep.
  *
@@ -291,7 +293,8 @@ void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms)
  * @cache: the cache
  * @ms: LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS
  *
- * A pending timer is restarted with the new interval.
+ * Takes effect at once: a pending timer is restarted with the new
+ * interval. The cache's sysfs file cleanup_interval_ms calls this.
  *
  * Context: Process context.
  *

@@ -123,6 +123,8 @@ static void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
  * lrucache_snapshot_free - drop a snapshot and the entries it holds
  * @snap: from lrucache_snapshot()
  *
+ * Every snapshot must be freed exactly once, read to the end or not.
+ *
  * Context: Process context.
  */
 void lrucache_snapshot_free(struct lrucache_snapshot *snap)
@@ -172,7 +174,9 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_bytes);
  * @to: where they go; any size, records may be split across reads
  *
  * Reads continue where the previous one stopped; concurrent readers of
- * one snapshot are serialised and share the position.
+ * one snapshot are serialised and share the position, which advances by
+ * exactly what was copied. The stream is, per entry, a struct
+ * lrucache_record, the key and the value (see LRUCACHE_IOC_DUMP).
  *
  * Context: Process context. May sleep.
  *
@@ -264,8 +268,11 @@ static bool lrucache_gather(struct lrucache *cache,
  * with its remaining TTL and LRU position, and is read as a stream of
  * records with lrucache_snapshot_read(). It allocates a pointer and a TTL
  * (16 bytes) per entry in page-sized chunks, all before taking the cache
- * lock; it then holds the lock for one walk of the LRU list. Entries
- * removed from the cache stay in memory until the snapshot is freed.
+ * lock; it then holds the lock for one walk of the LRU list. Expired
+ * entries are left out, and the cache does not change (no LRU move, no
+ * counter). Entries removed from the cache afterwards stay in memory until
+ * the snapshot is freed. The snapshot holds no reference to the cache: it
+ * stays valid after lrucache_put() and lrucache_destroy().
  *
  * Context: Process context. May sleep.
  *

@@ -162,9 +162,12 @@ enum lrucache_opcode {
  * @result: written by the kernel: what the single ioctl would have
  *	returned (GET: the value length; EXISTS: 1 or 0; others 0), or a
  *	negative errno for this operation alone.
- * @key, @value, @key_len, @value_len, @ttl_ms, @flags: as in
- *	struct lrucache_kv for the same operation; @value_len is written back
- *	for GET.
+ * @key: as in struct lrucache_kv for the same operation.
+ * @value: as in struct lrucache_kv.
+ * @key_len: as in struct lrucache_kv.
+ * @value_len: as in struct lrucache_kv; written back for GET.
+ * @ttl_ms: as in struct lrucache_kv.
+ * @flags: as in struct lrucache_kv.
  * @reserved: must be zero.
  */
 struct lrucache_op {
