@@ -176,6 +176,12 @@ struct lrucache_entry {
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
 
+/* What a cache is charged for an entry. */
+static inline u64 lrucache_charge(const struct lrucache_entry *e)
+{
+	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
+}
+
 /* KUnit's frozen clock of @cache, or 0 while it follows real time. */
 static inline u64 lrucache_frozen_clock(const struct lrucache *cache)
 {
@@ -321,6 +327,8 @@ void lrucache_entry_put(struct lrucache_entry *e);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
 void lrucache_flush(struct lrucache *cache);
+struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
+				       const struct lrucache_entry *e);
 
 /* registry.c: every cache is on lrucache_registry, under its lock */
 extern struct list_head lrucache_registry;
