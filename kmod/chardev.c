@@ -178,8 +178,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	if ((opcode == LRUCACHE_OP_EXISTS || opcode == LRUCACHE_OP_DELETE) &&
 	    (kv->value || kv->value_len))
 		return -EINVAL;
-	if (!lrucache_small_from_user(key, u64_to_user_ptr(kv->key),
-				      kv->key_len))
+	if (copy_from_user(key, u64_to_user_ptr(kv->key), kv->key_len))
 		return -EFAULT;
 	reads = opcode == LRUCACHE_OP_GET || opcode == LRUCACHE_OP_EXISTS;
 	ret = lrucache_op_permission(cache, reads, perms);
@@ -253,8 +252,7 @@ static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 		return ret;
 	ret = lrucache_do_op(cache, opcode, &kv, &value_len, &perms);
 	if (opcode == LRUCACHE_OP_GET && ret >= 0 &&
-	    !lrucache_small_to_user(&ukv->value_len, &value_len,
-				    sizeof(value_len)))
+	    put_user(value_len, &ukv->value_len))
 		return -EFAULT;
 	return ret;
 }

@@ -502,15 +502,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	e->value_len = value_len;
 	refcount_set(&e->ref, 1);
 	memcpy(e->data, key, key_len);
-	if (iter_is_ubuf(from) && value_len <= LRUCACHE_SMALL_COPY) {
-		if (!lrucache_small_from_user(e->data + key_len,
-					      lrucache_ubuf_at(from),
-					      value_len)) {
-			ret = -EFAULT;
-			goto free;
-		}
-		iov_iter_advance(from, value_len);
-	} else if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
+	if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
 		ret = -EFAULT;
 		goto free;
 	}
@@ -603,17 +595,8 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
 {
 	const void *value = e->data + e->key_len;
 	size_t done;
-	bool ok;
 
 	pagefault_disable();
-	if (iter_is_ubuf(to) && e->value_len <= LRUCACHE_SMALL_COPY) {
-		ok = lrucache_small_to_user(lrucache_ubuf_at(to), value,
-					    e->value_len);
-		pagefault_enable();
-		if (ok)
-			iov_iter_advance(to, e->value_len);
-		return ok;
-	}
 	done = copy_to_iter(value, e->value_len, to);
 	pagefault_enable();
 	if (likely(done == e->value_len))

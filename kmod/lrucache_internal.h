@@ -233,69 +233,6 @@ lrucache_bucket(struct lrucache *cache, u64 expires)
 }
 
 /*
- * Keys, and values up to LRUCACHE_SMALL_COPY bytes, cross between user
- * and kernel memory as word loads and stores in one user access window:
- * for a few words that is cheaper than copy_{from,to}_user(), whose string
- * instructions have a startup cost (and under emulation a cost per byte)
- * and whose object checks would look up the slab page of the kernel side.
- * The callers bound @len by the kernel object itself (a key buffer of
- * LRUCACHE_KEY_LEN_CEILING bytes, or an entry's own key or value). A fault
- * returns false; under pagefault_disable() it does not sleep.
- */
-#define LRUCACHE_SMALL_COPY	256
-
-static __always_inline bool lrucache_small_from_user(void *dst,
-						     const void __user *src,
-						     size_t len)
-{
-	size_t i = 0;
-	u64 w;
-	u8 b;
-
-	if (!user_read_access_begin(src, len))
-		return false;
-	for (; i + sizeof(w) <= len; i += sizeof(w)) {
-		unsafe_get_user(w, (const u64 __user *)(src + i), efault);
-		put_unaligned(w, (u64 *)(dst + i));
-	}
-	for (; i < len; i++) {
-		unsafe_get_user(b, (const u8 __user *)(src + i), efault);
-		((u8 *)dst)[i] = b;
-	}
-	user_read_access_end();
-	return true;
-efault:
-	user_read_access_end();
-	return false;
-}
-
-static __always_inline bool lrucache_small_to_user(void __user *dst,
-						   const void *src, size_t len)
-{
-	size_t i = 0;
-
-	if (!user_write_access_begin(dst, len))
-		return false;
-	for (; i + sizeof(u64) <= len; i += sizeof(u64))
-		unsafe_put_user(get_unaligned((const u64 *)(src + i)),
-				(u64 __user *)(dst + i), efault);
-	for (; i < len; i++)
-		unsafe_put_user(((const u8 *)src)[i], (u8 __user *)(dst + i),
-				efault);
-	user_write_access_end();
-	return true;
-efault:
-	user_write_access_end();
-	return false;
-}
-
-/* Where the next byte of a user-buffer iterator goes or comes from. */
-static inline void __user *lrucache_ubuf_at(const struct iov_iter *i)
-{
-	return i->ubuf + i->iov_offset;
-}
-
-/*
  * Calls @step(@cache, @arg) under cache->lock until it returns false, at
  * most LRUCACHE_BATCH times per hold of the lock, rescheduling between
  * holds: how every walk that may be long (a flush, the reaper, the
