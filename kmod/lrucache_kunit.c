@@ -633,17 +633,22 @@ static void check_walks_a_large_cache_in_batches(struct kunit *test)
 struct churn {
 	struct lrucache *cache;
 	struct completion done;
+	unsigned int ops;		/* done so far, read by the test */
 	unsigned int errors;
+	bool stop;
 };
 
-/* Replaces and deletes entries of the cache fill_for_check() filled. */
+/*
+ * Replaces and deletes entries of the cache fill_for_check() filled until
+ * the test says stop (at most 1000000 operations).
+ */
 static int churn_fn(void *data)
 {
 	struct churn *ch = data;
 	char key[8];
 	int i, ret;
 
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 1000000 && !READ_ONCE(ch->stop); i++) {
 		snprintf(key, sizeof(key), "%d", (i * 7) % CHECK_ENTRIES);
 		if (i % 3)
 			ret = lrucache_set(ch->cache, key, strlen(key), "vv", 2,
@@ -653,6 +658,7 @@ static int churn_fn(void *data)
 			ret = lrucache_delete(ch->cache, key, strlen(key));
 		if (ret && ret != -ENOENT)
 			ch->errors++;
+		WRITE_ONCE(ch->ops, i + 1);
 		if (i % 64 == 0)
 			cond_resched();
 	}
@@ -660,10 +666,17 @@ static int churn_fn(void *data)
 	return 0;
 }
 
+/* Checks made while the cache changes, and changes made meanwhile. */
+#define CHURN_CHECKS	20
+#define CHURN_OPS	64
+
 /*
  * The walk drops the lock between batches: whatever changes meanwhile,
  * it must either start over (and at last say -EAGAIN) or report figures
- * that agree with the counters, never a problem that is not there.
+ * that agree with the counters, never a problem that is not there. A
+ * writer gets the lock between two batches (a walk holds it for one batch
+ * at a time), so the changes interleave with the walks however slow the
+ * machine; the test counts checks and changes, never time.
  */
 static void check_under_changes_finds_no_false_problem(struct kunit *test)
 {
@@ -683,8 +696,11 @@ static void check_under_changes_finds_no_false_problem(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, ret == 0 || ret == -EAGAIN);
 		KUNIT_EXPECT_EQ(test, 0ULL, check.problems);
 		checks++;
-	} while (!completion_done(&ch.done) && checks < 100000);
+	} while ((checks < CHURN_CHECKS || READ_ONCE(ch.ops) < CHURN_OPS) &&
+		 checks < 100 * CHURN_CHECKS && !completion_done(&ch.done));
+	WRITE_ONCE(ch.stop, true);
 	wait_for_completion(&ch.done);
+	KUNIT_EXPECT_GE(test, ch.ops, (unsigned int)CHURN_OPS);
 	KUNIT_EXPECT_EQ(test, 0U, ch.errors);
 	expect_consistent(test, c);
 }
