@@ -50,7 +50,7 @@ static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
 					      reap_timer);
 
 	/* Hard-irq context: the walk happens in the work item. */
-	queue_work(system_unbound_wq, &cache->reap_work);
+	queue_work(system_dfl_wq, &cache->reap_work);
 	return HRTIMER_NORESTART;
 }
 
