@@ -55,7 +55,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
-	checkpatch sparse check check-stock check-install demo clean help \
+	checkpatch sparse kerneldoc check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man deb check-deb \
 	example-kmod stress FORCE
@@ -138,7 +138,12 @@ sparse:
 	$(call run_tap,tests/lint/sparse $(KDIR) $(BUILD)/kmod-sparse stock,lint-sparse)
 	$(call run_tap,tests/lint/sparse $(call kdir_of,6.12) $(BUILD)/kmod-sparse-6.12 6.12,lint-sparse-6.12)
 
-lint: checkpatch sparse
+# The kernel-doc comments parse; Documentation/lrucache/kernel-api.rst,
+# expanded from them into build/doc/, documents every export.
+kerneldoc:
+	$(call run_tap,tests/lint/kerneldoc $(KSRC),lint-kerneldoc)
+
+lint: checkpatch sparse kerneldoc
 
 check-stock: module lib tier tools tests examples example-kmod
 	$(MAKE) -C tools/bench BUILD=$(BUILD)

@@ -9,18 +9,23 @@
  * engine cannot (reserved fields, fields that must be zero), and calls
  * the engine API; nothing here touches the engine's structures.
  *
- * The size of an argument is part of its ioctl number. Commands are
- * matched without it, and the size the caller compiled with is handed to
- * copy_struct_from_user(): older, smaller structures are refused only if
- * they lack fields of version 0, newer ones only if the bytes this module
- * does not know are not zero.
+ * Commands are dispatched from one table, lrucache_ioctls[]: a row per
+ * command with what it needs (a bound file, permission bits on the cache)
+ * and the smallest argument it accepts. The size of an argument is part
+ * of its ioctl number. Commands are matched without it, and the size the
+ * caller compiled with is handed to copy_struct_from_user(): older,
+ * smaller structures are refused only if they lack fields of version 0,
+ * newer ones only if the bytes this module does not know are not zero.
  */
 
 #include <linux/fs.h>
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -29,28 +34,16 @@
 #define LRUCACHE_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 /*
- * Copies an argument of @usize bytes into a @ksize-byte structure whose
- * version 0 had @ver0 bytes: a smaller (older) caller's structure leaves
- * the newer fields zero, a larger one must have a zero tail.
- */
-static int lrucache_copy_arg(void *karg, size_t ksize, size_t ver0,
-			     const void __user *uarg, size_t usize)
-{
-	if (usize < ver0)
-		return -EINVAL;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
-
-/*
  * Copies a result out to a caller whose structure may be older (smaller,
- * but at least @ver0 bytes: it gets the fields it knows) or newer (larger:
- * its tail is zeroed).
+ * but at least the command's minimum size, which lrucache_ioctl() checked:
+ * it gets the fields it knows) or newer (larger: its tail is zeroed).
+ * Arguments come in with copy_struct_from_user(), which treats sizes the
+ * same way: an older structure leaves the newer fields zero, a newer one
+ * must have a zero tail.
  */
 static int lrucache_put_arg(void __user *uarg, size_t usize,
-			    const void *karg, size_t ksize, size_t ver0)
+			    const void *karg, size_t ksize)
 {
-	if (usize < ver0)
-		return -EINVAL;
 	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
 	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
@@ -72,16 +65,15 @@ static struct lrucache *lrucache_file_cache(struct file *file)
 	return READ_ONCE(file->private_data);
 }
 
-static long lrucache_ioc_open(struct file *file, void __user *uarg,
-			      size_t usize)
+static long lrucache_ioc_open(struct file *file, struct lrucache *bound,
+			      void __user *uarg, size_t usize)
 {
 	struct lrucache_params params;
 	struct lrucache_open arg;
 	struct lrucache *cache;
 	int ret;
 
-	ret = lrucache_copy_arg(&arg, sizeof(arg), LRUCACHE_OPEN_SIZE_VER0,
-				uarg, usize);
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.reserved || arg.reserved2 || !lrucache_name_field_ok(arg.name))
@@ -115,13 +107,14 @@ static long lrucache_ioc_open(struct file *file, void __user *uarg,
 	return 0;
 }
 
-static long lrucache_ioc_destroy(void __user *uarg, size_t usize)
+static long lrucache_ioc_destroy(struct file *file, struct lrucache *bound,
+				 void __user *uarg, size_t usize)
 {
 	struct lrucache_destroy arg;
 	struct lrucache *cache;
 	int ret;
 
-	ret = lrucache_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.reserved || !lrucache_name_field_ok(arg.name))
@@ -185,8 +178,7 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	if ((opcode == LRUCACHE_OP_EXISTS || opcode == LRUCACHE_OP_DELETE) &&
 	    (kv->value || kv->value_len))
 		return -EINVAL;
-	if (!lrucache_small_from_user(key, u64_to_user_ptr(kv->key),
-				      kv->key_len))
+	if (copy_from_user(key, u64_to_user_ptr(kv->key), kv->key_len))
 		return -EFAULT;
 	reads = opcode == LRUCACHE_OP_GET || opcode == LRUCACHE_OP_EXISTS;
 	ret = lrucache_op_permission(cache, reads, perms);
@@ -255,16 +247,38 @@ static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 	if (likely(usize == sizeof(kv)))
 		ret = lrucache_get_kv(&kv, ukv);
 	else
-		ret = lrucache_copy_arg(&kv, sizeof(kv), sizeof(kv), uarg,
-					usize);
+		ret = copy_struct_from_user(&kv, sizeof(kv), uarg, usize);
 	if (ret)
 		return ret;
 	ret = lrucache_do_op(cache, opcode, &kv, &value_len, &perms);
 	if (opcode == LRUCACHE_OP_GET && ret >= 0 &&
-	    !lrucache_small_to_user(&ukv->value_len, &value_len,
-				    sizeof(value_len)))
+	    put_user(value_len, &ukv->value_len))
 		return -EFAULT;
 	return ret;
+}
+
+static long lrucache_ioc_set(struct file *file, struct lrucache *cache,
+			     void __user *uarg, size_t usize)
+{
+	return lrucache_ioc_kv(cache, LRUCACHE_OP_SET, uarg, usize);
+}
+
+static long lrucache_ioc_get(struct file *file, struct lrucache *cache,
+			     void __user *uarg, size_t usize)
+{
+	return lrucache_ioc_kv(cache, LRUCACHE_OP_GET, uarg, usize);
+}
+
+static long lrucache_ioc_exists(struct file *file, struct lrucache *cache,
+				void __user *uarg, size_t usize)
+{
+	return lrucache_ioc_kv(cache, LRUCACHE_OP_EXISTS, uarg, usize);
+}
+
+static long lrucache_ioc_delete(struct file *file, struct lrucache *cache,
+				void __user *uarg, size_t usize)
+{
+	return lrucache_ioc_kv(cache, LRUCACHE_OP_DELETE, uarg, usize);
 }
 
 /*
@@ -289,8 +303,8 @@ efault:
 /* Operations of a batch copied in at once, when their size is ours. */
 #define LRUCACHE_OPS_CHUNK	8
 
-static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
-			       size_t usize)
+static long lrucache_ioc_batch(struct file *file, struct lrucache *cache,
+			       void __user *uarg, size_t usize)
 {
 	struct lrucache_perms perms = LRUCACHE_PERMS_INIT;
 	struct lrucache_op ops[LRUCACHE_OPS_CHUNK], *op = ops;
@@ -301,8 +315,7 @@ static long lrucache_ioc_batch(struct lrucache *cache, void __user *uarg,
 	u32 value_len = 0, i;
 	long ret;
 
-	ret = lrucache_copy_arg(&batch, sizeof(batch), sizeof(batch), uarg,
-				usize);
+	ret = copy_struct_from_user(&batch, sizeof(batch), uarg, usize);
 	if (ret)
 		return ret;
 	if (batch.flags || batch.reserved || batch.op_size < sizeof(*op))
@@ -383,15 +396,15 @@ static const struct file_operations lrucache_dump_fops = {
  * installed only once the caller has its number, so a fault leaves no
  * stray descriptor behind.
  */
-static long lrucache_ioc_dump(struct lrucache *cache, void __user *uarg,
-			      size_t usize)
+static long lrucache_ioc_dump(struct file *file, struct lrucache *cache,
+			      void __user *uarg, size_t usize)
 {
 	struct lrucache_snapshot *snap;
 	struct lrucache_dump arg;
-	struct file *file;
+	struct file *dump;
 	int ret, fd;
 
-	ret = lrucache_copy_arg(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	ret = copy_struct_from_user(&arg, sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if (arg.flags || arg.fd || arg.entries || arg.bytes || arg.reserved)
@@ -405,179 +418,224 @@ static long lrucache_ioc_dump(struct lrucache *cache, void __user *uarg,
 		lrucache_snapshot_free(snap);
 		return fd;
 	}
-	file = anon_inode_getfile("[lrucache-dump]", &lrucache_dump_fops, snap,
+	dump = anon_inode_getfile("[lrucache-dump]", &lrucache_dump_fops, snap,
 				  O_RDONLY);
-	if (IS_ERR(file)) {
+	if (IS_ERR(dump)) {
 		put_unused_fd(fd);
 		lrucache_snapshot_free(snap);
-		return PTR_ERR(file);
+		return PTR_ERR(dump);
 	}
 	/* A stream: no seeking, no pread. */
-	file->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
-	file->f_mode |= FMODE_STREAM;
+	dump->f_mode &= ~(FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE);
+	dump->f_mode |= FMODE_STREAM;
 
 	arg.fd = fd;
 	arg.entries = lrucache_snapshot_entries(snap);
 	arg.bytes = lrucache_snapshot_bytes(snap);
-	ret = lrucache_put_arg(uarg, usize, &arg, sizeof(arg), sizeof(arg));
+	ret = lrucache_put_arg(uarg, usize, &arg, sizeof(arg));
 	if (ret) {
-		fput(file);		/* release() frees the snapshot */
+		fput(dump);		/* release() frees the snapshot */
 		put_unused_fd(fd);
 		return ret;
 	}
-	fd_install(fd, file);
+	fd_install(fd, dump);
 	return 0;
 }
 
 /* STATS, HEALTH, INFO, CHECK: fill a structure from the engine, copy out. */
-static long lrucache_ioc_query(struct lrucache *cache, unsigned int cmd,
+static long lrucache_ioc_stats(struct file *file, struct lrucache *cache,
 			       void __user *uarg, size_t usize)
 {
-	union {
-		struct lrucache_stats st;
-		struct lrucache_health health;
-		struct lrucache_info info;
-		struct lrucache_check check;
-	} out;
-	size_t size, ver0;
+	struct lrucache_stats st;
 	int ret;
 
 	/* Each engine call zeroes its whole structure, padding included. */
-	switch (LRUCACHE_IOC_BASE(cmd)) {
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
-		ret = lrucache_get_stats(cache, &out.st);
-		size = sizeof(out.st);
-		ver0 = LRUCACHE_STATS_SIZE_VER0;
-		break;
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
-		ret = lrucache_get_health(cache, &out.health);
-		size = sizeof(out.health);
-		ver0 = LRUCACHE_HEALTH_SIZE_VER0;
-		break;
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
-		ret = lrucache_check(cache, &out.check);
-		size = sizeof(out.check);
-		ver0 = size;
-		break;
-	default:
-		ret = lrucache_get_info(cache, &out.info);
-		size = sizeof(out.info);
-		ver0 = LRUCACHE_INFO_SIZE_VER0;
-		break;
-	}
-	if (ret)
-		return ret;
-	return lrucache_put_arg(uarg, usize, &out, size, ver0);
+	ret = lrucache_get_stats(cache, &st);
+	return ret ?: lrucache_put_arg(uarg, usize, &st, sizeof(st));
 }
 
-static long lrucache_ioc_reap(struct lrucache *cache, void __user *uarg,
-			      size_t usize)
+static long lrucache_ioc_health(struct file *file, struct lrucache *cache,
+				void __user *uarg, size_t usize)
+{
+	struct lrucache_health h;
+	int ret;
+
+	ret = lrucache_get_health(cache, &h);
+	return ret ?: lrucache_put_arg(uarg, usize, &h, sizeof(h));
+}
+
+static long lrucache_ioc_info(struct file *file, struct lrucache *cache,
+			      void __user *uarg, size_t usize)
+{
+	struct lrucache_info info;
+	int ret;
+
+	ret = lrucache_get_info(cache, &info);
+	return ret ?: lrucache_put_arg(uarg, usize, &info, sizeof(info));
+}
+
+static long lrucache_ioc_check(struct file *file, struct lrucache *cache,
+			       void __user *uarg, size_t usize)
+{
+	struct lrucache_check c;
+	int ret;
+
+	ret = lrucache_check(cache, &c);
+	return ret ?: lrucache_put_arg(uarg, usize, &c, sizeof(c));
+}
+
+static long lrucache_ioc_reap(struct file *file, struct lrucache *cache,
+			      void __user *uarg, size_t usize)
 {
 	struct lrucache_reap r;
 	int ret;
 
-	ret = lrucache_copy_arg(&r, sizeof(r), sizeof(r), uarg, usize);
+	ret = copy_struct_from_user(&r, sizeof(r), uarg, usize);
 	if (ret)
 		return ret;
 	ret = lrucache_reap(cache, &r);
 	if (ret)
 		return ret;
-	return lrucache_put_arg(uarg, usize, &r, sizeof(r), sizeof(r));
+	return lrucache_put_arg(uarg, usize, &r, sizeof(r));
+}
+
+static long lrucache_ioc_clear(struct file *file, struct lrucache *cache,
+			       void __user *uarg, size_t usize)
+{
+	return lrucache_clear(cache);
+}
+
+static long lrucache_ioc_reset_stats(struct file *file,
+				     struct lrucache *cache,
+				     void __user *uarg, size_t usize)
+{
+	return lrucache_reset_stats(cache);
+}
+
+/* The cost floor of this ioctl path, for benchmarks; see ioctl.rst. */
+static long lrucache_ioc_nop(struct file *file, struct lrucache *cache,
+			     void __user *uarg, size_t usize)
+{
+	return 0;
+}
+
+/* What a command needs besides the permission bits of its table row. */
+#define LRUCACHE_IOC_UNBOUND	BIT(0)	/* also on an unbound file */
+#define LRUCACHE_IOC_SYS_ADMIN	BIT(1)	/* CAP_SYS_ADMIN, whatever the mode */
+
+/**
+ * struct lrucache_ioctl_desc - one command of /dev/lrucache
+ * @cmd: the command, with the size of the argument this module knows
+ * @flags: LRUCACHE_IOC_UNBOUND, LRUCACHE_IOC_SYS_ADMIN
+ * @perm: LRUCACHE_PERM_* bits needed on the bound cache, checked on every
+ *	call against the caller's credentials of the moment; 0 for the key
+ *	operations (checked per operation, batched ones included), for NOP,
+ *	and for OPEN and DESTROY (which check their cache themselves)
+ * @min_size: the smallest argument accepted (version 0 of a structure
+ *	that grew; an older caller's structure leaves newer fields zero)
+ * @func: the handler; @cache is NULL for an unbound file
+ */
+struct lrucache_ioctl_desc {
+	unsigned int cmd;
+	u32 flags;
+	u32 perm;
+	u32 min_size;
+	long (*func)(struct file *file, struct lrucache *cache,
+		     void __user *uarg, size_t usize);
+};
+
+#define LRUCACHE_IOC_FIRST	_IOC_NR(LRUCACHE_IOC_OPEN)
+#define LRUCACHE_IOCTL(name, _flags, _perm, _min_size, _func)		\
+	[_IOC_NR(LRUCACHE_IOC_##name) - LRUCACHE_IOC_FIRST] = {		\
+		.cmd = LRUCACHE_IOC_##name, .flags = _flags,		\
+		.perm = _perm, .min_size = _min_size, .func = _func,	\
+	}
+
+static const struct lrucache_ioctl_desc lrucache_ioctls[] = {
+	LRUCACHE_IOCTL(OPEN, LRUCACHE_IOC_UNBOUND, 0,
+		       LRUCACHE_OPEN_SIZE_VER0, lrucache_ioc_open),
+	LRUCACHE_IOCTL(DESTROY, LRUCACHE_IOC_UNBOUND, 0,
+		       sizeof(struct lrucache_destroy), lrucache_ioc_destroy),
+	LRUCACHE_IOCTL(SET, 0, 0,
+		       sizeof(struct lrucache_kv), lrucache_ioc_set),
+	LRUCACHE_IOCTL(GET, 0, 0,
+		       sizeof(struct lrucache_kv), lrucache_ioc_get),
+	LRUCACHE_IOCTL(EXISTS, 0, 0,
+		       sizeof(struct lrucache_kv), lrucache_ioc_exists),
+	LRUCACHE_IOCTL(DELETE, 0, 0,
+		       sizeof(struct lrucache_kv), lrucache_ioc_delete),
+	LRUCACHE_IOCTL(CLEAR, 0, LRUCACHE_PERM_WRITE,
+		       0, lrucache_ioc_clear),
+	LRUCACHE_IOCTL(STATS, 0, LRUCACHE_PERM_READ,
+		       LRUCACHE_STATS_SIZE_VER0, lrucache_ioc_stats),
+	LRUCACHE_IOCTL(BATCH, 0, 0,
+		       sizeof(struct lrucache_batch), lrucache_ioc_batch),
+	LRUCACHE_IOCTL(RESET_STATS, 0, LRUCACHE_PERM_ADMIN,
+		       0, lrucache_ioc_reset_stats),
+	LRUCACHE_IOCTL(HEALTH, 0, LRUCACHE_PERM_READ,
+		       LRUCACHE_HEALTH_SIZE_VER0, lrucache_ioc_health),
+	LRUCACHE_IOCTL(INFO, 0, LRUCACHE_PERM_READ,
+		       LRUCACHE_INFO_SIZE_VER0, lrucache_ioc_info),
+	LRUCACHE_IOCTL(REAP, 0, LRUCACHE_PERM_WRITE,
+		       sizeof(struct lrucache_reap), lrucache_ioc_reap),
+	LRUCACHE_IOCTL(DUMP, 0, LRUCACHE_PERM_READ,
+		       sizeof(struct lrucache_dump), lrucache_ioc_dump),
+	LRUCACHE_IOCTL(NOP, 0, 0, 0, lrucache_ioc_nop),
+	/* A diagnostic that walks every entry: for the administrator. */
+	LRUCACHE_IOCTL(CHECK, LRUCACHE_IOC_SYS_ADMIN, 0,
+		       sizeof(struct lrucache_check), lrucache_ioc_check),
+};
+
+/*
+ * Finds the command's row. The size of an argument is part of its ioctl
+ * number: commands are matched without it, and the caller's size goes to
+ * the handler, which copies with copy_struct_from_user().
+ */
+static const struct lrucache_ioctl_desc *lrucache_ioctl_find(unsigned int cmd)
+{
+	const struct lrucache_ioctl_desc *ioctl;
+	unsigned int nr = _IOC_NR(cmd) - LRUCACHE_IOC_FIRST;
+
+	if (nr >= ARRAY_SIZE(lrucache_ioctls))
+		return NULL;
+	ioctl = &lrucache_ioctls[array_index_nospec(nr,
+						    ARRAY_SIZE(lrucache_ioctls))];
+	if (!ioctl->func ||
+	    LRUCACHE_IOC_BASE(cmd) != LRUCACHE_IOC_BASE(ioctl->cmd))
+		return NULL;
+	return ioctl;
 }
 
 /*
- * The permission a command needs on the whole cache, checked on every
- * call against the caller's credentials of the moment; 0 for the key
- * operations (checked per operation, batched ones included) and NOP.
+ * Errors come in this order: -ENOTTY (unknown command), -EBADFD (unbound
+ * file), -EPERM (no CAP_SYS_ADMIN) or -EACCES (the cache's mode), then
+ * -EINVAL for an argument smaller than the command's version 0, then the
+ * handler's own.
  */
-static u32 lrucache_ioc_perm(unsigned int cmd)
-{
-	switch (LRUCACHE_IOC_BASE(cmd)) {
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
-		return LRUCACHE_PERM_READ;
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
-		return LRUCACHE_PERM_WRITE;
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
-		return LRUCACHE_PERM_ADMIN;
-	default:
-		return 0;
-	}
-}
-
 static long lrucache_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
 	struct lrucache *cache = lrucache_file_cache(file);
+	const struct lrucache_ioctl_desc *ioctl;
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
-	u32 perm;
 	int ret;
 
-	switch (LRUCACHE_IOC_BASE(cmd)) {
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_OPEN):
-		return lrucache_ioc_open(file, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DESTROY):
-		return lrucache_ioc_destroy(uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_SET):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_GET):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_EXISTS):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DELETE):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_BATCH):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_NOP):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
-		break;
-	default:
+	ioctl = lrucache_ioctl_find(cmd);
+	if (!ioctl)
 		return -ENOTTY;
-	}
-
-	if (!cache)
+	if (!cache && !(ioctl->flags & LRUCACHE_IOC_UNBOUND))
 		return -EBADFD;
-	perm = lrucache_ioc_perm(cmd);
-	if (perm) {
-		ret = lrucache_permission(cache, perm);
+	if ((ioctl->flags & LRUCACHE_IOC_SYS_ADMIN) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (ioctl->perm) {
+		ret = lrucache_permission(cache, ioctl->perm);
 		if (ret)
 			return ret;
 	}
-
-	switch (LRUCACHE_IOC_BASE(cmd)) {
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_SET):
-		return lrucache_ioc_kv(cache, LRUCACHE_OP_SET, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_GET):
-		return lrucache_ioc_kv(cache, LRUCACHE_OP_GET, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_EXISTS):
-		return lrucache_ioc_kv(cache, LRUCACHE_OP_EXISTS, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DELETE):
-		return lrucache_ioc_kv(cache, LRUCACHE_OP_DELETE, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CLEAR):
-		return lrucache_clear(cache);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_STATS):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_HEALTH):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_INFO):
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_CHECK):
-		return lrucache_ioc_query(cache, cmd, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_RESET_STATS):
-		return lrucache_reset_stats(cache);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_REAP):
-		return lrucache_ioc_reap(cache, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_DUMP):
-		return lrucache_ioc_dump(cache, uarg, usize);
-	case LRUCACHE_IOC_BASE(LRUCACHE_IOC_NOP):
-		return 0;
-	default:
-		return lrucache_ioc_batch(cache, uarg, usize);
-	}
+	if (usize < ioctl->min_size)
+		return -EINVAL;
+	return ioctl->func(file, cache, uarg, usize);
 }
 
 static int lrucache_dev_open(struct inode *inode, struct file *file)
@@ -614,6 +672,20 @@ static struct miscdevice lrucache_miscdev = {
 
 int lrucache_chardev_init(void)
 {
+	/*
+	 * Version 0 of each structure that grew ends at the field the uapi
+	 * header names, as clone3() ties its CLONE_ARGS_SIZE_VER* to
+	 * struct clone_args: a field added or moved breaks the build, not
+	 * the old binaries.
+	 */
+	BUILD_BUG_ON(LRUCACHE_OPEN_SIZE_VER0 !=
+		     offsetofend(struct lrucache_open, default_ttl_ms));
+	BUILD_BUG_ON(LRUCACHE_STATS_SIZE_VER0 !=
+		     offsetofend(struct lrucache_stats, entry_overhead));
+	BUILD_BUG_ON(LRUCACHE_INFO_SIZE_VER0 !=
+		     offsetofend(struct lrucache_info, mode));
+	BUILD_BUG_ON(LRUCACHE_HEALTH_SIZE_VER0 !=
+		     offsetofend(struct lrucache_health, hit_rate_pct));
 	return misc_register(&lrucache_miscdev);
 }
 

@@ -30,6 +30,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "lrucache needs Linux 6.1 or later (named shrinkers, genl resv_start_op)"
@@ -98,6 +99,16 @@ static inline int import_ubuf(int rw, void __user *buf, size_t len,
  */
 #ifndef kzalloc_obj
 #define kzalloc_obj(P, GFP)	kzalloc(sizeof(P), GFP)
+#endif
+
+/*
+ * 6.17 named the system's unbound workqueue system_dfl_wq; 7.2 marks the
+ * old name, system_unbound_wq, deprecated and logs a warning when work is
+ * queued on it. Older kernels (Debian's 6.12 has the new name too): the
+ * old name, the same workqueue.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#define system_dfl_wq	system_unbound_wq
 #endif
 
 /*

@@ -17,6 +17,23 @@
 
 #include "lrucache_internal.h"
 
+#define LRUCACHE_COUNTER(field)						\
+	{ .name = #field, .offset = offsetof(struct lrucache_stats, field) }
+
+/* The one list of the counters, by enum lrucache_counter. */
+const struct lrucache_counter_desc lrucache_counters[LRUCACHE_NR_COUNTERS] = {
+	[LRUCACHE_CNT_HITS]		= LRUCACHE_COUNTER(hits),
+	[LRUCACHE_CNT_MISSES]		= LRUCACHE_COUNTER(misses),
+	[LRUCACHE_CNT_SETS]		= LRUCACHE_COUNTER(sets),
+	[LRUCACHE_CNT_DELETES]		= LRUCACHE_COUNTER(deletes),
+	[LRUCACHE_CNT_EVICTIONS]	= LRUCACHE_COUNTER(evictions),
+	[LRUCACHE_CNT_EXPIRATIONS]	= LRUCACHE_COUNTER(expirations),
+	[LRUCACHE_CNT_REAPED]		= LRUCACHE_COUNTER(reaped),
+	[LRUCACHE_CNT_RECLAIMED]	= LRUCACHE_COUNTER(reclaimed),
+	[LRUCACHE_CNT_REAPER_RUNS]	= LRUCACHE_COUNTER(reaper_runs),
+	[LRUCACHE_CNT_REAPER_NS]	= LRUCACHE_COUNTER(reaper_ns),
+};
+
 /**
  * lrucache_get_stats - read a cache's counters and limits
  * @cache: the cache
@@ -24,11 +41,13 @@
  *
  * Each counter is exact; they are not a snapshot taken at one instant.
  *
+ * Context: Process context.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 {
-	int cpu;
+	int cpu, i;
 
 	memset(st, 0, sizeof(*st));
 	if (READ_ONCE(cache->dead))
@@ -36,16 +55,8 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	for_each_possible_cpu(cpu) {
 		const u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
 
-		st->hits += READ_ONCE(v[LRUCACHE_CNT_HITS]);
-		st->misses += READ_ONCE(v[LRUCACHE_CNT_MISSES]);
-		st->sets += READ_ONCE(v[LRUCACHE_CNT_SETS]);
-		st->deletes += READ_ONCE(v[LRUCACHE_CNT_DELETES]);
-		st->evictions += READ_ONCE(v[LRUCACHE_CNT_EVICTIONS]);
-		st->expirations += READ_ONCE(v[LRUCACHE_CNT_EXPIRATIONS]);
-		st->reaped += READ_ONCE(v[LRUCACHE_CNT_REAPED]);
-		st->reclaimed += READ_ONCE(v[LRUCACHE_CNT_RECLAIMED]);
-		st->reaper_runs += READ_ONCE(v[LRUCACHE_CNT_REAPER_RUNS]);
-		st->reaper_ns += READ_ONCE(v[LRUCACHE_CNT_REAPER_NS]);
+		for (i = 0; i < LRUCACHE_NR_COUNTERS; i++)
+			*lrucache_stat(st, i) += READ_ONCE(v[i]);
 	}
 	st->entries = READ_ONCE(cache->entries);
 	st->expiring = READ_ONCE(cache->expiring);
@@ -66,6 +77,8 @@ EXPORT_SYMBOL_GPL(lrucache_get_stats);
  * entries, bytes, expiring and limits describe the cache's contents and
  * stay. Events that
  * happen while the reset runs may be kept or lost.
+ *
+ * Context: Process context.
  *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
@@ -91,6 +104,8 @@ EXPORT_SYMBOL_GPL(lrucache_reset_stats);
  * @h: filled in: status, the rules broken, and their figures
  *
  * The rules are those of the sysfs health file (lrucache_health_of()).
+ *
+ * Context: Process context.
  *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
@@ -171,6 +186,7 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 	struct lrucache_health h;
 	struct lrucache_stats st;
 	struct lrucache *cache;
+	int i;
 
 	memset(sum, 0, sizeof(*sum));
 	*caches = 0;
@@ -180,16 +196,8 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 	mutex_lock(&lrucache_registry_lock);
 	list_for_each_entry(cache, &lrucache_registry, node) {
 		lrucache_get_stats(cache, &st);
-		sum->hits += st.hits;
-		sum->misses += st.misses;
-		sum->sets += st.sets;
-		sum->deletes += st.deletes;
-		sum->evictions += st.evictions;
-		sum->expirations += st.expirations;
-		sum->reaped += st.reaped;
-		sum->reclaimed += st.reclaimed;
-		sum->reaper_runs += st.reaper_runs;
-		sum->reaper_ns += st.reaper_ns;
+		for (i = 0; i < LRUCACHE_NR_COUNTERS; i++)
+			*lrucache_stat(sum, i) += *lrucache_stat(&st, i);
 		sum->entries += st.entries;
 		sum->bytes += st.bytes;
 		sum->expiring += st.expiring;

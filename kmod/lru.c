@@ -7,8 +7,8 @@
  * registry.c (caches by name, their lifecycle, their owners' quotas),
  * perm.c (permissions), reaper.c (the expiry buckets' walk), health.c
  * (counters and health), memory.c (all caches' memory, the shrinker),
- * snapshot.c (dumps); chardev.c, sysfs.c and netlink.c are the front ends
- * and events.c the hooks.
+ * snapshot.c (dumps), check.c (the consistency check); chardev.c, sysfs.c
+ * and netlink.c are the front ends and events.c the hooks.
  *
  * Data structures
  * ---------------
@@ -162,11 +162,6 @@ static inline bool lrucache_expired(const struct lrucache *cache,
 	return e->expires && lrucache_now(cache) >= e->expires;
 }
 
-static inline u64 lrucache_charge(const struct lrucache_entry *e)
-{
-	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
-}
-
 /*
  * Seconds since the cache's birth, as entries keep their set time: on the
  * coarse clock (the last tick), as a second's resolution needs no more,
@@ -239,6 +234,7 @@ static __always_inline void lrucache_report_entry(struct lrucache *cache,
  * changes for them, as for a replace by a value of the same size.
  */
 static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -274,9 +270,11 @@ static void lrucache_expiry_del(struct lrucache *cache,
 
 /* Adds a hashed entry to the LRU head, the charges and its bucket. */
 static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
+	cache->changes++;
 	list_add(&e->lru, &cache->lru);
 	lrucache_account(cache, lrucache_charge(e), 1);
 	lrucache_expiry_add(cache, e);
@@ -284,9 +282,11 @@ static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
 
 /* Undoes lrucache_link(); the entry keeps the cache's reference. */
 static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
+	cache->changes++;
 	list_del_init(&e->lru);
 	lrucache_account(cache, -(s64)lrucache_charge(e), -1);
 	lrucache_expiry_del(cache, e);
@@ -298,9 +298,11 @@ static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
  */
 static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
 			    struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
+	cache->changes++;
 	list_del_init(&old->lru);
 	list_add(&e->lru, &cache->lru);
 	lrucache_account(cache, (s64)lrucache_charge(e) -
@@ -317,6 +319,7 @@ void lrucache_entry_put(struct lrucache_entry *e)
 
 /* Removes @e from @cache and drops the cache's reference. */
 static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
 
@@ -358,6 +361,7 @@ static bool lrucache_over_quota(struct lrucache *cache)
  */
 static void lrucache_evict(struct lrucache *cache,
 			   const struct lrucache_entry *keep)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_entry *e;
 
@@ -402,6 +406,7 @@ static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
  */
 static int lrucache_room(struct lrucache *cache,
 			 const struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	s64 charge = lrucache_charge(e), others;
 
@@ -420,6 +425,15 @@ static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
 					      const struct lrucache_key *k)
 {
 	return rhashtable_lookup(&cache->ht, k, lrucache_ht_params);
+}
+
+/* The entry the table holds under @e's key, for check.c; under RCU. */
+struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
+				       const struct lrucache_entry *e)
+{
+	struct lrucache_key k = { .data = e->data, .len = e->key_len };
+
+	return lrucache_lookup(cache, &k);
 }
 
 static int lrucache_check_key(size_t key_len)
@@ -444,6 +458,8 @@ static int lrucache_check_key(size_t key_len)
  * evicts least recently used entries until the cache's limits hold. If
  * the value cannot be read in full nothing changes.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0; -EINVAL for a bad key length, TTL or flags; -E2BIG if the key
  * or value is over the module limits or the entry alone would exceed the
  * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
@@ -461,6 +477,8 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	struct lrucache_key k;
 	u64 ttl_ns;
 	int ret;
+
+	might_sleep();
 
 	ret = lrucache_check_key(key_len);
 	if (ret)
@@ -484,15 +502,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	e->value_len = value_len;
 	refcount_set(&e->ref, 1);
 	memcpy(e->data, key, key_len);
-	if (iter_is_ubuf(from) && value_len <= LRUCACHE_SMALL_COPY) {
-		if (!lrucache_small_from_user(e->data + key_len,
-					      lrucache_ubuf_at(from),
-					      value_len)) {
-			ret = -EFAULT;
-			goto free;
-		}
-		iov_iter_advance(from, value_len);
-	} else if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
+	if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
 		ret = -EFAULT;
 		goto free;
 	}
@@ -559,6 +569,8 @@ EXPORT_SYMBOL_GPL(lrucache_set_iter);
  * @ttl_ms: as for lrucache_set_iter()
  * @flags: as for lrucache_set_iter()
  *
+ * Context: Process context. May sleep.
+ *
  * Return: as lrucache_set_iter().
  */
 int lrucache_set(struct lrucache *cache, const void *key, size_t key_len,
@@ -583,17 +595,8 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
 {
 	const void *value = e->data + e->key_len;
 	size_t done;
-	bool ok;
 
 	pagefault_disable();
-	if (iter_is_ubuf(to) && e->value_len <= LRUCACHE_SMALL_COPY) {
-		ok = lrucache_small_to_user(lrucache_ubuf_at(to), value,
-					    e->value_len);
-		pagefault_enable();
-		if (ok)
-			iov_iter_advance(to, e->value_len);
-		return ok;
-	}
 	done = copy_to_iter(value, e->value_len, to);
 	pagefault_enable();
 	if (likely(done == e->value_len))
@@ -619,6 +622,8 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
  * then (a set or delete removed it meanwhile), the lookup starts over and
  * takes its reference under the cache lock.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: the value's full length; -ENOENT on a miss (absent or expired);
  * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
  * the cache was destroyed.
@@ -630,6 +635,8 @@ ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
 	struct lrucache_entry *e;
 	bool pin = false, fits;
 	ssize_t ret;
+
+	might_sleep();
 
 	ret = lrucache_check_key(key_len);
 	if (ret)
@@ -660,6 +667,7 @@ again:
 		e = NULL;
 	}
 	if (e) {
+		cache->changes++;
 		list_move(&e->lru, &cache->lru);
 		if (pin)
 			refcount_inc(&e->ref);	/* linked: the cache holds one */
@@ -706,6 +714,8 @@ EXPORT_SYMBOL_GPL(lrucache_get_iter);
  * @buf: the buffer
  * @buf_len: its size
  *
+ * Context: Process context. May sleep.
+ *
  * Return: as lrucache_get_iter(); a return value above @buf_len means that
  * nothing was copied.
  */
@@ -727,6 +737,8 @@ EXPORT_SYMBOL_GPL(lrucache_get);
  * @key_len: its length
  *
  * Neither the LRU order nor the hit and miss counters change.
+ *
+ * Context: Process context.
  *
  * Return: 1 or 0; -EINVAL or -E2BIG for a bad key length; -EIDRM if the
  * cache was destroyed.
@@ -756,6 +768,8 @@ EXPORT_SYMBOL_GPL(lrucache_exists);
  * @cache: the cache
  * @key: the key
  * @key_len: its length
+ *
+ * Context: Process context.
  *
  * Return: 0; -ENOENT if there was no live entry; -EINVAL or -E2BIG for a
  * bad key length; -EIDRM if the cache was destroyed.
@@ -792,21 +806,23 @@ unlock:
 }
 EXPORT_SYMBOL_GPL(lrucache_delete);
 
+/* A step of lrucache_flush(): frees the least recent entry, if any. */
+static bool lrucache_flush_step(struct lrucache *cache, void *unused)
+	__must_hold(&cache->lock)
+{
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(&cache->lru))
+		return false;
+	lrucache_unlink(cache, list_last_entry(&cache->lru,
+					       struct lrucache_entry, lru));
+	return true;
+}
+
 /* Frees every entry, a bounded number per lock hold. */
 void lrucache_flush(struct lrucache *cache)
 {
-	unsigned int n;
-
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < 256 && !list_empty(&cache->lru); n++)
-			lrucache_unlink(cache,
-					list_last_entry(&cache->lru,
-							struct lrucache_entry,
-							lru));
-		spin_unlock(&cache->lock);
-		cond_resched();
-	} while (n);
+	lrucache_batched(cache, lrucache_flush_step, NULL);
 }
 
 /**
@@ -816,76 +832,17 @@ void lrucache_flush(struct lrucache *cache)
  * Entries set while the clear runs may survive it. Removed entries are not
  * counted as deletes or evictions.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_clear(struct lrucache *cache)
 {
+	might_sleep();
+
 	if (READ_ONCE(cache->dead))
 		return -EIDRM;
 	lrucache_flush(cache);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(lrucache_clear);
-
-/**
- * lrucache_check - verify a cache's structures against each other
- * @cache: the cache
- * @c: filled in: what the walk found, and how many checks failed
- *
- * Under the cache lock: every entry on the LRU list must be the one the
- * hash table holds for its key, and, if it has an expiry, sit on the
- * bucket of that expiry; the table, the buckets and the counters must
- * agree with the list. For tests: O(entries) with the lock held.
- *
- * It also holds the reaper's lock, so that it never runs between two of
- * a reaper run's batches: meanwhile the entries of a bucket that are not
- * yet due wait on the run's own list, off their bucket. May sleep.
- *
- * Return: 0, or -EIDRM if the cache was destroyed.
- */
-int lrucache_check(struct lrucache *cache, struct lrucache_check *c)
-{
-	struct lrucache_entry *e, *found;
-	struct lrucache_key k;
-	u64 on_buckets = 0;
-	int i;
-
-	memset(c, 0, sizeof(*c));
-	mutex_lock(&cache->reap_lock);
-	spin_lock(&cache->lock);
-	if (cache->dead) {
-		spin_unlock(&cache->lock);
-		mutex_unlock(&cache->reap_lock);
-		return -EIDRM;
-	}
-	rcu_read_lock();
-	list_for_each_entry(e, &cache->lru, lru) {
-		c->entries++;
-		c->bytes += lrucache_charge(e);
-		k.data = e->data;
-		k.len = e->key_len;
-		found = lrucache_lookup(cache, &k);
-		if (found != e)
-			c->problems++;
-		if (e->expires)
-			c->expiring++;
-	}
-	rcu_read_unlock();
-	for (i = 0; i < LRUCACHE_EXPIRY_BUCKETS; i++) {
-		list_for_each_entry(e, &cache->expiry[i], expiry) {
-			on_buckets++;
-			if (!e->expires || lrucache_bucket(cache, e->expires) !=
-					   &cache->expiry[i] ||
-			    list_empty(&e->lru))
-				c->problems++;
-		}
-	}
-	if (c->entries != cache->entries || c->bytes != cache->bytes ||
-	    c->expiring != cache->expiring || on_buckets != cache->expiring ||
-	    c->entries != atomic_read(&cache->ht.nelems))
-		c->problems++;
-	spin_unlock(&cache->lock);
-	mutex_unlock(&cache->reap_lock);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(lrucache_check);

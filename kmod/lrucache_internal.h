@@ -20,6 +20,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -69,7 +70,11 @@ struct lrucache_user {
 /* Most entries the reaper, the shrinker or a flush handle per lock hold. */
 #define LRUCACHE_BATCH			256
 
-/* Event counters, kept per CPU and summed on read. */
+/*
+ * Event counters, kept per CPU and summed on read. Each has a row in
+ * lrucache_counters[] (health.c), which everything that reads, sums or
+ * shows them loops over.
+ */
 enum lrucache_counter {
 	LRUCACHE_CNT_HITS,
 	LRUCACHE_CNT_MISSES,
@@ -88,6 +93,22 @@ struct lrucache_pcpu_stats {
 	u64 v[LRUCACHE_NR_COUNTERS];
 };
 
+/* A counter's name (in sysfs) and its field of struct lrucache_stats. */
+struct lrucache_counter_desc {
+	const char *name;
+	size_t offset;
+};
+
+extern const struct lrucache_counter_desc
+	lrucache_counters[LRUCACHE_NR_COUNTERS];
+
+/* The field of @st that holds counter @i. */
+static inline u64 *lrucache_stat(struct lrucache_stats *st,
+				 enum lrucache_counter i)
+{
+	return (u64 *)((u8 *)st + lrucache_counters[i].offset);
+}
+
 /* See the locking rules at the top of lru.c. */
 struct lrucache {
 	struct rhashtable ht;
@@ -99,6 +120,7 @@ struct lrucache {
 	struct list_head *expiry;	/* LRUCACHE_EXPIRY_BUCKETS buckets */
 	bool dead;
 	bool reap_armed;		/* timer or work pending */
+	u32 changes;			/* to the LRU list: lrucache_check() */
 	u64 reap_due_ns;		/* when the armed timer fires */
 	u64 cleanup_interval_ns;
 
@@ -154,6 +176,12 @@ struct lrucache_entry {
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
 
+/* What a cache is charged for an entry. */
+static inline u64 lrucache_charge(const struct lrucache_entry *e)
+{
+	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
+}
+
 /* KUnit's frozen clock of @cache, or 0 while it follows real time. */
 static inline u64 lrucache_frozen_clock(const struct lrucache *cache)
 {
@@ -205,66 +233,28 @@ lrucache_bucket(struct lrucache *cache, u64 expires)
 }
 
 /*
- * Keys, and values up to LRUCACHE_SMALL_COPY bytes, cross between user
- * and kernel memory as word loads and stores in one user access window:
- * for a few words that is cheaper than copy_{from,to}_user(), whose string
- * instructions have a startup cost (and under emulation a cost per byte)
- * and whose object checks would look up the slab page of the kernel side.
- * The callers bound @len by the kernel object itself (a key buffer of
- * LRUCACHE_KEY_LEN_CEILING bytes, or an entry's own key or value). A fault
- * returns false; under pagefault_disable() it does not sleep.
+ * Calls @step(@cache, @arg) under cache->lock until it returns false, at
+ * most LRUCACHE_BATCH times per hold of the lock, rescheduling between
+ * holds: how every walk that may be long (a flush, the reaper, the
+ * shrinker) keeps the lock's holds short. Inlined, so that @step is a
+ * direct call.
  */
-#define LRUCACHE_SMALL_COPY	256
-
-static __always_inline bool lrucache_small_from_user(void *dst,
-						     const void __user *src,
-						     size_t len)
+static __always_inline void
+lrucache_batched(struct lrucache *cache,
+		 bool (*step)(struct lrucache *cache, void *arg), void *arg)
 {
-	size_t i = 0;
-	u64 w;
-	u8 b;
+	unsigned int n;
+	bool more = true;
 
-	if (!user_read_access_begin(src, len))
-		return false;
-	for (; i + sizeof(w) <= len; i += sizeof(w)) {
-		unsafe_get_user(w, (const u64 __user *)(src + i), efault);
-		put_unaligned(w, (u64 *)(dst + i));
+	might_sleep();
+	while (more) {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && more; n++)
+			more = step(cache, arg);
+		spin_unlock(&cache->lock);
+		if (more)
+			cond_resched();
 	}
-	for (; i < len; i++) {
-		unsafe_get_user(b, (const u8 __user *)(src + i), efault);
-		((u8 *)dst)[i] = b;
-	}
-	user_read_access_end();
-	return true;
-efault:
-	user_read_access_end();
-	return false;
-}
-
-static __always_inline bool lrucache_small_to_user(void __user *dst,
-						   const void *src, size_t len)
-{
-	size_t i = 0;
-
-	if (!user_write_access_begin(dst, len))
-		return false;
-	for (; i + sizeof(u64) <= len; i += sizeof(u64))
-		unsafe_put_user(get_unaligned((const u64 *)(src + i)),
-				(u64 __user *)(dst + i), efault);
-	for (; i < len; i++)
-		unsafe_put_user(((const u8 *)src)[i], (u8 __user *)(dst + i),
-				efault);
-	user_write_access_end();
-	return true;
-efault:
-	user_write_access_end();
-	return false;
-}
-
-/* Where the next byte of a user-buffer iterator goes or comes from. */
-static inline void __user *lrucache_ubuf_at(const struct iov_iter *i)
-{
-	return i->ubuf + i->iov_offset;
 }
 
 /* lru.c */
@@ -274,6 +264,8 @@ void lrucache_entry_put(struct lrucache_entry *e);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
 void lrucache_flush(struct lrucache *cache);
+struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
+				       const struct lrucache_entry *e);
 
 /* registry.c: every cache is on lrucache_registry, under its lock */
 extern struct list_head lrucache_registry;

@@ -600,6 +600,111 @@ static void concurrent_operations_stay_consistent(struct kunit *test)
 	expect_consistent(test, c);
 }
 
+/* A cache that takes several batches of lrucache_check() to walk. */
+#define CHECK_ENTRIES	1500
+
+static void fill_for_check(struct kunit *test, struct lrucache *c)
+{
+	char key[8];
+	int i;
+
+	/* Every other entry can expire: the walk visits it twice. */
+	for (i = 0; i < CHECK_ENTRIES; i++) {
+		snprintf(key, sizeof(key), "%d", i);
+		KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, key, strlen(key), "v",
+						      1, i % 2 ? 60000 :
+						      LRUCACHE_TTL_NONE, 0));
+	}
+}
+
+static void check_walks_a_large_cache_in_batches(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, CHECK_ENTRIES, 0, 0);
+	struct lrucache_check check;
+
+	fill_for_check(test, c);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_check(c, &check));
+	KUNIT_EXPECT_EQ(test, 0ULL, check.problems);
+	KUNIT_EXPECT_EQ(test, (u64)CHECK_ENTRIES, check.entries);
+	KUNIT_EXPECT_EQ(test, (u64)CHECK_ENTRIES / 2, check.expiring);
+	KUNIT_EXPECT_EQ(test, stats(test)->bytes, check.bytes);
+}
+
+struct churn {
+	struct lrucache *cache;
+	struct completion done;
+	unsigned int ops;		/* done so far, read by the test */
+	unsigned int errors;
+	bool stop;
+};
+
+/*
+ * Replaces and deletes entries of the cache fill_for_check() filled until
+ * the test says stop (at most 1000000 operations).
+ */
+static int churn_fn(void *data)
+{
+	struct churn *ch = data;
+	char key[8];
+	int i, ret;
+
+	for (i = 0; i < 1000000 && !READ_ONCE(ch->stop); i++) {
+		snprintf(key, sizeof(key), "%d", (i * 7) % CHECK_ENTRIES);
+		if (i % 3)
+			ret = lrucache_set(ch->cache, key, strlen(key), "vv", 2,
+					   i % 2 ? 60000 : LRUCACHE_TTL_NONE,
+					   0);
+		else
+			ret = lrucache_delete(ch->cache, key, strlen(key));
+		if (ret && ret != -ENOENT)
+			ch->errors++;
+		WRITE_ONCE(ch->ops, i + 1);
+		if (i % 64 == 0)
+			cond_resched();
+	}
+	complete(&ch->done);
+	return 0;
+}
+
+/* Checks made while the cache changes, and changes made meanwhile. */
+#define CHURN_CHECKS	20
+#define CHURN_OPS	64
+
+/*
+ * The walk drops the lock between batches: whatever changes meanwhile,
+ * it must either start over (and at last say -EAGAIN) or report figures
+ * that agree with the counters, never a problem that is not there. A
+ * writer gets the lock between two batches (a walk holds it for one batch
+ * at a time), so the changes interleave with the walks however slow the
+ * machine; the test counts checks and changes, never time.
+ */
+static void check_under_changes_finds_no_false_problem(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, CHECK_ENTRIES, 0, 0);
+	struct lrucache_check check;
+	struct task_struct *task;
+	struct churn ch = { .cache = c };
+	unsigned int checks = 0;
+	int ret;
+
+	fill_for_check(test, c);
+	init_completion(&ch.done);
+	task = kthread_run(churn_fn, &ch, "lrucache-kunit-churn");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	do {
+		ret = lrucache_check(c, &check);
+		KUNIT_EXPECT_TRUE(test, ret == 0 || ret == -EAGAIN);
+		KUNIT_EXPECT_EQ(test, 0ULL, check.problems);
+		checks++;
+	} while ((checks < CHURN_CHECKS || READ_ONCE(ch.ops) < CHURN_OPS) &&
+		 checks < 100 * CHURN_CHECKS && !completion_done(&ch.done));
+	WRITE_ONCE(ch.stop, true);
+	wait_for_completion(&ch.done);
+	KUNIT_EXPECT_GE(test, ch.ops, (unsigned int)CHURN_OPS);
+	KUNIT_EXPECT_EQ(test, 0U, ch.errors);
+	expect_consistent(test, c);
+}
+
 static int lrucache_test_init(struct kunit *test)
 {
 	struct lrucache_test *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -1192,6 +1297,8 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(health_follows_the_rules),
 	KUNIT_CASE(info_describes_the_cache),
 	KUNIT_CASE(concurrent_operations_stay_consistent),
+	KUNIT_CASE(check_walks_a_large_cache_in_batches),
+	KUNIT_CASE(check_under_changes_finds_no_false_problem),
 	KUNIT_CASE(get_never_misses_a_key_being_replaced),
 	KUNIT_CASE(reaper_frees_due_entries_in_order),
 	KUNIT_CASE(reaper_visits_only_due_buckets),

@@ -35,25 +35,35 @@ bool lrucache_over_total(void)
  * its entries. Reclaim can run in a task that holds the registry lock
  * while allocating (creating a cache), so the scan only tries that lock.
  */
+struct lrucache_reclaim_walk {
+	unsigned long nr;
+	unsigned long done;
+};
+
+/* A step of lrucache_reclaim_cache(): frees the least recent entry. */
+static bool lrucache_reclaim_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
+{
+	struct lrucache_reclaim_walk *w = arg;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (w->done >= w->nr || list_empty(&cache->lru))
+		return false;
+	lrucache_remove(cache, list_last_entry(&cache->lru,
+					       struct lrucache_entry, lru),
+			LRUCACHE_EVENT_RECLAIM);
+	w->done++;
+	return true;
+}
+
 static unsigned long lrucache_reclaim_cache(struct lrucache *cache,
 					    unsigned long nr)
 {
-	struct lrucache_entry *e;
-	unsigned long done = 0;
-	unsigned int n;
+	struct lrucache_reclaim_walk w = { .nr = nr };
 
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && done < nr &&
-		     !list_empty(&cache->lru); n++, done++) {
-			e = list_last_entry(&cache->lru, struct lrucache_entry,
-					    lru);
-			lrucache_remove(cache, e, LRUCACHE_EVENT_RECLAIM);
-		}
-		spin_unlock(&cache->lock);
-		cond_resched();
-	} while (n == LRUCACHE_BATCH && done < nr);
-	return done;
+	lrucache_batched(cache, lrucache_reclaim_step, &w);
+	return w.done;
 }
 
 unsigned long lrucache_reclaim(unsigned long nr)

@@ -169,7 +169,7 @@ void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
 	}
 	rcu_read_unlock();
 	if (kick)
-		queue_work(system_unbound_wq, &lrucache_nl_work);
+		queue_work(system_dfl_wq, &lrucache_nl_work);
 }
 
 static void lrucache_nl_send(struct work_struct *work)

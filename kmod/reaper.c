@@ -50,12 +50,13 @@ static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
 					      reap_timer);
 
 	/* Hard-irq context: the walk happens in the work item. */
-	queue_work(system_unbound_wq, &cache->reap_work);
+	queue_work(system_dfl_wq, &cache->reap_work);
 	return HRTIMER_NORESTART;
 }
 
 /* Starts the reaper's timer unless it (or its work) is already pending. */
 void lrucache_arm_reaper(struct lrucache *cache)
+	__must_hold(&cache->lock)
 {
 	u64 interval = cache->cleanup_interval_ns;
 
@@ -79,6 +80,39 @@ static void lrucache_reap_one(struct lrucache *cache, struct lrucache_entry *e,
 	r->freed++;
 }
 
+/* A walk of one list of entries by their expiry link. */
+struct lrucache_reap_walk {
+	struct list_head *list;
+	struct list_head later;		/* not due yet */
+	u64 now;
+	struct lrucache_reap *r;
+};
+
+/*
+ * A step of lrucache_reap_bucket(): visits the bucket's first entry, and
+ * at the end (or once the cache is dead) puts back the entries not due.
+ */
+static bool lrucache_reap_bucket_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
+{
+	struct lrucache_reap_walk *w = arg;
+	struct lrucache_entry *e;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(w->list) || cache->dead) {
+		list_splice(&w->later, w->list);
+		return false;
+	}
+	e = list_first_entry(w->list, struct lrucache_entry, expiry);
+	w->r->visited++;
+	if (w->now < e->expires)
+		list_move_tail(&e->expiry, &w->later);
+	else
+		lrucache_reap_one(cache, e, w->r);
+	return true;
+}
+
 /*
  * Frees the expired entries of one expiry bucket, LRUCACHE_BATCH visits per
  * hold of cache->lock. Entries not due yet move to a private list so that
@@ -89,30 +123,26 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 				 struct list_head *bucket, u64 now,
 				 struct lrucache_reap *r)
 {
-	struct lrucache_entry *e;
-	LIST_HEAD(later);
-	unsigned int n;
-	bool more;
+	struct lrucache_reap_walk w = { .list = bucket, .now = now, .r = r };
 
-	do {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && !list_empty(bucket); n++) {
-			e = list_first_entry(bucket, struct lrucache_entry,
-					     expiry);
-			r->visited++;
-			if (now < e->expires) {
-				list_move_tail(&e->expiry, &later);
-				continue;
-			}
-			lrucache_reap_one(cache, e, r);
-		}
-		more = !list_empty(bucket) && !cache->dead;
-		if (!more)
-			list_splice(&later, bucket);
-		spin_unlock(&cache->lock);
-		if (more)
-			cond_resched();
-	} while (more);
+	INIT_LIST_HEAD(&w.later);
+	lrucache_batched(cache, lrucache_reap_bucket_step, &w);
+}
+
+/* A step of lrucache_reap_full(): frees the first entry gathered. */
+static bool lrucache_reap_gathered_step(struct lrucache *cache, void *arg)
+	__must_hold(&cache->lock)
+{
+	struct lrucache_reap_walk *w = arg;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (list_empty(w->list))
+		return false;
+	lrucache_reap_one(cache, list_first_entry(w->list,
+						  struct lrucache_entry,
+						  expiry), w->r);
+	return true;
 }
 
 /*
@@ -124,6 +154,7 @@ static void lrucache_reap_bucket(struct lrucache *cache,
 static void lrucache_reap_full(struct lrucache *cache, u64 now,
 			       struct lrucache_reap *r)
 {
+	struct lrucache_reap_walk w = { .r = r };
 	struct rhashtable_iter iter;
 	struct lrucache_entry *e;
 	LIST_HEAD(doomed);
@@ -154,16 +185,8 @@ free:
 	rhashtable_walk_exit(&iter);
 
 	/* Whoever unlinks one of them meanwhile takes it off this list. */
-	while (!list_empty(&doomed)) {
-		spin_lock(&cache->lock);
-		for (n = 0; n < LRUCACHE_BATCH && !list_empty(&doomed); n++) {
-			e = list_first_entry(&doomed, struct lrucache_entry,
-					     expiry);
-			lrucache_reap_one(cache, e, r);
-		}
-		spin_unlock(&cache->lock);
-		cond_resched();
-	}
+	w.list = &doomed;
+	lrucache_batched(cache, lrucache_reap_gathered_step, &w);
 }
 
 /**
@@ -175,7 +198,11 @@ free:
  *	the hash table being resized meanwhile can show it some twice.
  *
  * Runs the reaper as its timer does, in the caller's context. Runs are
- * serialised per cache. Freed entries count as expirations and as reaped.
+ * serialised per cache: this waits for a run in progress, then runs. A
+ * full scan of a large cache may take a while. Freed entries count as
+ * expirations and as reaped.
+ *
+ * Context: Process context. May sleep.
  *
  * Return: 0; -EINVAL for unknown flags or nonzero reserved; -EIDRM if the
  * cache was destroyed.
@@ -183,6 +210,8 @@ free:
 int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r)
 {
 	u64 start, now, slot, first;
+
+	might_sleep();
 
 	if ((r->flags & ~LRUCACHE_REAP_FLAGS) || r->reserved)
 		return -EINVAL;
@@ -264,7 +293,10 @@ void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms)
  * @cache: the cache
  * @ms: LRUCACHE_CLEANUP_INTERVAL_MIN_MS to LRUCACHE_CLEANUP_INTERVAL_MAX_MS
  *
- * A pending timer is restarted with the new interval.
+ * Takes effect at once: a pending timer is restarted with the new
+ * interval. The cache's sysfs file cleanup_interval_ms calls this.
+ *
+ * Context: Process context.
  *
  * Return: 0; -EINVAL for an interval out of range; -EIDRM if the cache
  * was destroyed.

@@ -63,6 +63,8 @@ s64 lrucache_user_max_bytes(const struct lrucache_user *user)
  * @cache: the cache
  * @info: filled in; owner ids are mapped into the caller's user namespace
  *
+ * Context: Process context.
+ *
  * Return: 0, or -EIDRM if the cache was destroyed.
  */
 int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
@@ -90,6 +92,8 @@ EXPORT_SYMBOL_GPL(lrucache_get_info);
 /**
  * lrucache_name - the name of a cache
  * @cache: the cache
+ *
+ * Context: Process context.
  *
  * Return: the name, valid as long as the caller holds its reference.
  */
@@ -305,6 +309,8 @@ static int lrucache_create(const char *name,
  *	LRUCACHE_OPEN_NO_METRICS (with CREATE) to keep no event counters
  * @out: the cache, with a reference to drop with lrucache_put()
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0; -EINVAL for a bad name, flags or limit; -ENOENT if the cache
  * does not exist and CREATE was not given; -EEXIST if it exists and EXCL
  * was given; -ENOMEM.
@@ -315,6 +321,8 @@ int lrucache_open(const char *name, const struct lrucache_params *params,
 	static const struct lrucache_params defaults;
 	struct lrucache *cache;
 	int ret = 0;
+
+	might_sleep();
 
 	if (!lrucache_name_valid(name) || (flags & ~LRUCACHE_OPEN_FLAGS) ||
 	    ((flags & (LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_NO_METRICS)) &&
@@ -349,9 +357,13 @@ EXPORT_SYMBOL_GPL(lrucache_open);
 /**
  * lrucache_put - drop a reference taken by lrucache_open()
  * @cache: the cache
+ *
+ * Context: Process context. May sleep.
  */
 void lrucache_put(struct lrucache *cache)
 {
+	might_sleep();
+
 	kobject_put(&cache->kobj);
 }
 EXPORT_SYMBOL_GPL(lrucache_put);
@@ -366,7 +378,8 @@ static void lrucache_unlist(struct lrucache *cache)
 	/* Remove the sysfs directory now so that the name is free at once. */
 	kobject_del(&cache->kobj);
 	spin_lock(&cache->lock);
-	cache->dead = true;
+	/* Read without the lock (READ_ONCE()) by the operations' fast paths. */
+	WRITE_ONCE(cache->dead, true);
 	spin_unlock(&cache->lock);
 }
 
@@ -392,11 +405,15 @@ static void lrucache_finish(struct lrucache *cache)
  * Every entry is freed and every later operation on the cache through a
  * reference still held fails with -EIDRM. The name can be reused at once.
  *
+ * Context: Process context. May sleep.
+ *
  * Return: 0, -EINVAL for a bad name, or -ENOENT.
  */
 int lrucache_destroy(const char *name)
 {
 	struct lrucache *cache;
+
+	might_sleep();
 
 	if (!lrucache_name_valid(name))
 		return -EINVAL;

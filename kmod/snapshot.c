@@ -122,6 +122,10 @@ static void lrucache_snapshot_reset(struct lrucache_snapshot *snap)
 /**
  * lrucache_snapshot_free - drop a snapshot and the entries it holds
  * @snap: from lrucache_snapshot()
+ *
+ * Every snapshot must be freed exactly once, read to the end or not.
+ *
+ * Context: Process context.
  */
 void lrucache_snapshot_free(struct lrucache_snapshot *snap)
 {
@@ -139,6 +143,8 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_free);
  * lrucache_snapshot_entries - how many records a snapshot holds
  * @snap: the snapshot
  *
+ * Context: Process context.
+ *
  * Return: the number of entries.
  */
 u64 lrucache_snapshot_entries(const struct lrucache_snapshot *snap)
@@ -150,6 +156,8 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_entries);
 /**
  * lrucache_snapshot_bytes - the length of a snapshot's record stream
  * @snap: the snapshot
+ *
+ * Context: Process context.
  *
  * Return: the sum over its entries of sizeof(struct lrucache_record) plus
  * key and value lengths.
@@ -166,7 +174,11 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_bytes);
  * @to: where they go; any size, records may be split across reads
  *
  * Reads continue where the previous one stopped; concurrent readers of
- * one snapshot are serialised and share the position.
+ * one snapshot are serialised and share the position, which advances by
+ * exactly what was copied. The stream is, per entry, a struct
+ * lrucache_record, the key and the value (see LRUCACHE_IOC_DUMP).
+ *
+ * Context: Process context. May sleep.
  *
  * Return: the number of bytes copied, 0 at the end of the stream, or
  * -EFAULT if nothing could be copied.
@@ -178,6 +190,8 @@ ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
 	struct lrucache_record rec;
 	size_t copied = 0, want, n;
 	struct lrucache_entry *e;
+
+	might_sleep();
 
 	mutex_lock(&snap->lock);
 	if (!snap->cur)
@@ -224,6 +238,7 @@ EXPORT_SYMBOL_GPL(lrucache_snapshot_read);
 /* Gathers the live entries, least recent first; false if @snap is full. */
 static bool lrucache_gather(struct lrucache *cache,
 			    struct lrucache_snapshot *snap)
+	__must_hold(&cache->lock)
 {
 	struct lrucache_entry *e;
 	u64 now = lrucache_now(cache);
@@ -253,8 +268,13 @@ static bool lrucache_gather(struct lrucache *cache,
  * with its remaining TTL and LRU position, and is read as a stream of
  * records with lrucache_snapshot_read(). It allocates a pointer and a TTL
  * (16 bytes) per entry in page-sized chunks, all before taking the cache
- * lock; it then holds the lock for one walk of the LRU list. Entries
- * removed from the cache stay in memory until the snapshot is freed.
+ * lock; it then holds the lock for one walk of the LRU list. Expired
+ * entries are left out, and the cache does not change (no LRU move, no
+ * counter). Entries removed from the cache afterwards stay in memory until
+ * the snapshot is freed. The snapshot holds no reference to the cache: it
+ * stays valid after lrucache_put() and lrucache_destroy().
+ *
+ * Context: Process context. May sleep.
  *
  * Return: the snapshot, to free with lrucache_snapshot_free(); or
  * ERR_PTR(-ENOMEM), ERR_PTR(-EIDRM) if the cache was destroyed, or
@@ -267,6 +287,8 @@ struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
 	int tries;
 	u64 want;
 	bool ok;
+
+	might_sleep();
 
 	for (tries = 0; tries < 4; tries++) {
 		if (READ_ONCE(cache->dead))

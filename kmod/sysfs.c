@@ -28,21 +28,26 @@ struct kset *lrucache_caches_kset(void)
 	return lrucache_caches;
 }
 
+/*
+ * The counters and the contents, one "name value" line each: the counters
+ * of version 0 of struct lrucache_stats, entries and bytes, the counters
+ * of version 1, expiring (the order of the files since they exist).
+ */
 static int lrucache_emit_counters(char *buf, int at,
-				  const struct lrucache_stats *st)
+				  struct lrucache_stats *st)
 {
-	at += sysfs_emit_at(buf, at, "hits %llu\n", st->hits);
-	at += sysfs_emit_at(buf, at, "misses %llu\n", st->misses);
-	at += sysfs_emit_at(buf, at, "sets %llu\n", st->sets);
-	at += sysfs_emit_at(buf, at, "deletes %llu\n", st->deletes);
-	at += sysfs_emit_at(buf, at, "evictions %llu\n", st->evictions);
-	at += sysfs_emit_at(buf, at, "expirations %llu\n", st->expirations);
-	at += sysfs_emit_at(buf, at, "entries %llu\n", st->entries);
-	at += sysfs_emit_at(buf, at, "bytes %llu\n", st->bytes);
-	at += sysfs_emit_at(buf, at, "reaped %llu\n", st->reaped);
-	at += sysfs_emit_at(buf, at, "reclaimed %llu\n", st->reclaimed);
-	at += sysfs_emit_at(buf, at, "reaper_runs %llu\n", st->reaper_runs);
-	at += sysfs_emit_at(buf, at, "reaper_ns %llu\n", st->reaper_ns);
+	int i;
+
+	for (i = 0; i < LRUCACHE_NR_COUNTERS; i++) {
+		if (i == LRUCACHE_CNT_REAPED) {
+			at += sysfs_emit_at(buf, at, "entries %llu\n",
+					    st->entries);
+			at += sysfs_emit_at(buf, at, "bytes %llu\n", st->bytes);
+		}
+		at += sysfs_emit_at(buf, at, "%s %llu\n",
+				    lrucache_counters[i].name,
+				    *lrucache_stat(st, i));
+	}
 	at += sysfs_emit_at(buf, at, "expiring %llu\n", st->expiring);
 	return at;
 }

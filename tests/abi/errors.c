@@ -357,6 +357,9 @@ TEST_F(err, unknown_command_is_enotty)
 						  struct lrucache_kv), &kv));
 	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IO(LRUCACHE_IOC_MAGIC, 0xff),
 				  NULL));
+	/* Just past the last command, with CHECK's direction and size. */
+	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IOR(LRUCACHE_IOC_MAGIC, 0x50,
+						 struct lrucache_check), buf));
 	/* Another driver's magic with this driver's numbers. */
 	ASSERT_EQ(-ENOTTY, xioctl(self->fd, _IOW('x', 0x42,
 						 struct lrucache_kv), &kv));

@@ -96,7 +96,7 @@ static const struct {
 #ifdef LRUCACHE_IOC_CHECK
 	[C_CHECK] = { "CHECK", LRUCACHE_IOC_CHECK,
 		sizeof(struct lrucache_check),
-		{ EACCES, EINVAL, EFAULT, BOUND } },
+		{ EPERM, EINVAL, EAGAIN, EFAULT, BOUND } },
 #endif
 	[C_UNKNOWN] = { "unknown", 0, 0, { ENOTTY } },
 #undef BOUND

@@ -375,7 +375,9 @@ static void child_ops_on(int fd, const struct expect *x)
 	};
 	struct lrucache_stats st;
 	struct lrucache_info info;
+	struct lrucache_check chk;
 	struct lrucache_reap r;
+	unsigned long long caps;
 	uint64_t entries = 0;
 	char out[256];
 
@@ -404,6 +406,13 @@ static void child_ops_on(int fd, const struct expect *x)
 	CHILD_EQ(x->write, cache_reap(fd, 0, &r));
 	CHILD_EQ(x->write, cache_reap(fd, LRUCACHE_REAP_FULL_SCAN, &r));
 	CHILD_EQ(x->write, cache_clear(fd));
+
+	/* CHECK: CAP_SYS_ADMIN only, whatever the mode (become() checked). */
+	CHILD_EQ(0, cap_eff(&caps));
+	CHILD_EQ(caps & (1ULL << CAP_SYS_ADMIN) ? 0 : -EPERM,
+		 xioctl(fd, LRUCACHE_IOC_CHECK, &chk));
+	if (caps & (1ULL << CAP_SYS_ADMIN))
+		CHILD_EQ(0, chk.problems);
 
 	/* Admin. */
 	CHILD_EQ(x->admin, do_ioc(fd, LRUCACHE_IOC_RESET_STATS));

@@ -162,9 +162,12 @@ enum lrucache_opcode {
  * @result: written by the kernel: what the single ioctl would have
  *	returned (GET: the value length; EXISTS: 1 or 0; others 0), or a
  *	negative errno for this operation alone.
- * @key, @value, @key_len, @value_len, @ttl_ms, @flags: as in
- *	struct lrucache_kv for the same operation; @value_len is written back
- *	for GET.
+ * @key: as in struct lrucache_kv for the same operation.
+ * @value: as in struct lrucache_kv.
+ * @key_len: as in struct lrucache_kv.
+ * @value_len: as in struct lrucache_kv; written back for GET.
+ * @ttl_ms: as in struct lrucache_kv.
+ * @flags: as in struct lrucache_kv.
  * @reserved: must be zero.
  */
 struct lrucache_op {
@@ -480,8 +483,10 @@ enum lrucache_genl_attr {
  *
  * The walk compares the LRU list, the hash table, the expiry buckets and
  * the cache's counters (each entry listed is hashed under its key and sits
- * on the bucket of its expiry; the counts agree). It holds the cache's
- * lock for the whole walk: a diagnostic for tests, O(entries).
+ * on the bucket of its expiry; the counts agree). A diagnostic for tests
+ * and administrators (CAP_SYS_ADMIN), O(entries); it holds the cache's
+ * lock for a batch of entries at a time, and starts over if the cache
+ * changed between two batches (-EAGAIN after a few tries).
  */
 struct lrucache_check {
 	__u64	entries;
@@ -490,7 +495,10 @@ struct lrucache_check {
 	__u64	problems;
 };
 
-/* Does nothing on a bound descriptor: the cost floor of an ioctl here. */
+/*
+ * Does nothing on a bound descriptor: the cost floor of an ioctl here.
+ * Part of the stable ABI, like every command above.
+ */
 #define LRUCACHE_IOC_NOP	_IO(LRUCACHE_IOC_MAGIC, 0x4e)
 #define LRUCACHE_IOC_CHECK	_IOR(LRUCACHE_IOC_MAGIC, 0x4f, struct lrucache_check)
 
