@@ -214,11 +214,16 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	}
 }
 
-/* Reads a struct lrucache_kv of our size in one user access window. */
+/*
+ * Reads a struct lrucache_kv of our size in one user access window. For a
+ * GET (@out), whose value_len is written back, it also writes that field
+ * with the value just read, so that an argument that cannot be written
+ * fails here, before the lookup changes anything, and not after it.
+ */
 static int lrucache_get_kv(struct lrucache_kv *kv,
-			   const struct lrucache_kv __user *ukv)
+			   struct lrucache_kv __user *ukv, bool out)
 {
-	if (!user_read_access_begin(ukv, sizeof(*ukv)))
+	if (!user_access_begin(ukv, sizeof(*ukv)))
 		return -EFAULT;
 	unsafe_get_user(kv->key, &ukv->key, efault);
 	unsafe_get_user(kv->value, &ukv->value, efault);
@@ -227,10 +232,12 @@ static int lrucache_get_kv(struct lrucache_kv *kv,
 	unsafe_get_user(kv->ttl_ms, &ukv->ttl_ms, efault);
 	unsafe_get_user(kv->flags, &ukv->flags, efault);
 	unsafe_get_user(kv->reserved, &ukv->reserved, efault);
-	user_read_access_end();
+	if (out)
+		unsafe_put_user(kv->value_len, &ukv->value_len, efault);
+	user_access_end();
 	return 0;
 efault:
-	user_read_access_end();
+	user_access_end();
 	return -EFAULT;
 }
 
@@ -244,10 +251,14 @@ static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 	long ret;
 
 	/* The usual case field by field; other sizes as every argument. */
-	if (likely(usize == sizeof(kv)))
-		ret = lrucache_get_kv(&kv, ukv);
-	else
+	if (likely(usize == sizeof(kv))) {
+		ret = lrucache_get_kv(&kv, ukv, opcode == LRUCACHE_OP_GET);
+	} else {
 		ret = copy_struct_from_user(&kv, sizeof(kv), uarg, usize);
+		if (!ret && opcode == LRUCACHE_OP_GET &&
+		    put_user(kv.value_len, &ukv->value_len))
+			ret = -EFAULT;
+	}
 	if (ret)
 		return ret;
 	ret = lrucache_do_op(cache, opcode, &kv, &value_len, &perms);
