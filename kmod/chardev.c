@@ -311,6 +311,44 @@ efault:
 	return false;
 }
 
+/*
+ * What a batch checks before its first operation runs: that every
+ * operation of the array can be read (its first and last bytes: an
+ * operation, at most a page long, lies on at most two pages), and that
+ * the fields written back after it runs (result, and value_len of a GET)
+ * can be written. They are written with the values they hold, so the
+ * caller sees no change. A batch that fails here has run nothing; one
+ * that passes runs to its end unless the caller changes the array's
+ * mappings while it runs.
+ */
+static int lrucache_batch_check(const struct lrucache_batch *batch)
+{
+	struct lrucache_op __user *uop;
+	u32 i, opcode, value_len;
+	s32 result;
+	u8 last __maybe_unused;
+
+	for (i = 0; i < batch->count; i++) {
+		uop = u64_to_user_ptr(batch->ops + (u64)i * batch->op_size);
+		if (!user_access_begin(uop, batch->op_size))
+			return -EFAULT;
+		unsafe_get_user(last, (u8 __user *)uop + batch->op_size - 1,
+				efault);
+		unsafe_get_user(opcode, &uop->opcode, efault);
+		unsafe_get_user(result, &uop->result, efault);
+		unsafe_put_user(result, &uop->result, efault);
+		if (opcode == LRUCACHE_OP_GET) {
+			unsafe_get_user(value_len, &uop->value_len, efault);
+			unsafe_put_user(value_len, &uop->value_len, efault);
+		}
+		user_access_end();
+	}
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /* Operations of a batch copied in at once, when their size is ours. */
 #define LRUCACHE_OPS_CHUNK	8
 
@@ -334,6 +372,9 @@ static long lrucache_ioc_batch(struct file *file, struct lrucache *cache,
 	/* A newer op is larger, but not by pages: its zero tail is scanned. */
 	if (batch.count > LRUCACHE_BATCH_MAX || batch.op_size > PAGE_SIZE)
 		return -E2BIG;
+	ret = lrucache_batch_check(&batch);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < batch.count; i++) {
 		uop = u64_to_user_ptr(batch.ops + (u64)i * batch.op_size);
