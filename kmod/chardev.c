@@ -214,11 +214,16 @@ static long lrucache_do_op(struct lrucache *cache, u32 opcode,
 	}
 }
 
-/* Reads a struct lrucache_kv of our size in one user access window. */
+/*
+ * Reads a struct lrucache_kv of our size in one user access window. For a
+ * GET (@out), whose value_len is written back, it also writes that field
+ * with the value just read, so that an argument that cannot be written
+ * fails here, before the lookup changes anything, and not after it.
+ */
 static int lrucache_get_kv(struct lrucache_kv *kv,
-			   const struct lrucache_kv __user *ukv)
+			   struct lrucache_kv __user *ukv, bool out)
 {
-	if (!user_read_access_begin(ukv, sizeof(*ukv)))
+	if (!user_access_begin(ukv, sizeof(*ukv)))
 		return -EFAULT;
 	unsafe_get_user(kv->key, &ukv->key, efault);
 	unsafe_get_user(kv->value, &ukv->value, efault);
@@ -227,10 +232,12 @@ static int lrucache_get_kv(struct lrucache_kv *kv,
 	unsafe_get_user(kv->ttl_ms, &ukv->ttl_ms, efault);
 	unsafe_get_user(kv->flags, &ukv->flags, efault);
 	unsafe_get_user(kv->reserved, &ukv->reserved, efault);
-	user_read_access_end();
+	if (out)
+		unsafe_put_user(kv->value_len, &ukv->value_len, efault);
+	user_access_end();
 	return 0;
 efault:
-	user_read_access_end();
+	user_access_end();
 	return -EFAULT;
 }
 
@@ -244,10 +251,14 @@ static long lrucache_ioc_kv(struct lrucache *cache, u32 opcode,
 	long ret;
 
 	/* The usual case field by field; other sizes as every argument. */
-	if (likely(usize == sizeof(kv)))
-		ret = lrucache_get_kv(&kv, ukv);
-	else
+	if (likely(usize == sizeof(kv))) {
+		ret = lrucache_get_kv(&kv, ukv, opcode == LRUCACHE_OP_GET);
+	} else {
 		ret = copy_struct_from_user(&kv, sizeof(kv), uarg, usize);
+		if (!ret && opcode == LRUCACHE_OP_GET &&
+		    put_user(kv.value_len, &ukv->value_len))
+			ret = -EFAULT;
+	}
 	if (ret)
 		return ret;
 	ret = lrucache_do_op(cache, opcode, &kv, &value_len, &perms);
@@ -300,6 +311,44 @@ efault:
 	return false;
 }
 
+/*
+ * What a batch checks before its first operation runs: that every
+ * operation of the array can be read (its first and last bytes: an
+ * operation, at most a page long, lies on at most two pages), and that
+ * the fields written back after it runs (result, and value_len of a GET)
+ * can be written. They are written with the values they hold, so the
+ * caller sees no change. A batch that fails here has run nothing; one
+ * that passes runs to its end unless the caller changes the array's
+ * mappings while it runs.
+ */
+static int lrucache_batch_check(const struct lrucache_batch *batch)
+{
+	struct lrucache_op __user *uop;
+	u32 i, opcode, value_len;
+	s32 result;
+	u8 last __maybe_unused;
+
+	for (i = 0; i < batch->count; i++) {
+		uop = u64_to_user_ptr(batch->ops + (u64)i * batch->op_size);
+		if (!user_access_begin(uop, batch->op_size))
+			return -EFAULT;
+		unsafe_get_user(last, (u8 __user *)uop + batch->op_size - 1,
+				efault);
+		unsafe_get_user(opcode, &uop->opcode, efault);
+		unsafe_get_user(result, &uop->result, efault);
+		unsafe_put_user(result, &uop->result, efault);
+		if (opcode == LRUCACHE_OP_GET) {
+			unsafe_get_user(value_len, &uop->value_len, efault);
+			unsafe_put_user(value_len, &uop->value_len, efault);
+		}
+		user_access_end();
+	}
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /* Operations of a batch copied in at once, when their size is ours. */
 #define LRUCACHE_OPS_CHUNK	8
 
@@ -323,6 +372,9 @@ static long lrucache_ioc_batch(struct file *file, struct lrucache *cache,
 	/* A newer op is larger, but not by pages: its zero tail is scanned. */
 	if (batch.count > LRUCACHE_BATCH_MAX || batch.op_size > PAGE_SIZE)
 		return -E2BIG;
+	ret = lrucache_batch_check(&batch);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < batch.count; i++) {
 		uop = u64_to_user_ptr(batch.ops + (u64)i * batch.op_size);

@@ -44,6 +44,16 @@
 #endif
 
 /*
+ * 6.2 made kobj_type.get_ownership() take a const struct kobject *:
+ * lrucache_kobj_const is the qualifier this kernel's prototype has.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define lrucache_kobj_const	const
+#else
+#define lrucache_kobj_const
+#endif
+
+/*
  * 6.13 added hrtimer_setup(), which sets the callback with the rest
  * (hrtimer_init() was removed in 6.15). Older kernels: the same from
  * hrtimer_init().

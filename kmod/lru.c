@@ -30,13 +30,16 @@
  *   cache->dead. Entries are only ever added to or removed from the hash
  *   table and the LRU list together, under this lock.
  * - Lookups walk the hash table under rcu_read_lock() without cache->lock.
- *   A lookup that hits takes cache->lock only to move the entry to the
- *   head of the LRU list; if the entry already is the head it takes no
- *   lock at all, because the LRU order would not change. When it does
- *   take the lock and finds its entry unlinked (a set replaced it
- *   meanwhile), it looks the key up again under the lock, where the
- *   table holds exactly the linked entries, so a key that is always
- *   present is never missed.
+ *   A lookup that hits copies the value out first, and only then takes
+ *   cache->lock to move the entry to the head of the LRU list (a copy
+ *   that faults changes nothing); if the entry already is the head it
+ *   takes no lock at all, because the LRU order would not change, and if
+ *   a set or a delete unlinked it meanwhile it moves nothing. A lookup
+ *   that must take the lock before copying (to free an expired entry, or
+ *   to take a reference) and finds its entry unlinked (a set replaced it
+ *   meanwhile) looks the key up again under the lock, where the table
+ *   holds exactly the linked entries, so a key that is always present is
+ *   never missed.
  * - An entry carries a reference count: one reference is held by the
  *   cache while it is hashed. A reader copies the value out under RCU
  *   with page faults disabled, which needs no reference. Only when that
@@ -605,6 +608,25 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
 	return false;
 }
 
+/*
+ * Makes @e, a live entry a lookup just read, the most recently used: no
+ * lock if it already is the head (the order would not change), and
+ * nothing if a set or a delete unlinked it since it was looked up (a
+ * replacing set made its successor the head already).
+ */
+static void lrucache_make_recent(struct lrucache *cache,
+				 struct lrucache_entry *e)
+{
+	if (READ_ONCE(cache->lru.next) == &e->lru)
+		return;
+	spin_lock(&cache->lock);
+	if (!list_empty(&e->lru)) {
+		cache->changes++;
+		list_move(&e->lru, &cache->lru);
+	}
+	spin_unlock(&cache->lock);
+}
+
 /**
  * lrucache_get_iter - look a key up and copy its value to an iov_iter
  * @cache: the cache
@@ -620,7 +642,9 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
  * reference on the entry. Only if that copy would fault is a reference
  * taken, to copy after RCU with faults allowed; if the entry is gone by
  * then (a set or delete removed it meanwhile), the lookup starts over and
- * takes its reference under the cache lock.
+ * takes its reference under the cache lock. The hit is counted, reported
+ * and moves the entry only once the copy succeeded: a copy that faults
+ * leaves the cache, its counters and its events as they were.
  *
  * Context: Process context. May sleep.
  *
@@ -647,55 +671,51 @@ ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
 again:
 	rcu_read_lock();
 	e = lrucache_lookup(cache, &k);
-	if (!e)
-		goto miss;
-	/* A live entry that already is the most recent: no lock at all. */
-	if (likely(!pin && !lrucache_expired(cache, e)) &&
-	    READ_ONCE(cache->lru.next) == &e->lru)
-		goto found;
-
-	spin_lock(&cache->lock);
-	/*
-	 * The lockless lookup may have found an entry a set was replacing
-	 * (or a delete removing). Under the lock the table holds exactly
-	 * the linked entries: look again.
-	 */
-	if (list_empty(&e->lru))
-		e = lrucache_lookup(cache, &k);
-	if (e && lrucache_expired(cache, e)) {
-		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
-		e = NULL;
-	}
-	if (e) {
-		cache->changes++;
-		list_move(&e->lru, &cache->lru);
-		if (pin)
+	if (e && unlikely(pin || lrucache_expired(cache, e))) {
+		spin_lock(&cache->lock);
+		/*
+		 * The lockless lookup may have found an entry a set was
+		 * replacing (or a delete removing). Under the lock the table
+		 * holds exactly the linked entries: look again.
+		 */
+		if (list_empty(&e->lru))
+			e = lrucache_lookup(cache, &k);
+		if (e && lrucache_expired(cache, e)) {
+			lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
+			e = NULL;
+		}
+		if (e && pin)
 			refcount_inc(&e->ref);	/* linked: the cache holds one */
+		spin_unlock(&cache->lock);
 	}
-	spin_unlock(&cache->lock);
 	if (!e)
 		goto miss;
-found:
 	ret = e->value_len;
 	fits = e->value_len <= iov_iter_count(to);
 	if (!pin && fits && !lrucache_copy_nofault(e, to)) {
 		if (!refcount_inc_not_zero(&e->ref)) {
-			/* Removed since: nothing counted yet, start over. */
+			/* Removed since: nothing done yet, start over. */
 			rcu_read_unlock();
 			pin = true;
 			goto again;
 		}
 		pin = true;
 	}
+	if (pin && fits) {
+		rcu_read_unlock();
+		if (copy_to_iter(e->data + e->key_len, e->value_len, to) !=
+		    e->value_len) {
+			lrucache_entry_put(e);
+			return -EFAULT;
+		}
+		rcu_read_lock();
+	}
+	lrucache_make_recent(cache, e);
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
 	rcu_read_unlock();
-	if (pin) {
-		if (fits && copy_to_iter(e->data + e->key_len, e->value_len,
-					 to) != e->value_len)
-			ret = -EFAULT;
+	if (pin)
 		lrucache_entry_put(e);
-	}
 	return ret;
 
 miss:

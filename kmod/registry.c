@@ -200,10 +200,25 @@ static void lrucache_release(struct kobject *kobj)
 	kfree(cache);
 }
 
+/*
+ * The cache's sysfs directory and files belong to its owner and group,
+ * so that the VFS applies the modes sysfs.c derives from the cache's.
+ */
+static void lrucache_get_ownership(lrucache_kobj_const struct kobject *kobj,
+				   kuid_t *uid, kgid_t *gid)
+{
+	const struct lrucache *cache = container_of(kobj, struct lrucache,
+						    kobj);
+
+	*uid = cache->owner_uid;
+	*gid = cache->owner_gid;
+}
+
 static const struct kobj_type lrucache_ktype = {
 	.release	= lrucache_release,
 	.sysfs_ops	= &kobj_sysfs_ops,
 	.default_groups	= lrucache_cache_groups,
+	.get_ownership	= lrucache_get_ownership,
 };
 
 static int lrucache_alloc(const char *name,

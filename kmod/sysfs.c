@@ -153,19 +153,25 @@ static ssize_t cache_reap_store(struct kobject *kobj,
 }
 
 /*
- * A cache's own files are root's: a cache's mode keeps its figures from
- * other users on the device, and sysfs cannot ask for that mode.
+ * A cache's own files follow the cache's mode: they belong to its owner
+ * and group (lrucache_get_ownership() in registry.c), and each class
+ * (owner, group, others) gets read on all of them if the mode gives it
+ * LRUCACHE_PERM_READ (the owner always), write on "reap" with LRUCACHE_PERM_WRITE (as the
+ * REAP ioctl) and write on "cleanup_interval_ms" with LRUCACHE_PERM_ADMIN
+ * (a setting of the cache, as RESET_STATS). The VFS then checks them at
+ * open(). The modes below are the widest a file may get; sysfs makes no
+ * file writable by others, so the others' write bit never applies here.
  */
-static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0400,
+static struct kobj_attribute cache_stats_attr = __ATTR(stats, 0444,
 						       cache_stats_show, NULL);
-static struct kobj_attribute cache_health_attr = __ATTR(health, 0400,
+static struct kobj_attribute cache_health_attr = __ATTR(health, 0444,
 							cache_health_show,
 							NULL);
 static struct kobj_attribute cache_interval_attr =
-	__ATTR(cleanup_interval_ms, 0600, cache_interval_show,
+	__ATTR(cleanup_interval_ms, 0664, cache_interval_show,
 	       cache_interval_store);
 static struct kobj_attribute cache_reap_attr =
-	__ATTR(reap, 0600, cache_reap_show, cache_reap_store);
+	__ATTR(reap, 0664, cache_reap_show, cache_reap_store);
 
 static struct attribute *lrucache_cache_attrs[] = {
 	&cache_stats_attr.attr,
@@ -175,8 +181,45 @@ static struct attribute *lrucache_cache_attrs[] = {
 	NULL,
 };
 
+/* The permission of the cache's mode that gives write on @attr, or 0. */
+static u32 lrucache_attr_write_perm(const struct attribute *attr)
+{
+	if (attr == &cache_reap_attr.attr)
+		return LRUCACHE_PERM_WRITE;
+	if (attr == &cache_interval_attr.attr)
+		return LRUCACHE_PERM_ADMIN;
+	return 0;
+}
+
+/*
+ * The file mode of @attr in @kobj's directory, from the cache's mode, at
+ * most the attribute's own; the owner may always read. Sysfs refuses to
+ * open a file for reading that no class may read, root included: the
+ * owner's read bit keeps the figures readable by root (lrucache-persist)
+ * and the cache's owner, as a cache's mode can give nobody read.
+ */
+static umode_t lrucache_cache_attr_mode(struct kobject *kobj,
+					struct attribute *attr, int n)
+{
+	const struct lrucache *cache = kobj_to_cache(kobj);
+	u32 write = lrucache_attr_write_perm(attr);
+	umode_t mode = 0400;
+	int shift;
+
+	for (shift = 6; shift >= 0; shift -= 3) {
+		u32 bits = (cache->mode >> shift) & 7;
+
+		if (bits & LRUCACHE_PERM_READ)
+			mode |= 04 << shift;
+		if (bits & write)
+			mode |= 02 << shift;
+	}
+	return mode & attr->mode;
+}
+
 static const struct attribute_group lrucache_cache_group = {
 	.attrs = lrucache_cache_attrs,
+	.is_visible = lrucache_cache_attr_mode,
 };
 
 const struct attribute_group *lrucache_cache_groups[] = {

@@ -2,7 +2,9 @@
 /*
  * LRUCACHE_IOC_BATCH: operations run in order, one by one, each with the
  * result the single ioctl would have returned; a bad operation fails alone.
- * The batch header itself is checked as a whole (-E2BIG, -EINVAL, -EFAULT).
+ * The batch itself is checked as a whole before anything runs: its header
+ * (-E2BIG, -EINVAL, -EFAULT), and that every operation can be read and
+ * its result written back (-EFAULT, nothing run).
  */
 #include "kselftest_harness.h"
 #include "abi.h"
@@ -349,18 +351,47 @@ TEST_F(batch, unreadable_ops_array_is_efault)
 }
 
 /*
- * An operation array that runs into an unreadable page: the operations
- * before the one that straddles it run and report their result, and the
- * call returns how many ran. The kernel may read several operations at
- * once, but stops exactly where one read per operation would: within the
- * first operations read, and after them.
+ * A batch checks, before its first operation runs, that it can read every
+ * operation and write back every result (and value_len of each GET): if
+ * not, it fails with -EFAULT and has run nothing, whichever operation it
+ * is that cannot be read or written. Each case below is a batch of sets
+ * (and gets) of fresh keys, of which none may appear.
  */
-TEST_F(batch, array_cut_by_a_fault_runs_the_readable_ops)
+
+/* Fills @n set operations of keys "<tag><i>" at @ops; @keys holds them. */
+static void fill_sets(struct lrucache_op *ops, unsigned int n,
+		      char keys[][32], const char *tag)
 {
-	static const unsigned int readable[] = { 5, 11 };
-	static char keys[2][16][32];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], 32, "%s%u", tag, i);
+		ops[i] = op_set(keys[i], "v", 0);
+		ops[i].result = 1;
+	}
+}
+
+/* None of the @n keys is in the cache, and nothing was counted. */
+#define ASSERT_NONE_RAN(keys, n) do {					\
+	struct lrucache_stats __st;					\
+	unsigned int __i;						\
+	for (__i = 0; __i < (n); __i++)					\
+		EXPECT_EQ(0, str_exists(self->fd, (keys)[__i])) {	\
+			TH_LOG("%s was stored", (keys)[__i]);		\
+		}							\
+	ASSERT_EQ(0, cache_stats(self->fd, &__st));			\
+	EXPECT_EQ(0U, __st.sets);					\
+	EXPECT_EQ(0U, __st.entries);					\
+	EXPECT_EQ(0U, __st.hits);					\
+} while (0)
+
+/* An array that runs into an unreadable page, cut within an operation. */
+TEST_F(batch, array_cut_by_a_fault_runs_nothing)
+{
+	static const unsigned int readable[] = { 0, 5, 11 };
+	static char keys[16][32];
 	struct lrucache_op *ops;
-	unsigned int t, i, n;
+	unsigned int t, n;
 	char *end;
 
 	for (t = 0; t < NOPS(readable); t++) {
@@ -370,20 +401,135 @@ TEST_F(batch, array_cut_by_a_fault_runs_the_readable_ops)
 		/* n whole operations, then half of one, then the fault. */
 		ops = (struct lrucache_op *)(end - n * sizeof(*ops) -
 					     sizeof(*ops) / 2);
-		for (i = 0; i < n; i++) {
-			snprintf(keys[t][i], sizeof(keys[t][i]), "c%u-%u", t,
-				 i);
-			ops[i] = op_set(keys[t][i], "v", 0);
-			ops[i].result = 1;
-		}
+		fill_sets(ops, n, keys, "cut");
 		memset(&ops[n], 0, sizeof(*ops) / 2);
-		ASSERT_EQ((int)n, batch_raw(self->fd, (uintptr_t)ops, n + 4,
-					    sizeof(*ops), 0, 0));
-		for (i = 0; i < n; i++) {
-			EXPECT_EQ(0, ops[i].result);
-			EXPECT_EQ(1, str_exists(self->fd, keys[t][i]));
-		}
+		ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, n + 4,
+					     sizeof(*ops), 0, 0));
+		ASSERT_NONE_RAN(keys, n);
+		/* The results were not written. */
+		for (unsigned int i = 0; i < n; i++)
+			EXPECT_EQ(1, ops[i].result);
 	}
+}
+
+/* The last operation lies whole in an unreadable page. */
+TEST_F(batch, unreadable_last_op_runs_nothing)
+{
+	static char keys[8][32];
+	struct lrucache_op *ops;
+	char *end = fault_boundary();
+
+	ASSERT_NE(NULL, end);
+	ops = (struct lrucache_op *)(end - 7 * sizeof(*ops));
+	fill_sets(ops, 7, keys, "last");
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, 8,
+				     sizeof(*ops), 0, 0));
+	ASSERT_NONE_RAN(keys, 7);
+}
+
+/* A read-only array: every operation readable, no result writable. */
+TEST_F(batch, read_only_array_runs_nothing)
+{
+	static char keys[4][32];
+	struct lrucache_op *ops;
+
+	ops = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ops);
+	fill_sets(ops, 4, keys, "ro");
+	ASSERT_EQ(0, mprotect(ops, getpagesize(), PROT_READ));
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, 4,
+				     sizeof(*ops), 0, 0));
+	ASSERT_NONE_RAN(keys, 4);
+	munmap(ops, getpagesize());
+}
+
+/*
+ * The array crosses from a writable page into a read-only one: the first
+ * operations could run and report, the later could not report.
+ */
+TEST_F(batch, read_only_tail_of_the_array_runs_nothing)
+{
+	static char keys[8][32];
+	struct lrucache_op *ops;
+	long pg = getpagesize();
+	char *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ops = (struct lrucache_op *)(p + pg - 5 * sizeof(*ops));
+	fill_sets(ops, 8, keys, "tail");
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ));
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, 8,
+				     sizeof(*ops), 0, 0));
+	ASSERT_NONE_RAN(keys, 8);
+	EXPECT_EQ(1, ops[0].result);
+	munmap(p, 2 * pg);
+}
+
+/*
+ * An operation whose result lies in a writable page and the rest in a
+ * read-only one: a SET there runs (only its result is written), a GET
+ * does not, nor anything before it, as its value_len cannot be written.
+ */
+TEST_F(batch, get_whose_value_len_cannot_be_written_runs_nothing)
+{
+	static char keys[4][32];
+	struct lrucache_op *ops;
+	long pg = getpagesize();
+	char buf[16], *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* ops[2] starts 16 bytes before the read-only page. */
+	ops = (struct lrucache_op *)(p + pg - 2 * sizeof(*ops) - 16);
+	fill_sets(ops, 3, keys, "vl");
+	ops[2] = op_get("vl0", buf, sizeof(buf));
+	ops[2].result = 1;
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ));
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, 3,
+				     sizeof(*ops), 0, 0));
+	ASSERT_NONE_RAN(keys, 2);
+	EXPECT_EQ(1, ops[0].result);
+
+	/* The same array with a set in that place runs whole. */
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ | PROT_WRITE));
+	fill_sets(ops, 3, keys, "vl");
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ));
+	ASSERT_EQ(3, batch_raw(self->fd, (uintptr_t)ops, 3, sizeof(*ops), 0,
+			       0));
+	EXPECT_EQ(0, ops[0].result);
+	EXPECT_EQ(0, ops[2].result);
+	EXPECT_EQ(1, str_exists(self->fd, keys[2]));
+	munmap(p, 2 * pg);
+}
+
+/*
+ * A newer, larger operation (op_size beyond ours) must be readable to its
+ * last byte too: its unknown tail is checked for zeros before it runs.
+ */
+TEST_F(batch, larger_ops_are_checked_to_their_last_byte)
+{
+	static char keys[2][32];
+	const size_t size = sizeof(struct lrucache_op) + 64;
+	struct lrucache_op *op;
+	char *end = fault_boundary();
+
+	ASSERT_NE(NULL, end);
+	/* Two operations; the second's tail is cut by the fault. */
+	op = (struct lrucache_op *)(end - 2 * size + 8);
+	memset(op, 0, 2 * size - 8);
+	snprintf(keys[0], 32, "big0");
+	snprintf(keys[1], 32, "big1");
+	*op = op_set(keys[0], "v", 0);
+	*(struct lrucache_op *)((char *)op + size) = op_set(keys[1], "v", 0);
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)op, 2, size, 0, 0));
+	ASSERT_NONE_RAN(keys, 2);
+	ASSERT_EQ(1, batch_raw(self->fd, (uintptr_t)op, 1, size, 0, 0));
+	EXPECT_EQ(0, op->result);
+	EXPECT_EQ(1, str_exists(self->fd, keys[0]));
 }
 
 TEST_HARNESS_MAIN

@@ -6,6 +6,7 @@
  */
 #include "kselftest_harness.h"
 #include "abi.h"
+#include "nl.h"
 
 #define BAD_PTR		((void *)1)
 
@@ -148,6 +149,104 @@ TEST_F(err, get_into_bad_buffer_is_efault)
 	/* The entry is still there and intact. */
 	ASSERT_EQ(5, str_get(self->fd, "k", out));
 	ASSERT_STREQ("value", out);
+}
+
+/*
+ * A GET that fails with -EFAULT changes nothing: no hit is counted, the
+ * entry keeps its place in the LRU order and no hit event is sent. The
+ * copy fails on a read-only buffer (values copied word by word and by
+ * copy_to_user()), on a buffer running into a fault, and on an argument
+ * the kernel cannot write value_len back into; a batched GET likewise.
+ * Then a GET that succeeds moves the entry, counts and reports its hit.
+ */
+TEST_F(err, failed_get_changes_nothing)
+{
+	static const uint32_t vlens[] = { 5, 300 };
+	char name[LRUCACHE_NAME_MAX], *ro, *edge, val[300];
+	struct lrucache_kv *rokv;
+	struct lrucache_stats st;
+	struct lrucache_op op;
+	struct nl_event ev;
+	struct nl_sock s;
+	unsigned int i;
+	uint32_t len;
+	int fd, ret;
+
+	ro = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	edge = fault_boundary();
+	ASSERT_NE(NULL, edge);
+	memset(val, 'v', sizeof(val));
+	unique_name(name, "efault");
+	fd = cache_create(name, 2, 0, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nl_open(&s));
+	ASSERT_EQ(0, nl_request(&s, s.family, LRUCACHE_CMD_SUBSCRIBE, 2, name,
+				LRUCACHE_EVENT_BIT(LRUCACHE_EVENT_HIT)));
+	ASSERT_EQ(0, nl_answer(&s, 2, NULL));
+
+	for (i = 0; i < sizeof(vlens) / sizeof(vlens[0]); i++) {
+		ASSERT_EQ(0, cache_clear(fd));
+		ASSERT_EQ(0, kv_set(fd, "a", 1, val, vlens[i],
+				    LRUCACHE_TTL_NONE, 0));
+		ASSERT_EQ(0, kv_set(fd, "b", 1, val, vlens[i],
+				    LRUCACHE_TTL_NONE, 0));
+		ASSERT_EQ(0, xioctl(fd, LRUCACHE_IOC_RESET_STATS, NULL));
+
+		/* "a" is the least recent; each GET of it fails. */
+		rokv = (struct lrucache_kv *)ro;
+		memset(rokv, 0, sizeof(*rokv));
+		rokv->key = (uintptr_t)"a";
+		rokv->key_len = 1;
+		rokv->value = (uintptr_t)val;
+		rokv->value_len = sizeof(val);
+		ASSERT_EQ(0, mprotect(ro, getpagesize(), PROT_READ));
+		len = 1024;
+		ASSERT_EQ(-EFAULT, kv_get(fd, "a", 1, ro + 1024, &len));
+		len = vlens[i];
+		ASSERT_EQ(-EFAULT, kv_get(fd, "a", 1, edge - vlens[i] / 2,
+					  &len));
+		/* The value fits a writable buffer; value_len cannot be written. */
+		ASSERT_EQ(-EFAULT, xioctl(fd, LRUCACHE_IOC_GET, rokv));
+		memset(&op, 0, sizeof(op));
+		op.opcode = LRUCACHE_OP_GET;
+		op.key = (uintptr_t)"a";
+		op.key_len = 1;
+		op.value = (uintptr_t)(ro + 1024);
+		op.value_len = 1024;
+		ASSERT_EQ(1, batch_run(fd, &op, 1));
+		ASSERT_EQ(-EFAULT, op.result);
+		ASSERT_EQ(0, mprotect(ro, getpagesize(), PROT_READ | PROT_WRITE));
+
+		ASSERT_EQ(0, cache_stats(fd, &st));
+		EXPECT_EQ(0U, st.hits);
+		EXPECT_EQ(0U, st.misses);
+		ret = nl_next_event(&s, &ev, 0);
+		EXPECT_EQ(-ETIMEDOUT, ret) {
+			TH_LOG("an event of type %u for key %s", ev.type,
+			       ev.key);
+		}
+		/* "a" is still the least recent: a third key evicts it. */
+		ASSERT_EQ(0, kv_set(fd, "c", 1, val, 1, LRUCACHE_TTL_NONE, 0));
+		EXPECT_EQ(0, str_exists(fd, "a"));
+		EXPECT_EQ(1, str_exists(fd, "b"));
+
+		/* A GET that works: counted, reported, moved. */
+		len = sizeof(val);
+		ASSERT_EQ((int)vlens[i], kv_get(fd, "b", 1, val, &len));
+		ASSERT_EQ(0, cache_stats(fd, &st));
+		EXPECT_EQ(1U, st.hits);
+		ASSERT_EQ(0, nl_next_event(&s, &ev, NL_WAIT_MS));
+		EXPECT_EQ((uint32_t)LRUCACHE_EVENT_HIT, ev.type);
+		EXPECT_STREQ("b", ev.key);
+		ASSERT_EQ(0, kv_set(fd, "d", 1, val, 1, LRUCACHE_TTL_NONE, 0));
+		EXPECT_EQ(1, str_exists(fd, "b"));
+		EXPECT_EQ(0, str_exists(fd, "c"));
+	}
+	close(s.fd);
+	close(fd);
+	cache_destroy(name);
 }
 
 TEST_F(err, bad_argument_struct_pointer_is_efault)

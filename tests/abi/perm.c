@@ -33,6 +33,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -827,6 +828,164 @@ static void child_bad_modes(const char *name)
 	CHILD_EQ(geteuid() ? -EACCES : 0, cache_info(fd, &info));
 	CHILD_EQ(0, cache_destroy_on(fd, name));
 	close(fd);
+}
+
+/* --- the cache's sysfs files -------------------------------------------- */
+
+/*
+ * What an identity may do with a cache's files in sysfs: what the
+ * permission bits of its class in the cache's mode (@bits) allow; root
+ * (CAP_DAC_OVERRIDE) whatever the files' modes (@fm: stats, health, reap,
+ * cleanup_interval_ms) allow anyone, since sysfs opens a file for reading
+ * or writing only if some class may.
+ */
+struct sysfs_arg {
+	const char *name;
+	uint32_t bits;		/* LRUCACHE_PERM_* of the class */
+	bool others;		/* the class is others' */
+	bool owner;		/* the identity is the cache's owner */
+	const mode_t *fm;
+};
+
+static int open_attr(const char *name, const char *file, int flags)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/%s", name, file);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int write_attr(const char *name, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/%s", name, file);
+	return write_file(path, val);
+}
+
+static void child_sysfs(const struct sysfs_arg *a)
+{
+	static const char *const files[] = {
+		"stats", "health", "reap", "cleanup_interval_ms",
+	};
+	int read = a->bits & LRUCACHE_PERM_READ || a->owner ? 0 : -EACCES;
+	int reap = a->bits & LRUCACHE_PERM_WRITE && !a->others ? 0 : -EACCES;
+	int interval = a->bits & LRUCACHE_PERM_ADMIN && !a->others ? 0 :
+		       -EACCES;
+	char path[256], buf[4096];
+	unsigned int i;
+	int ret;
+
+	if (!geteuid()) {
+		reap = a->fm[2] & 0222 ? 0 : -EACCES;
+		interval = a->fm[3] & 0222 ? 0 : -EACCES;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/%s",
+			 a->name, files[i]);
+		if (!geteuid())
+			read = a->fm[i] & 0444 ? 0 : -EACCES;
+		ret = read_file(path, buf, sizeof(buf));
+		CHILD_EQ(read, ret < 0 ? ret : 0);
+		if (!read && i == 0)
+			CHILD_TRUE(strstr(buf, "entries 1\n"));
+	}
+	CHILD_EQ(reap, open_attr(a->name, "reap", O_WRONLY));
+	CHILD_EQ(reap, write_attr(a->name, "reap", "1"));
+	CHILD_EQ(interval, open_attr(a->name, "cleanup_interval_ms", O_WRONLY));
+	CHILD_EQ(interval, write_attr(a->name, "cleanup_interval_ms", "5000"));
+	CHILD_EQ(-EACCES, open_attr(a->name, "stats", O_WRONLY));
+}
+
+#define SYSFS_AS(id, nm, b, oth, fm) do {				\
+	struct sysfs_arg __a = { (nm), (b), (oth), (id) == &OWNER, (fm) }; \
+	AS(id, child_sysfs, &__a);					\
+} while (0)
+
+/* The mode of a cache's file, and its owner, as stat() shows them. */
+static int attr_mode(const char *name, const char *file, struct stat *st)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), SYSFS_ROOT "/caches/%s/%s", name, file);
+	return stat(path, st) ? -errno : 0;
+}
+
+/*
+ * A cache's files in /sys/kernel/lrucache/caches/NAME belong to its owner
+ * and group, with modes from its mode: each class reads all of them with
+ * read permission on the cache (the owner always), writes "reap" with write permission and
+ * "cleanup_interval_ms" with admin permission; sysfs makes no file
+ * writable by others, so others write neither. The VFS checks them as
+ * any file's: root, with CAP_DAC_OVERRIDE, may do everything, except
+ * what sysfs refuses everyone, writing a file no class may write.
+ */
+TEST_F(perm, sysfs_files_follow_the_cache_mode)
+{
+	static const struct {
+		uint32_t mode;
+		mode_t stats, reap, interval;
+	} modes[] = {
+		{ 0700, 0400, 0600, 0600 },
+		{ 0740, 0440, 0640, 0640 },
+		{ 0764, 0444, 0664, 0644 },
+		{ 0776, 0444, 0664, 0664 },
+		{ 0751, 0440, 0640, 0660 },
+		{ 0300, 0400, 0600, 0600 },
+		{ 0137, 0404, 0424, 0624 },
+	};
+	struct stat st;
+	mode_t fm[4];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		uint32_t m = modes[i].mode;
+
+		struct spec sp = { .name = self->name, .mode = m };
+		int fd;
+
+		if (i)
+			ASSERT_EQ(0, cache_destroy(self->name));
+		/* Seeded by root: not every mode lets the owner write. */
+		AS(&OWNER, child_create, &sp);
+		fd = cache_attach(self->name);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, str_set(fd, KEY, VAL));
+		close(fd);
+		ASSERT_EQ(0, attr_mode(self->name, "stats", &st));
+		EXPECT_EQ(modes[i].stats, st.st_mode & 0777) {
+			TH_LOG("mode 0%o: stats 0%o", m, st.st_mode & 0777);
+		}
+		EXPECT_EQ((uid_t)UID_A, st.st_uid);
+		EXPECT_EQ((gid_t)UID_A, st.st_gid);
+		ASSERT_EQ(0, attr_mode(self->name, "health", &st));
+		EXPECT_EQ(modes[i].stats, st.st_mode & 0777);
+		ASSERT_EQ(0, attr_mode(self->name, "reap", &st));
+		EXPECT_EQ(modes[i].reap, st.st_mode & 0777) {
+			TH_LOG("mode 0%o: reap 0%o", m, st.st_mode & 0777);
+		}
+		ASSERT_EQ(0, attr_mode(self->name, "cleanup_interval_ms", &st));
+		EXPECT_EQ(modes[i].interval, st.st_mode & 0777) {
+			TH_LOG("mode 0%o: cleanup_interval_ms 0%o", m,
+			       st.st_mode & 0777);
+		}
+		ASSERT_EQ(0, attr_mode(self->name, ".", &st));
+		EXPECT_EQ((uid_t)UID_A, st.st_uid);
+
+		fm[0] = fm[1] = modes[i].stats;
+		fm[2] = modes[i].reap;
+		fm[3] = modes[i].interval;
+		SYSFS_AS(&OWNER, self->name, (m >> 6) & 7, false, fm);
+		SYSFS_AS(&GROUP, self->name, (m >> 3) & 7, false, fm);
+		SYSFS_AS(&SUPP, self->name, (m >> 3) & 7, false, fm);
+		SYSFS_AS(&OTHER, self->name, m & 7, true, fm);
+		SYSFS_AS(&ROOT, self->name, 7, false, fm);
+	}
 }
 
 TEST_F(perm, invalid_mode_at_create_is_einval)
