@@ -55,7 +55,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
-	checkpatch sparse kerneldoc check check-stock check-install demo clean help \
+	checkpatch sparse kerneldoc callgraph check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man deb check-deb \
 	example-kmod stress FORCE
@@ -142,6 +142,13 @@ sparse:
 # expanded from them into build/doc/, documents every export.
 kerneldoc:
 	$(call run_tap,tests/lint/kerneldoc $(KSRC),lint-kerneldoc)
+
+# The graph of which kmod/*.c file uses which must have no circle. Not yet
+# part of lint: the engine split left circles outside the events (main.c's
+# module parameters, lru.c with memory.c, reaper.c and registry.c,
+# registry.c with sysfs.c); it joins lint when they are gone.
+callgraph:
+	$(call run_tap,tests/lint/callgraph,lint-callgraph)
 
 lint: checkpatch sparse kerneldoc
 
