@@ -382,6 +382,7 @@ STRESS_KEYS ?= 4000
 MODEL_STEPS ?= 200000
 FUZZ_CALLS ?= 1000000
 FUZZ_SECONDS ?= 2400
+SUBFLOOD_SUBS ?= 1000
 
 stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 	@mkdir -p $(BUILD)/stress
@@ -395,8 +396,10 @@ stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 		--env LRUCACHE_MODEL_STEPS=$(MODEL_STEPS) \
 		--env LRUCACHE_FUZZ_CALLS=$(FUZZ_CALLS) \
 		--env LRUCACHE_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		--env LRUCACHE_SUBFLOOD_SUBS=$(SUBFLOOD_SUBS) \
 		-- tests/run-tests $(BUILD)/tests/abi/stress \
-		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz
+		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz \
+		$(BUILD)/tests/abi/subflood
 
 clean:
 	rm -rf $(BUILD)
