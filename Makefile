@@ -55,7 +55,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	    $(wildcard kmod/include/linux/*.h kmod/include/uapi/linux/*.h)
 
 .PHONY: all bench module lib tier check-tier check-two-hosts tools tests examples lint \
-	checkpatch sparse kerneldoc check check-stock check-install demo clean help \
+	checkpatch sparse kerneldoc callgraph check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man deb check-deb \
 	example-kmod stress FORCE
@@ -142,6 +142,13 @@ sparse:
 # expanded from them into build/doc/, documents every export.
 kerneldoc:
 	$(call run_tap,tests/lint/kerneldoc $(KSRC),lint-kerneldoc)
+
+# The graph of which kmod/*.c file uses which must have no circle. Not yet
+# part of lint: the engine split left circles outside the events (main.c's
+# module parameters, lru.c with memory.c, reaper.c and registry.c,
+# registry.c with sysfs.c); it joins lint when they are gone.
+callgraph:
+	$(call run_tap,tests/lint/callgraph,lint-callgraph)
 
 lint: checkpatch sparse kerneldoc
 
@@ -375,6 +382,7 @@ STRESS_KEYS ?= 4000
 MODEL_STEPS ?= 200000
 FUZZ_CALLS ?= 1000000
 FUZZ_SECONDS ?= 2400
+SUBFLOOD_SUBS ?= 1000
 
 stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 	@mkdir -p $(BUILD)/stress
@@ -388,8 +396,10 @@ stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 		--env LRUCACHE_MODEL_STEPS=$(MODEL_STEPS) \
 		--env LRUCACHE_FUZZ_CALLS=$(FUZZ_CALLS) \
 		--env LRUCACHE_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		--env LRUCACHE_SUBFLOOD_SUBS=$(SUBFLOOD_SUBS) \
 		-- tests/run-tests $(BUILD)/tests/abi/stress \
-		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz
+		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz \
+		$(BUILD)/tests/abi/subflood
 
 clean:
 	rm -rf $(BUILD)

@@ -59,8 +59,24 @@
  *   lrucache_check() with them; it is taken before cache->lock. The
  *   expiry buckets and the reaper are described in reaper.c.
  *
- * Lock order: lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
- * rhashtable bucket locks (and the hrtimer base lock, irq-safe, innermost).
+ * - Events (events.c) add no lock to these: reporting one under
+ *   cache->lock or in a lock-free lookup records it with an allocation,
+ *   atomics and a lock-free list. Kernel hooks' callbacks run there and
+ *   take no lock of lrucache's. The work item that hands recorded events
+ *   to the netlink stream, and netlink's requests, take their locks in
+ *   process context with none of the above held.
+ *
+ * Lock order, the whole module's, in two chains never held together:
+ *
+ *   lrucache_registry_lock -> cache->reap_lock -> cache->lock ->
+ *	rhashtable bucket locks -> hrtimer base lock (irq-safe, innermost)
+ *
+ *   lrucache_listeners_lock (events.c) -> lrucache_nl_mutex (netlink.c) ->
+ *	lrucache_events_mask_lock (events.c)
+ *
+ * (SUBSCRIBE opens its cache, taking lrucache_registry_lock, before it
+ * takes lrucache_nl_mutex; switching the events' static key under
+ * lrucache_nl_mutex takes the CPU hotplug lock and jump_label_mutex.)
  *
  * Memory
  * ------
@@ -88,7 +104,6 @@
 #include <linux/uio.h>
 
 #include "lrucache_internal.h"
-#include "lrucache_trace.h"
 
 /* What a lookup hashes and compares: the key as the caller holds it. */
 struct lrucache_key {
@@ -186,41 +201,16 @@ static s64 lrucache_age_s(const struct lrucache *cache,
 }
 
 /*
- * Reports an event to the tracepoints, the hooks and the netlink
- * subscribers; each costs a patched-out jump while unused.
+ * Reports an event (events.c): a patched-out jump while nobody listens.
+ * The engine knows nothing of the listeners.
  */
 static __always_inline void lrucache_report(struct lrucache *cache, u32 type,
 					    const void *key, u32 key_len,
 					    u32 value_len,
 					    const struct lrucache_entry *e)
 {
-	switch (type) {
-	case LRUCACHE_EVENT_HIT:
-		trace_lrucache_hit(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_MISS:
-		trace_lrucache_miss(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_SET:
-		trace_lrucache_set(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_DELETE:
-		trace_lrucache_delete(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_EVICT:
-		trace_lrucache_evict(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_EXPIRE:
-		trace_lrucache_expire(cache->name, key, key_len, value_len);
-		break;
-	case LRUCACHE_EVENT_RECLAIM:
-		trace_lrucache_reclaim(cache->name, key, key_len, value_len);
-		break;
-	}
-	if (static_branch_unlikely(&lrucache_hooks_on))
-		lrucache_run_hooks(cache, type, key, key_len, value_len);
-	if (static_branch_unlikely(&lrucache_nl_on.key))
-		lrucache_nl_event(cache, type, key, key_len, value_len,
+	if (lrucache_events_wanted())
+		lrucache_announce(cache, type, key, key_len, value_len,
 				  e ? lrucache_age_s(cache, e) : -1);
 }
 

@@ -14,6 +14,7 @@
 #include <linux/jump_label_ratelimit.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/lrucache.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
@@ -109,6 +110,21 @@ static inline u64 *lrucache_stat(struct lrucache_stats *st,
 	return (u64 *)((u8 *)st + lrucache_counters[i].offset);
 }
 
+/*
+ * A cache's events recorded for the listeners that run later (events.c):
+ * a lock-free list that the work item empties, and counts per type of the
+ * events that could not be recorded, which @lost_node stands for on the
+ * list at the place of the first of them.
+ */
+struct lrucache_events {
+	struct llist_head pending;	/* newest first */
+	struct llist_node lost_node;	/* on @pending while @dropped counts */
+	struct llist_node dirty;	/* on the work item's list */
+	unsigned long flags;		/* LRUCACHE_EVENTS_* bits */
+	atomic_t queued;		/* records on @pending */
+	atomic_t dropped[LRUCACHE_EVENT_MAX + 1];
+};
+
 /* See the locking rules at the top of lru.c. */
 struct lrucache {
 	struct rhashtable ht;
@@ -128,7 +144,8 @@ struct lrucache {
 	u64 max_bytes;
 	u64 default_ttl_ns;		/* 0: no default expiry */
 	bool metrics;			/* keep the event counters */
-	struct list_head hooks;		/* RCU, changed under lock */
+	struct list_head hooks;		/* RCU, changed under lock (hooks.c) */
+	struct lrucache_events events;	/* recorded, waiting (events.c) */
 #if IS_ENABLED(CONFIG_KUNIT)
 	u64 test_clock_ns;		/* KUnit: frozen clock if non-zero */
 #endif
@@ -311,15 +328,105 @@ unsigned long lrucache_reclaim(unsigned long nr);
 int lrucache_shrinker_init(void);
 void lrucache_shrinker_exit(void);
 
-/* events.c */
-DECLARE_STATIC_KEY_FALSE(lrucache_hooks_on);
-void lrucache_run_hooks(struct lrucache *cache, u32 type, const void *key,
-			u32 key_len, u32 value_len);
+/*
+ * events.c: how the engine reports events, and to whom. The engine calls
+ * lrucache_announce() and knows nothing of who listens; the listeners
+ * (tracepoints in trace.c, kernel hooks in hooks.c, the netlink stream in
+ * netlink.c) register a struct lrucache_listener.
+ */
+extern struct static_key_false_deferred lrucache_events_on;
+
+/* Whether anybody listens: a patched-out jump while nobody does. */
+static __always_inline bool lrucache_events_wanted(void)
+{
+	return static_branch_unlikely(&lrucache_events_on.key);
+}
+
+void lrucache_announce(struct lrucache *cache, u32 type, const void *key,
+		       u32 key_len, u32 value_len, s64 age_s);
+
+/**
+ * struct lrucache_event_rec - an event as recorded for later delivery
+ * @node: on the cache's list of recorded events.
+ * @epoch: lrucache_events_epoch when it was recorded.
+ * @age_s: seconds since the entry was set; -1 for a miss (no entry).
+ * @type: enum lrucache_event_type.
+ * @lost: 0 for an event; else this stands for @lost events of @type that
+ *	could not be recorded (no memory, or too many waiting), and nothing
+ *	but @type is set.
+ * @key_len: the key's length.
+ * @key_hash: jhash(key, key_len, 0).
+ * @value_len: the value's length (0 for a miss).
+ * @key: the key, if @key_len is at most LRUCACHE_EVENT_KEY_MAX.
+ */
+struct lrucache_event_rec {
+	struct llist_node node;
+	u64 epoch;
+	s64 age_s;
+	u32 type;
+	u32 lost;
+	u32 key_len;
+	u32 key_hash;
+	u32 value_len;
+	u8 key[LRUCACHE_EVENT_KEY_MAX];
+};
+
+/* Most records one call of ->deliver() is given. */
+#define LRUCACHE_EVENTS_BATCH	64
+
+/**
+ * struct lrucache_event_batch - recorded events of one cache
+ * @cache: the cache (the work item holds a reference to it).
+ * @n: how many records.
+ * @min_epoch: the smallest @epoch of the records.
+ * @count: events per type in the batch, those lost included.
+ * @rec: the records, oldest first.
+ */
+struct lrucache_event_batch {
+	struct lrucache *cache;
+	unsigned int n;
+	u64 min_epoch;
+	u32 count[LRUCACHE_EVENT_MAX + 1];
+	const struct lrucache_event_rec *rec[LRUCACHE_EVENTS_BATCH];
+};
+
+/**
+ * struct lrucache_listener - who hears of events
+ * @now: called where the event happens, in atomic context under
+ *	rcu_read_lock(), and for all but hit and miss with the cache's lock
+ *	held: it must not sleep nor take any lrucache lock.
+ * @deliver: called later with the recorded events (of the types in @mask,
+ *	and those of other types that other listeners wanted), from a work
+ *	item, in process context and outside every cache lock, one cache at
+ *	a time and in the order the events happened on it.
+ * @mask: the types @deliver wants; changed by lrucache_listener_want().
+ * @node: on the list of listeners.
+ */
+struct lrucache_listener {
+	void (*now)(const struct lrucache_event *ev);
+	void (*deliver)(const struct lrucache_event_batch *batch);
+	u32 mask;
+	struct list_head node;
+};
+
+void lrucache_listener_register(struct lrucache_listener *l);
+void lrucache_listener_unregister(struct lrucache_listener *l);
+void lrucache_listener_want(struct lrucache_listener *l, u32 mask);
+void lrucache_events_get(void);
+void lrucache_events_put(void);
+u64 lrucache_events_epoch_next(void);
+int lrucache_events_init(void);
+void lrucache_events_exit(void);
+
+/* trace.c */
+int lrucache_trace_init(void);
+void lrucache_trace_exit(void);
+
+/* hooks.c */
+int lrucache_hooks_init(void);
+void lrucache_hooks_exit(void);
 
 /* netlink.c */
-extern struct static_key_false_deferred lrucache_nl_on;
-void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
-		       u32 key_len, u32 value_len, s64 age_s);
 int lrucache_netlink_init(void);
 void lrucache_netlink_exit(void);
 

@@ -562,6 +562,7 @@ static int hammer_fn(void *data)
 				h->errors++;
 			break;
 		}
+		cond_resched();
 	}
 	complete(&h->done);
 	return 0;
@@ -1241,6 +1242,8 @@ static int replacer_fn(void *data)
 		/* Another key now and then, so "hot" is not always the head. */
 		if (i % 4 == 0 && set_str(r->cache, "other", "x"))
 			r->errors++;
+		/* A kernel without preemption runs nothing else meanwhile. */
+		cond_resched();
 	}
 	complete(&r->done);
 	return 0;
@@ -1263,6 +1266,7 @@ static void get_never_misses_a_key_being_replaced(struct kunit *test)
 		if (get_str(c, "hot", buf) < 0)
 			misses++;
 		gets++;
+		cond_resched();
 	}
 	wait_for_completion(&r.done);
 	KUNIT_EXPECT_EQ(test, 0, r.errors);

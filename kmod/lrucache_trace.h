@@ -3,6 +3,9 @@
  * lrucache tracepoints: one event per thing that happens to an entry,
  * under /sys/kernel/tracing/events/lrucache/. Keys are not copied into
  * the trace, only their length and a hash, computed when the event is on.
+ * Only trace.c includes this: it defines them and traces the events that
+ * events.c announces. Enabling one calls lrucache_trace_reg(), which turns
+ * the events on; disabling it, lrucache_trace_unreg().
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM lrucache
@@ -12,6 +15,9 @@
 
 #include <linux/jhash.h>
 #include <linux/tracepoint.h>
+
+int lrucache_trace_reg(void);
+void lrucache_trace_unreg(void);
 
 DECLARE_EVENT_CLASS(lrucache_key_event,
 		    TP_PROTO(const char *cache, const void *key, u32 key_len,
@@ -31,10 +37,11 @@ DECLARE_EVENT_CLASS(lrucache_key_event,
 );
 
 #define LRUCACHE_KEY_EVENT(name)					\
-DEFINE_EVENT(lrucache_key_event, name,					\
+DEFINE_EVENT_FN(lrucache_key_event, name,				\
 	TP_PROTO(const char *cache, const void *key, u32 key_len,	\
 		 u32 value_len),					\
-	TP_ARGS(cache, key, key_len, value_len))
+	TP_ARGS(cache, key, key_len, value_len),			\
+	lrucache_trace_reg, lrucache_trace_unreg)
 
 LRUCACHE_KEY_EVENT(lrucache_hit);
 LRUCACHE_KEY_EVENT(lrucache_miss);

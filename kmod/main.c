@@ -111,9 +111,19 @@ static int __init lrucache_init(void)
 	ret = lrucache_sysfs_init();
 	if (ret)
 		return ret;
-	ret = lrucache_netlink_init();
+	/* Events first, then who listens to them. */
+	ret = lrucache_events_init();
 	if (ret)
 		goto sysfs_exit;
+	ret = lrucache_trace_init();
+	if (ret)
+		goto events_exit;
+	ret = lrucache_hooks_init();
+	if (ret)
+		goto trace_exit;
+	ret = lrucache_netlink_init();
+	if (ret)
+		goto hooks_exit;
 	ret = lrucache_shrinker_init();
 	if (ret)
 		goto netlink_exit;
@@ -126,6 +136,12 @@ shrinker_exit:
 	lrucache_shrinker_exit();
 netlink_exit:
 	lrucache_netlink_exit();
+hooks_exit:
+	lrucache_hooks_exit();
+trace_exit:
+	lrucache_trace_exit();
+events_exit:
+	lrucache_events_exit();
 sysfs_exit:
 	lrucache_sysfs_exit();
 	return ret;
@@ -138,6 +154,10 @@ static void __exit lrucache_exit(void)
 	/* Stops the reapers: after it, no event can happen. */
 	lrucache_destroy_all();
 	lrucache_netlink_exit();
+	lrucache_hooks_exit();
+	lrucache_trace_exit();
+	/* Delivers nothing more, and drops its references to the caches. */
+	lrucache_events_exit();
 	lrucache_sysfs_exit();
 }
 

@@ -3,99 +3,130 @@
  * lrucache event stream: the generic netlink family "lrucache" (see the
  * uapi header for the protocol).
  *
- * Events happen in atomic context, often under a cache's spinlock, where
- * sending on a socket is not allowed. So an event that a subscriber wants
- * is turned into a message (GFP_ATOMIC) and queued; a work item sends the
- * queue in process context. A subscriber has at most
- * LRUCACHE_NL_QUEUE_MAX messages waiting; beyond that, and when its
- * socket's receive buffer is full, its events are lost and counted, and
- * its sequence numbers show the gap.
+ * A listener of events.c that hears of events later: events.c records
+ * each event where it happens, whoever subscribed, and its work item
+ * calls lrucache_nl_deliver() in process context, outside every cache
+ * lock. There each subscription is matched (its mask, its cache, the read
+ * permission of the credentials it subscribed with), and a message built
+ * (GFP_KERNEL) and sent, unicast and without waiting, to the subscribed
+ * socket. A socket whose receive buffer is full loses the event (the
+ * first time netlink also tells it ENOBUFS); while it stays full no
+ * message is built for it, so an idle subscriber costs the work item a few
+ * comparisons per event and the writers nothing. Lost events are counted
+ * and still numbered, so the gaps in a subscription's LRUCACHE_ATTR_SEQ
+ * count them exactly; the events that events.c could not record arrive as
+ * lost in the same way.
  *
- * Subscribers sit on an RCU list changed under lrucache_nl_lock (which
- * also guards the send queue). A static key is on while any subscriber
- * exists: without one, an event costs a patched-out jump. It is a
- * deferred key because a closing socket ends its subscription from an
- * atomic notifier, where the key cannot be patched at once.
+ * Subscriptions sit on a list under lrucache_nl_mutex, which also guards
+ * everything in them; it is taken in process context only, by requests,
+ * by a socket's release and by the delivering work item, and never with
+ * an engine lock held. A uid holds at most max_subscriptions_per_user of
+ * them (CAP_SYS_ADMIN holds any number).
  */
 
+#include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/jhash.h>
-#include <linux/jump_label_ratelimit.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
-#include <linux/rculist.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "lrucache_internal.h"
 
-/* Most messages waiting for one subscriber before its events are lost. */
-#define LRUCACHE_NL_QUEUE_MAX	4096
+static unsigned int lrucache_max_subs_per_user = 64;
+module_param_named(max_subscriptions_per_user, lrucache_max_subs_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_subscriptions_per_user,
+		 "Event subscriptions each uid may hold (default 64; CAP_SYS_ADMIN is not limited)");
 
 struct lrucache_sub {
-	struct list_head node;		/* RCU, under lrucache_nl_lock */
+	struct list_head node;		/* on lrucache_subs */
 	u32 portid;
+	struct sock *sk;		/* the subscribed socket, held */
 	kuid_t uid;			/* effective ids when subscribing */
 	kgid_t gid;
 	struct group_info *groups;	/* and supplementary groups */
 	bool admin;			/* CAP_SYS_ADMIN when subscribing */
+	bool congested;			/* the last message did not fit */
 	u32 mask;
 	char cache[LRUCACHE_NAME_MAX];	/* "" for every cache */
-	u64 seq;			/* under lrucache_nl_lock */
-	atomic64_t lost;
-	unsigned int queued;		/* under lrucache_nl_lock */
-	bool gone;			/* unlisted; under lrucache_nl_lock */
-	struct rcu_head rcu;
+	u64 epoch;			/* events recorded before: not ours */
+	u64 seq;			/* events numbered, sent or lost */
+	u64 lost;
 };
 
-DEFINE_STATIC_KEY_DEFERRED_FALSE(lrucache_nl_on, HZ);
+/* All under lrucache_nl_mutex. */
+static DEFINE_MUTEX(lrucache_nl_mutex);
 static LIST_HEAD(lrucache_subs);
-static DEFINE_SPINLOCK(lrucache_nl_lock);
-static struct sk_buff_head lrucache_nl_queue;
 static struct genl_family lrucache_genl_family;
-
-static void lrucache_nl_send(struct work_struct *work);
-static DECLARE_WORK(lrucache_nl_work, lrucache_nl_send);
 
 static struct lrucache_sub *lrucache_sub_find(u32 portid)
 {
 	struct lrucache_sub *sub;
 
-	list_for_each_entry_rcu(sub, &lrucache_subs, node,
-				lockdep_is_held(&lrucache_nl_lock))
+	lockdep_assert_held(&lrucache_nl_mutex);
+
+	list_for_each_entry(sub, &lrucache_subs, node)
 		if (sub->portid == portid)
 			return sub;
 	return NULL;
 }
 
-static bool lrucache_sub_wants(const struct lrucache_sub *sub,
-			       const struct lrucache *cache, u32 type)
+static unsigned int lrucache_subs_of(kuid_t uid)
 {
-	if (!(sub->mask & LRUCACHE_EVENT_BIT(type)))
-		return false;
+	struct lrucache_sub *sub;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&lrucache_nl_mutex);
+
+	list_for_each_entry(sub, &lrucache_subs, node)
+		n += uid_eq(sub->uid, uid);
+	return n;
+}
+
+/* Whether @sub is to hear of @cache's events (of the types it asked for). */
+static bool lrucache_sub_sees(const struct lrucache_sub *sub,
+			      const struct lrucache *cache)
+{
 	if (sub->cache[0] && strcmp(sub->cache, cache->name))
 		return false;
 	return sub->admin || lrucache_ids_may_read(cache, sub->uid, sub->gid,
 						   sub->groups);
 }
 
-static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
-					     u32 type, const void *key,
-					     u32 key_len, u32 value_len,
-					     s64 age_s, u64 seq, u64 lost)
+/*
+ * Whether the socket's receive buffer still holds more than it may take
+ * (the test netlink itself makes before queueing), after a message that
+ * did not fit: then none is built for it.
+ */
+static bool lrucache_sub_full(struct lrucache_sub *sub)
 {
+	if (!sub->congested)
+		return false;
+	if (atomic_read(&sub->sk->sk_rmem_alloc) > READ_ONCE(sub->sk->sk_rcvbuf))
+		return true;
+	sub->congested = false;
+	return false;
+}
+
+static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
+					     const struct lrucache_event_rec *rec,
+					     u64 seq, u64 lost)
+{
+	bool with_key = rec->key_len <= LRUCACHE_EVENT_KEY_MAX;
 	size_t size = nla_total_size(strlen(cache->name) + 1) +
 		      5 * nla_total_size(sizeof(u32)) +
 		      2 * nla_total_size_64bit(sizeof(u64)) +
-		      (key_len <= LRUCACHE_EVENT_KEY_MAX ?
-		       nla_total_size(key_len) : 0);
+		      (with_key ? nla_total_size(rec->key_len) : 0);
 	struct sk_buff *skb;
 	void *hdr;
 
 	/* Exactly what the attributes take: subscribers may hold many. */
-	skb = genlmsg_new(size, GFP_ATOMIC);
+	skb = genlmsg_new(size, GFP_KERNEL);
 	if (!skb)
 		return NULL;
 	hdr = genlmsg_put(skb, 0, 0, &lrucache_genl_family, 0,
@@ -103,20 +134,20 @@ static struct sk_buff *lrucache_nl_event_msg(const struct lrucache *cache,
 	if (!hdr)
 		goto fail;
 	if (nla_put_string(skb, LRUCACHE_ATTR_CACHE, cache->name) ||
-	    nla_put_u32(skb, LRUCACHE_ATTR_TYPE, type) ||
-	    nla_put_u32(skb, LRUCACHE_ATTR_KEY_LEN, key_len) ||
-	    nla_put_u32(skb, LRUCACHE_ATTR_KEY_HASH, jhash(key, key_len, 0)) ||
-	    nla_put_u32(skb, LRUCACHE_ATTR_VALUE_LEN, value_len) ||
+	    nla_put_u32(skb, LRUCACHE_ATTR_TYPE, rec->type) ||
+	    nla_put_u32(skb, LRUCACHE_ATTR_KEY_LEN, rec->key_len) ||
+	    nla_put_u32(skb, LRUCACHE_ATTR_KEY_HASH, rec->key_hash) ||
+	    nla_put_u32(skb, LRUCACHE_ATTR_VALUE_LEN, rec->value_len) ||
 	    nla_put_u64_64bit(skb, LRUCACHE_ATTR_SEQ, seq,
 			      LRUCACHE_ATTR_PAD) ||
 	    nla_put_u64_64bit(skb, LRUCACHE_ATTR_LOST, lost,
 			      LRUCACHE_ATTR_PAD))
 		goto fail;
-	if (key_len <= LRUCACHE_EVENT_KEY_MAX &&
-	    nla_put(skb, LRUCACHE_ATTR_KEY, key_len, key))
+	if (with_key && nla_put(skb, LRUCACHE_ATTR_KEY, rec->key_len, rec->key))
 		goto fail;
-	if (age_s >= 0 && nla_put_u32(skb, LRUCACHE_ATTR_AGE_S,
-				      min_t(s64, age_s, U32_MAX)))
+	if (rec->age_s >= 0 &&
+	    nla_put_u32(skb, LRUCACHE_ATTR_AGE_S,
+			min_t(s64, rec->age_s, U32_MAX)))
 		goto fail;
 	genlmsg_end(skb, hdr);
 	return skb;
@@ -126,143 +157,149 @@ fail:
 	return NULL;
 }
 
-/*
- * Queues the event for every subscriber that wants it. @age_s is negative
- * when there is no entry (a miss). Atomic context.
- */
-void lrucache_nl_event(struct lrucache *cache, u32 type, const void *key,
-		       u32 key_len, u32 value_len, s64 age_s)
+/* Numbers the event for @sub and sends it, or counts it lost. */
+static void lrucache_sub_send(struct lrucache_sub *sub,
+			      const struct lrucache *cache,
+			      const struct lrucache_event_rec *rec)
 {
-	struct lrucache_sub *sub;
 	struct sk_buff *skb;
-	bool kick = false;
-	unsigned long flags;
 
-	rcu_read_lock();
-	list_for_each_entry_rcu(sub, &lrucache_subs, node) {
-		if (!lrucache_sub_wants(sub, cache, type))
-			continue;
-		spin_lock_irqsave(&lrucache_nl_lock, flags);
-		if (sub->gone) {	/* replaced or removed meanwhile */
-			spin_unlock_irqrestore(&lrucache_nl_lock, flags);
-			continue;
-		}
-		sub->seq++;
-		if (sub->queued >= LRUCACHE_NL_QUEUE_MAX) {
-			atomic64_inc(&sub->lost);
-			skb = NULL;
-		} else {
-			skb = lrucache_nl_event_msg(cache, type, key, key_len,
-						    value_len, age_s, sub->seq,
-						    atomic64_read(&sub->lost));
-			if (!skb) {
-				atomic64_inc(&sub->lost);
-			} else {
-				/* Borrowed to carry the destination. */
-				NETLINK_CB(skb).portid = sub->portid;
-				__skb_queue_tail(&lrucache_nl_queue, skb);
-				sub->queued++;
-				kick = true;
-			}
-		}
-		spin_unlock_irqrestore(&lrucache_nl_lock, flags);
+	sub->seq++;
+	if (lrucache_sub_full(sub))
+		goto lost;
+	skb = lrucache_nl_event_msg(cache, rec, sub->seq, sub->lost);
+	if (!skb)
+		goto lost;
+	/* Full receive buffer (netlink then tells the socket), or gone. */
+	if (genlmsg_unicast(&init_net, skb, sub->portid)) {
+		sub->congested = true;
+		goto lost;
 	}
-	rcu_read_unlock();
-	if (kick)
-		queue_work(system_dfl_wq, &lrucache_nl_work);
+	return;
+
+lost:
+	sub->lost++;
 }
 
-static void lrucache_nl_send(struct work_struct *work)
+/* Events of the types in @mask in @b. */
+static u64 lrucache_batch_count(const struct lrucache_event_batch *b,
+				u32 mask)
 {
-	struct lrucache_sub *sub;
-	struct sk_buff *skb;
-	unsigned long flags;
-	u32 portid;
-	int ret;
+	u64 n = 0;
+	u32 type;
 
-	for (;;) {
-		spin_lock_irqsave(&lrucache_nl_lock, flags);
-		skb = __skb_dequeue(&lrucache_nl_queue);
-		if (skb) {
-			portid = NETLINK_CB(skb).portid;
-			/* Back to what it means: the sender, the kernel. */
-			NETLINK_CB(skb).portid = 0;
-			sub = lrucache_sub_find(portid);
-			if (sub)
-				sub->queued--;
-		}
-		spin_unlock_irqrestore(&lrucache_nl_lock, flags);
-		if (!skb)
-			break;
-		if (!sub) {		/* purged on unsubscribe: cannot be */
-			kfree_skb(skb);
+	for (type = 1; type <= LRUCACHE_EVENT_MAX; type++)
+		if (mask & LRUCACHE_EVENT_BIT(type))
+			n += b->count[type];
+	return n;
+}
+
+/*
+ * From events.c's work item: a batch of one cache's recorded events, to
+ * each subscription, in order. Whether a subscription may see the cache,
+ * and whether a subscriber that does not read still has a full receive
+ * buffer, is decided once per batch: such a subscriber loses the batch's
+ * events of its types in one sum. Otherwise each event takes a mask test
+ * and a message.
+ */
+static void lrucache_nl_deliver(const struct lrucache_event_batch *b)
+{
+	const struct lrucache_event_rec *rec;
+	struct lrucache_sub *sub;
+	unsigned int i;
+	u64 n;
+
+	mutex_lock(&lrucache_nl_mutex);
+	list_for_each_entry(sub, &lrucache_subs, node) {
+		if (!lrucache_sub_sees(sub, b->cache))
+			continue;
+		if (sub->epoch <= b->min_epoch && lrucache_sub_full(sub)) {
+			n = lrucache_batch_count(b, sub->mask);
+			sub->seq += n;
+			sub->lost += n;
 			continue;
 		}
-		ret = genlmsg_unicast(&init_net, skb, portid);
-		if (ret) {
-			/* Full receive buffer, or a socket going away. */
-			rcu_read_lock();
-			sub = lrucache_sub_find(portid);
-			if (sub)
-				atomic64_inc(&sub->lost);
-			rcu_read_unlock();
+		for (i = 0; i < b->n; i++) {
+			rec = b->rec[i];
+			if (!(sub->mask & LRUCACHE_EVENT_BIT(rec->type)))
+				continue;
+			if (rec->lost) {	/* never recorded: lost to all */
+				sub->seq += rec->lost;
+				sub->lost += rec->lost;
+			} else if (rec->epoch >= sub->epoch) {
+				lrucache_sub_send(sub, b->cache, rec);
+			}
 		}
 		cond_resched();
 	}
+	mutex_unlock(&lrucache_nl_mutex);
+}
+
+static struct lrucache_listener lrucache_nl_listener = {
+	.deliver = lrucache_nl_deliver,
+};
+
+/* Records the event types some subscription wants, and only those. */
+static void lrucache_nl_remask(void)
+{
+	struct lrucache_sub *sub;
+	u32 mask = 0;
+
+	lockdep_assert_held(&lrucache_nl_mutex);
+
+	list_for_each_entry(sub, &lrucache_subs, node)
+		mask |= sub->mask;
+	lrucache_listener_want(&lrucache_nl_listener, mask);
 }
 
 static void lrucache_sub_free(struct lrucache_sub *sub)
 {
+	if (sub->sk)
+		sock_put(sub->sk);
 	if (sub->groups)
 		put_group_info(sub->groups);
 	kfree(sub);
 }
 
-static void lrucache_sub_free_rcu(struct rcu_head *head)
+/* Ends @portid's subscription, if any. Process context. */
+static bool lrucache_sub_remove(u32 portid)
 {
-	lrucache_sub_free(container_of(head, struct lrucache_sub, rcu));
+	struct lrucache_sub *sub;
+
+	mutex_lock(&lrucache_nl_mutex);
+	sub = lrucache_sub_find(portid);
+	if (sub) {
+		list_del(&sub->node);
+		lrucache_nl_remask();
+	}
+	mutex_unlock(&lrucache_nl_mutex);
+	if (!sub)
+		return false;
+	lrucache_sub_free(sub);
+	lrucache_events_put();
+	return true;
 }
 
 /*
- * Removes @portid's subscription, if any, and the messages still queued
- * for it, so that a later socket given the same port id gets none of
- * them. Atomic context allowed.
+ * A socket subscribing again keeps its subscription, sequence numbers and
+ * losses; what it asks for and the credentials it asks with are new.
  */
-static bool lrucache_sub_remove(u32 portid)
+static void lrucache_sub_renew(struct lrucache_sub *old,
+			       struct lrucache_sub *sub)
 {
-	struct sk_buff *skb, *tmp;
-	struct sk_buff_head doomed;
-	struct lrucache_sub *sub;
-	unsigned long flags;
-
-	__skb_queue_head_init(&doomed);
-	spin_lock_irqsave(&lrucache_nl_lock, flags);
-	sub = lrucache_sub_find(portid);
-	if (sub) {
-		sub->gone = true;
-		list_del_rcu(&sub->node);
-		skb_queue_walk_safe(&lrucache_nl_queue, skb, tmp) {
-			if (NETLINK_CB(skb).portid != portid)
-				continue;
-			__skb_unlink(skb, &lrucache_nl_queue);
-			__skb_queue_tail(&doomed, skb);
-		}
-	}
-	spin_unlock_irqrestore(&lrucache_nl_lock, flags);
-	__skb_queue_purge(&doomed);
-	if (!sub)
-		return false;
-	call_rcu(&sub->rcu, lrucache_sub_free_rcu);
-	static_branch_slow_dec_deferred(&lrucache_nl_on);
-	return true;
+	swap(old->uid, sub->uid);
+	swap(old->gid, sub->gid);
+	swap(old->groups, sub->groups);
+	swap(old->admin, sub->admin);
+	swap(old->mask, sub->mask);
+	memcpy(old->cache, sub->cache, sizeof(old->cache));
 }
 
 static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 {
 	struct lrucache_sub *sub, *old;
 	struct lrucache *cache;
-	unsigned long flags;
-	int ret;
+	int ret = 0;
 
 	sub = kzalloc_obj(*sub, GFP_KERNEL_ACCOUNT);
 	if (!sub)
@@ -273,7 +310,6 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 	sub->groups = get_current_groups();
 	sub->admin = capable(CAP_SYS_ADMIN);
 	sub->mask = LRUCACHE_EVENT_ALL;
-	atomic64_set(&sub->lost, 0);
 	if (info->attrs[LRUCACHE_ATTR_EVENTS]) {
 		sub->mask = nla_get_u32(info->attrs[LRUCACHE_ATTR_EVENTS]);
 		if (!sub->mask || (sub->mask & ~LRUCACHE_EVENT_ALL)) {
@@ -293,32 +329,34 @@ static int lrucache_nl_subscribe(struct sk_buff *skb, struct genl_info *info)
 			goto free;
 	}
 
-	static_branch_deferred_inc(&lrucache_nl_on);
-	spin_lock_irqsave(&lrucache_nl_lock, flags);
+	mutex_lock(&lrucache_nl_mutex);
 	old = lrucache_sub_find(sub->portid);
-	if (old) {
-		/*
-		 * The same socket: its queued messages stay and its numbering
-		 * goes on, so gaps still mean lost events. Events take this
-		 * lock to count, so nothing moves while it is copied.
-		 */
-		sub->queued = old->queued;
-		sub->seq = old->seq;
-		atomic64_set(&sub->lost, atomic64_read(&old->lost));
-		old->gone = true;
-		list_replace_rcu(&old->node, &sub->node);
+	if (old && uid_eq(old->uid, sub->uid)) {
+		lrucache_sub_renew(old, sub);
+	} else if (!sub->admin &&
+		   lrucache_subs_of(sub->uid) >=
+		   READ_ONCE(lrucache_max_subs_per_user)) {
+		/* A socket passed to another uid counts against that uid. */
+		ret = -EDQUOT;
+	} else if (old) {
+		lrucache_sub_renew(old, sub);
 	} else {
-		list_add_tail_rcu(&sub->node, &lrucache_subs);
+		/* The requesting socket: held for lrucache_sub_full(). */
+		sub->sk = NETLINK_CB(skb).sk;
+		sock_hold(sub->sk);
+		lrucache_events_get();
+		/* Nothing recorded before this point is for it. */
+		sub->epoch = lrucache_events_epoch_next();
+		list_add_tail(&sub->node, &lrucache_subs);
+		sub = NULL;
 	}
-	spin_unlock_irqrestore(&lrucache_nl_lock, flags);
-	if (old) {
-		call_rcu(&old->rcu, lrucache_sub_free_rcu);
-		static_branch_slow_dec_deferred(&lrucache_nl_on);
-	}
-	return 0;
+	if (!ret)
+		lrucache_nl_remask();
+	mutex_unlock(&lrucache_nl_mutex);
 
 free:
-	lrucache_sub_free(sub);
+	if (sub)	/* refused, or what a renewal replaced */
+		lrucache_sub_free(sub);
 	return ret;
 }
 
@@ -328,7 +366,7 @@ static int lrucache_nl_unsubscribe(struct sk_buff *skb,
 	return lrucache_sub_remove(info->snd_portid) ? 0 : -ENOENT;
 }
 
-/* A closed socket ends its subscription. */
+/* A closed socket ends its subscription (a blocking notifier). */
 static int lrucache_nl_notify(struct notifier_block *nb, unsigned long event,
 			      void *ptr)
 {
@@ -377,13 +415,19 @@ int lrucache_netlink_init(void)
 {
 	int ret;
 
-	skb_queue_head_init(&lrucache_nl_queue);
+	lrucache_listener_register(&lrucache_nl_listener);
 	ret = netlink_register_notifier(&lrucache_nl_notifier);
 	if (ret)
-		return ret;
+		goto unlisten;
 	ret = genl_register_family(&lrucache_genl_family);
 	if (ret)
-		netlink_unregister_notifier(&lrucache_nl_notifier);
+		goto unnotify;
+	return 0;
+
+unnotify:
+	netlink_unregister_notifier(&lrucache_nl_notifier);
+unlisten:
+	lrucache_listener_unregister(&lrucache_nl_listener);
 	return ret;
 }
 
@@ -391,16 +435,14 @@ void lrucache_netlink_exit(void)
 {
 	struct lrucache_sub *sub, *tmp;
 
+	/* No request and no release of ours runs after these two. */
 	genl_unregister_family(&lrucache_genl_family);
 	netlink_unregister_notifier(&lrucache_nl_notifier);
-	/* No cache is left to report events: drop what is pending. */
-	flush_work(&lrucache_nl_work);
-	skb_queue_purge(&lrucache_nl_queue);
+	/* Nor a delivery after this one. */
+	lrucache_listener_unregister(&lrucache_nl_listener);
 	list_for_each_entry_safe(sub, tmp, &lrucache_subs, node) {
 		list_del(&sub->node);
 		lrucache_sub_free(sub);
-		static_branch_slow_dec_deferred(&lrucache_nl_on);
+		lrucache_events_put();
 	}
-	static_key_deferred_flush(&lrucache_nl_on);
-	rcu_barrier();		/* the call_rcu() frees above */
 }

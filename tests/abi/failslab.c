@@ -8,7 +8,7 @@
  *
  * For N = 1, 2, ... each operation (OPEN+CREATE, a SET of a new key, a SET
  * replacing a value with a bigger one, a BATCH of sets, a DUMP, a read of
- * the dump's stream, a netlink SUBSCRIBE, a SET whose event is queued for
+ * the dump's stream, a netlink SUBSCRIBE, a SET whose event is recorded for
  * a subscriber) runs with its N-th allocation failing, until it completes
  * with the fault unused. Every result must be success or -ENOMEM (or the
  * errno netlink gives, see subscribe_fails_cleanly), and the cache must be
@@ -664,11 +664,12 @@ static int events_to_marker(struct nl_sock *s, struct nl_event *evs, int max)
 }
 
 /*
- * An event is turned into a message in the thread that caused it (here
- * the SET, under the cache lock, GFP_ATOMIC); the walk reaches those
- * allocations too. A message that cannot be allocated is an event lost
- * to the subscriber, and only that: the SET succeeds, the next event
- * shows the gap in its sequence number and counts it in LOST.
+ * An event is recorded in the thread that caused it (here the SET, under
+ * the cache lock, GFP_NOWAIT); the walk reaches that allocation too (the
+ * message is built later by a work item, out of the walk's reach). A
+ * record that cannot be allocated is an event lost to the subscriber, and
+ * only that: the SET succeeds, the next event shows the gap in its
+ * sequence number, at the place of the lost one, and counts it in LOST.
  *
  * Each round: SET "new" with the fault armed, then unarmed DELETE "new"
  * (if it was stored) and SET "base0" as a marker; the events up to the
@@ -677,7 +678,7 @@ static int events_to_marker(struct nl_sock *s, struct nl_event *evs, int max)
  *   SET 0, event sent:    SET new(s+1), DELETE new(s+2), marker(s+3)
  *   SET 0, event lost:    DELETE new(s+2), marker(s+3), lost + 1
  */
-TEST_F_TIMEOUT(fs, event_message_failure_is_counted_as_lost, 300)
+TEST_F_TIMEOUT(fs, event_record_failure_is_counted_as_lost, 300)
 {
 	unsigned int n, injected = 0, lost_events = 0;
 	struct nl_event evs[8];

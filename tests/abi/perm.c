@@ -1257,14 +1257,23 @@ TEST_F(perm, netlink_supplementary_group_members_get_events)
 		.write = { self->name },
 		.seen = self->name,
 	};
+	struct events_arg every = {
+		.watch = NULL,
+		.write = { self->name2, self->name },
+		.seen = self->name,
+	};
 
 	/*
 	 * SUBSCRIBE admits the member of the owner's group through its
-	 * supplementary groups: the events must then come too.
+	 * supplementary groups: the events must then come too, and a
+	 * subscription to every cache carries those of the caches the
+	 * group may read (the first), not of those it may only write.
 	 */
 	OWNER_CREATES(self->name, 0760);
+	OWNER_CREATES(self->name2, 0720);
 	SUBSCRIBE_AS(&SUPP, self->name, 0);
 	AS(&SUPP, child_events, &a);
+	AS(&SUPP, child_events, &every);
 }
 
 TEST_HARNESS_MAIN
