@@ -788,31 +788,16 @@ int kcache_event_format(const struct kcache_event *ev, char *buf,
 
 /* kcache_logging_hook */
 
-#define LOGGING_OPTS_SZ_V1 \
-	(offsetof(struct kcache_logging_opts, flags) + sizeof(uint32_t))
-
 /* Options with the defaults filled in; 0 or -EINVAL in *@err. */
 static struct kcache_logging_opts logging_opts(const void *arg, int *err)
 {
-	const struct kcache_logging_opts *uopts = arg;
 	struct kcache_logging_opts o;
-	size_t sz, i;
 
-	memset(&o, 0, sizeof(o));
-	*err = 0;
-	if (uopts) {
-		sz = uopts->sz;
-		if (sz < LOGGING_OPTS_SZ_V1) {
-			*err = -EINVAL;
-			return o;
-		}
-		for (i = sizeof(o); i < sz; i++)
-			if (((const unsigned char *)uopts)[i])
-				*err = -EINVAL;
-		memcpy(&o, uopts, sz < sizeof(o) ? sz : sizeof(o));
-	} else {
+	*err = KCACHE_OPTS_GET(arg, &o, flags);
+	if (*err)
+		return o;
+	if (!arg)
 		o.stream = stderr;
-	}
 	if (!o.level)
 		o.level = LOG_DEBUG;
 	if (!o.events)
