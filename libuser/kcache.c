@@ -4,11 +4,18 @@
  * libbpf's bpf.c has one per bpf(2) command. The other files build on these
  * (batch.c, memo.c, dump.c, events.c) or read sysfs (sysfs.c).
  *
- * The kernel validates everything it can see; this file only checks what
- * cannot reach it intact (NULL handles, lengths beyond the ABI's 32-bit
- * fields, names beyond the 64-byte field) and maps the device's absence to
- * -ENODEV. Nothing here is global: a handle is an fd and a copy of the name,
- * both read-only after kcache_open(), so handles are safe to share between
+ * A wrapper fills the uapi structure from its arguments, makes the ioctl
+ * and copies the answer out. The kernel validates everything it can see;
+ * a wrapper only checks what cannot reach it intact (NULL handles, lengths
+ * beyond the ABI's 32-bit fields, names beyond the 64-byte field), maps
+ * the device's absence to -ENODEV, and passes flags through with the
+ * uapi's own values, so that a flag a newer module knows works without a
+ * new library, and one it does not know is refused by the kernel
+ * (-EINVAL). To add an ioctl: a wrapper here, its declaration and
+ * documentation in kcache.h, a new version node in libkcache.map.
+ *
+ * Nothing here is global: a handle is an fd and a copy of the name, both
+ * read-only after kcache_open(), so handles are safe to share between
  * threads (see kcache.h). The event hooks of a handle, and their netlink
  * socket, live in events.c.
  */
@@ -28,6 +35,10 @@
 /* The structures with a reserved tail keep their size as fields are added. */
 _Static_assert(sizeof(struct kcache_metrics) == 32 * sizeof(uint64_t),
 	       "struct kcache_metrics changed size");
+_Static_assert(sizeof(struct kcache_health) == 6 * sizeof(uint64_t),
+	       "struct kcache_health changed size");
+_Static_assert(sizeof(struct kcache_info) == 184,
+	       "struct kcache_info changed size");
 _Static_assert(sizeof(struct kcache_reap_result) == 8 * sizeof(uint64_t),
 	       "struct kcache_reap_result changed size");
 _Static_assert(sizeof(struct kcache_totals) == 32 * sizeof(uint64_t),
@@ -95,22 +106,13 @@ static int put_name(char dst[LRUCACHE_NAME_MAX], const char *name)
 	return 0;
 }
 
-static int get_options(const struct kcache_options *uopts,
-		       struct kcache_options *opts)
-{
-	/* The first version ends with flags. */
-	int err = KCACHE_OPTS_GET(uopts, opts, flags);
+KCACHE_SYMVER_DEFAULT(kcache_open_v1_9, kcache_open, KCACHE_1.9);
+KCACHE_API int kcache_open_v1_9(const char *name,
+				const struct kcache_options *uopts,
+				struct kcache **out);
 
-	if (err)
-		return err;
-	if ((opts->flags & ~(KCACHE_OPEN_EXCL | KCACHE_OPEN_NO_METRICS)) ||
-	    opts->reserved || opts->reserved2)
-		return -EINVAL;
-	return 0;
-}
-
-int kcache_open(const char *name, const struct kcache_options *uopts,
-		struct kcache **out)
+int kcache_open_v1_9(const char *name, const struct kcache_options *uopts,
+		     struct kcache **out)
 {
 	struct lrucache_open arg;
 	struct kcache_options opts;
@@ -124,19 +126,19 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 	if (err)
 		return err;
 	if (uopts) {
-		err = get_options(uopts, &opts);
+		/* The first version ends with flags. */
+		err = KCACHE_OPTS_GET(uopts, &opts, flags);
 		if (err)
 			return err;
-		arg.flags = LRUCACHE_OPEN_CREATE;
-		if (opts.flags & KCACHE_OPEN_EXCL)
-			arg.flags |= LRUCACHE_OPEN_EXCL;
-		if (opts.flags & KCACHE_OPEN_NO_METRICS)
-			arg.flags |= LRUCACHE_OPEN_NO_METRICS;
+		/* Options create; everything else is the kernel's to judge. */
+		arg.flags = LRUCACHE_OPEN_CREATE | opts.flags;
+		arg.reserved = opts.reserved;
 		arg.max_entries = opts.max_size;
 		arg.max_bytes = opts.max_memory_bytes;
 		arg.default_ttl_ms = opts.default_ttl_ms;
 		arg.cleanup_interval_ms = opts.cleanup_interval_ms;
 		arg.mode = opts.mode;
+		arg.reserved2 = opts.reserved2;
 	}
 
 	c = calloc(1, sizeof(*c));
@@ -151,12 +153,12 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 	}
 	err = do_ioctl(c->fd, LRUCACHE_IOC_OPEN, &arg);
 	/*
-	 * The only bytes of the argument a module older than the reaper does
-	 * not know are cleanup_interval_ms: it answers -E2BIG when they are
-	 * not zero. Report that as the limit it cannot take, the way it
-	 * reports a flag it does not know.
+	 * A module older than cleanup_interval_ms (or mode, or reserved2)
+	 * answers -E2BIG when those bytes are not zero. Report that as the
+	 * setting it cannot take, the way it reports a flag it does not know.
 	 */
-	if (err == -E2BIG && (arg.cleanup_interval_ms || arg.mode))
+	if (err == -E2BIG && (arg.cleanup_interval_ms || arg.mode ||
+			      arg.reserved2))
 		err = -EINVAL;
 	if (err < 0)
 		goto err_close;
@@ -169,6 +171,41 @@ err_close:
 err_free:
 	free(c);
 	return err;
+}
+
+/*
+ * libkcache 1.0 to 1.8 numbered struct kcache_options.flags itself (EXCL
+ * bit 0, NO_METRICS bit 1) and refused every other bit and nonzero
+ * reserved fields. Binaries linked against those versions keep exactly
+ * that: their flags are checked and translated here.
+ */
+#define KCACHE_1_0_OPEN_EXCL		(1U << 0)
+#define KCACHE_1_0_OPEN_NO_METRICS	(1U << 1)
+
+KCACHE_SYMVER_COMPAT(kcache_open_v1_0, kcache_open, KCACHE_1.0);
+KCACHE_API int kcache_open_v1_0(const char *name,
+				const struct kcache_options *uopts,
+				struct kcache **out);
+
+int kcache_open_v1_0(const char *name, const struct kcache_options *uopts,
+		     struct kcache **out)
+{
+	struct kcache_options opts;
+	int err;
+
+	if (!uopts)
+		return kcache_open_v1_9(name, NULL, out);
+	err = KCACHE_OPTS_GET(uopts, &opts, flags);
+	if (err)
+		return err;
+	if ((opts.flags & ~(KCACHE_1_0_OPEN_EXCL | KCACHE_1_0_OPEN_NO_METRICS)) ||
+	    opts.reserved || opts.reserved2)
+		return -EINVAL;
+	opts.sz = sizeof(opts);
+	opts.flags = (opts.flags & KCACHE_1_0_OPEN_EXCL ? KCACHE_OPEN_EXCL : 0) |
+		     (opts.flags & KCACHE_1_0_OPEN_NO_METRICS ?
+		      KCACHE_OPEN_NO_METRICS : 0);
+	return kcache_open_v1_9(name, &opts, out);
 }
 
 void kcache_close(struct kcache *c)
@@ -328,26 +365,13 @@ int kcache_health_check(struct kcache *c, struct kcache_health *h)
 	if (err < 0)
 		return err;
 
+	/* The kernel's status and reasons, as they are. */
 	memset(h, 0, sizeof(*h));
-	switch (kh.status) {
-	case LRUCACHE_HEALTHY:
-		h->status = KCACHE_HEALTHY;
-		break;
-	case LRUCACHE_DEGRADED:
-		h->status = KCACHE_DEGRADED;
-		break;
-	default:
-		h->status = KCACHE_UNHEALTHY;
-		break;
-	}
-	if (kh.reasons & LRUCACHE_HEALTH_MEMORY_HIGH)
-		h->reasons |= KCACHE_HEALTH_MEMORY_HIGH;
-	if (kh.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
-		h->reasons |= KCACHE_HEALTH_HIT_RATE_LOW;
-	if (kh.reasons & LRUCACHE_HEALTH_REAPER_BEHIND)
-		h->reasons |= KCACHE_HEALTH_REAPER_BEHIND;
+	h->status = (int)kh.status;
+	h->reasons = kh.reasons;
 	h->memory_pct = kh.memory_pct;
 	h->hit_rate_pct = kh.hit_rate_pct;
+	h->reaper_late_ms = kh.reaper_late_ms;
 	return 0;
 }
 
@@ -365,7 +389,11 @@ const char *kcache_health_status_name(int status)
 	}
 }
 
-int kcache_get_info(struct kcache *c, struct kcache_info *info)
+KCACHE_SYMVER_DEFAULT(kcache_get_info_v1_9, kcache_get_info, KCACHE_1.9);
+KCACHE_API int kcache_get_info_v1_9(struct kcache *c,
+				    struct kcache_info *info);
+
+int kcache_get_info_v1_9(struct kcache *c, struct kcache_info *info)
 {
 	struct lrucache_info ki;
 	int err;
@@ -387,9 +415,61 @@ int kcache_get_info(struct kcache *c, struct kcache_info *info)
 	info->created_ns = ki.created_ns;
 	info->owner_uid = ki.owner_uid;
 	info->owner_gid = ki.owner_gid;
-	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
-	info->cleanup_interval_ms = ki.cleanup_interval_ms;
+	info->flags = ki.flags;
 	info->mode = ki.mode;
+	info->cleanup_interval_ms = ki.cleanup_interval_ms;
+	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
+	return 0;
+}
+
+/*
+ * struct kcache_info as libkcache 1.2 to 1.8 laid it out (fields 1.4 and
+ * 1.7 took from reserved included), with a bool and padding the compiler
+ * places per ABI. Binaries linked against those versions get it filled
+ * as before, padding zeroed.
+ */
+struct kcache_info_v1_2 {
+	char name[KCACHE_NAME_MAX + 1];
+	uint64_t max_entries;
+	uint64_t max_bytes;
+	uint64_t default_ttl_ms;
+	uint64_t entry_overhead;
+	uint64_t created_ns;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	bool metrics_enabled;
+	uint64_t cleanup_interval_ms;
+	uint32_t mode;
+	uint32_t reserved_pad;
+	uint64_t reserved[6];
+};
+
+KCACHE_SYMVER_COMPAT(kcache_get_info_v1_2, kcache_get_info, KCACHE_1.2);
+KCACHE_API int kcache_get_info_v1_2(struct kcache *c,
+				    struct kcache_info_v1_2 *old);
+
+int kcache_get_info_v1_2(struct kcache *c, struct kcache_info_v1_2 *old)
+{
+	struct kcache_info info;
+	int err;
+
+	if (!old)
+		return -EINVAL;
+	err = kcache_get_info_v1_9(c, &info);
+	if (err)
+		return err;
+	memset(old, 0, sizeof(*old));
+	memcpy(old->name, info.name, sizeof(old->name));
+	old->max_entries = info.max_entries;
+	old->max_bytes = info.max_bytes;
+	old->default_ttl_ms = info.default_ttl_ms;
+	old->entry_overhead = info.entry_overhead;
+	old->created_ns = info.created_ns;
+	old->owner_uid = info.owner_uid;
+	old->owner_gid = info.owner_gid;
+	old->metrics_enabled = info.metrics_enabled;
+	old->cleanup_interval_ms = info.cleanup_interval_ms;
+	old->mode = info.mode;
 	return 0;
 }
 
@@ -399,11 +479,10 @@ int kcache_reap(struct kcache *c, unsigned int flags,
 	struct lrucache_reap arg;
 	int err;
 
-	if (!c || (flags & ~KCACHE_REAP_FULL_SCAN))
+	if (!c)
 		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
-	if (flags & KCACHE_REAP_FULL_SCAN)
-		arg.flags |= LRUCACHE_REAP_FULL_SCAN;
+	arg.flags = flags;
 	err = do_ioctl(c->fd, LRUCACHE_IOC_REAP, &arg);
 	if (err < 0)
 		return err;

@@ -56,4 +56,22 @@ int kcache_opts_get(const void *uopts, size_t min_sz, void *opts,
 			offsetofend(__typeof__(*(opts)), last_v1_field),\
 			(opts), sizeof(*(opts)))
 
+/*
+ * Symbol versions (libkcache.map). A new function goes into a new version
+ * node. When an existing function gives a value a new meaning, the binaries
+ * linked against the old meaning keep it: the old code stays under the old
+ * node and the new code becomes the default, as glibc and libbpf do:
+ *
+ *	KCACHE_SYMVER_COMPAT(kcache_open_v1_0, kcache_open, KCACHE_1.0);
+ *	KCACHE_SYMVER_DEFAULT(kcache_open_v1_9, kcache_open, KCACHE_1.9);
+ *
+ * Programs linked from now on (and dlsym(), and static links) get the
+ * default. Both implementations need KCACHE_API to be exported at all;
+ * the version script keeps their own names local.
+ */
+#define KCACHE_SYMVER_COMPAT(impl, api, node) \
+	__asm__(".symver " #impl "," #api "@" #node)
+#define KCACHE_SYMVER_DEFAULT(impl, api, node) \
+	__asm__(".symver " #impl "," #api "@@" #node)
+
 #endif /* KCACHE_INTERNAL_H */
