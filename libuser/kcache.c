@@ -565,6 +565,10 @@ const char *kcache_strerror(int err)
 		return "dump document of an unknown format or version";
 	case EOPNOTSUPP:
 		return "not supported by this lrucache module (an older one?)";
+	case ELIBACC:
+		return "library not installed: " KCACHE_JANSSON_SONAME
+		       " (JSON dump and restore) or " KCACHE_LIBNL_GENL_SONAME
+		       " (events)";
 	default:
 		return strerror(err);
 	}

@@ -33,7 +33,9 @@
  *    drops the handle.
  *
  * Thread safety
- *  - The library has no global state.
+ *  - The library has no global state but the table of the optional
+ *    libraries' functions (see "Optional libraries" below), which any
+ *    thread may fill.
  *  - A struct kcache may be used by several threads at once: every operation
  *    is a single ioctl on the handle's descriptor and the kernel serialises
  *    them per cache. Only kcache_close() must not run concurrently with (or
@@ -49,8 +51,10 @@
  *    (ignored in set-user-ID and set-group-ID programs, see secure_getenv(3)).
  *
  * The kernel's values
- *  - This header includes the module's uapi header, <linux/lrucache.h>.
- *    The library's flag and status values are the uapi's (KCACHE_OPEN_EXCL is LRUCACHE_OPEN_EXCL, ...) and are
+ *  - This header includes the module's uapi header as <kcache/lrucache.h>
+ *    (the same file as the kernel's <linux/lrucache.h>, installed under
+ *    the library's own directory). The library's flag and status values
+ *    are the uapi's (KCACHE_OPEN_EXCL is LRUCACHE_OPEN_EXCL, ...) and are
  *    passed through: a flag or a reason bit a newer module defines works,
  *    or is reported, without a newer library, and one the module does not
  *    know is refused by the module (-EINVAL), not by the library.
@@ -74,6 +78,15 @@
  *                            kcache_reap()
  *  HEALTH, health            kcache_health_check()            health_check()
  *
+ * Optional libraries and the only global state
+ *  - JSON dump and restore use jansson, and the event hooks libnl-genl-3,
+ *    but libkcache is not linked to them: the first call that needs one
+ *    loads it (dlopen(3)) and keeps a table of its functions for the life
+ *    of the process; that table is the library's only global state. A
+ *    program that uses neither runs where they are not installed; without
+ *    them, kcache_serialize(), kcache_deserialize*() and kcache_add_hook()
+ *    fail with -ELIBACC.
+ *
  * ABI: the soname is libkcache.so.1 for good. Every symbol has a version
  * (libkcache.map); a function whose meaning of a value changed keeps its
  * old meaning for the binaries linked before (kcache_open() and
@@ -89,7 +102,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <linux/lrucache.h>
+#include <kcache/lrucache.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,8 +134,9 @@ extern "C" {
  *    /sys/kernel/lrucache/ rather than the device)
  * 9: the uapi's values for KCACHE_OPEN_* (passed through, as are the
  *    flags of kcache_reap() and the health status and reasons),
- *    kcache_info.flags and KCACHE_INFO_METRICS (a new layout of struct
- *    kcache_info, without padding), kcache_health.reaper_late_ms
+ *    kcache_info.flags and KCACHE_INFO_METRICS, kcache_health.reaper_late_ms;
+ *    the uapi header installed as <kcache/lrucache.h>; jansson and libnl
+ *    loaded on first use, -ELIBACC without them
  */
 #define KCACHE_VERSION_MINOR	9
 
@@ -1245,8 +1259,10 @@ KCACHE_API int kcache_memo_clear(struct kcache *c);
  * tree of it are built in memory: expect a few times the cache's bytes
  * while kcache_serialize() runs.
  *
- * The JSON text is handled by the jansson library: libkcache links to it
- * (pkg-config: Requires.private: jansson), callers need not.
+ * The JSON text is handled by the jansson library, which libkcache loads
+ * the first time it is needed (see "Optional libraries" at the top):
+ * callers need not link to it, and without it installed these functions
+ * fail with -ELIBACC, changing nothing.
  */
 
 /* The document's "format" and the "version" this library writes and reads. */
@@ -1272,6 +1288,7 @@ KCACHE_API int kcache_memo_clear(struct kcache *c);
  *
  * Return: 0, or
  *  -EINVAL  NULL @c, @json or @len;
+ *  -ELIBACC  jansson (libjansson.so.4) is not installed;
  *  -EIDRM   the cache was destroyed;
  *  -ENOMEM  out of memory (library, jansson or kernel);
  *  -EAGAIN  the cache kept growing faster than the kernel could size the
@@ -1366,6 +1383,8 @@ struct kcache_json_error {
  *
  * Return: the number of entries stored (that of the document), or
  *  -EINVAL  NULL @c or @json, or unknown @flags;
+ *  -ELIBACC  jansson (libjansson.so.4) is not installed; nothing
+ *            changed;
  *  -EBADMSG  @json is not JSON (empty, malformed or truncated), or is not
  *            a valid dump (see the checks above); nothing changed;
  *  -EPROTONOSUPPORT  a dump of another format or version; nothing changed;
@@ -1412,8 +1431,9 @@ KCACHE_API int kcache_deserialize_ex(struct kcache *c, const char *json,
  * How it works. The kernel sends events over its generic netlink family
  * LRUCACHE_GENL_NAME ("lrucache"). The first kcache_add_hook() on a
  * handle opens one netlink socket for it (with libnl-3 and libnl-genl-3,
- * which libkcache links to: pkg-config Requires.private) and subscribes it
- * to the handle's cache, for the events its hooks have callbacks for;
+ * which libkcache loads then, see "Optional libraries" at the top) and
+ * subscribes it to the handle's cache, for the events its hooks have
+ * callbacks for;
  * later hooks widen the subscription when they need more events, removing
  * hooks narrows it, and removing the last one closes the socket. Nothing
  * is read in the background: kcache_events_dispatch() reads what the
@@ -1565,6 +1585,7 @@ struct kcache_hook_ops {
  * Return: 0, or
  *  -EINVAL  NULL @c or @ops, @ops without any event callback, or a
  *           reserved callback set; for kcache_logging_hook, bad options;
+ *  -ELIBACC  libnl-genl-3 (libnl-genl-3.so.200) is not installed;
  *  -EEXIST  this (@ops, @arg) is a hook of @c already;
  *  -EACCES  the caller may not read the cache (-EPERM from modules before
  *           cache permissions);
@@ -1849,7 +1870,8 @@ KCACHE_API int kcache_get_totals(struct kcache_totals *t);
  * @err: a negative errno returned by this library, or a positive errno.
  *
  * Codes that have a specific meaning for lrucache (-EIDRM, -EBADFD, -E2BIG,
- * -ENOSPC, -ENOENT, -ENODEV, -EEXIST, ...) get a specific description;
+ * -ENOSPC, -ENOENT, -ENODEV, -EEXIST, -ELIBACC, ...) get a specific
+ * description (-ELIBACC names the optional libraries);
  * other codes fall back to strerror(3).
  *
  * Return: a string that must not be modified or freed. It is static except

@@ -7,12 +7,15 @@
  *   batch.c    kcache_set_many(), kcache_get_many(), batch contexts
  *   memo.c     kcache_memo() and single-flight
  *   sysfs.c    kcache_list(), kcache_get_totals()
- *   dump.c     JSON dump and restore (jansson)
- *   events.c   event hooks (libnl-genl-3)
+ *   dump.c     JSON dump and restore (jansson, loaded on first use)
+ *   events.c   event hooks (libnl-genl-3, loaded on first use)
+ *   deps.c     the loader of those optional libraries
  */
 #ifndef KCACHE_INTERNAL_H
 #define KCACHE_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kcache.h"
@@ -73,5 +76,40 @@ int kcache_opts_get(const void *uopts, size_t min_sz, void *opts,
 	__asm__(".symver " #impl "," #api "@" #node)
 #define KCACHE_SYMVER_DEFAULT(impl, api, node) \
 	__asm__(".symver " #impl "," #api "@@" #node)
+
+/*
+ * Optional libraries (deps.c). jansson (dump.c) and libnl-genl-3
+ * (events.c) are not linked: each file keeps a table of the functions it
+ * calls, which kcache_dlib_load() fills on first use with dlopen(3) and
+ * dlsym(3), so that a program that never dumps nor watches events runs
+ * where neither library is installed. The table is the library's only
+ * global state; it is written once, under @lock, and never unloaded.
+ */
+struct kcache_dlsym {
+	const char *name;
+	void **addr;		/* where the function's address goes */
+};
+
+struct kcache_dlib {
+	const char *soname;	/* e.g. "libjansson.so.4" */
+	const struct kcache_dlsym *syms;
+	size_t nsyms;
+	pthread_mutex_t lock;
+	bool loaded;		/* read with acquire, set with release */
+};
+
+#define KCACHE_DLIB(SONAME, SYMS) {					\
+	.soname = (SONAME),						\
+	.syms = (SYMS),							\
+	.nsyms = sizeof(SYMS) / sizeof((SYMS)[0]),			\
+	.lock = PTHREAD_MUTEX_INITIALIZER,				\
+}
+
+/*
+ * 0 once every function of @lib is in its table (the first call loads
+ * them, later ones return at once), or -ELIBACC if the library or one of
+ * the functions cannot be found; a later call tries again.
+ */
+int kcache_dlib_load(struct kcache_dlib *lib);
 
 #endif /* KCACHE_INTERNAL_H */
