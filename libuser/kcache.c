@@ -44,26 +44,6 @@ _Static_assert(sizeof(struct kcache_reap_result) == 8 * sizeof(uint64_t),
 _Static_assert(sizeof(struct kcache_totals) == 32 * sizeof(uint64_t),
 	       "struct kcache_totals changed size");
 
-int kcache_opts_get(const void *uopts, size_t min_sz, void *opts,
-		    size_t opts_sz)
-{
-	const unsigned char *tail = uopts;
-	size_t sz, i;
-
-	memset(opts, 0, opts_sz);
-	if (!uopts)
-		return 0;
-	/* Every options structure starts with its size_t sz. */
-	memcpy(&sz, uopts, sizeof(sz));
-	if (sz < min_sz)
-		return -EINVAL;
-	for (i = opts_sz; i < sz; i++)
-		if (tail[i])
-			return -EINVAL;
-	memcpy(opts, uopts, sz < opts_sz ? sz : opts_sz);
-	return 0;
-}
-
 static int do_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	int ret = ioctl(fd, cmd, arg);

@@ -10,6 +10,7 @@
  *   dump.c     JSON dump and restore (jansson, loaded on first use)
  *   events.c   event hooks (libnl-genl-3, loaded on first use)
  *   deps.c     the loader of those optional libraries
+ *   opts.c     kcache_opts_get(), the reader of options structures
  */
 #ifndef KCACHE_INTERNAL_H
 #define KCACHE_INTERNAL_H
