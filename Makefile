@@ -258,7 +258,7 @@ endif
 # them), then those of the directories install may have created that are
 # left empty, except the ones the FHS says /usr/local has anyway (bin,
 # sbin, lib, include, share/man).
-UNINSTALL_DIRS	= $(MODDIR) $(INCLUDEDIR)/linux $(LIBDIR)/pkgconfig \
+UNINSTALL_DIRS	= $(MODDIR) $(INCLUDEDIR)/kcache $(LIBDIR)/pkgconfig \
 		  $(addprefix $(MANDIR)/man,3 4 7 8) \
 		  $(UDEVRULESDIR) $(dir $(UDEVRULESDIR)) \
 		  $(SYSTEMDUNITDIR) $(dir $(SYSTEMDUNITDIR)) $(MODULESLOADDIR) \

@@ -8,7 +8,12 @@
  * writes out; restoring has jansson parse the document, checks every
  * entry (decoding base64 on the way) into a table, and only then stores
  * the table with batched sets. JSON text is only ever written and read by
- * jansson. Nothing here is global.
+ * jansson.
+ *
+ * jansson is not linked: its functions are called through the sym_json_*
+ * pointers below, which kcache_dlib_load() (deps.c) fills on the first
+ * dump or restore; without the library both fail with -ELIBACC before
+ * touching the cache. They are the only global state here.
  */
 #define _GNU_SOURCE
 
@@ -25,7 +30,49 @@
 
 #include <jansson.h>
 
-#include "kcache.h"
+#include "kcache_internal.h"
+
+/* ---- jansson, loaded on first use */
+
+#define JANSSON_FUNCTIONS(X)						\
+	X(json_array) X(json_array_append_new) X(json_array_get)	\
+	X(json_array_size) X(json_delete) X(json_dump_callback)		\
+	X(json_integer) X(json_integer_value) X(json_loadb)		\
+	X(json_object) X(json_object_get) X(json_object_iter)		\
+	X(json_object_iter_key) X(json_object_iter_next)		\
+	X(json_object_iter_value) X(json_object_key_to_iter)		\
+	X(json_object_set_new_nocheck) X(json_object_size)		\
+	X(json_string) X(json_string_length) X(json_string_nocheck)	\
+	X(json_string_value) X(json_stringn)
+
+#define DECLARE_SYM(fn) static __typeof__(fn) *sym_##fn;
+JANSSON_FUNCTIONS(DECLARE_SYM)
+#undef DECLARE_SYM
+
+static const struct kcache_dlsym jansson_syms[] = {
+#define SYM_ENTRY(fn) { #fn, (void **)&sym_##fn },
+	JANSSON_FUNCTIONS(SYM_ENTRY)
+#undef SYM_ENTRY
+};
+
+static struct kcache_dlib jansson = KCACHE_DLIB(KCACHE_JANSSON_SONAME,
+						jansson_syms);
+
+/* jansson.h's inline json_decref(), through the table. */
+static void jdecref(json_t *json)
+{
+	if (json && json->refcount != (size_t)-1 &&
+	    JSON_INTERNAL_DECREF(json) == 0)
+		sym_json_delete(json);
+}
+
+/* jansson.h's json_object_foreach(), through the table. */
+#define sym_json_object_foreach(object, key, value)			\
+	for (key = sym_json_object_iter_key(sym_json_object_iter(object)); \
+	     key && (value = sym_json_object_iter_value(		\
+				sym_json_object_key_to_iter(key)));	\
+	     key = sym_json_object_iter_key(sym_json_object_iter_next(	\
+				object, sym_json_object_key_to_iter(key))))
 
 /* How much of the snapshot's stream one read(2) asks for. */
 #define DUMP_READ_CHUNK		(64 * 1024)
@@ -132,7 +179,7 @@ static json_t *encode_bytes(const unsigned char *p, size_t n)
 	char *b64;
 
 	/* jansson checks the UTF-8; NUL bytes are fine (as \u0000). */
-	s = json_stringn((const char *)p, n);
+	s = sym_json_stringn((const char *)p, n);
 	if (s)
 		return s;
 	if (n > (SIZE_MAX - 1) / 4 * 3 - 3)
@@ -141,11 +188,11 @@ static json_t *encode_bytes(const unsigned char *p, size_t n)
 	if (!b64)
 		return NULL;
 	b64_encode(p, n, b64);
-	obj = json_object();
+	obj = sym_json_object();
 	/* The alphabet is ASCII: no UTF-8 check needed. */
-	if (!obj || json_object_set_new_nocheck(obj, "base64",
-						json_string_nocheck(b64))) {
-		json_decref(obj);
+	if (!obj || sym_json_object_set_new_nocheck(obj, "base64",
+						sym_json_string_nocheck(b64))) {
+		jdecref(obj);
 		obj = NULL;
 	}
 	free(b64);
@@ -155,14 +202,14 @@ static json_t *encode_bytes(const unsigned char *p, size_t n)
 static int add_record(json_t *entries, const struct lrucache_record *rec,
 		      const unsigned char *data)
 {
-	json_t *e = json_object();
+	json_t *e = sym_json_object();
 	uint64_t ttl = rec->ttl_ms;
 
 	if (!e)
 		return -ENOMEM;
-	if (json_object_set_new_nocheck(e, "key",
+	if (sym_json_object_set_new_nocheck(e, "key",
 					encode_bytes(data, rec->key_len)) ||
-	    json_object_set_new_nocheck(e, "value",
+	    sym_json_object_set_new_nocheck(e, "value",
 					encode_bytes(data + rec->key_len,
 						     rec->value_len)))
 		goto nomem;
@@ -172,15 +219,15 @@ static int add_record(json_t *entries, const struct lrucache_record *rec,
 			ttl = 1;
 		if (ttl > LRUCACHE_TTL_MAX_MS)
 			ttl = LRUCACHE_TTL_MAX_MS;
-		if (json_object_set_new_nocheck(e, "ttl_ms",
-						json_integer((json_int_t)ttl)))
+		if (sym_json_object_set_new_nocheck(e, "ttl_ms",
+				sym_json_integer((json_int_t)ttl)))
 			goto nomem;
 	}
-	if (json_array_append_new(entries, e))
+	if (sym_json_array_append_new(entries, e))
 		return -ENOMEM;
 	return 0;
 nomem:
-	json_decref(e);
+	jdecref(e);
 	return -ENOMEM;
 }
 
@@ -256,7 +303,7 @@ static int read_records(int fd, uint64_t count, uint64_t bytes,
 	return err;
 }
 
-/* json_dump_callback() sink: a malloc'd string the caller can free(). */
+/* sym_json_dump_callback() sink: a malloc'd string the caller can free(). */
 struct out_buf {
 	char *p;
 	size_t len, cap;
@@ -298,6 +345,9 @@ int kcache_serialize(struct kcache *c, char **json, size_t *len)
 
 	if (!c || !json || !len)
 		return -EINVAL;
+	err = kcache_dlib_load(&jansson);
+	if (err)
+		return err;
 	fd = kcache_fd(c);
 	name = kcache_name(c);
 
@@ -306,31 +356,31 @@ int kcache_serialize(struct kcache *c, char **json, size_t *len)
 	if (ioctl(fd, LRUCACHE_IOC_DUMP, &arg) < 0)
 		return -errno;
 
-	doc = json_object();
-	entries = json_array();
+	doc = sym_json_object();
+	entries = sym_json_array();
 	if (!doc || !entries ||
-	    json_object_set_new_nocheck(doc, "format",
-					json_string(KCACHE_DUMP_FORMAT)) ||
-	    json_object_set_new_nocheck(doc, "version",
-					json_integer(KCACHE_DUMP_VERSION)) ||
-	    json_object_set_new_nocheck(doc, "cache", json_string(name)) ||
-	    json_object_set_new_nocheck(doc, "dumped_at_ns",
-					json_integer((json_int_t)now.tv_sec *
-						     1000000000 +
-						     now.tv_nsec))) {
-		json_decref(entries);
+	    sym_json_object_set_new_nocheck(doc, "format",
+			sym_json_string(KCACHE_DUMP_FORMAT)) ||
+	    sym_json_object_set_new_nocheck(doc, "version",
+			sym_json_integer(KCACHE_DUMP_VERSION)) ||
+	    sym_json_object_set_new_nocheck(doc, "cache",
+			sym_json_string(name)) ||
+	    sym_json_object_set_new_nocheck(doc, "dumped_at_ns",
+			sym_json_integer((json_int_t)now.tv_sec * 1000000000 +
+					 now.tv_nsec))) {
+		jdecref(entries);
 		err = -ENOMEM;
 		goto out;
 	}
 	/* "entries" goes last: the small members stay readable at the top. */
-	if (json_object_set_new_nocheck(doc, "entries", entries)) {
+	if (sym_json_object_set_new_nocheck(doc, "entries", entries)) {
 		err = -ENOMEM;
 		goto out;
 	}
 	err = read_records(arg.fd, arg.entries, arg.bytes, entries);
 	if (err)
 		goto out;
-	if (json_dump_callback(doc, out_append, &out,
+	if (sym_json_dump_callback(doc, out_append, &out,
 			       JSON_COMPACT | JSON_PRESERVE_ORDER) ||
 	    !out.p) {
 		err = -ENOMEM;
@@ -342,7 +392,7 @@ int kcache_serialize(struct kcache *c, char **json, size_t *len)
 out:
 	/* Closing the descriptor frees the snapshot in the kernel. */
 	close(arg.fd);
-	json_decref(doc);
+	jdecref(doc);
 	free(out.p);
 	return err;
 }
@@ -387,18 +437,19 @@ static int decode_bytes(json_t *v, size_t idx, const char *what,
 	ssize_t dlen;
 
 	if (json_is_string(v)) {
-		*p = (const unsigned char *)json_string_value(v);
-		*n = json_string_length(v);
+		*p = (const unsigned char *)sym_json_string_value(v);
+		*n = sym_json_string_length(v);
 	} else if (json_is_object(v)) {
-		b64 = json_object_get(v, "base64");
-		if (!b64 || json_object_size(v) != 1 || !json_is_string(b64)) {
+		b64 = sym_json_object_get(v, "base64");
+		if (!b64 || sym_json_object_size(v) != 1 ||
+		    !json_is_string(b64)) {
 			set_error(err, "entries[%zu].%s: an object must have "
 				  "one member, \"base64\", a string", idx,
 				  what);
 			return -EBADMSG;
 		}
-		s = json_string_value(b64);
-		slen = json_string_length(b64);
+		s = sym_json_string_value(b64);
+		slen = sym_json_string_length(b64);
 		*owned = malloc(slen / 4 * 3 + 1);
 		if (!*owned) {
 			set_error(err, "%s", kcache_strerror(-ENOMEM));
@@ -438,7 +489,7 @@ static int check_entry(json_t *e, size_t idx, struct restore_item *it,
 		set_error(err, "entries[%zu]: not an object", idx);
 		return -EBADMSG;
 	}
-	json_object_foreach(e, member, v) {
+	sym_json_object_foreach(e, member, v) {
 		if (strcmp(member, "key") && strcmp(member, "value") &&
 		    strcmp(member, "ttl_ms")) {
 			set_error(err, "entries[%zu]: unknown member \"%.60s\"",
@@ -446,19 +497,19 @@ static int check_entry(json_t *e, size_t idx, struct restore_item *it,
 			return -EBADMSG;
 		}
 	}
-	ret = decode_bytes(json_object_get(e, "key"), idx, "key", true,
+	ret = decode_bytes(sym_json_object_get(e, "key"), idx, "key", true,
 			   &it->key, &it->key_len, &kown, err);
 	if (!ret)
-		ret = decode_bytes(json_object_get(e, "value"), idx, "value",
-				   false, &it->value, &it->value_len, &vown,
-				   err);
+		ret = decode_bytes(sym_json_object_get(e, "value"), idx,
+				   "value", false, &it->value, &it->value_len,
+				   &vown, err);
 	if (ret)
 		goto fail;
 
 	it->ttl_ms = KCACHE_TTL_NONE;
-	ttl = json_object_get(e, "ttl_ms");
+	ttl = sym_json_object_get(e, "ttl_ms");
 	if (ttl) {
-		t = json_is_integer(ttl) ? json_integer_value(ttl) : 0;
+		t = json_is_integer(ttl) ? sym_json_integer_value(ttl) : 0;
 		if (t < 1 || (uint64_t)t > KCACHE_TTL_MAX_MS) {
 			set_error(err, "entries[%zu].ttl_ms: not an integer "
 				  "from 1 to %llu", idx,
@@ -504,47 +555,47 @@ static int check_header(json_t *doc, struct kcache_json_error *err)
 		set_error(err, "the document is not a JSON object");
 		return -EBADMSG;
 	}
-	format = json_object_get(doc, "format");
+	format = sym_json_object_get(doc, "format");
 	if (!json_is_string(format)) {
 		set_error(err, "\"format\": %s", format ? "not a string" :
 							  "missing");
 		return -EBADMSG;
 	}
-	if (strcmp(json_string_value(format), KCACHE_DUMP_FORMAT) ||
-	    json_string_length(format) != strlen(KCACHE_DUMP_FORMAT)) {
+	if (strcmp(sym_json_string_value(format), KCACHE_DUMP_FORMAT) ||
+	    sym_json_string_length(format) != strlen(KCACHE_DUMP_FORMAT)) {
 		set_error(err, "\"format\": \"%.80s\" is not \"%s\"",
-			  json_string_value(format), KCACHE_DUMP_FORMAT);
+			  sym_json_string_value(format), KCACHE_DUMP_FORMAT);
 		return -EPROTONOSUPPORT;
 	}
-	version = json_object_get(doc, "version");
+	version = sym_json_object_get(doc, "version");
 	if (!json_is_integer(version)) {
 		set_error(err, "\"version\": %s", version ? "not an integer" :
 							    "missing");
 		return -EBADMSG;
 	}
-	if (json_integer_value(version) != KCACHE_DUMP_VERSION) {
+	if (sym_json_integer_value(version) != KCACHE_DUMP_VERSION) {
 		set_error(err, "\"version\": %lld is not supported (only %d)",
-			  (long long)json_integer_value(version),
+			  (long long)sym_json_integer_value(version),
 			  KCACHE_DUMP_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	v = json_object_get(doc, "cache");
+	v = sym_json_object_get(doc, "cache");
 	if (v && !json_is_string(v)) {
 		set_error(err, "\"cache\": not a string");
 		return -EBADMSG;
 	}
-	v = json_object_get(doc, "dumped_at_ns");
-	if (v && (!json_is_integer(v) || json_integer_value(v) < 0)) {
+	v = sym_json_object_get(doc, "dumped_at_ns");
+	if (v && (!json_is_integer(v) || sym_json_integer_value(v) < 0)) {
 		set_error(err, "\"dumped_at_ns\": not a non-negative integer");
 		return -EBADMSG;
 	}
-	v = json_object_get(doc, "entries");
+	v = sym_json_object_get(doc, "entries");
 	if (!json_is_array(v)) {
 		set_error(err, "\"entries\": %s", v ? "not an array" :
 						      "missing");
 		return -EBADMSG;
 	}
-	if (json_array_size(v) > INT_MAX) {
+	if (sym_json_array_size(v) > INT_MAX) {
 		set_error(err, "\"entries\": more than %d entries", INT_MAX);
 		return -E2BIG;
 	}
@@ -628,12 +679,17 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 		set_error(err, "%s", kcache_strerror(-EINVAL));
 		return -EINVAL;
 	}
+	ret = kcache_dlib_load(&jansson);
+	if (ret) {
+		set_error(err, "%s", kcache_strerror(ret));
+		return ret;
+	}
 
 	/*
 	 * \u0000 is allowed: keys and values may hold NUL bytes. A member
 	 * given twice is ambiguous: refused.
 	 */
-	doc = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	doc = sym_json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
 			 &jerr);
 	if (!doc) {
 		if (json_error_code(&jerr) == json_error_out_of_memory) {
@@ -653,8 +709,8 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 	ret = check_header(doc, err);
 	if (ret)
 		goto out;
-	entries = json_object_get(doc, "entries");
-	n = json_array_size(entries);
+	entries = sym_json_object_get(doc, "entries");
+	n = sym_json_array_size(entries);
 	if (n) {
 		items = calloc(n, sizeof(*items));
 		ops = calloc(n < LRUCACHE_BATCH_MAX ? n : LRUCACHE_BATCH_MAX,
@@ -666,7 +722,7 @@ int kcache_deserialize_ex(struct kcache *c, const char *json, size_t len,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		ret = check_entry(json_array_get(entries, i), i, &items[i],
+		ret = check_entry(sym_json_array_get(entries, i), i, &items[i],
 				  err);
 		if (ret)
 			goto out;
@@ -689,7 +745,7 @@ out:
 		free(items[i].owned);
 	free(items);
 	free(ops);
-	json_decref(doc);
+	jdecref(doc);
 	return ret;
 }
 

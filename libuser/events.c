@@ -24,6 +24,11 @@
  * socket is empty either finds the answer or proves it was dropped (a
  * full receive buffer: ENOBUFS), and the request is sent again. Events
  * read meanwhile go to the hooks already there.
+ *
+ * libnl is not linked: its functions are called through the sym_*
+ * pointers below, which kcache_dlib_load() (deps.c) fills on the first
+ * kcache_add_hook(); without the library that call fails with -ELIBACC.
+ * Formatting events and the logging hook need no libnl.
  */
 #define _GNU_SOURCE
 
@@ -48,6 +53,35 @@
 #include <netlink/socket.h>
 
 #include "kcache_internal.h"
+
+/* ---- libnl-3 and libnl-genl-3, loaded on first use */
+
+#define LIBNL_FUNCTIONS(X)						\
+	X(genl_connect) X(genl_ctrl_resolve) X(genl_ctrl_resolve_grp)	\
+	X(genlmsg_parse) X(genlmsg_put) X(genlmsg_valid_hdr)		\
+	X(nl_cb_put) X(nl_recvmsgs_report) X(nl_send_auto)		\
+	X(nl_socket_add_membership) X(nl_socket_alloc)			\
+	X(nl_socket_disable_seq_check) X(nl_socket_free)		\
+	X(nl_socket_get_cb) X(nl_socket_get_fd) X(nl_socket_modify_cb)	\
+	X(nl_socket_modify_err_cb) X(nl_socket_set_buffer_size)	\
+	X(nl_socket_set_nonblocking) X(nl_syserr2nlerr)		\
+	X(nla_data) X(nla_get_u16) X(nla_get_u32) X(nla_get_u64)	\
+	X(nla_len) X(nla_put_string) X(nla_put_u32)			\
+	X(nlmsg_alloc) X(nlmsg_data) X(nlmsg_free) X(nlmsg_hdr)
+
+#define DECLARE_SYM(fn) static __typeof__(fn) *sym_##fn;
+LIBNL_FUNCTIONS(DECLARE_SYM)
+#undef DECLARE_SYM
+
+static const struct kcache_dlsym libnl_syms[] = {
+#define SYM_ENTRY(fn) { #fn, (void **)&sym_##fn },
+	LIBNL_FUNCTIONS(SYM_ENTRY)
+#undef SYM_ENTRY
+};
+
+/* libnl-genl-3 needs libnl-3: dlsym() finds the functions of both. */
+static struct kcache_dlib libnl = KCACHE_DLIB(KCACHE_LIBNL_GENL_SONAME,
+					      libnl_syms);
 
 /* How often a request whose answer was dropped is sent. */
 #define EV_REQUEST_TRIES	4
@@ -209,7 +243,7 @@ static void call_hooks(struct kcache_events *ev, const struct kcache_event *e)
 
 static uint32_t get_u32(struct nlattr *a)
 {
-	return nla_len(a) >= 4 ? nla_get_u32(a) : 0;
+	return sym_nla_len(a) >= 4 ? sym_nla_get_u32(a) : 0;
 }
 
 /*
@@ -225,11 +259,11 @@ static void handle_event(struct kcache_events *ev, struct nlmsghdr *nlh)
 	uint64_t seq, gap;
 	size_t len;
 
-	if (genlmsg_parse(nlh, 0, a, LRUCACHE_ATTR_MAX, NULL) < 0)
+	if (sym_genlmsg_parse(nlh, 0, a, LRUCACHE_ATTR_MAX, NULL) < 0)
 		return;
-	if (!a[LRUCACHE_ATTR_SEQ] || nla_len(a[LRUCACHE_ATTR_SEQ]) < 8)
+	if (!a[LRUCACHE_ATTR_SEQ] || sym_nla_len(a[LRUCACHE_ATTR_SEQ]) < 8)
 		return;
-	seq = nla_get_u64(a[LRUCACHE_ATTR_SEQ]);
+	seq = sym_nla_get_u64(a[LRUCACHE_ATTR_SEQ]);
 	/*
 	 * The kernel numbers a subscription's events from 1; a number that
 	 * does not go up is the first of a renewed subscription.
@@ -243,10 +277,10 @@ static void handle_event(struct kcache_events *ev, struct nlmsghdr *nlh)
 	    !a[LRUCACHE_ATTR_KEY_LEN] || !a[LRUCACHE_ATTR_KEY_HASH] ||
 	    !a[LRUCACHE_ATTR_VALUE_LEN])
 		return;
-	len = (size_t)nla_len(a[LRUCACHE_ATTR_CACHE]);
+	len = (size_t)sym_nla_len(a[LRUCACHE_ATTR_CACHE]);
 	if (len > sizeof(cache) - 1)
 		len = sizeof(cache) - 1;
-	memcpy(cache, nla_data(a[LRUCACHE_ATTR_CACHE]), len);
+	memcpy(cache, sym_nla_data(a[LRUCACHE_ATTR_CACHE]), len);
 	cache[len] = 0;
 
 	memset(&e, 0, sizeof(e));
@@ -258,11 +292,11 @@ static void handle_event(struct kcache_events *ev, struct nlmsghdr *nlh)
 	e.age_s = a[LRUCACHE_ATTR_AGE_S] ?
 		  (int64_t)get_u32(a[LRUCACHE_ATTR_AGE_S]) : -1;
 	e.seq = seq;
-	if (a[LRUCACHE_ATTR_LOST] && nla_len(a[LRUCACHE_ATTR_LOST]) >= 8)
-		e.lost = nla_get_u64(a[LRUCACHE_ATTR_LOST]);
+	if (a[LRUCACHE_ATTR_LOST] && sym_nla_len(a[LRUCACHE_ATTR_LOST]) >= 8)
+		e.lost = sym_nla_get_u64(a[LRUCACHE_ATTR_LOST]);
 	if (a[LRUCACHE_ATTR_KEY] &&
-	    (size_t)nla_len(a[LRUCACHE_ATTR_KEY]) == e.key_len)
-		e.key = nla_data(a[LRUCACHE_ATTR_KEY]);
+	    (size_t)sym_nla_len(a[LRUCACHE_ATTR_KEY]) == e.key_len)
+		e.key = sym_nla_data(a[LRUCACHE_ATTR_KEY]);
 	if (e.type < 1 || e.type > KCACHE_EVENT_MAX)
 		return;		/* not asked for: a later module's type */
 	if (ev->dispatched < INT_MAX)
@@ -274,25 +308,25 @@ static void handle_event(struct kcache_events *ev, struct nlmsghdr *nlh)
 static void handle_ctrl(struct kcache_events *ev, struct nlmsghdr *nlh)
 {
 	struct nlattr *a[CTRL_ATTR_MAX + 1];
-	struct genlmsghdr *gh = nlmsg_data(nlh);
+	struct genlmsghdr *gh = sym_nlmsg_data(nlh);
 
 	if (gh->cmd != CTRL_CMD_DELFAMILY ||
-	    genlmsg_parse(nlh, 0, a, CTRL_ATTR_MAX, NULL) < 0)
+	    sym_genlmsg_parse(nlh, 0, a, CTRL_ATTR_MAX, NULL) < 0)
 		return;
 	if (a[CTRL_ATTR_FAMILY_ID] &&
-	    nla_get_u16(a[CTRL_ATTR_FAMILY_ID]) == ev->family)
+	    sym_nla_get_u16(a[CTRL_ATTR_FAMILY_ID]) == ev->family)
 		ev->gone = true;
 }
 
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct kcache_events *ev = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlmsghdr *nlh = sym_nlmsg_hdr(msg);
 
-	if (!genlmsg_valid_hdr(nlh, 0))
+	if (!sym_genlmsg_valid_hdr(nlh, 0))
 		return NL_OK;
 	if (nlh->nlmsg_type == ev->family) {
-		if (((struct genlmsghdr *)nlmsg_data(nlh))->cmd ==
+		if (((struct genlmsghdr *)sym_nlmsg_data(nlh))->cmd ==
 		    LRUCACHE_CMD_EVENT)
 			handle_event(ev, nlh);
 	} else if (nlh->nlmsg_type == GENL_ID_CTRL) {
@@ -305,7 +339,7 @@ static int ack_cb(struct nl_msg *msg, void *arg)
 {
 	struct kcache_events *ev = arg;
 
-	if (nlmsg_hdr(msg)->nlmsg_seq == ev->req_seq) {
+	if (sym_nlmsg_hdr(msg)->nlmsg_seq == ev->req_seq) {
 		ev->req_done = true;
 		ev->req_err = 0;
 	}
@@ -339,7 +373,7 @@ static int ev_read(struct kcache_events *ev, unsigned int max, bool for_reply)
 		if (ev->gone || (for_reply && ev->req_done))
 			return 0;
 		errno = 0;
-		ret = nl_recvmsgs_report(ev->sk, ev->cb);
+		ret = sym_nl_recvmsgs_report(ev->sk, ev->cb);
 		if (ret > 0) {
 			n += (unsigned int)ret;
 			continue;
@@ -347,7 +381,7 @@ static int ev_read(struct kcache_events *ev, unsigned int max, bool for_reply)
 		if (ret == 0 || ret == -NLE_AGAIN)
 			return 1;
 		/* libnl reports ENOBUFS as NLE_NOMEM; errno tells them apart. */
-		if (ret == -nl_syserr2nlerr(ENOBUFS) && errno == ENOBUFS)
+		if (ret == -sym_nl_syserr2nlerr(ENOBUFS) && errno == ENOBUFS)
 			continue;
 		return nl_errno(ret);
 	}
@@ -381,22 +415,23 @@ static int ev_request(struct kcache *c, uint8_t cmd, uint32_t mask)
 		if (ev->gone)
 			return -ENODEV;
 
-		msg = nlmsg_alloc();
+		msg = sym_nlmsg_alloc();
 		if (!msg)
 			return -ENOMEM;
-		if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, ev->family, 0,
-				 0, cmd, LRUCACHE_GENL_VERSION) ||
+		if (!sym_genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ,
+				     ev->family, 0, 0, cmd,
+				     LRUCACHE_GENL_VERSION) ||
 		    (cmd == LRUCACHE_CMD_SUBSCRIBE && c->name[0] &&
-		     nla_put_string(msg, LRUCACHE_ATTR_CACHE, c->name)) ||
+		     sym_nla_put_string(msg, LRUCACHE_ATTR_CACHE, c->name)) ||
 		    (cmd == LRUCACHE_CMD_SUBSCRIBE &&
-		     nla_put_u32(msg, LRUCACHE_ATTR_EVENTS, mask))) {
-			nlmsg_free(msg);
+		     sym_nla_put_u32(msg, LRUCACHE_ATTR_EVENTS, mask))) {
+			sym_nlmsg_free(msg);
 			return -ENOMEM;
 		}
 		/* Completes the header: our port, a sequence number, an ack. */
-		ret = nl_send_auto(ev->sk, msg);
-		ev->req_seq = nlmsg_hdr(msg)->nlmsg_seq;
-		nlmsg_free(msg);
+		ret = sym_nl_send_auto(ev->sk, msg);
+		ev->req_seq = sym_nlmsg_hdr(msg)->nlmsg_seq;
+		sym_nlmsg_free(msg);
 		if (ret < 0)
 			return nl_errno(ret);
 		ev->req_done = false;
@@ -404,7 +439,7 @@ static int ev_request(struct kcache *c, uint8_t cmd, uint32_t mask)
 		deadline = now_ms() + EV_REPLY_TIMEOUT_MS;
 		for (;;) {
 			struct pollfd pfd = {
-				.fd = nl_socket_get_fd(ev->sk),
+				.fd = sym_nl_socket_get_fd(ev->sk),
 				.events = POLLIN,
 			};
 			long long left;
@@ -438,9 +473,9 @@ static int family_missing(void)
 static void ev_close(struct kcache_events *ev)
 {
 	if (ev->cb)
-		nl_cb_put(ev->cb);
+		sym_nl_cb_put(ev->cb);
 	ev->cb = NULL;
-	nl_socket_free(ev->sk);
+	sym_nl_socket_free(ev->sk);
 	ev->sk = NULL;
 	ev->mask = 0;
 	ev->last_seq = 0;
@@ -451,12 +486,12 @@ static int ev_open(struct kcache_events *ev)
 {
 	int ret, grp, fd, tries;
 
-	ev->sk = nl_socket_alloc();
+	ev->sk = sym_nl_socket_alloc();
 	if (!ev->sk)
 		return -ENOMEM;
 	/* Events come unsolicited, with sequence number 0. */
-	nl_socket_disable_seq_check(ev->sk);
-	ret = genl_connect(ev->sk);
+	sym_nl_socket_disable_seq_check(ev->sk);
+	ret = sym_genl_connect(ev->sk);
 	if (ret < 0) {
 		/*
 		 * libnl folds the errnos it has no code for (ENFILE, EMFILE,
@@ -466,13 +501,13 @@ static int ev_open(struct kcache_events *ev)
 		ret = ret == -NLE_FAILURE && errno ? -errno : nl_errno(ret);
 		goto fail;
 	}
-	fd = nl_socket_get_fd(ev->sk);
+	fd = sym_nl_socket_get_fd(ev->sk);
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		ret = -errno;
 		goto fail;
 	}
 	/* Best effort: the kernel caps it at net.core.rmem_max. */
-	nl_socket_set_buffer_size(ev->sk, KCACHE_EVENTS_RCVBUF, 0);
+	sym_nl_socket_set_buffer_size(ev->sk, KCACHE_EVENTS_RCVBUF, 0);
 
 	/*
 	 * libnl reports any failure of its probe (no memory, an answer
@@ -480,7 +515,7 @@ static int ev_open(struct kcache_events *ev)
 	 * the module loaded, is missing.
 	 */
 	for (tries = 0; tries < 4; tries++) {
-		ret = genl_ctrl_resolve(ev->sk, LRUCACHE_GENL_NAME);
+		ret = sym_genl_ctrl_resolve(ev->sk, LRUCACHE_GENL_NAME);
 		if (ret != -NLE_OBJ_NOTFOUND ||
 		    access("/sys/module/lrucache", F_OK))
 			break;
@@ -492,25 +527,25 @@ static int ev_open(struct kcache_events *ev)
 	}
 	ev->family = ret;
 	/* Without it only an unload goes unnoticed: not worth failing. */
-	grp = genl_ctrl_resolve_grp(ev->sk, "nlctrl", "notify");
+	grp = sym_genl_ctrl_resolve_grp(ev->sk, "nlctrl", "notify");
 	if (grp >= 0)
-		nl_socket_add_membership(ev->sk, grp);
+		sym_nl_socket_add_membership(ev->sk, grp);
 
-	ret = nl_socket_modify_cb(ev->sk, NL_CB_VALID, NL_CB_CUSTOM,
+	ret = sym_nl_socket_modify_cb(ev->sk, NL_CB_VALID, NL_CB_CUSTOM,
 				  valid_cb, ev);
 	if (!ret)
-		ret = nl_socket_modify_cb(ev->sk, NL_CB_ACK, NL_CB_CUSTOM,
+		ret = sym_nl_socket_modify_cb(ev->sk, NL_CB_ACK, NL_CB_CUSTOM,
 					  ack_cb, ev);
 	if (!ret)
-		ret = nl_socket_modify_err_cb(ev->sk, NL_CB_CUSTOM, err_cb,
+		ret = sym_nl_socket_modify_err_cb(ev->sk, NL_CB_CUSTOM, err_cb,
 					      ev);
 	if (!ret)
-		ret = nl_socket_set_nonblocking(ev->sk);
+		ret = sym_nl_socket_set_nonblocking(ev->sk);
 	if (ret < 0) {
 		ret = nl_errno(ret);
 		goto fail;
 	}
-	ev->cb = nl_socket_get_cb(ev->sk);
+	ev->cb = sym_nl_socket_get_cb(ev->sk);
 	ev->mask = 0;
 	ev->last_seq = 0;
 	ev->gone = false;
@@ -563,6 +598,9 @@ int kcache_add_hook(struct kcache *c, const struct kcache_hook_ops *ops,
 	}
 	if (!mask)
 		return -EINVAL;
+	ret = kcache_dlib_load(&libnl);
+	if (ret)
+		return ret;
 
 	if (!c->ev) {
 		c->ev = calloc(1, sizeof(*c->ev));
@@ -654,7 +692,7 @@ int kcache_events_fd(struct kcache *c)
 		return -ENOENT;
 	if (c->ev->busy)
 		return -EBUSY;
-	return nl_socket_get_fd(c->ev->sk);
+	return sym_nl_socket_get_fd(c->ev->sk);
 }
 
 int kcache_events_dispatch(struct kcache *c)
@@ -788,31 +826,16 @@ int kcache_event_format(const struct kcache_event *ev, char *buf,
 
 /* kcache_logging_hook */
 
-#define LOGGING_OPTS_SZ_V1 \
-	(offsetof(struct kcache_logging_opts, flags) + sizeof(uint32_t))
-
 /* Options with the defaults filled in; 0 or -EINVAL in *@err. */
 static struct kcache_logging_opts logging_opts(const void *arg, int *err)
 {
-	const struct kcache_logging_opts *uopts = arg;
 	struct kcache_logging_opts o;
-	size_t sz, i;
 
-	memset(&o, 0, sizeof(o));
-	*err = 0;
-	if (uopts) {
-		sz = uopts->sz;
-		if (sz < LOGGING_OPTS_SZ_V1) {
-			*err = -EINVAL;
-			return o;
-		}
-		for (i = sizeof(o); i < sz; i++)
-			if (((const unsigned char *)uopts)[i])
-				*err = -EINVAL;
-		memcpy(&o, uopts, sz < sizeof(o) ? sz : sizeof(o));
-	} else {
+	*err = KCACHE_OPTS_GET(arg, &o, flags);
+	if (*err)
+		return o;
+	if (!arg)
 		o.stream = stderr;
-	}
 	if (!o.level)
 		o.level = LOG_DEBUG;
 	if (!o.events)

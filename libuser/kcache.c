@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: LGPL-2.1 OR MIT
 /*
- * libkcache: each public function is one ioctl on /dev/lrucache, but for
- * kcache_list() and kcache_get_totals(), which read the module's sysfs
- * directory (world-readable, unlike the device's per-cache figures).
+ * libkcache: handles, and one small wrapper per ioctl of /dev/lrucache, as
+ * libbpf's bpf.c has one per bpf(2) command. The other files build on these
+ * (batch.c, memo.c, dump.c, events.c) or read sysfs (sysfs.c).
  *
- * The kernel validates everything it can see; this file only checks what
- * cannot reach it intact (NULL handles, lengths beyond the ABI's 32-bit
- * fields, names beyond the 64-byte field) and maps the device's absence to
- * -ENODEV. Nothing here is global: a handle is an fd and a copy of the name,
- * both read-only after kcache_open(), so handles are safe to share between
+ * A wrapper fills the uapi structure from its arguments, makes the ioctl
+ * and copies the answer out. The kernel validates everything it can see;
+ * a wrapper only checks what cannot reach it intact (NULL handles, lengths
+ * beyond the ABI's 32-bit fields, names beyond the 64-byte field), maps
+ * the device's absence to -ENODEV, and passes flags through with the
+ * uapi's own values, so that a flag a newer module knows works without a
+ * new library, and one it does not know is refused by the kernel
+ * (-EINVAL). To add an ioctl: a wrapper here, its declaration and
+ * documentation in kcache.h, a new version node in libkcache.map.
+ *
+ * Nothing here is global: a handle is an fd and a copy of the name, both
+ * read-only after kcache_open(), so handles are safe to share between
  * threads (see kcache.h). The event hooks of a handle, and their netlink
  * socket, live in events.c.
  */
 #define _GNU_SOURCE		/* secure_getenv() */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kcache_internal.h"
@@ -30,14 +35,14 @@
 /* The structures with a reserved tail keep their size as fields are added. */
 _Static_assert(sizeof(struct kcache_metrics) == 32 * sizeof(uint64_t),
 	       "struct kcache_metrics changed size");
+_Static_assert(sizeof(struct kcache_health) == 6 * sizeof(uint64_t),
+	       "struct kcache_health changed size");
+_Static_assert(sizeof(struct kcache_info) == 184,
+	       "struct kcache_info changed size");
 _Static_assert(sizeof(struct kcache_reap_result) == 8 * sizeof(uint64_t),
 	       "struct kcache_reap_result changed size");
 _Static_assert(sizeof(struct kcache_totals) == 32 * sizeof(uint64_t),
 	       "struct kcache_totals changed size");
-
-/* The first published struct kcache_options ends with its flags. */
-#define KCACHE_OPTS_SZ_V1 \
-	(offsetof(struct kcache_options, flags) + sizeof(uint32_t))
 
 static int do_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -81,37 +86,13 @@ static int put_name(char dst[LRUCACHE_NAME_MAX], const char *name)
 	return 0;
 }
 
-/*
- * Read the caller's options, whatever version of the structure it was
- * built with: shorter is fine if it holds the first version's fields,
- * longer is fine if the bytes this library does not know are zero.
- */
-static int get_options(const struct kcache_options *uopts,
-		       struct kcache_options *opts)
-{
-	size_t sz = uopts->sz;
+KCACHE_SYMVER_DEFAULT(kcache_open_v1_9, kcache_open, KCACHE_1.9);
+KCACHE_API int kcache_open_v1_9(const char *name,
+				const struct kcache_options *uopts,
+				struct kcache **out);
 
-	if (sz < KCACHE_OPTS_SZ_V1)
-		return -EINVAL;
-	if (sz > sizeof(*opts)) {
-		const unsigned char *tail = (const unsigned char *)uopts;
-		size_t i;
-
-		for (i = sizeof(*opts); i < sz; i++)
-			if (tail[i])
-				return -EINVAL;
-		sz = sizeof(*opts);
-	}
-	memset(opts, 0, sizeof(*opts));
-	memcpy(opts, uopts, sz);
-	if ((opts->flags & ~(KCACHE_OPEN_EXCL | KCACHE_OPEN_NO_METRICS)) ||
-	    opts->reserved || opts->reserved2)
-		return -EINVAL;
-	return 0;
-}
-
-int kcache_open(const char *name, const struct kcache_options *uopts,
-		struct kcache **out)
+int kcache_open_v1_9(const char *name, const struct kcache_options *uopts,
+		     struct kcache **out)
 {
 	struct lrucache_open arg;
 	struct kcache_options opts;
@@ -125,19 +106,19 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 	if (err)
 		return err;
 	if (uopts) {
-		err = get_options(uopts, &opts);
+		/* The first version ends with flags. */
+		err = KCACHE_OPTS_GET(uopts, &opts, flags);
 		if (err)
 			return err;
-		arg.flags = LRUCACHE_OPEN_CREATE;
-		if (opts.flags & KCACHE_OPEN_EXCL)
-			arg.flags |= LRUCACHE_OPEN_EXCL;
-		if (opts.flags & KCACHE_OPEN_NO_METRICS)
-			arg.flags |= LRUCACHE_OPEN_NO_METRICS;
+		/* Options create; everything else is the kernel's to judge. */
+		arg.flags = LRUCACHE_OPEN_CREATE | opts.flags;
+		arg.reserved = opts.reserved;
 		arg.max_entries = opts.max_size;
 		arg.max_bytes = opts.max_memory_bytes;
 		arg.default_ttl_ms = opts.default_ttl_ms;
 		arg.cleanup_interval_ms = opts.cleanup_interval_ms;
 		arg.mode = opts.mode;
+		arg.reserved2 = opts.reserved2;
 	}
 
 	c = calloc(1, sizeof(*c));
@@ -152,12 +133,12 @@ int kcache_open(const char *name, const struct kcache_options *uopts,
 	}
 	err = do_ioctl(c->fd, LRUCACHE_IOC_OPEN, &arg);
 	/*
-	 * The only bytes of the argument a module older than the reaper does
-	 * not know are cleanup_interval_ms: it answers -E2BIG when they are
-	 * not zero. Report that as the limit it cannot take, the way it
-	 * reports a flag it does not know.
+	 * A module older than cleanup_interval_ms (or mode, or reserved2)
+	 * answers -E2BIG when those bytes are not zero. Report that as the
+	 * setting it cannot take, the way it reports a flag it does not know.
 	 */
-	if (err == -E2BIG && (arg.cleanup_interval_ms || arg.mode))
+	if (err == -E2BIG && (arg.cleanup_interval_ms || arg.mode ||
+			      arg.reserved2))
 		err = -EINVAL;
 	if (err < 0)
 		goto err_close;
@@ -170,6 +151,41 @@ err_close:
 err_free:
 	free(c);
 	return err;
+}
+
+/*
+ * libkcache 1.0 to 1.8 numbered struct kcache_options.flags itself (EXCL
+ * bit 0, NO_METRICS bit 1) and refused every other bit and nonzero
+ * reserved fields. Binaries linked against those versions keep exactly
+ * that: their flags are checked and translated here.
+ */
+#define KCACHE_1_0_OPEN_EXCL		(1U << 0)
+#define KCACHE_1_0_OPEN_NO_METRICS	(1U << 1)
+
+KCACHE_SYMVER_COMPAT(kcache_open_v1_0, kcache_open, KCACHE_1.0);
+KCACHE_API int kcache_open_v1_0(const char *name,
+				const struct kcache_options *uopts,
+				struct kcache **out);
+
+int kcache_open_v1_0(const char *name, const struct kcache_options *uopts,
+		     struct kcache **out)
+{
+	struct kcache_options opts;
+	int err;
+
+	if (!uopts)
+		return kcache_open_v1_9(name, NULL, out);
+	err = KCACHE_OPTS_GET(uopts, &opts, flags);
+	if (err)
+		return err;
+	if ((opts.flags & ~(KCACHE_1_0_OPEN_EXCL | KCACHE_1_0_OPEN_NO_METRICS)) ||
+	    opts.reserved || opts.reserved2)
+		return -EINVAL;
+	opts.sz = sizeof(opts);
+	opts.flags = (opts.flags & KCACHE_1_0_OPEN_EXCL ? KCACHE_OPEN_EXCL : 0) |
+		     (opts.flags & KCACHE_1_0_OPEN_NO_METRICS ?
+		      KCACHE_OPEN_NO_METRICS : 0);
+	return kcache_open_v1_9(name, &opts, out);
 }
 
 void kcache_close(struct kcache *c)
@@ -329,26 +345,13 @@ int kcache_health_check(struct kcache *c, struct kcache_health *h)
 	if (err < 0)
 		return err;
 
+	/* The kernel's status and reasons, as they are. */
 	memset(h, 0, sizeof(*h));
-	switch (kh.status) {
-	case LRUCACHE_HEALTHY:
-		h->status = KCACHE_HEALTHY;
-		break;
-	case LRUCACHE_DEGRADED:
-		h->status = KCACHE_DEGRADED;
-		break;
-	default:
-		h->status = KCACHE_UNHEALTHY;
-		break;
-	}
-	if (kh.reasons & LRUCACHE_HEALTH_MEMORY_HIGH)
-		h->reasons |= KCACHE_HEALTH_MEMORY_HIGH;
-	if (kh.reasons & LRUCACHE_HEALTH_HIT_RATE_LOW)
-		h->reasons |= KCACHE_HEALTH_HIT_RATE_LOW;
-	if (kh.reasons & LRUCACHE_HEALTH_REAPER_BEHIND)
-		h->reasons |= KCACHE_HEALTH_REAPER_BEHIND;
+	h->status = (int)kh.status;
+	h->reasons = kh.reasons;
 	h->memory_pct = kh.memory_pct;
 	h->hit_rate_pct = kh.hit_rate_pct;
+	h->reaper_late_ms = kh.reaper_late_ms;
 	return 0;
 }
 
@@ -366,7 +369,11 @@ const char *kcache_health_status_name(int status)
 	}
 }
 
-int kcache_get_info(struct kcache *c, struct kcache_info *info)
+KCACHE_SYMVER_DEFAULT(kcache_get_info_v1_9, kcache_get_info, KCACHE_1.9);
+KCACHE_API int kcache_get_info_v1_9(struct kcache *c,
+				    struct kcache_info *info);
+
+int kcache_get_info_v1_9(struct kcache *c, struct kcache_info *info)
 {
 	struct lrucache_info ki;
 	int err;
@@ -388,9 +395,61 @@ int kcache_get_info(struct kcache *c, struct kcache_info *info)
 	info->created_ns = ki.created_ns;
 	info->owner_uid = ki.owner_uid;
 	info->owner_gid = ki.owner_gid;
-	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
-	info->cleanup_interval_ms = ki.cleanup_interval_ms;
+	info->flags = ki.flags;
 	info->mode = ki.mode;
+	info->cleanup_interval_ms = ki.cleanup_interval_ms;
+	info->metrics_enabled = !!(ki.flags & LRUCACHE_INFO_METRICS);
+	return 0;
+}
+
+/*
+ * struct kcache_info as libkcache 1.2 to 1.8 laid it out (fields 1.4 and
+ * 1.7 took from reserved included), with a bool and padding the compiler
+ * places per ABI. Binaries linked against those versions get it filled
+ * as before, padding zeroed.
+ */
+struct kcache_info_v1_2 {
+	char name[KCACHE_NAME_MAX + 1];
+	uint64_t max_entries;
+	uint64_t max_bytes;
+	uint64_t default_ttl_ms;
+	uint64_t entry_overhead;
+	uint64_t created_ns;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	bool metrics_enabled;
+	uint64_t cleanup_interval_ms;
+	uint32_t mode;
+	uint32_t reserved_pad;
+	uint64_t reserved[6];
+};
+
+KCACHE_SYMVER_COMPAT(kcache_get_info_v1_2, kcache_get_info, KCACHE_1.2);
+KCACHE_API int kcache_get_info_v1_2(struct kcache *c,
+				    struct kcache_info_v1_2 *old);
+
+int kcache_get_info_v1_2(struct kcache *c, struct kcache_info_v1_2 *old)
+{
+	struct kcache_info info;
+	int err;
+
+	if (!old)
+		return -EINVAL;
+	err = kcache_get_info_v1_9(c, &info);
+	if (err)
+		return err;
+	memset(old, 0, sizeof(*old));
+	memcpy(old->name, info.name, sizeof(old->name));
+	old->max_entries = info.max_entries;
+	old->max_bytes = info.max_bytes;
+	old->default_ttl_ms = info.default_ttl_ms;
+	old->entry_overhead = info.entry_overhead;
+	old->created_ns = info.created_ns;
+	old->owner_uid = info.owner_uid;
+	old->owner_gid = info.owner_gid;
+	old->metrics_enabled = info.metrics_enabled;
+	old->cleanup_interval_ms = info.cleanup_interval_ms;
+	old->mode = info.mode;
 	return 0;
 }
 
@@ -400,11 +459,10 @@ int kcache_reap(struct kcache *c, unsigned int flags,
 	struct lrucache_reap arg;
 	int err;
 
-	if (!c || (flags & ~KCACHE_REAP_FULL_SCAN))
+	if (!c)
 		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
-	if (flags & KCACHE_REAP_FULL_SCAN)
-		arg.flags |= LRUCACHE_REAP_FULL_SCAN;
+	arg.flags = flags;
 	err = do_ioctl(c->fd, LRUCACHE_IOC_REAP, &arg);
 	if (err < 0)
 		return err;
@@ -439,599 +497,6 @@ int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
 	batch.count = n;
 	batch.op_size = sizeof(*ops);
 	return do_ioctl(c->fd, LRUCACHE_IOC_BATCH, &batch);
-}
-
-/*
- * Batches. Every operation is described to the kernel exactly as its single
- * command would be. A length beyond the ABI's 32-bit fields is passed as
- * UINT32_MAX: for a key or a value to store, that is beyond any limit the
- * module accepts (its ceilings are far lower), so the kernel answers -E2BIG
- * for that operation alone, as kcache_set() does; for a GET buffer it
- * changes nothing, since no value can be that long.
- */
-static uint32_t abi_len(size_t len)
-{
-	return len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-}
-
-static void fill_op(struct lrucache_op *op, uint32_t opcode,
-		    const void *key, size_t klen, const void *val, size_t vlen,
-		    uint64_t ttl_ms)
-{
-	memset(op, 0, sizeof(*op));
-	op->opcode = opcode;
-	op->key = (uintptr_t)key;
-	op->key_len = abi_len(klen);
-	op->value = (uintptr_t)val;
-	op->value_len = abi_len(vlen);
-	op->ttl_ms = ttl_ms;
-}
-
-/*
- * kcache_set_many() and kcache_get_many(): chunks of LRUCACHE_BATCH_MAX
- * items, one ioctl each, through one operation array per call.
- */
-static ssize_t run_many(struct kcache *c, struct kcache_item *items, size_t n,
-			uint32_t opcode, uint64_t ttl_ms)
-{
-	struct lrucache_op *ops;
-	size_t done = 0, chunk, i;
-	int ret = 0;
-
-	if (!c || (!items && n) || n > SSIZE_MAX)
-		return -EINVAL;
-	if (!n)
-		return 0;
-
-	chunk = n < LRUCACHE_BATCH_MAX ? n : LRUCACHE_BATCH_MAX;
-	ops = malloc(chunk * sizeof(*ops));
-	if (!ops) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	while (done < n) {
-		struct kcache_item *it = items + done;
-
-		chunk = n - done;
-		if (chunk > LRUCACHE_BATCH_MAX)
-			chunk = LRUCACHE_BATCH_MAX;
-		for (i = 0; i < chunk; i++)
-			fill_op(&ops[i], opcode, it[i].key, it[i].key_len,
-				it[i].value, it[i].value_len, ttl_ms);
-		ret = kcache_batch_raw(c, ops, (unsigned int)chunk);
-		if (ret < 0)
-			break;
-		for (i = 0; i < (size_t)ret; i++)
-			it[i].status = ops[i].result;
-		done += (size_t)ret;
-		if ((size_t)ret < chunk) {
-			/* The kernel could not access the array part way. */
-			ret = -EFAULT;
-			break;
-		}
-	}
-	free(ops);
-	if (done == n)
-		return (ssize_t)n;
-fail:
-	for (i = done; i < n; i++)
-		items[i].status = ret;
-	return ret;
-}
-
-ssize_t kcache_set_many(struct kcache *c, struct kcache_item *items, size_t n,
-			uint64_t ttl_ms)
-{
-	return run_many(c, items, n, LRUCACHE_OP_SET, ttl_ms);
-}
-
-ssize_t kcache_get_many(struct kcache *c, struct kcache_item *items, size_t n)
-{
-	return run_many(c, items, n, LRUCACHE_OP_GET, 0);
-}
-
-/*
- * A batch context: the operations as the kernel will read them, in an
- * array grown on demand up to LRUCACHE_BATCH_MAX, so that small batches
- * stay small and the kernel's answers land in place.
- */
-#define KCACHE_BATCH_INITIAL	16
-
-struct kcache_batch {
-	struct kcache *c;
-	struct lrucache_op *ops;
-	unsigned int count;	/* operations queued */
-	unsigned int cap;	/* room in ops */
-	unsigned int ran;	/* after commit: operations the kernel ran */
-	bool committed;
-};
-
-int kcache_batch_begin(struct kcache *c, struct kcache_batch **out)
-{
-	struct kcache_batch *b;
-
-	if (!c || !out)
-		return -EINVAL;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->ops = calloc(KCACHE_BATCH_INITIAL, sizeof(*b->ops));
-	if (!b->ops) {
-		free(b);
-		return -ENOMEM;
-	}
-	b->c = c;
-	b->cap = KCACHE_BATCH_INITIAL;
-	*out = b;
-	return 0;
-}
-
-static int batch_add(struct kcache_batch *b, uint32_t opcode,
-		     const void *key, size_t klen, const void *val,
-		     size_t vlen, uint64_t ttl_ms)
-{
-	if (!b || b->committed)
-		return -EINVAL;
-	if (b->count >= LRUCACHE_BATCH_MAX)
-		return -E2BIG;
-	if (b->count == b->cap) {
-		unsigned int cap = b->cap * 2;
-		struct lrucache_op *ops;
-
-		if (cap > LRUCACHE_BATCH_MAX)
-			cap = LRUCACHE_BATCH_MAX;
-		ops = realloc(b->ops, cap * sizeof(*ops));
-		if (!ops)
-			return -ENOMEM;
-		b->ops = ops;
-		b->cap = cap;
-	}
-	fill_op(&b->ops[b->count], opcode, key, klen, val, vlen, ttl_ms);
-	return (int)b->count++;
-}
-
-int kcache_batch_set(struct kcache_batch *b, const void *key, size_t klen,
-		     const void *val, size_t vlen, uint64_t ttl_ms)
-{
-	return batch_add(b, LRUCACHE_OP_SET, key, klen, val, vlen, ttl_ms);
-}
-
-int kcache_batch_get(struct kcache_batch *b, const void *key, size_t klen,
-		     void *buf, size_t buflen)
-{
-	return batch_add(b, LRUCACHE_OP_GET, key, klen, buf, buflen, 0);
-}
-
-int kcache_batch_delete(struct kcache_batch *b, const void *key, size_t klen)
-{
-	return batch_add(b, LRUCACHE_OP_DELETE, key, klen, NULL, 0, 0);
-}
-
-int kcache_batch_exists(struct kcache_batch *b, const void *key, size_t klen)
-{
-	return batch_add(b, LRUCACHE_OP_EXISTS, key, klen, NULL, 0, 0);
-}
-
-int kcache_batch_count(const struct kcache_batch *b)
-{
-	return b ? (int)b->count : -EINVAL;
-}
-
-int kcache_batch_commit(struct kcache_batch *b)
-{
-	int ret;
-
-	if (!b || b->committed)
-		return -EINVAL;
-	ret = kcache_batch_raw(b->c, b->ops, b->count);
-	if (ret < 0)
-		return ret;	/* nothing ran: the batch stays queued */
-	b->ran = (unsigned int)ret;
-	b->committed = true;
-	return ret;
-}
-
-int kcache_batch_result(const struct kcache_batch *b, unsigned int idx,
-			size_t *value_len)
-{
-	const struct lrucache_op *op;
-
-	if (value_len)
-		*value_len = 0;
-	if (!b || idx >= b->count)
-		return -EINVAL;
-	if (!b->committed)
-		return -EINPROGRESS;
-	if (idx >= b->ran)
-		return -ECANCELED;
-	op = &b->ops[idx];
-	if (value_len && op->opcode == LRUCACHE_OP_GET && op->result >= 0)
-		*value_len = op->value_len;
-	return op->result;
-}
-
-void kcache_batch_abort(struct kcache_batch *b)
-{
-	if (!b)
-		return;
-	b->count = 0;
-	b->ran = 0;
-	b->committed = false;
-}
-
-void kcache_batch_free(struct kcache_batch *b)
-{
-	if (!b)
-		return;
-	free(b->ops);
-	free(b);
-}
-
-/*
- * Memoization: see "Memoization" in kcache.h. Single-flight goes through a
- * lock entry (KCACHE_MEMO_LOCK_PREFIX + key) created with kcache_add() and a
- * lease TTL; only kcache_exists() is used to poll, so waiting changes no
- * hit or miss counter.
- */
-
-/* The first published struct kcache_memo_opts ends with its reserved field. */
-#define KCACHE_MEMO_OPTS_SZ_V1 \
-	(offsetof(struct kcache_memo_opts, reserved) + sizeof(uint32_t))
-#define MEMO_BACKOFF_MIN_MS	1
-#define MEMO_BACKOFF_MAX_MS	50
-
-static bool ttl_valid(uint64_t ttl_ms)
-{
-	return ttl_ms == KCACHE_TTL_DEFAULT || ttl_ms == KCACHE_TTL_NONE ||
-	       (ttl_ms >= 1 && ttl_ms <= KCACHE_TTL_MAX_MS);
-}
-
-static int get_memo_opts(const struct kcache_memo_opts *uopts,
-			 struct kcache_memo_opts *opts)
-{
-	memset(opts, 0, sizeof(*opts));
-	if (uopts) {
-		size_t sz = uopts->sz;
-
-		if (sz < KCACHE_MEMO_OPTS_SZ_V1)
-			return -EINVAL;
-		if (sz > sizeof(*opts)) {
-			const unsigned char *tail = (const unsigned char *)uopts;
-			size_t i;
-
-			for (i = sizeof(*opts); i < sz; i++)
-				if (tail[i])
-					return -EINVAL;
-			sz = sizeof(*opts);
-		}
-		memcpy(opts, uopts, sz);
-	}
-	if ((opts->flags & ~KCACHE_MEMO_NO_SINGLE_FLIGHT) || opts->reserved)
-		return -EINVAL;
-	if (!opts->ttl_ms)
-		opts->ttl_ms = KCACHE_TTL_DEFAULT;
-	if (!opts->lease_ms)
-		opts->lease_ms = KCACHE_MEMO_LEASE_MS;
-	if (!opts->wait_ms)
-		opts->wait_ms = KCACHE_MEMO_WAIT_MS;
-	if (!ttl_valid(opts->ttl_ms) || opts->lease_ms > KCACHE_TTL_MAX_MS ||
-	    opts->wait_ms > KCACHE_TTL_MAX_MS)
-		return -EINVAL;
-	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void memo_sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ms / 1000),
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/*
- * Call @fn and store what it wrote. Store failures are not reported (see
- * kcache_memo_opts() in kcache.h): the value is returned all the same.
- */
-static ssize_t memo_compute(struct kcache *c, const void *key, size_t klen,
-			    kcache_compute_fn fn, void *arg, void *buf,
-			    size_t buflen, uint64_t ttl_ms)
-{
-	ssize_t len = fn(key, klen, buf, buflen, arg);
-
-	if (len < 0 || (size_t)len > buflen)
-		return len;
-	kcache_set(c, key, klen, buf, (size_t)len, ttl_ms);
-	return len;
-}
-
-ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
-			 kcache_compute_fn fn, void *arg, void *buf,
-			 size_t buflen, const struct kcache_memo_opts *uopts)
-{
-	struct kcache_memo_opts opts;
-	unsigned char *lock = NULL;
-	uint64_t deadline, delay = MEMO_BACKOFF_MIN_MS;
-	uint32_t owner = (uint32_t)getpid();
-	ssize_t ret;
-	int err;
-
-	if (!c || !fn || !klen)
-		return -EINVAL;
-	err = get_memo_opts(uopts, &opts);
-	if (err)
-		return err;
-
-	ret = kcache_get(c, key, klen, buf, buflen);
-	if (ret != -ENOENT)
-		return ret;		/* a hit (fitting or not), or an error */
-	if (opts.flags & KCACHE_MEMO_NO_SINGLE_FLIGHT)
-		return memo_compute(c, key, klen, fn, arg, buf, buflen,
-				    opts.ttl_ms);
-
-	if (klen > SIZE_MAX - KCACHE_MEMO_LOCK_PREFIX_LEN)
-		return -E2BIG;
-	lock = malloc(KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-	if (!lock)
-		return -ENOMEM;
-	memcpy(lock, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
-	memcpy(lock + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
-
-	deadline = now_ms() + opts.wait_ms;
-	for (;;) {
-		err = kcache_add(c, lock, KCACHE_MEMO_LOCK_PREFIX_LEN + klen,
-				 &owner, sizeof(owner), opts.lease_ms);
-		if (err == 0) {
-			/*
-			 * Ours. The value may have been stored between our
-			 * miss and the lock (by a caller that has since
-			 * released it): check before computing.
-			 */
-			err = kcache_exists(c, key, klen);
-			ret = err == 1 ? kcache_get(c, key, klen, buf, buflen)
-				       : -ENOENT;
-			if (err < 0)
-				ret = err;
-			else if (ret == -ENOENT)
-				ret = memo_compute(c, key, klen, fn, arg, buf,
-						   buflen, opts.ttl_ms);
-			kcache_delete(c, lock,
-				      KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-			goto out;
-		}
-		if (err == -E2BIG) {
-			/* The lock key is too long: no single-flight. */
-			ret = memo_compute(c, key, klen, fn, arg, buf, buflen,
-					   opts.ttl_ms);
-			goto out;
-		}
-		if (err != -EEXIST) {
-			ret = err;
-			goto out;
-		}
-
-		/* Another caller computes: wait for its value. */
-		for (;;) {
-			uint64_t now = now_ms();
-
-			if (now >= deadline) {
-				/* Bound passed: compute ourselves, no lock. */
-				ret = memo_compute(c, key, klen, fn, arg, buf,
-						   buflen, opts.ttl_ms);
-				goto out;
-			}
-			memo_sleep_ms(delay < deadline - now ? delay
-							     : deadline - now);
-			if (delay < MEMO_BACKOFF_MAX_MS)
-				delay = delay * 2 < MEMO_BACKOFF_MAX_MS ?
-					delay * 2 : MEMO_BACKOFF_MAX_MS;
-
-			err = kcache_exists(c, key, klen);
-			if (err < 0) {
-				ret = err;
-				goto out;
-			}
-			if (err == 1) {
-				ret = kcache_get(c, key, klen, buf, buflen);
-				if (ret != -ENOENT)
-					goto out;
-				/* Gone again (evicted, expired): go on. */
-			}
-			err = kcache_exists(c, lock,
-					    KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-			if (err < 0) {
-				ret = err;
-				goto out;
-			}
-			if (err == 0)
-				break;	/* released without a value: retry */
-		}
-	}
-out:
-	free(lock);
-	return ret;
-}
-
-ssize_t kcache_memo(struct kcache *c, const void *key, size_t klen,
-		    kcache_compute_fn fn, void *arg, uint64_t ttl_ms,
-		    void *buf, size_t buflen)
-{
-	KCACHE_MEMO_OPTS(opts, .ttl_ms = ttl_ms);
-
-	if (!ttl_ms)
-		return -EINVAL;
-	return kcache_memo_opts(c, key, klen, fn, arg, buf, buflen, &opts);
-}
-
-int kcache_memo_info(struct kcache *c, struct kcache_memo_info *info)
-{
-	struct kcache_metrics m;
-	int err;
-
-	if (!c || !info)
-		return -EINVAL;
-	err = kcache_get_metrics(c, &m);
-	if (err)
-		return err;
-	memset(info, 0, sizeof(*info));
-	info->hits = m.hits;
-	info->misses = m.misses;
-	info->maxsize = m.max_entries;
-	info->currsize = m.entries;
-	return 0;
-}
-
-int kcache_memo_clear(struct kcache *c)
-{
-	int err = kcache_clear(c);
-
-	if (err)
-		return err;
-	return kcache_reset_metrics(c);
-}
-
-/* The module's sysfs directory (Documentation/ABI/testing/). */
-#define KCACHE_SYSFS		"/sys/kernel/lrucache"
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int kcache_list(char ***names)
-{
-	size_t n = 0, cap = 0, bytes = 0, i;
-	char **tmp = NULL, **np, **out;
-	struct dirent *de;
-	char *str;
-	int err = 0;
-	DIR *dir;
-
-	if (!names)
-		return -EINVAL;
-	dir = opendir(KCACHE_SYSFS "/caches");
-	if (!dir)
-		return errno == ENOENT ? -ENODEV : -errno;
-	/* The names first, then one block for the array and the strings. */
-	for (;;) {
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			err = -errno;
-			break;
-		}
-		if (de->d_name[0] == '.')
-			continue;	/* "." and ".."; no cache name starts so */
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			np = realloc(tmp, cap * sizeof(*tmp));
-			if (!np) {
-				err = -ENOMEM;
-				break;
-			}
-			tmp = np;
-		}
-		tmp[n] = strdup(de->d_name);
-		if (!tmp[n]) {
-			err = -ENOMEM;
-			break;
-		}
-		bytes += strlen(tmp[n]) + 1;
-		n++;
-	}
-	closedir(dir);
-	if (!err && n > INT_MAX)
-		err = -EOVERFLOW;
-	out = err ? NULL : malloc((n + 1) * sizeof(*out) + bytes);
-	if (!err && !out)
-		err = -ENOMEM;
-	if (out) {
-		if (n)
-			qsort(tmp, n, sizeof(*tmp), cmp_names);
-		str = (char *)(out + n + 1);
-		for (i = 0; i < n; i++) {
-			out[i] = str;
-			str = stpcpy(str, tmp[i]) + 1;
-		}
-		out[n] = NULL;
-		*names = out;
-	}
-	for (i = 0; i < n; i++)
-		free(tmp[i]);
-	free(tmp);
-	return err ? err : (int)n;
-}
-
-int kcache_get_totals(struct kcache_totals *t)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-#define TOTAL(f) { #f, offsetof(struct kcache_totals, f) }
-		TOTAL(caches), TOTAL(hits), TOTAL(misses), TOTAL(sets),
-		TOTAL(deletes), TOTAL(evictions), TOTAL(expirations),
-		TOTAL(entries), TOTAL(bytes), TOTAL(reaped), TOTAL(reclaimed),
-		TOTAL(reaper_runs), TOTAL(reaper_ns), TOTAL(expiring),
-		TOTAL(max_total_bytes),
-#undef TOTAL
-	};
-	char buf[4096], *line, *save, *end, *sp;
-	unsigned long long v;
-	size_t len = 0, i;
-	ssize_t r;
-	int fd;
-
-	if (!t)
-		return -EINVAL;
-	fd = open(KCACHE_SYSFS "/stats", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ENODEV : -errno;
-	/* sysfs hands the whole file to the first read of a page or more. */
-	while (len < sizeof(buf) - 1) {
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int err = -errno;
-
-			close(fd);
-			return err;
-		}
-		if (!r)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = 0;
-
-	memset(t, 0, sizeof(*t));
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		sp = strchr(line, ' ');
-		if (!sp || sp == line || sp[1] < '0' || sp[1] > '9')
-			return -EBADMSG;
-		*sp = 0;
-		errno = 0;
-		v = strtoull(sp + 1, &end, 10);
-		if (errno || *end)
-			return -EBADMSG;
-		/* Keys this version does not know are skipped, as the ABI asks. */
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (!strcmp(line, keys[i].key))
-				*(uint64_t *)((char *)t + keys[i].off) = v;
-	}
-	return 0;
 }
 
 const char *kcache_strerror(int err)
@@ -1080,6 +545,10 @@ const char *kcache_strerror(int err)
 		return "dump document of an unknown format or version";
 	case EOPNOTSUPP:
 		return "not supported by this lrucache module (an older one?)";
+	case ELIBACC:
+		return "library not installed: " KCACHE_JANSSON_SONAME
+		       " (JSON dump and restore) or " KCACHE_LIBNL_GENL_SONAME
+		       " (events)";
 	default:
 		return strerror(err);
 	}

@@ -33,7 +33,9 @@
  *    drops the handle.
  *
  * Thread safety
- *  - The library has no global state.
+ *  - The library has no global state but the table of the optional
+ *    libraries' functions (see "Optional libraries" below), which any
+ *    thread may fill.
  *  - A struct kcache may be used by several threads at once: every operation
  *    is a single ioctl on the handle's descriptor and the kernel serialises
  *    them per cache. Only kcache_close() must not run concurrently with (or
@@ -47,6 +49,49 @@
  * Environment
  *  - KCACHE_DEVICE: path of the device to open instead of /dev/lrucache
  *    (ignored in set-user-ID and set-group-ID programs, see secure_getenv(3)).
+ *
+ * The kernel's values
+ *  - This header includes the module's uapi header as <kcache/lrucache.h>
+ *    (the same file as the kernel's <linux/lrucache.h>, installed under
+ *    the library's own directory). The library's flag and status values
+ *    are the uapi's (KCACHE_OPEN_EXCL is LRUCACHE_OPEN_EXCL, ...) and are
+ *    passed through: a flag or a reason bit a newer module defines works,
+ *    or is reported, without a newer library, and one the module does not
+ *    know is refused by the module (-EINVAL), not by the library.
+ *
+ * Words (Documentation/lrucache/library.rst): what a program passes to
+ * create a cache, and the calls that came from the original Python
+ * library (the "seed"), keep the seed's words; what the kernel reports
+ * keeps the kernel's.
+ *
+ *  kernel (uapi, sysfs)      libkcache                        seed
+ *  max_entries               kcache_options.max_size (in)     max_size
+ *                            kcache_metrics/info.max_entries
+ *                            kcache_memo_info.maxsize         maxsize
+ *  max_bytes                 kcache_options.max_memory_bytes  max_memory_mb
+ *                            kcache_metrics/info.max_bytes
+ *  STATS, stats              kcache_get_metrics(),            get_metrics()
+ *                            kcache_reset_metrics()
+ *  LRUCACHE_OPEN_NO_METRICS  KCACHE_OPEN_NO_METRICS           enable_metrics
+ *  LRUCACHE_INFO_METRICS     kcache_info.flags, .metrics_enabled
+ *  REAP, reap                kcache_cleanup_expired(),        cleanup_expired()
+ *                            kcache_reap()
+ *  HEALTH, health            kcache_health_check()            health_check()
+ *
+ * Optional libraries and the only global state
+ *  - JSON dump and restore use jansson, and the event hooks libnl-genl-3,
+ *    but libkcache is not linked to them: the first call that needs one
+ *    loads it (dlopen(3)) and keeps a table of its functions for the life
+ *    of the process; that table is the library's only global state. A
+ *    program that uses neither runs where they are not installed; without
+ *    them, kcache_serialize(), kcache_deserialize*() and kcache_add_hook()
+ *    fail with -ELIBACC.
+ *
+ * ABI: the soname is libkcache.so.1 for good. Every symbol has a version
+ * (libkcache.map); a function whose meaning of a value changed keeps its
+ * old meaning for the binaries linked before (kcache_open() and
+ * kcache_get_info() in 1.9). Structures only grow into their reserved
+ * fields, or at their end when they start with their size (sz).
  */
 #ifndef KCACHE_H
 #define KCACHE_H
@@ -57,7 +102,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <linux/lrucache.h>
+#include <kcache/lrucache.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,8 +132,13 @@ extern "C" {
  *    libkcache then needs libnl-3 and libnl-genl-3)
  * 8: kcache_list(), kcache_get_totals() (reading
  *    /sys/kernel/lrucache/ rather than the device)
+ * 9: the uapi's values for KCACHE_OPEN_* (passed through, as are the
+ *    flags of kcache_reap() and the health status and reasons),
+ *    kcache_info.flags and KCACHE_INFO_METRICS, kcache_health.reaper_late_ms;
+ *    the uapi header installed as <kcache/lrucache.h>; jansson and libnl
+ *    loaded on first use, -ELIBACC without them
  */
-#define KCACHE_VERSION_MINOR	8
+#define KCACHE_VERSION_MINOR	9
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -116,9 +166,14 @@ extern "C" {
 /* Opaque handle: one open descriptor bound to one cache. */
 struct kcache;
 
-/* struct kcache_options.flags */
-#define KCACHE_OPEN_EXCL	(1U << 0)	/* fail with -EEXIST if it exists */
-#define KCACHE_OPEN_NO_METRICS	(1U << 1)	/* create without metrics (1.2) */
+/*
+ * struct kcache_options.flags: the kernel's LRUCACHE_OPEN_* (since 1.9; up
+ * to 1.8 the library numbered them itself, EXCL 1 and NO_METRICS 2, which
+ * programs built then still use). LRUCACHE_OPEN_CREATE is implied by
+ * options.
+ */
+#define KCACHE_OPEN_EXCL	LRUCACHE_OPEN_EXCL	/* -EEXIST if there */
+#define KCACHE_OPEN_NO_METRICS	LRUCACHE_OPEN_NO_METRICS /* no counters (1.2) */
 
 /**
  * struct kcache_options - how to create a cache in kcache_open()
@@ -132,7 +187,10 @@ struct kcache;
  *	the module default (default_max_bytes, 64 MiB unless changed).
  * @default_ttl_ms: TTL of entries set with KCACHE_TTL_DEFAULT; 0 means such
  *	entries never expire. At most KCACHE_TTL_MAX_MS.
- * @flags: KCACHE_OPEN_*:
+ * @flags: KCACHE_OPEN_*, the kernel's LRUCACHE_OPEN_* values, passed to
+ *	the kernel with LRUCACHE_OPEN_CREATE added (any other flag of a
+ *	newer module's uapi header can be given too; the module refuses
+ *	those it does not know with -EINVAL):
  *	KCACHE_OPEN_EXCL: fail with -EEXIST if the cache exists.
  *	KCACHE_OPEN_NO_METRICS (since 1.2): create the cache with its event
  *	counters (hits, misses, sets, deletes, evictions, expirations) turned
@@ -142,7 +200,7 @@ struct kcache;
  *	only when kcache_open() creates the cache: kcache_get_info() tells
  *	whether an existing cache keeps metrics. A kernel module older than
  *	the flag refuses it with -EINVAL.
- * @reserved: must be zero.
+ * @reserved: must be zero (the kernel checks it).
  * @cleanup_interval_ms (since 1.4): how often the kernel's reaper frees
  *	the cache's expired entries, in milliseconds:
  *	KCACHE_CLEANUP_INTERVAL_MIN_MS (10) to KCACHE_CLEANUP_INTERVAL_MAX_MS
@@ -161,7 +219,7 @@ struct kcache;
  *	(0700, the owner only). The owner is the caller's effective uid and
  *	gid. Every later operation by anyone is checked against it (-EACCES);
  *	CAP_SYS_ADMIN may do everything.
- * @reserved2: must be zero.
+ * @reserved2: must be zero (the kernel checks it).
  *
  * The structure only grows at its end; the library accepts a caller's
  * structure that is smaller (it must still hold @flags) or larger (the bytes
@@ -185,10 +243,10 @@ struct kcache_options {
  * READ for get, exists, dump, metrics, health, info and events; WRITE for
  * set, delete, clear and cleanup; ADMIN for destroy and resetting metrics.
  */
-#define KCACHE_PERM_READ	04
-#define KCACHE_PERM_WRITE	02
-#define KCACHE_PERM_ADMIN	01
-#define KCACHE_MODE_DEFAULT	0700
+#define KCACHE_PERM_READ	LRUCACHE_PERM_READ	/* 04 */
+#define KCACHE_PERM_WRITE	LRUCACHE_PERM_WRITE	/* 02 */
+#define KCACHE_PERM_ADMIN	LRUCACHE_PERM_ADMIN	/* 01 */
+#define KCACHE_MODE_DEFAULT	LRUCACHE_MODE_DEFAULT	/* 0700 */
 
 /*
  * KCACHE_OPTS(NAME, ...) - declare a struct kcache_options called NAME with
@@ -276,15 +334,21 @@ struct kcache_metrics {
  *
  * Return: 0 on success, or
  *  -EINVAL  NULL @name or @out, @name longer than KCACHE_NAME_MAX or not a
- *           valid name, bad @opts (sz too small, unknown flags or nonzero
- *           unknown bytes) or limits the module refuses (a cleanup
- *           interval out of range included);
+ *           valid name, bad @opts (sz too small, or nonzero bytes beyond
+ *           the structure this library knows), or options the module
+ *           refuses (flags it does not know, nonzero reserved fields,
+ *           limits or a cleanup interval out of range);
  *  -ENOENT  @opts is NULL and the cache does not exist;
  *  -EEXIST  KCACHE_OPEN_EXCL and the cache exists;
  *  -ENODEV  the device is missing: the lrucache module is not loaded;
  *  -ENOMEM  out of memory (library or kernel);
  *  -EACCES  no permission to open the device;
  *  other negative errnos from open(2) or the kernel.
+ *
+ * Symbol versions: kcache_open@KCACHE_1.9 takes the uapi's flag values;
+ * programs linked against 1.8 or older call kcache_open@KCACHE_1.0, which
+ * takes the old values (EXCL 1, NO_METRICS 2) and refuses any other bit
+ * and nonzero reserved fields itself, as those versions did.
  */
 KCACHE_API int kcache_open(const char *name, const struct kcache_options *opts,
 			   struct kcache **out);
@@ -446,20 +510,21 @@ KCACHE_API int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m);
  */
 KCACHE_API int kcache_reset_metrics(struct kcache *c);
 
-/* struct kcache_health.status, from best to worst */
-#define KCACHE_HEALTHY		0
-#define KCACHE_DEGRADED		1
-#define KCACHE_UNHEALTHY	2
+/* struct kcache_health.status, from best to worst (the kernel's values) */
+#define KCACHE_HEALTHY		LRUCACHE_HEALTHY	/* 0 */
+#define KCACHE_DEGRADED		LRUCACHE_DEGRADED	/* 1 */
+#define KCACHE_UNHEALTHY	LRUCACHE_UNHEALTHY	/* 2 */
 
-/* struct kcache_health.reasons: the rules the cache breaks */
-#define KCACHE_HEALTH_MEMORY_HIGH	(1U << 0)
-#define KCACHE_HEALTH_HIT_RATE_LOW	(1U << 1)
-#define KCACHE_HEALTH_REAPER_BEHIND	(1U << 2)	/* since 1.4 */
+/* struct kcache_health.reasons: the rules the cache breaks (the kernel's) */
+#define KCACHE_HEALTH_MEMORY_HIGH	LRUCACHE_HEALTH_MEMORY_HIGH
+#define KCACHE_HEALTH_HIT_RATE_LOW	LRUCACHE_HEALTH_HIT_RATE_LOW
+#define KCACHE_HEALTH_REAPER_BEHIND	LRUCACHE_HEALTH_REAPER_BEHIND /* 1.4 */
 
 /**
  * struct kcache_health - result of kcache_health_check()
  * @status: KCACHE_HEALTHY, KCACHE_DEGRADED or KCACHE_UNHEALTHY: the worst
- *	status the rules below give (healthy when none applies).
+ *	status the rules below give (healthy when none applies). The
+ *	kernel's value as it is: a newer module may report another.
  * @reasons: KCACHE_HEALTH_* bits, one per rule the cache breaks:
  *	KCACHE_HEALTH_MEMORY_HIGH: bytes charged are at or above 95% of
  *	max_bytes (degraded);
@@ -470,9 +535,13 @@ KCACHE_API int kcache_reset_metrics(struct kcache *c);
  *	and more than one full cleanup interval past the time it was due
  *	(degraded): expired entries are not being freed in time (the
  *	kernel's work queue is starved, or the reaper cannot keep up).
+ *	The kernel's bits as they are: a newer module may set others.
  * @memory_pct: bytes charged, in percent of max_bytes (rounded down).
  * @hit_rate_pct: hits, in percent of lookups (rounded down); 100 before
  *	the first lookup (and always for a cache without metrics).
+ * @reaper_late_ms: (since 1.9) with KCACHE_HEALTH_REAPER_BEHIND, how late
+ *	the reaper is, in milliseconds; 0 otherwise, and from a module that
+ *	predates the figure.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The same figures as the cache's sysfs file
@@ -480,8 +549,7 @@ KCACHE_API int kcache_reset_metrics(struct kcache *c);
  * "status <kcache_health_status_name(status)>", followed by
  * "memory_high <memory_pct>" if KCACHE_HEALTH_MEMORY_HIGH is set,
  * "hit_rate_low <hit_rate_pct>" if KCACHE_HEALTH_HIT_RATE_LOW is set and
- * "reaper_behind <ms>" if KCACHE_HEALTH_REAPER_BEHIND is set (how late the
- * reaper is, in milliseconds: a figure this structure does not carry).
+ * "reaper_behind <ms>" if KCACHE_HEALTH_REAPER_BEHIND is set (@reaper_late_ms).
  * The structure has a fixed size; new fields take the place of @reserved.
  */
 struct kcache_health {
@@ -489,7 +557,8 @@ struct kcache_health {
 	uint32_t reasons;
 	uint32_t memory_pct;
 	uint32_t hit_rate_pct;
-	uint64_t reserved[4];
+	uint64_t reaper_late_ms;
+	uint64_t reserved[3];
 };
 
 /**
@@ -514,6 +583,9 @@ KCACHE_API int kcache_health_check(struct kcache *c, struct kcache_health *h);
  */
 KCACHE_API const char *kcache_health_status_name(int status);
 
+/* struct kcache_info.flags: the kernel's LRUCACHE_INFO_* */
+#define KCACHE_INFO_METRICS	LRUCACHE_INFO_METRICS	/* counters kept */
+
 /**
  * struct kcache_info - description of a cache, from kcache_get_info()
  * @name: the cache name, NUL-terminated (the bytes after the NUL are zero).
@@ -525,19 +597,28 @@ KCACHE_API const char *kcache_health_status_name(int status);
  * @created_ns: when the cache was created, in CLOCK_REALTIME nanoseconds.
  * @owner_uid: effective uid of the process that created the cache.
  * @owner_gid: effective gid of the process that created the cache.
- * @metrics_enabled: false if the cache was created with
- *	KCACHE_OPEN_NO_METRICS (its event counters then stay 0).
+ * @flags: (since 1.9) the kernel's LRUCACHE_INFO_* flags of the cache, as
+ *	they are: KCACHE_INFO_METRICS if it keeps event counters (it was not
+ *	created with KCACHE_OPEN_NO_METRICS). A newer module may set others.
+ * @mode: (since 1.7) the cache's permissions (see struct kcache_options);
+ *	0 with a kernel module that predates them.
  * @cleanup_interval_ms: (since 1.4) how often the cache's reaper frees
  *	expired entries, in milliseconds (KCACHE_CLEANUP_INTERVAL_MIN_MS to
  *	KCACHE_CLEANUP_INTERVAL_MAX_MS): the interval given at creation,
  *	KCACHE_CLEANUP_INTERVAL_DEFAULT_MS if none was, or the one last
  *	written to the cache's sysfs file cleanup_interval_ms. 0 with a
  *	kernel module that predates the reaper.
- * @mode: (since 1.7) the cache's permissions (see struct kcache_options);
- *	0 with a kernel module that predates them.
+ * @metrics_enabled: 1 if @flags has KCACHE_INFO_METRICS, else 0 (the
+ *	event counters of a cache created with KCACHE_OPEN_NO_METRICS stay
+ *	0); kept for the programs written before @flags.
+ * @reserved_pad: zero.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
- * The structure has a fixed size; new fields take the place of @reserved.
+ * The structure has a fixed size, the same on every ABI, and no padding;
+ * new fields take the place of @reserved. Its layout changed in 1.9 (up
+ * to 1.8, metrics_enabled was a bool after owner_gid, followed by padding
+ * and then cleanup_interval_ms, mode and reserved_pad); programs built
+ * against 1.8 or older keep that layout (see kcache_get_info()).
  */
 struct kcache_info {
 	char name[KCACHE_NAME_MAX + 1];
@@ -548,9 +629,10 @@ struct kcache_info {
 	uint64_t created_ns;
 	uint32_t owner_uid;
 	uint32_t owner_gid;
-	bool metrics_enabled;
-	uint64_t cleanup_interval_ms;
+	uint32_t flags;
 	uint32_t mode;
+	uint64_t cleanup_interval_ms;
+	uint32_t metrics_enabled;
 	uint32_t reserved_pad;
 	uint64_t reserved[6];
 };
@@ -558,11 +640,15 @@ struct kcache_info {
 /**
  * kcache_get_info() - read the cache's name, limits, creation time and owner
  * @c: handle.
- * @info: filled in on success (every byte written: reserved fields and
- *	padding zeroed).
+ * @info: filled in on success (every byte written: reserved fields
+ *	zeroed).
  *
  * One ioctl. The limits are those of kcache_get_metrics() and of the
  * cache's sysfs stats file.
+ *
+ * Symbol versions: kcache_get_info@KCACHE_1.9 fills the structure above;
+ * programs linked against 1.8 or older call kcache_get_info@KCACHE_1.2,
+ * which fills the layout they were built with.
  *
  * Return: 0, -EINVAL (NULL argument), -EIDRM (the cache was destroyed) or
  * -ENOTTY (the kernel module predates this call).
@@ -605,8 +691,8 @@ KCACHE_API int kcache_get_info(struct kcache *c, struct kcache_info *info);
  */
 KCACHE_API int kcache_cleanup_expired(struct kcache *c);
 
-/* kcache_reap() flags */
-#define KCACHE_REAP_FULL_SCAN	(1U << 0)	/* examine every entry */
+/* kcache_reap() flags: the kernel's LRUCACHE_REAP_*, passed through */
+#define KCACHE_REAP_FULL_SCAN	LRUCACHE_REAP_FULL_SCAN	/* every entry */
 
 /**
  * struct kcache_reap_result - what one run of the reaper did
@@ -638,7 +724,7 @@ struct kcache_reap_result {
  * As kcache_cleanup_expired(), with a choice of walk and the run's figures.
  *
  * Return: 0, or
- *  -EINVAL  NULL @c or unknown @flags;
+ *  -EINVAL  NULL @c, or @flags the module does not know;
  *  -EIDRM   the cache was destroyed;
  *  -ENOTTY  the kernel module predates the reaper.
  */
@@ -1173,8 +1259,10 @@ KCACHE_API int kcache_memo_clear(struct kcache *c);
  * tree of it are built in memory: expect a few times the cache's bytes
  * while kcache_serialize() runs.
  *
- * The JSON text is handled by the jansson library: libkcache links to it
- * (pkg-config: Requires.private: jansson), callers need not.
+ * The JSON text is handled by the jansson library, which libkcache loads
+ * the first time it is needed (see "Optional libraries" at the top):
+ * callers need not link to it, and without it installed these functions
+ * fail with -ELIBACC, changing nothing.
  */
 
 /* The document's "format" and the "version" this library writes and reads. */
@@ -1200,6 +1288,7 @@ KCACHE_API int kcache_memo_clear(struct kcache *c);
  *
  * Return: 0, or
  *  -EINVAL  NULL @c, @json or @len;
+ *  -ELIBACC  jansson (libjansson.so.4) is not installed;
  *  -EIDRM   the cache was destroyed;
  *  -ENOMEM  out of memory (library, jansson or kernel);
  *  -EAGAIN  the cache kept growing faster than the kernel could size the
@@ -1294,6 +1383,8 @@ struct kcache_json_error {
  *
  * Return: the number of entries stored (that of the document), or
  *  -EINVAL  NULL @c or @json, or unknown @flags;
+ *  -ELIBACC  jansson (libjansson.so.4) is not installed; nothing
+ *            changed;
  *  -EBADMSG  @json is not JSON (empty, malformed or truncated), or is not
  *            a valid dump (see the checks above); nothing changed;
  *  -EPROTONOSUPPORT  a dump of another format or version; nothing changed;
@@ -1340,8 +1431,9 @@ KCACHE_API int kcache_deserialize_ex(struct kcache *c, const char *json,
  * How it works. The kernel sends events over its generic netlink family
  * LRUCACHE_GENL_NAME ("lrucache"). The first kcache_add_hook() on a
  * handle opens one netlink socket for it (with libnl-3 and libnl-genl-3,
- * which libkcache links to: pkg-config Requires.private) and subscribes it
- * to the handle's cache, for the events its hooks have callbacks for;
+ * which libkcache loads then, see "Optional libraries" at the top) and
+ * subscribes it to the handle's cache, for the events its hooks have
+ * callbacks for;
  * later hooks widen the subscription when they need more events, removing
  * hooks narrows it, and removing the last one closes the socket. Nothing
  * is read in the background: kcache_events_dispatch() reads what the
@@ -1493,6 +1585,7 @@ struct kcache_hook_ops {
  * Return: 0, or
  *  -EINVAL  NULL @c or @ops, @ops without any event callback, or a
  *           reserved callback set; for kcache_logging_hook, bad options;
+ *  -ELIBACC  libnl-genl-3 (libnl-genl-3.so.200) is not installed;
  *  -EEXIST  this (@ops, @arg) is a hook of @c already;
  *  -EACCES  the caller may not read the cache (-EPERM from modules before
  *           cache permissions);
@@ -1648,6 +1741,10 @@ KCACHE_API int kcache_event_format(const struct kcache_event *ev, char *buf,
  *	with @level.
  * @flags: must be 0.
  *
+ * (On 64-bit ABIs the compiler pads the structure with 4 bytes after
+ * @flags, which a caller's copy may leave undefined: the library never
+ * reads them, and no field will ever take their place.)
+ *
  * The hook subscribes only to the events that @level and @events let
  * through (lost events are always logged when LOG_WARNING is).
  */
@@ -1773,7 +1870,8 @@ KCACHE_API int kcache_get_totals(struct kcache_totals *t);
  * @err: a negative errno returned by this library, or a positive errno.
  *
  * Codes that have a specific meaning for lrucache (-EIDRM, -EBADFD, -E2BIG,
- * -ENOSPC, -ENOENT, -ENODEV, -EEXIST, ...) get a specific description;
+ * -ENOSPC, -ENOENT, -ENODEV, -EEXIST, -ELIBACC, ...) get a specific
+ * description (-ELIBACC names the optional libraries);
  * other codes fall back to strerror(3).
  *
  * Return: a string that must not be modified or freed. It is static except

@@ -1812,6 +1812,8 @@ static void top_print(const struct cmd_args *a, bool tty, unsigned long iter,
 		printf("%-28s %10" PRIu64 " %23s %6.1f %10s\n", f[i].name,
 		       f[i].m.entries, mem, 100.0 * f[i].m.hit_rate, ops);
 	}
+	/* Each refresh as it is made, into a pipe or a file too. */
+	fflush(stdout);
 }
 
 static double seconds_between(const struct timespec *a,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1 OR MIT
 """libkcache through ctypes: loading, structures, prototypes, errors.
 
-Everything here mirrors libuser/kcache.h (library 1.6 and later). The
+Everything here mirrors libuser/kcache.h (library 1.9 and later). The
 structures are laid out field by field as the header declares them, with
 ctypes' native alignment, which is the C compiler's on the same machine;
 tests/test_layout.py compiles a C program against kcache.h and compares
@@ -19,7 +19,7 @@ import ctypes.util
 import errno as _errno
 import os
 
-from ctypes import (CFUNCTYPE, POINTER, c_bool, c_char, c_char_p, c_int,
+from ctypes import (CFUNCTYPE, POINTER, c_char, c_char_p, c_int,
                     c_size_t, c_ssize_t, c_uint, c_uint32, c_uint64, c_int64,
                     c_void_p)
 
@@ -60,8 +60,9 @@ CLEANUP_INTERVAL_MIN_MS = 10
 CLEANUP_INTERVAL_MAX_MS = 86400000
 MAX_SIZE_MAX = 1 << 24
 BATCH_MAX = 1024
-OPEN_EXCL = 1 << 0
-OPEN_NO_METRICS = 1 << 1
+# The uapi's LRUCACHE_OPEN_* values (libkcache 1.9; kcache_open@KCACHE_1.9).
+OPEN_EXCL = 1 << 1
+OPEN_NO_METRICS = 1 << 2
 RESTORE_REPLACE = 1 << 0
 MEMO_NO_SINGLE_FLIGHT = 1 << 0
 EVENT_KEY_MAX = 64
@@ -127,7 +128,8 @@ class Health(ctypes.Structure):
         ("reasons", c_uint32),
         ("memory_pct", c_uint32),
         ("hit_rate_pct", c_uint32),
-        ("reserved", c_uint64 * 4),
+        ("reaper_late_ms", c_uint64),
+        ("reserved", c_uint64 * 3),
     ]
 
 
@@ -142,9 +144,10 @@ class Info(ctypes.Structure):
         ("created_ns", c_uint64),
         ("owner_uid", c_uint32),
         ("owner_gid", c_uint32),
-        ("metrics_enabled", c_bool),
-        ("cleanup_interval_ms", c_uint64),
+        ("flags", c_uint32),
         ("mode", c_uint32),
+        ("cleanup_interval_ms", c_uint64),
+        ("metrics_enabled", c_uint32),
         ("reserved_pad", c_uint32),
         ("reserved", c_uint64 * 6),
     ]

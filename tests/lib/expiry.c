@@ -194,6 +194,7 @@ TEST_F(expiry, cleanup_frees_exactly_the_expired_entries)
 	/* The timer is a day away: it is not late. */
 	ASSERT_EQ(0, kcache_health_check(self->c, &h));
 	EXPECT_EQ(0U, h.reasons & KCACHE_HEALTH_REAPER_BEHIND);
+	EXPECT_EQ(0U, h.reaper_late_ms);
 
 	ASSERT_EQ(N_SHORT, kcache_cleanup_expired(self->c));
 

@@ -47,7 +47,10 @@ static void health_text(const struct kcache_health *h, char *buf, size_t size)
 	if (h->reasons & KCACHE_HEALTH_HIT_RATE_LOW)
 		at += snprintf(buf + at, size - at, "hit_rate_low %u\n",
 			       h->hit_rate_pct);
-	/* How late the reaper is is not in the structure: the key only. */
+	/*
+	 * How late the reaper is (reaper_late_ms) changes between the two
+	 * reads: the key only.
+	 */
 	if (h->reasons & KCACHE_HEALTH_REAPER_BEHIND)
 		snprintf(buf + at, size - at, "reaper_behind ");
 }
@@ -274,10 +277,10 @@ TEST_F(health, fresh_cache_is_healthy)
 	EXPECT_EQ(0U, h.reasons);
 	EXPECT_EQ(0U, h.memory_pct);
 	EXPECT_EQ(100U, h.hit_rate_pct);
+	EXPECT_EQ(0U, h.reaper_late_ms);
 	EXPECT_EQ(0U, h.reserved[0]);
 	EXPECT_EQ(0U, h.reserved[1]);
 	EXPECT_EQ(0U, h.reserved[2]);
-	EXPECT_EQ(0U, h.reserved[3]);
 }
 
 TEST_F(health, memory_high_at_95_percent)
@@ -494,7 +497,9 @@ TEST_F(health, info_fields)
 	EXPECT_GE(after, info.created_ns);
 	EXPECT_EQ((uint32_t)geteuid(), info.owner_uid);
 	EXPECT_EQ((uint32_t)getegid(), info.owner_gid);
-	EXPECT_TRUE(info.metrics_enabled);
+	EXPECT_EQ((uint32_t)KCACHE_INFO_METRICS, info.flags);
+	EXPECT_EQ(1U, info.metrics_enabled);
+	EXPECT_EQ(0U, info.reserved_pad);
 	/* None given at creation: the module's default. */
 	EXPECT_EQ(KCACHE_CLEANUP_INTERVAL_DEFAULT_MS, info.cleanup_interval_ms);
 	for (i = 0; i < sizeof(info.reserved) / sizeof(info.reserved[0]); i++)
@@ -520,7 +525,7 @@ TEST_F(health, info_is_the_same_from_every_handle)
 	kcache_close(other);
 	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
 	EXPECT_EQ(7U, b.max_entries);
-	EXPECT_TRUE(b.metrics_enabled);
+	EXPECT_EQ(1U, b.metrics_enabled);
 }
 
 TEST_F(health, no_metrics_counts_nothing)
@@ -534,7 +539,8 @@ TEST_F(health, no_metrics_counts_nothing)
 
 	OPEN(&opts);
 	ASSERT_EQ(0, kcache_get_info(self->c, &info));
-	EXPECT_FALSE(info.metrics_enabled);
+	EXPECT_EQ(0U, info.metrics_enabled);
+	EXPECT_EQ(0U, info.flags & KCACHE_INFO_METRICS);
 
 	ASSERT_EQ(0, sset(self->c, "a", "1"));
 	ASSERT_EQ(0, sset(self->c, "b", "22"));
@@ -632,7 +638,8 @@ TEST_F(health, destroyed_cache_is_eidrm)
 
 TEST(unknown_open_flag_is_einval)
 {
-	KCACHE_OPTS(opts, .flags = 1U << 2);
+	/* The bit after the module's last flag (NO_METRICS is 1U << 2). */
+	KCACHE_OPTS(opts, .flags = LRUCACHE_OPEN_NO_METRICS << 1);
 	char name[LRUCACHE_NAME_MAX];
 	struct kcache *c = NULL;
 

@@ -155,16 +155,52 @@ TEST_F(open, larger_options_with_nonzero_tail_are_einval)
 	ASSERT_EQ(-ENOENT, kcache_destroy(self->name));
 }
 
-TEST_F(open, unknown_flags_or_reserved_are_einval)
+TEST_F(open, flags_the_module_does_not_know_are_einval_from_the_kernel)
 {
-	KCACHE_OPTS(flags, .flags = 1U << 2);
+	/* The next bit after the module's, and the last one. */
+	KCACHE_OPTS(next, .flags = LRUCACHE_OPEN_NO_METRICS << 1);
 	KCACHE_OPTS(high, .flags = 1U << 31);
 	KCACHE_OPTS(reserved, .reserved = 1);
 
-	ASSERT_EQ(-EINVAL, kcache_open(self->name, &flags, &self->c));
+	ASSERT_EQ(0U, (LRUCACHE_OPEN_NO_METRICS << 1) & LRUCACHE_OPEN_FLAGS);
+	ASSERT_EQ(-EINVAL, kcache_open(self->name, &next, &self->c));
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &high, &self->c));
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &reserved, &self->c));
 	ASSERT_EQ(-ENOENT, kcache_destroy(self->name));
+}
+
+TEST_F(open, flags_and_reserved_fields_are_passed_to_the_kernel)
+{
+	KCACHE_OPTS(next, .flags = LRUCACHE_OPEN_NO_METRICS << 1);
+	KCACHE_OPTS(reserved, .reserved = 1, .reserved2 = 1);
+
+	/*
+	 * A device that is not lrucache answers every ioctl with -ENOTTY:
+	 * getting it shows the library made the ioctl rather than refuse
+	 * the options itself.
+	 */
+	ASSERT_EQ(0, setenv("KCACHE_DEVICE", "/dev/null", 1));
+	EXPECT_EQ(-ENOTTY, kcache_open(self->name, &next, &self->c));
+	EXPECT_EQ(-ENOTTY, kcache_open(self->name, &reserved, &self->c));
+	ASSERT_NULL(self->c);
+}
+
+TEST_F(open, flags_are_the_kernels_values)
+{
+	KCACHE_OPTS(opts, .flags = LRUCACHE_OPEN_EXCL |
+				   LRUCACHE_OPEN_NO_METRICS);
+	struct kcache_info info;
+	struct kcache *c = NULL;
+
+	/* The uapi's own names work, and mean what the kernel says. */
+	ASSERT_EQ(0, kcache_open(self->name, &opts, &self->c));
+	ASSERT_EQ(0, kcache_get_info(self->c, &info));
+	EXPECT_EQ(0U, info.flags & LRUCACHE_INFO_METRICS);
+	EXPECT_EQ(-EEXIST, kcache_open(self->name, &opts, &c));
+	/* LRUCACHE_OPEN_CREATE is implied, so giving it changes nothing. */
+	opts.flags = LRUCACHE_OPEN_CREATE;
+	EXPECT_EQ(0, kcache_open(self->name, &opts, &c));
+	kcache_close(c);
 }
 
 TEST_F(open, mode_is_set_at_creation_and_reported)
