@@ -438,7 +438,11 @@ def test_another_process_waits_for_a_computation_in_progress(name):
     go_r, go_w = os.pipe()
     out_r, out_w = os.pipe()
 
-    @kcache.lru_cache(maxsize=10, name=name)
+    # The child's claim must outlast every bounded wait below (60 s each):
+    # with the default lease (10 s) a slow guest (the 7.2 KASAN kernel)
+    # let it run out before the child was told to finish, and the waiter
+    # then rightly took the claim over and computed itself.
+    @kcache.lru_cache(maxsize=10, name=name, lease=300)
     def in_the_child(x):
         os.read(go_r, 1)
         return "child"
