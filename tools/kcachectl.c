@@ -391,29 +391,13 @@ static int finish_output(void)
 	return 0;
 }
 
-/* Print a JSON value and a newline, and free it. */
-static int print_json(json_t *obj)
+/*
+ * Print a JSON value laid out as json_dumps()'s @flags say, and a newline,
+ * and free it: 0 or EXIT_FAIL.
+ */
+static int print_json_as(json_t *obj, size_t flags)
 {
-	char *text = obj ? json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-			 : NULL;
-	int ret;
-
-	json_decref(obj);
-	if (!text) {
-		fprintf(stderr, "%s: %s\n", prog, kcache_strerror(-ENOMEM));
-		return EXIT_FAIL;
-	}
-	printf("%s\n", text);
-	free(text);
-	ret = finish_output();
-	return ret;
-}
-
-/* Print a JSON value on one line, and free it: 0 or EXIT_FAIL. */
-static int print_json_line(json_t *obj)
-{
-	char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER)
-			 : NULL;
+	char *text = obj ? json_dumps(obj, flags | JSON_PRESERVE_ORDER) : NULL;
 
 	json_decref(obj);
 	if (!text) {
@@ -423,6 +407,18 @@ static int print_json_line(json_t *obj)
 	printf("%s\n", text);
 	free(text);
 	return finish_output();
+}
+
+/* Indented, for a person. */
+static int print_json(json_t *obj)
+{
+	return print_json_as(obj, JSON_INDENT(2));
+}
+
+/* On one line, one value a line (top --json). */
+static int print_json_line(json_t *obj)
+{
+	return print_json_as(obj, JSON_COMPACT);
 }
 
 /* Standard base64 with padding, as dump documents write binary bytes. */
