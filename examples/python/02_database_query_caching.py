@@ -6,10 +6,7 @@ second is answered by the cache."""
 
 import sqlite3
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
+from readme_check import claim
 
 
 class Database:

@@ -7,10 +7,7 @@ import line. It claims: a session (with a datetime in it) is stored for
 import time
 from datetime import datetime
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
+from readme_check import claim
 
 
 # What the block takes for granted.

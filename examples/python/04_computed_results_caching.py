@@ -4,11 +4,7 @@
 the import line. It claims: a result is computed once per tuple of
 arguments, then read from the cache under that tuple key."""
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
+from readme_check import claim
 
 computed = []
 

@@ -3,11 +3,7 @@
 """The original README's "Basic Usage", unchanged but for the import
 line. It claims: set/get, exists, and the dict interface ([]=, [], del)."""
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
+from readme_check import claim
 
 # --- the README's block, unchanged except the import line ---
 from kcache import LRUCache

@@ -8,10 +8,7 @@ kernel's events when the program dispatches them)."""
 import logging
 import time
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
+from readme_check import claim
 
 
 class Records(logging.Handler):

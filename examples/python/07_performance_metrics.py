@@ -4,23 +4,9 @@
 import line. It claims: get_metrics() is a dict with the hits and misses
 (and more), printed as such."""
 
-import io
 import sys
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
-
-class Tee(io.StringIO):
-    def __init__(self, out):
-        super().__init__()
-        self.out = out
-
-    def write(self, text):
-        self.out.write(text)
-        return super().write(text)
+from readme_check import Tee, claim
 
 
 printed = sys.stdout = Tee(sys.stdout)

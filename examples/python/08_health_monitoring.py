@@ -4,25 +4,11 @@
 line (it has none). It claims: health_check() is a dict with the status
 and the size, as in its example output for a cache of 175 entries."""
 
-import io
 import sys
 
+from readme_check import Tee, claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
-
-class Tee(io.StringIO):
-    def __init__(self, out):
-        super().__init__()
-        self.out = out
-
-    def write(self, text):
-        self.out.write(text)
-        return super().write(text)
 
 
 cache = LRUCache(max_size=1000)

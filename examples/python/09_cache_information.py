@@ -4,25 +4,11 @@
 import line (it has none). It claims: get_info() is a dict with the size
 and the max_size, as in its example output."""
 
-import io
 import sys
 
+from readme_check import Tee, claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
-
-class Tee(io.StringIO):
-    def __init__(self, out):
-        super().__init__()
-        self.out = out
-
-    def write(self, text):
-        self.out.write(text)
-        return super().write(text)
 
 
 cache = LRUCache(max_size=1000)

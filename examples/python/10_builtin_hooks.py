@@ -7,12 +7,9 @@ line. It claims: LoggingHook logs the cache's events at the level given
 import logging
 import time
 
+from readme_check import claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
 
 
 class Records(logging.Handler):

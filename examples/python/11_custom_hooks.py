@@ -9,12 +9,9 @@ from the kernel's event stream when the program dispatches.)"""
 import collections
 import time
 
+from readme_check import claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
 
 
 class MetricsClient:

@@ -6,12 +6,9 @@ and a cache's default_ttl applies to entries set without one."""
 
 import time
 
+from readme_check import claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
 
 
 cache = first = LRUCache(max_size=100)

@@ -6,26 +6,12 @@ entries at once, after which the entry is gone (so, as in the original,
 "Item has expired" is not printed); cache._cache.get() reads an entry
 with its is_expired."""
 
-import io
 import sys
 import time
 
+from readme_check import Tee, claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
-
-class Tee(io.StringIO):
-    def __init__(self, out):
-        super().__init__()
-        self.out = out
-
-    def write(self, text):
-        self.out.write(text)
-        return super().write(text)
 
 
 # A reaper that runs once an hour: only _cleanup_expired() frees "key".

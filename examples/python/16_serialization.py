@@ -10,12 +10,9 @@ import os
 import tempfile
 import time
 
+from readme_check import claim
+
 from kcache import LRUCache
-
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
 
 
 here = os.getcwd()

@@ -5,24 +5,10 @@ the import line. It claims: LRUCache(max_size=100, ttl=60) works, with
 set/get, the batch operations, a hook whose on_set(key, value) prints each
 set with its value (called during set()), and a health check."""
 
-import io
 import sys
 import time
 
-
-def claim(ok, what):
-    if not ok:
-        raise AssertionError("the README's claim does not hold: " + what)
-
-
-class Tee(io.StringIO):
-    def __init__(self, out):
-        super().__init__()
-        self.out = out
-
-    def write(self, text):
-        self.out.write(text)
-        return super().write(text)
+from readme_check import Tee, claim
 
 
 printed = sys.stdout = Tee(sys.stdout)
