@@ -228,7 +228,7 @@ TEST_F(health, reset_zeroes_counters_and_keeps_entries)
 	EXPECT_EQ(before.entries, after.entries);
 	EXPECT_EQ(1U, after.entries);
 	EXPECT_EQ(before.bytes, after.bytes);
-	EXPECT_EQ(after.entry_overhead + 1 + 3, after.bytes);
+	EXPECT_EQ(entry_charge(after.entry_overhead, 1, 3), after.bytes);
 	EXPECT_EQ(2U, after.max_entries);
 	EXPECT_EQ(1U << 20, after.max_bytes);
 	EXPECT_EQ(60000U, after.default_ttl_ms);
@@ -303,7 +303,7 @@ TEST_F(health, memory_high_at_95_percent)
 	kcache_close(probe);
 	kcache_destroy(probe_name);
 	overhead = m.entry_overhead;
-	per = overhead + 4 + sizeof(val);	/* keys "k000".."k019" */
+	per = entry_charge(overhead, 4, sizeof(val)); /* keys "k000".."k019" */
 
 	{
 		KCACHE_OPTS(opts, .flags = KCACHE_OPEN_EXCL, .max_size = 100,
@@ -451,7 +451,8 @@ TEST_F(health, both_reasons_at_once)
 		ASSERT_EQ(0, kcache_get_metrics(probe, &m));
 		kcache_close(probe);
 		kcache_destroy(probe_name);
-		opts.max_memory_bytes = m.entry_overhead + 1 + sizeof(val);
+		opts.max_memory_bytes = entry_charge(m.entry_overhead, 1,
+						     sizeof(val));
 		OPEN(&opts);
 	}
 	ASSERT_EQ(0, kcache_set(self->c, "k", 1, val, sizeof(val),
