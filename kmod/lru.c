@@ -399,10 +399,13 @@ static void lrucache_entry_drop(struct lrucache *cache,
  */
 void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e)
 {
-	if (refcount_dec_and_lock(&e->ref, &cache->lock)) {
+	/* refcount_dec_and_lock(), spelled out so that sparse follows it. */
+	if (refcount_dec_not_one(&e->ref))
+		return;
+	spin_lock(&cache->lock);
+	if (refcount_dec_and_test(&e->ref))
 		lrucache_entry_free(cache, e);
-		spin_unlock(&cache->lock);
-	}
+	spin_unlock(&cache->lock);
 }
 
 /*
