@@ -15,10 +15,14 @@
  *    size of the kmalloc-cg-<size> slab cache that kmalloc_size_roundup()
  *    names, read from /sys/kernel/slab. The memory cgroup counts each
  *    object at its slab's slot size plus the 8-byte pointer to its
- *    cgroup, which is kept for it; the slot is the object size unless the
- *    kernel debugs its slabs (red zones, KASAN), which /sys/kernel/slab's
- *    slab_size shows. The group's growth must be that, within 2% and
- *    64 KiB (memory.stat's per-CPU batching);
+ *    cgroup, which is kept for it (obj_full_size() in mm/memcontrol.c:
+ *    the kmem_cache's size, which /sys/kernel/slab's slab_size shows).
+ *    The slot is the object size unless the kernel debugs its slabs: on
+ *    the debug kernel KASAN adds red zones and its metadata, a 96-byte
+ *    object takes a 128-byte slot and a 512-byte one 1024 (the slot sizes
+ *    are printed). The group's growth must be that, within 2% and 64 KiB
+ *    (the per-CPU byte counts not yet passed on, a page a CPU): the
+ *    statistics are flushed before each read (memcg_flush_stats());
  *  - vmalloc'd entries: the group counts the pages only; "bytes" adds
  *    vmalloc's page array, page-table entries and records of the area,
  *    so it must lie between the pages and 1% plus 512 bytes an entry
@@ -129,6 +133,11 @@ TEST_F_TIMEOUT(footprint, charge_is_what_entries_really_take, 300)
 			uint64_t object = slab_attr(class, "object_size", class);
 			uint64_t slot = slab_attr(class, "slab_size", object);
 			uint64_t want = count * (slot + 8);
+
+			printf("# %8u kmalloc-cg-%llu: object %llu, slot %llu\n",
+			       vlen, (unsigned long long)class,
+			       (unsigned long long)object,
+			       (unsigned long long)slot);
 
 			EXPECT_EQ(count * object, st.bytes) {
 				TH_LOG("value %u: an entry of %llu bytes should be charged the %llu of its slab",

@@ -87,14 +87,51 @@ static inline uint64_t memcg_stat(const struct memcg *m, const char *key)
 }
 
 /*
+ * Makes the group's next memory.stat read exact. The kernel keeps
+ * statistics updates per CPU and folds them into memory.stat when the
+ * file is read only once more than MEMCG_CHARGE_BATCH (64) updates per
+ * online CPU are pending, and otherwise every 2 seconds (mm/memcontrol.c,
+ * "memcg and lruvec stats flushing"). Newer kernels (7.2's) count an
+ * update in pages, a slab update of a few bytes as one, and pass the
+ * per-CPU slab byte counts on only past a page: a few hundred KiB of
+ * small slab objects were then missing from the figure. Faulting in and unmapping
+ * anonymous pages makes more than enough updates (several per page, none
+ * of them to the slab or vmalloc counts) for the threshold to be passed
+ * on any number of CPUs up to 256, without waiting for the timer.
+ */
+static inline int memcg_flush_stats(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_CONF);
+	size_t pages, len, i;
+	char *p;
+
+	if (cpus < 1 || cpus > 256)
+		cpus = 256;
+	pages = (size_t)cpus * 64 * 2 + 64;
+	len = pages * 4096;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < len; i += 4096)
+		p[i] = 1;
+	munmap(p, len);
+	return 0;
+}
+
+/*
  * What the group holds in memory the module can allocate for entries:
- * slab objects and kmalloc()'s pages, and vmalloc()'s pages.
+ * slab objects and kmalloc()'s pages, and vmalloc()'s pages, with the
+ * statistics flushed first (memcg_flush_stats()).
  */
 static inline uint64_t memcg_kernel_bytes(const struct memcg *m)
 {
-	uint64_t slab = memcg_stat(m, "slab_unreclaimable");
-	uint64_t vm = memcg_stat(m, "vmalloc");
+	uint64_t slab, vm;
 
+	if (memcg_flush_stats())
+		return UINT64_MAX;
+	slab = memcg_stat(m, "slab_unreclaimable");
+	vm = memcg_stat(m, "vmalloc");
 	if (slab == UINT64_MAX || vm == UINT64_MAX)
 		return UINT64_MAX;
 	return slab + vm;
