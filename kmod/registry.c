@@ -142,19 +142,25 @@ static void lrucache_user_put(struct lrucache_user *user)
 /*
  * The quota record of the current task's effective uid, with a reference
  * to drop with lrucache_user_release(): @cache's owner's if that is the
- * caller (no allocation then), else found or created. NULL if out of
- * memory.
+ * caller (no allocation then), else found or created. ERR_PTR(-EIDRM) if
+ * @cache was destroyed: lrucache_finish() may have let go of its owner's
+ * record, and the cache is marked dead under this lock before that.
+ * ERR_PTR(-ENOMEM) if out of memory.
  */
 struct lrucache_user *lrucache_user_of_current(struct lrucache *cache)
 {
 	struct lrucache_user *user;
 
 	mutex_lock(&lrucache_registry_lock);
-	if (uid_eq(current_euid(), cache->owner_uid)) {
+	if (READ_ONCE(cache->dead)) {
+		user = ERR_PTR(-EIDRM);
+	} else if (uid_eq(current_euid(), cache->owner_uid)) {
 		user = cache->user;
 		refcount_inc(&user->ref);
 	} else {
 		user = lrucache_user_get(current_euid());
+		if (!user)
+			user = ERR_PTR(-ENOMEM);
 	}
 	mutex_unlock(&lrucache_registry_lock);
 	return user;

@@ -401,8 +401,8 @@ struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache)
 	bool own;
 
 	taker = lrucache_user_of_current(cache);
-	if (!taker)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(taker))
+		return ERR_CAST(taker);
 	own = taker == cache->user;
 	snap = lrucache_snapshot_take(cache, own);
 	if (IS_ERR(snap))
