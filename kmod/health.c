@@ -61,6 +61,7 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	st->entries = READ_ONCE(cache->entries);
 	st->expiring = READ_ONCE(cache->expiring);
 	st->bytes = READ_ONCE(cache->bytes);
+	st->data_bytes = READ_ONCE(cache->data_bytes);
 	st->max_entries = cache->max_entries;
 	st->max_bytes = cache->max_bytes;
 	st->default_ttl_ms = div_u64(cache->default_ttl_ns, NSEC_PER_MSEC);
@@ -200,6 +201,7 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 			*lrucache_stat(sum, i) += *lrucache_stat(&st, i);
 		sum->entries += st.entries;
 		sum->bytes += st.bytes;
+		sum->data_bytes += st.data_bytes;
 		sum->expiring += st.expiring;
 		lrucache_health_of(&st, lrucache_reaper_late_ns(cache), &h);
 		if (h.status == LRUCACHE_DEGRADED)

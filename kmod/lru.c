@@ -15,9 +15,10 @@
  * Each cache has an rhashtable (resizable, RCU-protected, so chains stay
  * short whatever the cache grows to) indexing its entries by key, and a
  * doubly linked LRU list with the most recently used entry first. An entry
- * is one allocation: the header below followed by the key and the value.
- * What a cache is charged for an entry is sizeof(struct lrucache_entry) +
- * key length + value length (LRUCACHE_ENTRY_OVERHEAD, reported to users).
+ * is one allocation: the header (LRUCACHE_ENTRY_OVERHEAD bytes, reported
+ * to users as entry_overhead) followed by the key and the value. What a
+ * cache is charged for an entry is what that allocation takes, the
+ * allocator's rounding included (lrucache_alloc_charge() in memory.c).
  *
  * Locking rules (of the whole module: the one place that lists them)
  * -------------
@@ -163,13 +164,14 @@ int lrucache_entries_init(struct lrucache *cache)
 	}
 	spin_lock_init(&cache->lock);
 	INIT_LIST_HEAD(&cache->lru);
+	INIT_LIST_HEAD(&cache->kept);
 	return 0;
 }
 
 /* Frees what lrucache_entries_init() set up, once every entry has gone. */
 void lrucache_entries_destroy(struct lrucache *cache)
 {
-	WARN_ON_ONCE(cache->entries);
+	WARN_ON_ONCE(cache->entries || !list_empty(&cache->kept));
 	rhashtable_destroy(&cache->ht);
 	kvfree(cache->expiry);
 }
@@ -222,11 +224,14 @@ static __always_inline void lrucache_report_entry(struct lrucache *cache,
 }
 
 /*
- * Adds @bytes (negative to take away) and @n entries to the cache's counts
- * and the shared ones; the shared atomics are left alone when nothing
- * changes for them, as for a replace by a value of the same size.
+ * Adds @n entries, @bytes charged and @data bytes of headers, keys and
+ * values to the cache's counts (negative numbers take away), and @shared
+ * bytes to the charges it shares with other caches: the global total and
+ * its owner's. The shared atomics are left alone when nothing changes for
+ * them, as for a replace by a value of the same size.
  */
-static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
+static void lrucache_account(struct lrucache *cache, int n, s64 bytes,
+			     s64 data, s64 shared)
 	__must_hold(&cache->lock)
 {
 	lockdep_assert_held(&cache->lock);
@@ -235,11 +240,57 @@ static void lrucache_account(struct lrucache *cache, s64 bytes, int n)
 		WRITE_ONCE(cache->entries, cache->entries + n);
 		atomic64_add(n, &lrucache_total_entries);
 	}
-	if (bytes) {
+	if (bytes)
 		WRITE_ONCE(cache->bytes, cache->bytes + bytes);
-		atomic64_add(bytes, &lrucache_total_bytes);
-		atomic64_add(bytes, &cache->user->bytes);
+	if (data)
+		WRITE_ONCE(cache->data_bytes, cache->data_bytes + data);
+	if (shared) {
+		atomic64_add(shared, &lrucache_total_bytes);
+		atomic64_add(shared, &cache->user->bytes);
 	}
+}
+
+/*
+ * Whether @e, being unlinked, stays charged to the cache's owner (and to
+ * the global total) until its last reference goes: while the owner has a
+ * dump of this cache open (cache->own_dumps) and something besides the
+ * cache holds @e, as such a dump may. See "Dumps" in snapshot.c.
+ */
+static bool lrucache_keep(const struct lrucache *cache,
+			  const struct lrucache_entry *e)
+{
+	return cache->own_dumps && refcount_read(&e->ref) > 1;
+}
+
+/*
+ * Once @e is unlinked its expiry node is free: it goes on the cache's
+ * list of kept entries, or is left empty. lrucache_entry_free() and
+ * lrucache_release_kept() take it off.
+ */
+static void lrucache_park(struct lrucache *cache, struct lrucache_entry *e,
+			  bool keep)
+{
+	if (!keep) {
+		INIT_LIST_HEAD(&e->expiry);
+		return;
+	}
+	list_add(&e->expiry, &cache->kept);
+	cache->kept_bytes += lrucache_charge(e);
+	atomic64_add(lrucache_charge(e), &cache->user->dump_bytes);
+}
+
+/* Takes @e, a kept entry, off the kept list and its charge off the owner. */
+static void lrucache_unkeep(struct lrucache *cache, struct lrucache_entry *e)
+{
+	s64 charge = lrucache_charge(e);
+
+	lockdep_assert_held(&cache->lock);
+
+	list_del_init(&e->expiry);
+	cache->kept_bytes -= charge;
+	atomic64_sub(charge, &cache->user->dump_bytes);
+	atomic64_sub(charge, &lrucache_total_bytes);
+	atomic64_sub(charge, &cache->user->bytes);
 }
 
 static void lrucache_expiry_add(struct lrucache *cache,
@@ -269,20 +320,29 @@ static void lrucache_link(struct lrucache *cache, struct lrucache_entry *e)
 
 	cache->changes++;
 	list_add(&e->lru, &cache->lru);
-	lrucache_account(cache, lrucache_charge(e), 1);
+	lrucache_account(cache, 1, lrucache_charge(e), lrucache_data_bytes(e),
+			 lrucache_charge(e));
 	lrucache_expiry_add(cache, e);
 }
 
-/* Undoes lrucache_link(); the entry keeps the cache's reference. */
+/*
+ * Undoes lrucache_link(); the entry keeps the cache's reference. Its
+ * charge leaves the cache, and the shared counts unless it is kept.
+ */
 static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
 	__must_hold(&cache->lock)
 {
+	s64 charge = lrucache_charge(e);
+	bool keep = lrucache_keep(cache, e);
+
 	lockdep_assert_held(&cache->lock);
 
 	cache->changes++;
 	list_del_init(&e->lru);
-	lrucache_account(cache, -(s64)lrucache_charge(e), -1);
 	lrucache_expiry_del(cache, e);
+	lrucache_park(cache, e, keep);
+	lrucache_account(cache, -1, -charge, -(s64)lrucache_data_bytes(e),
+			 keep ? 0 : -charge);
 }
 
 /*
@@ -293,21 +353,81 @@ static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
 			    struct lrucache_entry *e)
 	__must_hold(&cache->lock)
 {
+	s64 charge = lrucache_charge(e), old_charge = lrucache_charge(old);
+	bool keep = lrucache_keep(cache, old);
+
 	lockdep_assert_held(&cache->lock);
 
 	cache->changes++;
 	list_del_init(&old->lru);
 	list_add(&e->lru, &cache->lru);
-	lrucache_account(cache, (s64)lrucache_charge(e) -
-				(s64)lrucache_charge(old), 0);
 	lrucache_expiry_del(cache, old);
+	lrucache_park(cache, old, keep);
+	lrucache_account(cache, 0, charge - old_charge,
+			 (s64)lrucache_data_bytes(e) -
+			 (s64)lrucache_data_bytes(old),
+			 keep ? charge : charge - old_charge);
 	lrucache_expiry_add(cache, e);
 }
 
-void lrucache_entry_put(struct lrucache_entry *e)
+/* Frees @e, whose last reference went, with cache->lock held. */
+static void lrucache_entry_free(struct lrucache *cache,
+				struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	if (!list_empty(&e->expiry))
+		lrucache_unkeep(cache, e);
+	kvfree_rcu(e, rcu);
+}
+
+/* Drops the cache's own reference to @e, just unlinked. */
+static void lrucache_entry_drop(struct lrucache *cache,
+				struct lrucache_entry *e)
 {
 	if (refcount_dec_and_test(&e->ref))
-		kvfree_rcu(e, rcu);
+		lrucache_entry_free(cache, e);
+}
+
+/**
+ * lrucache_entry_unpin - drop a reference taken besides the cache's own
+ * @cache: the cache @e was found in
+ * @e: an entry a reader or a snapshot holds
+ *
+ * Takes cache->lock only if this is the last reference, which can only be
+ * once @e was unlinked.
+ */
+void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e)
+{
+	/* refcount_dec_and_lock(), spelled out so that sparse follows it. */
+	if (refcount_dec_not_one(&e->ref))
+		return;
+	spin_lock(&cache->lock);
+	if (refcount_dec_and_test(&e->ref))
+		lrucache_entry_free(cache, e);
+	spin_unlock(&cache->lock);
+}
+
+/*
+ * The owner's last dump of @cache was closed: the entries kept for it
+ * that others still hold leave the owner's charge (see snapshot.c). A
+ * bounded number per lock hold; stops if the owner opens a dump again.
+ */
+void lrucache_release_kept(struct lrucache *cache)
+{
+	unsigned int n;
+
+	do {
+		spin_lock(&cache->lock);
+		for (n = 0; n < LRUCACHE_BATCH && !cache->own_dumps &&
+		     !list_empty(&cache->kept); n++)
+			lrucache_unkeep(cache,
+					list_first_entry(&cache->kept,
+							 struct lrucache_entry,
+							 expiry));
+		spin_unlock(&cache->lock);
+		cond_resched();
+	} while (n == LRUCACHE_BATCH);
 }
 
 /* Removes @e from @cache and drops the cache's reference. */
@@ -319,7 +439,7 @@ static void lrucache_unlink(struct lrucache *cache, struct lrucache_entry *e)
 	WARN_ON_ONCE(rhashtable_remove_fast(&cache->ht, &e->node,
 					    lrucache_ht_params));
 	lrucache_detach(cache, e);
-	lrucache_entry_put(e);
+	lrucache_entry_drop(cache, e);
 }
 
 /*
@@ -484,11 +604,11 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 	ret = lrucache_ttl_ns(cache, ttl_ms, &ttl_ns);
 	if (ret)
 		return ret;
-	if (LRUCACHE_ENTRY_OVERHEAD + key_len + value_len > cache->max_bytes)
+	if (lrucache_alloc_charge(struct_size(e, data, key_len + value_len)) >
+	    cache->max_bytes)
 		return -E2BIG;
 
-	e = kvmalloc(struct_size(e, data, key_len + value_len),
-		     GFP_KERNEL_ACCOUNT);
+	e = lrucache_alloc_entry(struct_size(e, data, key_len + value_len));
 	if (!e)
 		return -ENOMEM;
 	e->key_len = key_len;
@@ -534,7 +654,7 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 
 	if (old) {
 		lrucache_relink(cache, old, e);
-		lrucache_entry_put(old);
+		lrucache_entry_drop(cache, old);
 	} else {
 		lrucache_link(cache, e);
 	}
@@ -695,7 +815,7 @@ again:
 		rcu_read_unlock();
 		if (copy_to_iter(e->data + e->key_len, e->value_len, to) !=
 		    e->value_len) {
-			lrucache_entry_put(e);
+			lrucache_entry_unpin(cache, e);
 			return -EFAULT;
 		}
 		rcu_read_lock();
@@ -705,7 +825,7 @@ again:
 	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
 	rcu_read_unlock();
 	if (pin)
-		lrucache_entry_put(e);
+		lrucache_entry_unpin(cache, e);
 	return ret;
 
 miss:

@@ -49,8 +49,10 @@ extern unsigned long lrucache_root_max_bytes;
 
 /*
  * What one uid holds, for its quotas: caches it created, under the
- * registry lock, and bytes of entries in them, charged as for the global
- * limit. A cache holds a reference to its owner's record.
+ * registry lock, and bytes charged to it: the entries in them, charged as
+ * for the global limit, and what its dumps hold (see snapshot.c), which
+ * @dump_bytes counts apart too. A cache holds a reference to its owner's
+ * record, and a snapshot to its taker's.
  */
 struct lrucache_user {
 	struct list_head node;		/* under the registry lock */
@@ -58,6 +60,7 @@ struct lrucache_user {
 	unsigned int caches;		/* under the registry lock */
 	refcount_t ref;
 	atomic64_t bytes;
+	atomic64_t dump_bytes;
 };
 
 /*
@@ -131,7 +134,8 @@ struct lrucache {
 	spinlock_t lock;		/* serialises every change, see lru.c */
 	struct list_head lru;		/* most recently used first */
 	u64 entries;
-	u64 bytes;
+	u64 bytes;			/* charged: what the entries take */
+	u64 data_bytes;			/* their headers, keys and values */
 	u64 expiring;			/* entries on the expiry buckets */
 	struct list_head *expiry;	/* LRUCACHE_EXPIRY_BUCKETS buckets */
 	bool dead;
@@ -158,6 +162,11 @@ struct lrucache {
 	u64 reap_next_slot;		/* under reap_lock */
 	struct lrucache_reap last_reap;	/* under reap_lock */
 
+	/* Dumps by the owner, and what they keep charged (snapshot.c). */
+	unsigned int own_dumps;		/* under lock */
+	struct list_head kept;		/* unlinked entries, by their expiry */
+	u64 kept_bytes;			/* under lock */
+
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u32 mode;			/* LRUCACHE_PERM_* per class */
@@ -183,7 +192,10 @@ struct lrucache_entry {
 	u32 born_s;			/* set, in s since the cache's birth */
 	u64 expires;			/* boottime ns; 0: never */
 	union {
-		/* On an expiry bucket while hashed, if @expires is set. */
+		/*
+		 * On an expiry bucket while hashed, if @expires is set;
+		 * once unhashed, on the cache's kept list or empty.
+		 */
 		struct list_head expiry;
 		/* Only used once unhashed and unreferenced. */
 		struct rcu_head rcu;
@@ -193,10 +205,18 @@ struct lrucache_entry {
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
 
-/* What a cache is charged for an entry. */
-static inline u64 lrucache_charge(const struct lrucache_entry *e)
+size_t lrucache_alloc_charge(size_t size);
+
+/* The bytes of an entry: its header, key and value. */
+static inline u64 lrucache_data_bytes(const struct lrucache_entry *e)
 {
 	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
+}
+
+/* What an entry is charged: what its allocation takes (memory.c). */
+static inline u64 lrucache_charge(const struct lrucache_entry *e)
+{
+	return lrucache_alloc_charge(lrucache_data_bytes(e));
 }
 
 /* KUnit's frozen clock of @cache, or 0 while it follows real time. */
@@ -277,7 +297,8 @@ lrucache_batched(struct lrucache *cache,
 /* lru.c */
 int lrucache_entries_init(struct lrucache *cache);
 void lrucache_entries_destroy(struct lrucache *cache);
-void lrucache_entry_put(struct lrucache_entry *e);
+void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_release_kept(struct lrucache *cache);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
 void lrucache_flush(struct lrucache *cache);
@@ -290,6 +311,8 @@ extern struct mutex lrucache_registry_lock;
 int lrucache_destroy_cache(struct lrucache *cache);
 void lrucache_destroy_all(void);
 s64 lrucache_user_max_bytes(const struct lrucache_user *user);
+struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
+void lrucache_user_release(struct lrucache_user *user);
 int lrucache_show_users(char *buf);
 
 /* perm.c: permissions for user space, against the caller's credentials */
@@ -323,6 +346,7 @@ static inline s64 lrucache_limit(unsigned long max)
 	return min_t(u64, max, S64_MAX);
 }
 
+void *lrucache_alloc_entry(size_t size);
 bool lrucache_over_total(void);
 unsigned long lrucache_reclaim(unsigned long nr);
 int lrucache_shrinker_init(void);

@@ -49,6 +49,15 @@ static struct lrucache *make_cache(struct kunit *test, u64 max_entries,
 	return t->cache;
 }
 
+/*
+ * What an entry of a small key and value is charged: kmalloc's size class
+ * of its header, key and value (entries up to 8 KiB come from kmalloc()).
+ */
+static u64 charge(u64 overhead, size_t key_len, size_t value_len)
+{
+	return kmalloc_size_roundup(overhead + key_len + value_len);
+}
+
 static struct lrucache_stats *stats(struct kunit *test)
 {
 	struct lrucache_test *t = test->priv;
@@ -140,12 +149,14 @@ static void replace_updates_value_and_bytes(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, 0, set_str(c, "k", "short"));
 	overhead = stats(test)->entry_overhead;
-	KUNIT_EXPECT_EQ(test, overhead + 1 + 5, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, charge(overhead, 1, 5), stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, overhead + 1 + 5, stats(test)->data_bytes);
 	KUNIT_ASSERT_EQ(test, 0, set_str(c, "k", "much longer"));
 	KUNIT_EXPECT_EQ(test, 11, get_str(c, "k", buf));
 	KUNIT_EXPECT_STREQ(test, buf, "much longer");
 	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->entries);
-	KUNIT_EXPECT_EQ(test, overhead + 1 + 11, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, charge(overhead, 1, 11), stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, overhead + 1 + 11, stats(test)->data_bytes);
 	KUNIT_EXPECT_EQ(test, 2ULL, stats(test)->sets);
 }
 
@@ -194,12 +205,15 @@ static void max_bytes_evicts_until_it_fits(struct kunit *test)
 	char value[17];
 	char big[32];
 
-	/* Room for exactly three entries of a 1-byte key and 16-byte value. */
+	/*
+	 * Room for exactly three entries of a 1-byte key and 16-byte value
+	 * (charged 96 bytes each, kmalloc's class for 81 bytes).
+	 */
 	c = make_cache(test, 100, 1, 0);
 	overhead = stats(test)->entry_overhead;
 	lrucache_put(c);
 	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
-	entry = overhead + 1 + 16;
+	entry = charge(overhead, 1, 16);
 	c = make_cache(test, 100, 3 * entry, 0);
 
 	memset(value, 'v', 16);
@@ -212,7 +226,7 @@ static void max_bytes_evicts_until_it_fits(struct kunit *test)
 	set_str(c, "d", value);
 	KUNIT_EXPECT_FALSE(test, has(c, "a"));
 	KUNIT_EXPECT_EQ(test, 3 * entry, stats(test)->bytes);
-	/* A value twice as large needs two entries' room: b and c go. */
+	/* A value twice as large (charged 128) needs b and c to go. */
 	memset(big, 'w', sizeof(big));
 	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "e", 1, big, sizeof(big),
 					      LRUCACHE_TTL_NONE, 0));
@@ -223,22 +237,28 @@ static void max_bytes_evicts_until_it_fits(struct kunit *test)
 	KUNIT_EXPECT_LE(test, stats(test)->bytes, 3 * entry);
 }
 
+/*
+ * An entry is refused if what it would be charged exceeds max_bytes: with
+ * max_bytes 96 (kmalloc's class of 65 to 96 bytes), a 1-byte key takes a
+ * value of at most 96 - overhead - 1 bytes.
+ */
 static void entry_over_max_bytes_is_refused(struct kunit *test)
 {
+	char value[64], buf[64];
 	struct lrucache *c;
-	u64 overhead;
-	char buf[32];
+	size_t fit;
 
-	c = make_cache(test, 10, 1, 0);
-	overhead = stats(test)->entry_overhead;
-	lrucache_put(c);
-	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
-	c = make_cache(test, 10, overhead + 1 + 8, 0);
-
-	KUNIT_EXPECT_EQ(test, 0, set_str(c, "k", "12345678"));
-	KUNIT_EXPECT_EQ(test, -E2BIG, set_str(c, "k", "123456789"));
-	KUNIT_EXPECT_EQ(test, 8, get_str(c, "k", buf));
-	KUNIT_EXPECT_STREQ(test, buf, "12345678");
+	c = make_cache(test, 10, 96, 0);
+	fit = 96 - stats(test)->entry_overhead - 1;
+	KUNIT_ASSERT_LT(test, fit + 1, sizeof(value));
+	memset(value, 'v', sizeof(value));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_set(c, "k", 1, value, fit,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, -E2BIG, lrucache_set(c, "k", 1, value, fit + 1,
+						   LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, (ssize_t)fit, lrucache_get(c, "k", 1, buf,
+							 sizeof(buf)));
+	KUNIT_EXPECT_EQ(test, 96ULL, stats(test)->bytes);
 }
 
 static void key_and_value_limits(struct kunit *test)
@@ -592,9 +612,10 @@ static void concurrent_operations_stay_consistent(struct kunit *test)
 	}
 	st = stats(test);
 	KUNIT_EXPECT_LE(test, st->entries, 32ULL);
-	/* Every entry is charged for its overhead, key and value. */
+	/* Every entry is charged at least its overhead, key and value. */
 	KUNIT_EXPECT_GE(test, st->bytes, st->entries * (st->entry_overhead + 2));
-	KUNIT_EXPECT_LE(test, st->bytes, st->entries * (st->entry_overhead + 65));
+	KUNIT_EXPECT_LE(test, st->bytes,
+			st->entries * charge(st->entry_overhead, 1, 64));
 	expect_consistent(test, c);
 	KUNIT_EXPECT_EQ(test, 0, lrucache_clear(c));
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->bytes);
@@ -761,7 +782,7 @@ static void reaper_frees_due_entries_in_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 3ULL, st->expirations);
 	KUNIT_EXPECT_EQ(test, 5ULL, st->reaper_runs);
 	KUNIT_EXPECT_EQ(test, 0ULL, st->hits + st->misses);
-	KUNIT_EXPECT_EQ(test, st->entry_overhead + 2, st->bytes);
+	KUNIT_EXPECT_EQ(test, charge(st->entry_overhead, 1, 1), st->bytes);
 	KUNIT_EXPECT_TRUE(test, has(c, "d"));
 }
 
@@ -883,16 +904,24 @@ static void replace_charges_the_difference(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, set_str(c, "b", "x"));
 	overhead = stats(test)->entry_overhead;
 	KUNIT_ASSERT_EQ(test, 0, set_str(c, "a", "54321"));
-	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, charge(overhead, 1, 5) + charge(overhead, 1, 1),
+			stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1,
+			stats(test)->data_bytes);
 	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "b", 100));
 	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expiring);
-	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 1,
+			stats(test)->data_bytes);
 	KUNIT_ASSERT_EQ(test, 0, set_str(c, "b", "a longer one"));
 	KUNIT_EXPECT_EQ(test, 0ULL, stats(test)->expiring);
-	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 12, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 5 + 12,
+			stats(test)->data_bytes);
 	KUNIT_ASSERT_EQ(test, 0, set_ttl(c, "a", 100));
 	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->expiring);
-	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 1 + 12, stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, charge(overhead, 1, 1) + charge(overhead, 1, 12),
+			stats(test)->bytes);
+	KUNIT_EXPECT_EQ(test, 2 * overhead + 2 + 1 + 12,
+			stats(test)->data_bytes);
 	KUNIT_EXPECT_EQ(test, 2ULL, stats(test)->entries);
 	expect_consistent(test, c);
 	/* a was replaced last: b is the least recent and goes first. */

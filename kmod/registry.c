@@ -122,6 +122,7 @@ static struct lrucache_user *lrucache_user_get(kuid_t uid)
 	user->uid = uid;
 	refcount_set(&user->ref, 1);
 	atomic64_set(&user->bytes, 0);
+	atomic64_set(&user->dump_bytes, 0);
 	list_add(&user->node, &lrucache_users);
 	return user;
 }
@@ -131,10 +132,45 @@ static void lrucache_user_put(struct lrucache_user *user)
 	lockdep_assert_held(&lrucache_registry_lock);
 
 	if (refcount_dec_and_test(&user->ref)) {
-		WARN_ON_ONCE(user->caches || atomic64_read(&user->bytes));
+		WARN_ON_ONCE(user->caches || atomic64_read(&user->bytes) ||
+			     atomic64_read(&user->dump_bytes));
 		list_del(&user->node);
 		kfree(user);
 	}
+}
+
+/*
+ * The quota record of the current task's effective uid, with a reference
+ * to drop with lrucache_user_release(): @cache's owner's if that is the
+ * caller (no allocation then), else found or created. ERR_PTR(-EIDRM) if
+ * @cache was destroyed: lrucache_finish() may have let go of its owner's
+ * record, and the cache is marked dead under this lock before that.
+ * ERR_PTR(-ENOMEM) if out of memory.
+ */
+struct lrucache_user *lrucache_user_of_current(struct lrucache *cache)
+{
+	struct lrucache_user *user;
+
+	mutex_lock(&lrucache_registry_lock);
+	if (READ_ONCE(cache->dead)) {
+		user = ERR_PTR(-EIDRM);
+	} else if (uid_eq(current_euid(), cache->owner_uid)) {
+		user = cache->user;
+		refcount_inc(&user->ref);
+	} else {
+		user = lrucache_user_get(current_euid());
+		if (!user)
+			user = ERR_PTR(-ENOMEM);
+	}
+	mutex_unlock(&lrucache_registry_lock);
+	return user;
+}
+
+void lrucache_user_release(struct lrucache_user *user)
+{
+	mutex_lock(&lrucache_registry_lock);
+	lrucache_user_put(user);
+	mutex_unlock(&lrucache_registry_lock);
 }
 
 static unsigned int lrucache_user_max_caches(const struct lrucache_user *user)
@@ -144,7 +180,7 @@ static unsigned int lrucache_user_max_caches(const struct lrucache_user *user)
 	       READ_ONCE(lrucache_max_caches_per_user);
 }
 
-/* /sys/kernel/lrucache/users: one line per uid holding caches. */
+/* /sys/kernel/lrucache/users: one line per uid holding caches or dumps. */
 int lrucache_show_users(char *buf)
 {
 	struct lrucache_user *user;
@@ -153,11 +189,12 @@ int lrucache_show_users(char *buf)
 	mutex_lock(&lrucache_registry_lock);
 	list_for_each_entry(user, &lrucache_users, node)
 		at += sysfs_emit_at(buf, at,
-				    "uid %u caches %u max_caches %u bytes %lld max_bytes %lld\n",
+				    "uid %u caches %u max_caches %u bytes %lld max_bytes %lld dump_bytes %lld\n",
 				    from_kuid_munged(&init_user_ns, user->uid),
 				    user->caches, lrucache_user_max_caches(user),
 				    (long long)atomic64_read(&user->bytes),
-				    (long long)lrucache_user_max_bytes(user));
+				    (long long)lrucache_user_max_bytes(user),
+				    (long long)atomic64_read(&user->dump_bytes));
 	mutex_unlock(&lrucache_registry_lock);
 	return at;
 }

@@ -76,6 +76,7 @@ static ssize_t cache_stats_show(struct kobject *kobj,
 			    st.entry_overhead);
 	at += sysfs_emit_at(buf, at, "cleanup_interval_ms %llu\n",
 			    info.cleanup_interval_ms);
+	at += sysfs_emit_at(buf, at, "data_bytes %llu\n", st.data_bytes);
 	return at;
 }
 
@@ -239,6 +240,7 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	at = lrucache_emit_counters(buf, at, &sum);
 	at += sysfs_emit_at(buf, at, "max_total_bytes %lu\n",
 			    READ_ONCE(lrucache_max_total_bytes));
+	at += sysfs_emit_at(buf, at, "data_bytes %llu\n", sum.data_bytes);
 	return at;
 }
 

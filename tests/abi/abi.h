@@ -22,6 +22,8 @@
 
 #include <linux/lrucache.h>
 
+#include "../charge.h"
+
 #define SYSFS_ROOT	"/sys/kernel/lrucache"
 #define PARAM_ROOT	"/sys/module/lrucache/parameters"
 
@@ -491,6 +493,73 @@ static inline int entry_overhead(uint64_t *overhead)
 		return err;
 	*overhead = st.entry_overhead;
 	return 0;
+}
+
+/*
+ * The fixed part of a vmalloc'd entry's charge, from the charge of one
+ * entry of 16 KiB and a byte in a throwaway cache; 0 if it cannot be
+ * learned (the tests using it then fail their comparisons).
+ */
+static inline uint64_t vmalloc_area_cost(void)
+{
+	static uint64_t area = UINT64_MAX;
+	char name[LRUCACHE_NAME_MAX];
+	struct lrucache_stats st;
+	uint64_t n = 16385;
+	static char value[16385];
+	int fd;
+
+	if (area != UINT64_MAX)
+		return area;
+	area = 0;
+	unique_name(name, "vmarea");
+	fd = cache_create(name, 0, 1 << 20, 0);
+	if (fd < 0)
+		return area;
+	if (!cache_stats(fd, &st) &&
+	    !kv_set(fd, "a", 1, value, n - st.entry_overhead - 1,
+		    LRUCACHE_TTL_NONE, 0) &&
+	    !cache_stats(fd, &st) && st.bytes > vmalloc_charge(n, 0))
+		area = st.bytes - vmalloc_charge(n, 0);
+	close(fd);
+	cache_destroy(name);
+	return area;
+}
+
+/* The charge of an entry of @n bytes, header, key and value. */
+static inline uint64_t alloc_charge(uint64_t n)
+{
+	if (n <= KMALLOC_MAX_CACHE)
+		return kmalloc_class(n);
+	return vmalloc_charge(n, vmalloc_area_cost());
+}
+
+/* The charge of an entry with a key of @klen and a value of @vlen bytes. */
+static inline uint64_t entry_charge(uint64_t overhead, uint64_t klen,
+				    uint64_t vlen)
+{
+	return alloc_charge(overhead + klen + vlen);
+}
+
+/*
+ * The longest value whose entry (key of @klen bytes) is charged at most
+ * @charge bytes, or -1 if even an empty one is charged more.
+ */
+static inline int64_t value_within(uint64_t overhead, uint64_t klen,
+				   uint64_t charge)
+{
+	uint64_t lo = 0, hi = charge, mid;
+
+	if (entry_charge(overhead, klen, 0) > charge)
+		return -1;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (entry_charge(overhead, klen, mid) <= charge)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (int64_t)lo;
 }
 
 #endif /* LRUCACHE_TESTS_ABI_H */

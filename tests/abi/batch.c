@@ -165,7 +165,7 @@ TEST_F(batch, counters_match_single_ops)
 	EXPECT_EQ(1U, st.misses);
 	EXPECT_EQ(1U, st.deletes);
 	EXPECT_EQ(1U, st.entries);
-	EXPECT_EQ(1 + 1 + st.entry_overhead, st.bytes);
+	EXPECT_EQ(entry_charge(st.entry_overhead, 1, 1), st.bytes);
 }
 
 TEST_F(batch, get_into_short_buffer_copies_nothing)

@@ -207,7 +207,7 @@ TEST(no_metrics_flag)
 	EXPECT_EQ(0U, st.misses);
 	EXPECT_EQ(0U, st.sets);
 	EXPECT_EQ(1U, st.entries);
-	EXPECT_EQ(st.entry_overhead + 2, st.bytes);
+	EXPECT_EQ(entry_charge(st.entry_overhead, 1, 1), st.bytes);
 	close(fd);
 	EXPECT_EQ(0, cache_destroy(name));
 }

@@ -170,7 +170,7 @@ TEST_F(kv, replace_overwrites_value_and_length)
 	ASSERT_EQ(0, cache_stats(self->fd, &st));
 	ASSERT_EQ(1U, st.entries);
 	ASSERT_EQ(3U, st.sets);
-	ASSERT_EQ(1U + 3U + st.entry_overhead, st.bytes);
+	ASSERT_EQ(entry_charge(st.entry_overhead, 1, 3), st.bytes);
 }
 
 TEST_F(kv, delete_removes_key_once)

@@ -4,8 +4,10 @@
  * bytes charged, what refreshes an entry (set, GET hit, size probe) and
  * what does not (EXISTS, a miss).
  *
- * Byte budgets are computed from stats.entry_overhead: an entry with a
- * one-byte key and a 9-byte value is charged C = 1 + 9 + overhead bytes.
+ * Byte budgets are computed from stats.entry_overhead and the charging
+ * rule (entry_charge() in abi.h): an entry with a one-byte key and a
+ * 9-byte value is charged C, what 1 + 9 + overhead bytes take (96), and
+ * one with a value of 9 + C bytes is charged exactly 2 C (192).
  */
 #include "kselftest_harness.h"
 #include "abi.h"
@@ -29,7 +31,9 @@ FIXTURE_SETUP(lru)
 	ASSERT_EQ(0, err) {
 		TH_LOG("cannot read entry_overhead: %s", strerror(-err));
 	}
-	self->charge = 1 + 9 + self->overhead;
+	self->charge = entry_charge(self->overhead, 1, 9);
+	ASSERT_EQ(2 * self->charge,
+		  entry_charge(self->overhead, 1, 9 + self->charge));
 }
 
 FIXTURE_TEARDOWN(lru)
@@ -227,10 +231,10 @@ TEST_F(lru, large_entry_evicts_as_many_as_needed)
 	free(val);
 }
 
-TEST_F(lru, entry_filling_whole_budget_evicts_all_others)
+TEST_F(lru, largest_entry_within_budget_evicts_all_others)
 {
 	struct lrucache_stats st;
-	size_t vlen = 3 * self->charge - 1 - self->overhead;
+	size_t vlen = value_within(self->overhead, 1, 3 * self->charge);
 	char *val = malloc(vlen);
 
 	ASSERT_NE(NULL, val);
@@ -243,14 +247,15 @@ TEST_F(lru, entry_filling_whole_budget_evicts_all_others)
 	ASSERT_EQ(0, cache_stats(self->fd, &st));
 	ASSERT_EQ(3U, st.evictions);
 	ASSERT_EQ(1U, st.entries);
-	ASSERT_EQ(3 * self->charge, st.bytes);
+	ASSERT_EQ(entry_charge(self->overhead, 1, vlen), st.bytes);
+	ASSERT_LT(2 * self->charge, st.bytes);
 	free(val);
 }
 
 TEST_F(lru, entry_over_budget_is_rejected_and_old_value_stays)
 {
 	struct lrucache_stats st;
-	size_t vlen = 3 * self->charge - 1 - self->overhead + 1;
+	size_t vlen = value_within(self->overhead, 1, 3 * self->charge) + 1;
 	char *val = malloc(vlen), out[256];
 
 	ASSERT_NE(NULL, val);
@@ -300,7 +305,7 @@ TEST_F(lru, shrinking_replace_returns_bytes)
 	SET_KEYS("a");
 	ASSERT_EQ(0, kv_set(self->fd, "a", 1, "x", 1, LRUCACHE_TTL_NONE, 0));
 	ASSERT_EQ(0, cache_stats(self->fd, &st));
-	ASSERT_EQ(1 + 1 + self->overhead, st.bytes);
+	ASSERT_EQ(entry_charge(self->overhead, 1, 1), st.bytes);
 	ASSERT_EQ(0, kv_delete(self->fd, "a", 1));
 	ASSERT_EQ(0, cache_stats(self->fd, &st));
 	ASSERT_EQ(0U, st.bytes);

@@ -20,8 +20,9 @@
  * EXISTS and DUMP ignore it and leave it in place; it still counts in
  * entries and bytes and still takes its LRU place. An insert evicts from
  * the LRU end, whatever the entries' TTLs, until entries <= max_entries
- * and bytes <= max_bytes, where an entry is charged key + value +
- * entry_overhead; an evicted entry that had expired is counted as an
+ * and bytes <= max_bytes, where an entry is charged what its allocation
+ * of key + value + entry_overhead takes (entry_charge() in abi.h); an
+ * evicted entry that had expired is counted as an
  * expiration rather than an eviction. GET hits (probes included) make
  * the entry the most recent; EXISTS, misses and failed SETs do not. The
  * cache's reaper is kept out of the way (cleanup interval of one day):
@@ -128,7 +129,7 @@ static bool fail(struct md *m, const char *fmt, ...)
 
 static uint64_t charge(struct md *m, int k)
 {
-	return m->overhead + m->klen[k] + m->e[k].vlen;
+	return entry_charge(m->overhead, m->klen[k], m->e[k].vlen);
 }
 
 /* The state of entry @k's expiry over the current step's window. */
@@ -296,7 +297,7 @@ static bool apply_set(struct md *m, struct md_op *o, int *evicted, int *nev)
 	enum st s = old ? state(m, o->k) : LIVE;
 	long want;
 
-	if (m->overhead + m->klen[o->k] + vlen > m->max_bytes) {
+	if (entry_charge(m->overhead, m->klen[o->k], vlen) > m->max_bytes) {
 		if (o->result != -E2BIG)
 			return fail(m, "set of an oversized entry: %ld, not -E2BIG",
 				    o->result);

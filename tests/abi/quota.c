@@ -23,12 +23,18 @@
 
 #include "kselftest_harness.h"
 #include "abi.h"
+#include "memcg.h"
 
 #define UID_A		65534
 #define UID_B		65533
 #define USERS_FILE	SYSFS_ROOT "/users"
-#define QUOTA		(64ULL << 10)	/* bytes, for the byte quota tests */
-#define VLEN		4096		/* a value, for the byte quota tests */
+/*
+ * The byte quota tests: values of VLEN bytes, whose entries (3-byte keys)
+ * are charged 8 KiB each, and a quota of eight of them and a bit, so
+ * that a full quota leaves room for a smaller entry.
+ */
+#define QUOTA		((64ULL << 10) + 3000)
+#define VLEN		4096
 #define NNAMES		8
 #define CHILD_TIMEOUT_S	20
 #define MSG_SIZE	2048
@@ -252,13 +258,13 @@ static void child_fill(const struct fill *f)
 
 struct quota_line {
 	unsigned int caches, max_caches;
-	long long bytes, max_bytes;
+	long long bytes, max_bytes, dump_bytes;
 };
 
 /*
  * The line of @uid in the users file: 0, -ENOENT if it has none,
  * -EBADMSG if any line is not "uid U caches N max_caches M bytes B
- * max_bytes Q", -errno if the file cannot be read.
+ * max_bytes Q dump_bytes D", -errno if the file cannot be read.
  */
 static int users_line(uid_t uid, struct quota_line *q)
 {
@@ -273,9 +279,10 @@ static int users_line(uid_t uid, struct quota_line *q)
 		unsigned int u;
 		int end = -1;
 
-		if (sscanf(line, "uid %u caches %u max_caches %u bytes %lld max_bytes %lld%n",
+		if (sscanf(line, "uid %u caches %u max_caches %u bytes %lld max_bytes %lld dump_bytes %lld%n",
 			   &u, &l.caches, &l.max_caches, &l.bytes,
-			   &l.max_bytes, &end) != 5 || end < 0 || line[end])
+			   &l.max_bytes, &l.dump_bytes, &end) != 6 ||
+		    end < 0 || line[end])
 			return -EBADMSG;
 		if (u == uid) {
 			if (!found)
@@ -638,8 +645,10 @@ TEST_F(quota, users_file_shows_each_uid)
 	ASSERT_EQ(2U, q.caches);
 	ASSERT_EQ(5U, q.max_caches);
 	ASSERT_EQ((long long)(s0.bytes + s1.bytes), q.bytes);
-	ASSERT_EQ((long long)(3 * (self->overhead + 3 + 100) +
-			      2 * (self->overhead + 3 + 1000)), q.bytes);
+	ASSERT_EQ((long long)(3 * entry_charge(self->overhead, 3, 100) +
+			      2 * entry_charge(self->overhead, 3, 1000)),
+		  q.bytes);
+	ASSERT_EQ(0LL, q.dump_bytes);
 	ASSERT_EQ(1LL << 20, q.max_bytes);
 	ASSERT_EQ(0, users_line(UID_B, &q));
 	ASSERT_EQ(1U, q.caches);
@@ -807,7 +816,7 @@ static long long user_bytes(uid_t uid)
 }
 
 /* The charge of an entry with a 3-byte key ("a00") and @vlen bytes. */
-#define CHARGE(vlen)	(self->overhead + 3 + (vlen))
+#define CHARGE(vlen)	entry_charge(self->overhead, 3, (vlen))
 
 TEST_F(quota, byte_quota_evicts_own_lru_entries)
 {
@@ -879,16 +888,17 @@ TEST_F(quota, set_into_empty_cache_over_quota_is_edquot)
 	ASSERT_MODEL(&m1, N(0));
 	ASSERT_EQ((long long)m1.bytes, user_bytes(UID_A));
 
-	/* An entry that just fits the room left is fine... */
-	ASSERT_LE(self->overhead + 3, room) {
+	/* The largest entry that fits the room left is fine... */
+	ASSERT_LE(0, value_within(self->overhead, 3, room)) {
 		TH_LOG("the quota leaves %llu bytes, less than an empty entry",
 		       (unsigned long long)room);
 	}
-	small = room - self->overhead - 3;
+	small = value_within(self->overhead, 3, room);
 	FILL_AS(&USER_A, N(1), "s", 0, 1, small, 0);
 	ASSERT_EQ(0, model_set(&m2, m1.bytes, "s00", CHARGE(small), QUOTA));
 	ASSERT_MODEL(&m2, N(1));
-	ASSERT_EQ((long long)QUOTA, user_bytes(UID_A));
+	ASSERT_EQ((long long)(m1.bytes + CHARGE(small)), user_bytes(UID_A));
+	ASSERT_LT(QUOTA, m1.bytes + CHARGE(small + 1));
 	/* ...one byte more, as a replace, is not, and keeps the old value. */
 	FILL_AS(&USER_A, N(1), "s", 0, 1, small + 1, -EDQUOT);
 	ASSERT_MODEL(&m2, N(1));
@@ -943,9 +953,12 @@ TEST_F(quota, bytes_are_charged_to_the_cache_owner)
 
 	/* What still fits A's quota, B may store there: A pays. */
 	room = QUOTA - m1.bytes;
-	ASSERT_LE(self->overhead + 3, room);
-	FILL_AS(&USER_B, N(1), "x", 0, 1, room - self->overhead - 3, 0);
-	ASSERT_EQ((long long)QUOTA, user_bytes(UID_A));
+	ASSERT_LE(0, value_within(self->overhead, 3, room));
+	FILL_AS(&USER_B, N(1), "x", 0, 1,
+		value_within(self->overhead, 3, room), 0);
+	ASSERT_EQ((long long)(m1.bytes +
+			      CHARGE(value_within(self->overhead, 3, room))),
+		  user_bytes(UID_A));
 	ASSERT_EQ((long long)ch, user_bytes(UID_B));
 	ASSERT_MODEL(&m1, N(0));
 }
@@ -990,6 +1003,229 @@ TEST_F(quota, root_has_its_own_byte_quota)
 	ASSERT_EQ((uint64_t)n + 5, st.entries);
 	ASSERT_EQ(0U, st.evictions);
 	ASSERT_EQ((long long)st.bytes, user_bytes(UID_A));
+}
+
+/* --- dumps and the byte quota ------------------------------------------ */
+
+#define PIN_MAX_ROUNDS	64
+
+/*
+ * "Fill most of the quota, DUMP and keep the descriptor, CLEAR", @rounds
+ * times, by the cache's owner, in a memory cgroup of the test's: each
+ * set must succeed or fail with -EDQUOT; what it found goes to @out.
+ */
+struct pin_run {
+	const char *name;
+	const char *cgroup;	/* the memory cgroup's directory */
+	uint32_t vlen;
+	int per_round, rounds;
+	uint64_t bound;		/* what the dumps may hold, at most */
+	struct pin_out {
+		uint64_t held;		/* growth of the cgroup's kernel memory */
+		int edquot;		/* sets refused */
+		struct quota_line q;	/* the owner's line, dumps open */
+	} *out;
+};
+
+static uint64_t cgroup_bytes(const char *dir)
+{
+	struct memcg m = { .mounted = false };
+
+	snprintf(m.dir, sizeof(m.dir), "%s", dir);
+	return memcg_kernel_bytes(&m);
+}
+
+static void child_pin(const struct pin_run *p)
+{
+	static char value[4 << 20];
+	int fd = cache_attach(p->name), dumps[PIN_MAX_ROUNDS], r, i, ret;
+	uint64_t before = cgroup_bytes(p->cgroup), deadline;
+	char key[16];
+
+	if (fd < 0)
+		child_fail(__LINE__, "attach %s: %s", p->name, strerror(-fd));
+	alarm(500);		/* many large sets, then the wait below */
+	CHILD_EQ(1, before != UINT64_MAX);
+	CHILD_EQ(1, p->rounds <= PIN_MAX_ROUNDS);
+	CHILD_EQ(1, p->vlen <= sizeof(value));
+	memset(value, 'p', p->vlen);
+	p->out->edquot = 0;
+	for (r = 0; r < p->rounds; r++) {
+		struct lrucache_dump d = { 0 };
+
+		for (i = 0; i < p->per_round; i++) {
+			snprintf(key, sizeof(key), "r%02d-%02d", r, i);
+			ret = kv_set(fd, key, strlen(key), value, p->vlen,
+				     LRUCACHE_TTL_NONE, 0);
+			if (ret && ret != -EDQUOT)
+				child_fail(__LINE__, "round %d, set %d: %s", r,
+					   i, strerror(-ret));
+			p->out->edquot += ret == -EDQUOT;
+		}
+		/* A dump of one's own cache is never refused for the quota. */
+		CHILD_EQ(0, xioctl(fd, LRUCACHE_IOC_DUMP, &d));
+		dumps[r] = d.fd;
+		CHILD_EQ(0, cache_clear(fd));
+	}
+	/*
+	 * The entries the sets evicted go back after an RCU grace period,
+	 * which kvfree_rcu() batches for seconds: the memory is read until
+	 * it is within the bound, for at most 60 s. What the dumps hold
+	 * stays however long one waits.
+	 */
+	deadline = boottime_ms() + 60000;
+	do {
+		p->out->held = cgroup_bytes(p->cgroup) - before;
+		if (p->out->held <= p->bound)
+			break;
+		sleep_ms(250);
+	} while (boottime_ms() < deadline);
+	CHILD_EQ(0, users_line(geteuid(), &p->out->q));
+	for (r = 0; r < p->rounds; r++)
+		close(dumps[r]);
+	close(fd);
+}
+
+/*
+ * The issue's pattern: with a byte quota Q, "fill 7/8 of Q, DUMP and keep
+ * the descriptor, CLEAR", again and again. The entries each dump holds
+ * stay charged to the owner after the CLEAR, so later sets evict from the
+ * cache or fail with -EDQUOT, and what the cache's entries and the dumps
+ * hold together, as the kernel's memory cgroup counts it, stays within Q
+ * (plus the dumps' own storage, a few KiB each). The quick form here (Q 2
+ * MiB, 6 rounds); make stress runs Q 8 MiB, 40 rounds
+ * (LRUCACHE_DUMP_PIN_MIB, LRUCACHE_DUMP_PIN_ROUNDS).
+ */
+TEST_F_TIMEOUT(quota, dumps_kept_across_clears_stay_within_the_byte_quota,
+	       600)
+{
+	uint64_t quota = env_u64("LRUCACHE_DUMP_PIN_MIB", 2) << 20;
+	struct pin_run p = {
+		.name = N(0),
+		.vlen = (uint32_t)(quota / 16 - 200),
+		.per_round = 14,
+		.rounds = (int)env_u64("LRUCACHE_DUMP_PIN_ROUNDS", 6),
+	};
+	uint64_t slack;
+	struct quota_line q;
+	struct memcg cg;
+	int err;
+
+	ASSERT_GE(PIN_MAX_ROUNDS, p.rounds);
+	ASSERT_LE(3, p.rounds);
+	p.out = mmap(NULL, sizeof(*p.out), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p.out);
+	ASSERT_EQ(0, set_param("max_bytes_per_user", quota));
+	/* The dumps' storage, files and inodes, and slab rounding. */
+	slack = (64 << 10) + (uint64_t)p.rounds * (16 << 10) + quota / 64;
+	p.bound = quota + slack;
+	CREATE_AS(&USER_A, N(0), 0, 0);
+	err = memcg_enter(&cg, "pin");
+	if (err)
+		SKIP(return, "no memory cgroup: %s", strerror(-err));
+	p.cgroup = cg.dir;
+	err = run_as(&USER_A, (child_fn)child_pin, &p);
+	memcg_leave(&cg);
+	printf("# quota %llu, %d rounds of %d values of %u bytes: %llu bytes held with the dumps open, user bytes %lld (dumps %lld), %d sets refused\n",
+	       (unsigned long long)quota, p.rounds, p.per_round, p.vlen,
+	       (unsigned long long)p.out->held, p.out->q.bytes,
+	       p.out->q.dump_bytes, p.out->edquot);
+	fflush(stdout);
+	ASSERT_EQ(0, err) {
+		TH_LOG("as user A: %s", child_msg);
+	}
+	EXPECT_GE(p.bound, p.out->held) {
+		TH_LOG("the dumps held %llu bytes beyond the quota",
+		       (unsigned long long)(p.out->held - quota));
+	}
+	EXPECT_GE((long long)quota, p.out->q.bytes);
+	EXPECT_LT(0LL, p.out->q.dump_bytes);
+	EXPECT_LT(0, p.out->edquot);
+	/* The dumps closed, nothing of them is charged any more. */
+	ASSERT_EQ(0, users_line(UID_A, &q));
+	EXPECT_EQ(0LL, q.bytes);
+	EXPECT_EQ(0LL, q.dump_bytes);
+	munmap(p.out, sizeof(*p.out));
+}
+
+/* What user B sees of A's cache N(0) (mode 0766) and the quota lines. */
+struct foreign_run {
+	const char *name;
+	uint64_t overhead;
+};
+
+static void child_foreign(const struct foreign_run *f)
+{
+	struct lrucache_dump d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	struct lrucache_stats st;
+	struct quota_line a, b;
+	int fd = cache_attach(f->name), i;
+	uint64_t held;
+	char key[16];
+
+	if (fd < 0)
+		child_fail(__LINE__, "attach %s: %s", f->name, strerror(-fd));
+	CHILD_EQ(0, cache_stats(fd, &st));
+	held = st.bytes;
+	CHILD_EQ(1, held > 0);
+	/* B has no cache, so no line, until its dump is charged to it. */
+	CHILD_EQ(-ENOENT, users_line(UID_B, &b));
+	CHILD_EQ(0, xioctl(fd, LRUCACHE_IOC_DUMP, &d1));
+	CHILD_EQ(0, users_line(UID_B, &b));
+	CHILD_EQ(0, b.caches);
+	CHILD_EQ(held, b.bytes);
+	CHILD_EQ(held, b.dump_bytes);
+	CHILD_EQ(0, users_line(UID_A, &a));
+	CHILD_EQ(held, a.bytes);
+	CHILD_EQ(0, a.dump_bytes);
+
+	/* The entries leave A's cache and A's quota; B's dump holds them. */
+	CHILD_EQ(0, cache_clear(fd));
+	CHILD_EQ(0, users_line(UID_A, &a));
+	CHILD_EQ(0, a.bytes);
+	CHILD_EQ(0, users_line(UID_B, &b));
+	CHILD_EQ(held, b.bytes);
+
+	/* Refilled (A pays), a second dump would take B over its quota. */
+	for (i = 0; i < 6; i++) {
+		snprintf(key, sizeof(key), "b%02d", i);
+		CHILD_EQ(0, kv_set(fd, key, 3, filler(VLEN, 'b'), VLEN,
+				   LRUCACHE_TTL_NONE, 0));
+	}
+	CHILD_EQ(0, users_line(UID_A, &a));
+	CHILD_EQ(held, a.bytes);
+	CHILD_EQ(-EDQUOT, xioctl(fd, LRUCACHE_IOC_DUMP, &d2));
+	CHILD_EQ(0, users_line(UID_B, &b));
+	CHILD_EQ(held, b.bytes);
+
+	/* Closing the first gives the room back. */
+	close(d1.fd);
+	CHILD_EQ(-ENOENT, users_line(UID_B, &b));
+	CHILD_EQ(0, xioctl(fd, LRUCACHE_IOC_DUMP, &d3));
+	CHILD_EQ(0, users_line(UID_B, &b));
+	CHILD_EQ(held, b.dump_bytes);
+	close(d3.fd);
+	close(fd);
+}
+
+/*
+ * A dump of another user's cache is charged to its taker, in full, while
+ * it is open: it needs room in the taker's byte quota (-EDQUOT), and the
+ * owner's quota counts the owner's live entries only, whatever others'
+ * dumps keep in memory.
+ */
+TEST_F(quota, a_dump_of_another_users_cache_is_charged_to_its_taker)
+{
+	struct foreign_run f = { N(0), self->overhead };
+
+	ASSERT_EQ(0, set_param("max_bytes_per_user", QUOTA));
+	CREATE_AS(&USER_A, N(0), 0766, 0);
+	FILL_AS(&USER_A, N(0), "a", 0, 6, VLEN, 0);
+	ASSERT_LT(6 * CHARGE(VLEN), QUOTA);
+	ASSERT_GT(12 * CHARGE(VLEN), QUOTA);
+	AS(&USER_B, child_foreign, &f);
+	ASSERT_EQ((long long)(6 * CHARGE(VLEN)), user_bytes(UID_A));
 }
 
 TEST_HARNESS_MAIN

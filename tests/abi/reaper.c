@@ -130,7 +130,7 @@ static uint32_t key_of(char buf[32], const char *prefix, int i)
 /* Bytes charged for one entry of key prefix @prefix holding VAL. */
 static uint64_t charge_of(const struct lrucache_stats *st, const char *prefix)
 {
-	return st->entry_overhead + strlen(prefix) + 5 + VAL_LEN;
+	return entry_charge(st->entry_overhead, strlen(prefix) + 5, VAL_LEN);
 }
 
 /* SET keys <prefix>00000 to <prefix><count - 1> to VAL: 0 or the error. */

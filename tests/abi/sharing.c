@@ -177,7 +177,8 @@ TEST_F(share, concurrent_writers_keep_exact_accounting)
 
 		for (i = 0; i < KEYS_EACH; i++) {
 			snprintf(key, sizeof(key), "w%d-%d", w, i);
-			expect_bytes += 2 * strlen(key) + st.entry_overhead;
+			expect_bytes += entry_charge(st.entry_overhead,
+						     strlen(key), strlen(key));
 		}
 	}
 	ASSERT_EQ(0, cache_stats(self->fd, &st));
@@ -187,7 +188,8 @@ TEST_F(share, concurrent_writers_keep_exact_accounting)
 	ASSERT_EQ((uint64_t)WRITERS * KEYS_EACH, st.hits);
 	ASSERT_EQ(0U, st.evictions);
 	/* "shared" holds one of the writers' last keys, "wN-199". */
-	ASSERT_EQ(expect_bytes + 6 + 6 + st.entry_overhead, st.bytes);
+	ASSERT_EQ(expect_bytes + entry_charge(st.entry_overhead, 6, 6),
+		  st.bytes);
 }
 
 TEST_F(share, destroy_in_one_process_reaches_the_others)

@@ -142,7 +142,7 @@ TEST_F_TIMEOUT(shrink, drop_caches_reclaims_lru_entries, 300)
 
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, cache_stats(self->fd[i], &after[i]));
-	c = after[0].entry_overhead + KEY_LEN + VAL_LEN;
+	c = entry_charge(after[0].entry_overhead, KEY_LEN, VAL_LEN);
 	for (i = 0; i < 2; i++) {
 		TH_LOG("cache %d: %llu of %d entries reclaimed", i,
 		       (unsigned long long)after[i].reclaimed, counts[i]);
@@ -190,7 +190,8 @@ TEST_F_TIMEOUT(shrink, drop_caches_reclaims_lru_entries, 300)
 		ASSERT_STREQ("drop", out);
 		ASSERT_EQ(0, cache_stats(self->fd[i], &before[i]));
 		EXPECT_EQ(after[i].entries + 1, before[i].entries);
-		EXPECT_EQ(after[i].bytes + after[i].entry_overhead + 5 + 4,
+		EXPECT_EQ(after[i].bytes +
+			  entry_charge(after[i].entry_overhead, 5, 4),
 			  before[i].bytes);
 	}
 }

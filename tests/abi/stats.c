@@ -87,8 +87,10 @@ TEST_F(stats, counters_follow_a_known_sequence)
 	EXPECT_EQ(0U, st.expirations);
 	EXPECT_EQ(2U, st.entries);
 	/* a = "333", d = "5" */
+	EXPECT_EQ(entry_charge(st.entry_overhead, 1, 3) +
+		  entry_charge(st.entry_overhead, 1, 1), st.bytes);
 	EXPECT_EQ((1 + 3 + st.entry_overhead) + (1 + 1 + st.entry_overhead),
-		  st.bytes);
+		  st.data_bytes);
 
 	/* CLEAR empties the cache without counting deletes or evictions. */
 	ASSERT_EQ(0, cache_clear(fd));
@@ -102,11 +104,17 @@ TEST_F(stats, counters_follow_a_known_sequence)
 	EXPECT_EQ(0U, st.bytes);
 }
 
-TEST_F(stats, bytes_are_key_plus_value_plus_overhead)
+/*
+ * "bytes" is what the entries' allocations take (entry_charge() in abi.h:
+ * kmalloc's size class of overhead + key + value, or vmalloc's pages and
+ * its overhead beyond 8 KiB); "data_bytes" is overhead + key + value,
+ * summed. Both follow sets, replaces and deletes exactly.
+ */
+TEST_F(stats, bytes_are_allocation_sizes_and_data_bytes_their_contents)
 {
 	struct lrucache_stats st;
 	char key[64], val[512];
-	uint64_t expect = 0;
+	uint64_t expect = 0, data = 0, ov;
 	int fd, i;
 
 	fd = cache_create(self->other, 100, 0, 0);
@@ -114,31 +122,82 @@ TEST_F(stats, bytes_are_key_plus_value_plus_overhead)
 	memset(key, 'k', sizeof(key));
 	memset(val, 'v', sizeof(val));
 	ASSERT_EQ(0, cache_stats(fd, &st));
+	ov = st.entry_overhead;
 	for (i = 1; i <= 20; i++) {
 		/* Key i (i bytes of 'k'), value 25 * i bytes. */
 		ASSERT_EQ(0, kv_set(fd, key, i, val, 25 * i,
 				    LRUCACHE_TTL_NONE, 0));
-		expect += i + 25 * i + st.entry_overhead;
+		expect += entry_charge(ov, i, 25 * i);
+		data += ov + i + 25 * i;
 	}
 	ASSERT_EQ(0, cache_stats(fd, &st));
 	ASSERT_EQ(20U, st.entries);
 	ASSERT_EQ(expect, st.bytes);
+	ASSERT_EQ(data, st.data_bytes);
 
 	/* Replacing key 5's value (125 bytes) with 3 bytes. */
 	ASSERT_EQ(0, kv_set(fd, key, 5, val, 3, LRUCACHE_TTL_NONE, 0));
-	expect -= 125 - 3;
+	expect += entry_charge(ov, 5, 3) - entry_charge(ov, 5, 125);
+	data -= 125 - 3;
 	ASSERT_EQ(0, cache_stats(fd, &st));
 	ASSERT_EQ(expect, st.bytes);
+	ASSERT_EQ(data, st.data_bytes);
 
 	/* Deleting key 7. */
 	ASSERT_EQ(0, kv_delete(fd, key, 7));
-	expect -= 7 + 175 + st.entry_overhead;
+	expect -= entry_charge(ov, 7, 175);
+	data -= ov + 7 + 175;
 	ASSERT_EQ(0, cache_stats(fd, &st));
 	ASSERT_EQ(expect, st.bytes);
+	ASSERT_EQ(data, st.data_bytes);
 	ASSERT_EQ(19U, st.entries);
 	close(fd);
 }
 
+/*
+ * Across kmalloc's size classes and into vmalloc: each entry alone is
+ * charged what the rule says, 96 bytes the least, at most twice its size
+ * up to 8 KiB, and above that its whole pages and less than 2% and 512
+ * bytes more than them (1.5 times the size just above 8 KiB).
+ */
+TEST_F(stats, charge_follows_the_allocation_rule)
+{
+	static const uint64_t sizes[] = {
+		65, 96, 97, 128, 129, 192, 193, 256, 257, 1000, 4096, 4097,
+		8192, 8193, 12288, 65536, 1 << 20,
+	};
+	static char val[(1 << 20) + 1];
+	struct lrucache_stats st;
+	unsigned int i;
+	uint64_t ov, n, c;
+	int fd;
+
+	fd = cache_create(self->other, 100, 4 << 20, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, cache_stats(fd, &st));
+	ov = st.entry_overhead;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		n = sizes[i];
+		ASSERT_EQ(0, kv_set(fd, "k", 1, val, n - ov - 1,
+				    LRUCACHE_TTL_NONE, 0));
+		ASSERT_EQ(0, cache_stats(fd, &st));
+		c = alloc_charge(n);
+		EXPECT_EQ(c, st.bytes) {
+			TH_LOG("an entry of %llu bytes", (unsigned long long)n);
+		}
+		EXPECT_EQ(n, st.data_bytes);
+		EXPECT_LE(96U, st.bytes);
+		if (n <= KMALLOC_MAX_CACHE) {
+			EXPECT_GE(2 * n, st.bytes);
+		} else {
+			uint64_t pages = (n + 4095) / 4096 * 4096;
+
+			EXPECT_LE(pages, st.bytes);
+			EXPECT_GE(pages + pages / 50 + 512, st.bytes);
+		}
+	}
+	close(fd);
+}
 TEST_F(stats, stats_are_per_cache)
 {
 	struct lrucache_stats st;

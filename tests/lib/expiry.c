@@ -202,7 +202,8 @@ TEST_F(expiry, cleanup_frees_exactly_the_expired_entries)
 	EXPECT_EQ((uint64_t)(N_LONG + N_NONE), m2.entries);
 	EXPECT_EQ((uint64_t)N_LONG, m2.expiring);
 	/* Each short entry charged its overhead, a 2-byte key and "v". */
-	EXPECT_EQ(m1.bytes - N_SHORT * (m1.entry_overhead + 2 + 1), m2.bytes);
+	EXPECT_EQ(m1.bytes - N_SHORT * entry_charge(m1.entry_overhead, 2, 1),
+		  m2.bytes);
 	EXPECT_EQ(m1.reaped + N_SHORT, m2.reaped);
 	EXPECT_EQ(m1.expirations + N_SHORT, m2.expirations);
 	EXPECT_EQ(m1.reaper_runs + 1, m2.reaper_runs);

@@ -15,6 +15,18 @@
 
 #include "kcache.h"
 
+#include "../charge.h"
+
+/*
+ * The charge of an entry of @n bytes (entry_overhead + key + value) the
+ * library tests store: all of them come from kmalloc(), below 8 KiB.
+ */
+static inline uint64_t entry_charge(uint64_t overhead, uint64_t klen,
+				    uint64_t vlen)
+{
+	return kmalloc_class(overhead + klen + vlen);
+}
+
 /* A cache name unique to this test process: tests run in forked children. */
 static inline void unique_name(char name[LRUCACHE_NAME_MAX], const char *tag)
 {

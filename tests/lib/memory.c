@@ -99,21 +99,30 @@ TEST_F(memory, entry_larger_than_max_bytes_is_e2big_and_keeps_old_value)
 {
 	KCACHE_OPTS(opts, .flags = KCACHE_OPEN_EXCL);
 	struct kcache_metrics before, after;
-	char big[21], out[256];
-	uint64_t overhead;
+	char big[128], out[256];
+	uint64_t overhead, fit;
 
 	ASSERT_EQ(0, entry_overhead("memory-probe", &overhead));
-	/* Room for key "k" and a value of 20 bytes, no more. */
-	opts.max_memory_bytes = overhead + 1 + 20;
+	/*
+	 * Room for key "k" and a value of 20 bytes: an entry of that size
+	 * is charged 96 bytes, kmalloc's size class, so values up to
+	 * @fit bytes fit, and none longer.
+	 */
+	opts.max_memory_bytes = entry_charge(overhead, 1, 20);
+	fit = opts.max_memory_bytes - overhead - 1;
+	ASSERT_EQ(opts.max_memory_bytes, entry_charge(overhead, 1, fit));
+	ASSERT_LT(opts.max_memory_bytes, entry_charge(overhead, 1, fit + 1));
+	ASSERT_GT(sizeof(big), fit);
 	ASSERT_EQ(0, kcache_open(self->name, &opts, &self->c));
 	memset(big, 'b', sizeof(big));
 	ASSERT_EQ(0, kcache_set(self->c, "k", 1, "old", 3, KCACHE_TTL_NONE));
 	ASSERT_EQ(0, kcache_get_metrics(self->c, &before));
 
-	EXPECT_EQ(-E2BIG, kcache_set(self->c, "k", 1, big, 21,
+	EXPECT_EQ(-E2BIG, kcache_set(self->c, "k", 1, big, fit + 1,
 				     KCACHE_TTL_NONE));
-	EXPECT_EQ(-E2BIG, kcache_replace(self->c, "k", 1, big, 21, 60000));
-	EXPECT_EQ(-E2BIG, kcache_add(self->c, "x", 1, big, 21,
+	EXPECT_EQ(-E2BIG, kcache_replace(self->c, "k", 1, big, fit + 1,
+					 60000));
+	EXPECT_EQ(-E2BIG, kcache_add(self->c, "x", 1, big, fit + 1,
 				     KCACHE_TTL_NONE));
 	ASSERT_EQ(3, sget(self->c, "k", out));
 	EXPECT_STREQ("old", out);
@@ -125,8 +134,8 @@ TEST_F(memory, entry_larger_than_max_bytes_is_e2big_and_keeps_old_value)
 	EXPECT_EQ(0U, after.expiring);	/* the refused TTL did not stick */
 
 	/* Exactly max_bytes fits. */
-	ASSERT_EQ(0, kcache_set(self->c, "k", 1, big, 20, KCACHE_TTL_NONE));
-	ASSERT_EQ(20, sget(self->c, "k", out));
+	ASSERT_EQ(0, kcache_set(self->c, "k", 1, big, fit, KCACHE_TTL_NONE));
+	ASSERT_EQ((int)fit, sget(self->c, "k", out));
 }
 
 /*
@@ -156,7 +165,7 @@ TEST_F(memory, global_limit_evicts_own_lru_then_enospc_keeps_old_value)
 	ASSERT_EQ(0, kcache_open(self->name, &opts, &self->c));
 	ASSERT_EQ(0, kcache_get_metrics(self->c, &before));
 	overhead = before.entry_overhead;
-	per = overhead + 2 + VLEN;		/* keys "k0".."k9" */
+	per = entry_charge(overhead, 2, VLEN);	/* keys "k0".."k9" */
 	LIMIT_TOTAL_TO_ROOM(4 * per);
 
 	memset(val, 'v', sizeof(val));

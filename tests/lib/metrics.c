@@ -79,7 +79,7 @@ TEST_F(metrics, counters_follow_a_known_sequence)
 	EXPECT_EQ(1U, m.evictions);
 	EXPECT_EQ(0U, m.expirations);
 	EXPECT_EQ(1U, m.entries);
-	EXPECT_EQ(1 + 1 + m.entry_overhead, m.bytes);
+	EXPECT_EQ(entry_charge(m.entry_overhead, 1, 1), m.bytes);
 	/* a has the cache's default TTL; nothing was reaped. */
 	EXPECT_EQ(1U, m.expiring);
 	EXPECT_EQ(0U, m.reaped);

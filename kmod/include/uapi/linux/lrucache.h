@@ -212,22 +212,26 @@ struct lrucache_batch {
  * @expirations: expired entries removed, whoever found them (a lookup, a
  *	set, an eviction or the reaper).
  * @entries: entries held now.
- * @bytes: bytes charged now (keys, values and per-entry overhead).
+ * @bytes: bytes charged now: what the entries' allocations take (the
+ *	header, key and value of each, as the allocator rounds them up).
  * @max_entries: the cache's entry limit.
  * @max_bytes: the cache's byte limit.
  * @default_ttl_ms: the cache's default TTL, 0 for none.
- * @entry_overhead: bytes charged per entry beyond its key and value.
+ * @entry_overhead: the size of an entry's header, which the kernel
+ *	allocates with its key and value.
  * @reaped: of @expirations, the entries the reaper freed.
  * @reclaimed: entries freed because the kernel ran short of memory (the
  *	shrinker); not counted in @evictions.
  * @reaper_runs: times the reaper ran (timer or LRUCACHE_IOC_REAP).
  * @reaper_ns: time the reaper spent, in nanoseconds.
  * @expiring: entries held now that have an expiry time.
+ * @data_bytes: the sum over the entries held of @entry_overhead plus key
+ *	and value lengths: @bytes without the allocator's rounding.
  *
  * The event counters (@hits to @expirations, @reaped to @reaper_ns) stay
  * zero for a cache created with LRUCACHE_OPEN_NO_METRICS.
- * @reaped and later fields are version 1; LRUCACHE_STATS_SIZE_VER0 bytes
- * hold version 0.
+ * @reaped to @expiring are version 1, @data_bytes version 2;
+ * LRUCACHE_STATS_SIZE_VER0 bytes hold version 0.
  */
 struct lrucache_stats {
 	__u64	hits;
@@ -247,6 +251,7 @@ struct lrucache_stats {
 	__u64	reaper_runs;
 	__u64	reaper_ns;
 	__u64	expiring;
+	__u64	data_bytes;
 };
 
 #define LRUCACHE_STATS_SIZE_VER0	96	/* up to entry_overhead */
