@@ -325,6 +325,7 @@ int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
 	m->reaper_runs = st.reaper_runs;
 	m->reaper_ns = st.reaper_ns;
 	m->expiring = st.expiring;
+	m->data_bytes = st.data_bytes;
 	return 0;
 }
 

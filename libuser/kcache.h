@@ -182,9 +182,9 @@ struct kcache;
  * @max_size: most entries; 0 selects the module default
  *	(/sys/module/lrucache/parameters/default_max_entries, 1000 unless
  *	changed). At most 1 << 24.
- * @max_memory_bytes: most bytes charged to the cache (keys, values and a
- *	fixed per-entry overhead, see kcache_metrics.entry_overhead); 0 selects
- *	the module default (default_max_bytes, 64 MiB unless changed).
+ * @max_memory_bytes: most bytes charged to the cache (what its entries'
+ *	allocations take, see kcache_metrics.bytes); 0 selects the module
+ *	default (default_max_bytes, 64 MiB unless changed).
  * @default_ttl_ms: TTL of entries set with KCACHE_TTL_DEFAULT; 0 means such
  *	entries never expire. At most KCACHE_TTL_MAX_MS.
  * @flags: KCACHE_OPEN_*, the kernel's LRUCACHE_OPEN_* values, passed to
@@ -275,12 +275,15 @@ struct kcache_options {
  * @expirations: expired entries removed, whoever found them (a lookup, a
  *	set, an eviction or the reaper).
  * @entries: entries held now.
- * @bytes: bytes charged now: sum of key length + value length +
- *	@entry_overhead over the entries.
+ * @bytes: bytes charged now: what the entries' allocations take, header,
+ *	key and value of each as the kernel's allocator rounds them up (a
+ *	66-byte entry takes 96). Before 1.10 (and its module) the sum of
+ *	@data_bytes' formula; see Documentation/lrucache/design.rst.
  * @max_entries: the cache's entry limit.
  * @max_bytes: the cache's byte limit.
  * @default_ttl_ms: the cache's default TTL, 0 for none.
- * @entry_overhead: bytes charged per entry beyond its key and value.
+ * @entry_overhead: the size of an entry's header, allocated with its key
+ *	and value.
  * @reaped: (since 1.4) of @expirations, the entries the kernel's reaper
  *	freed (its timer, kcache_cleanup_expired() or kcache_reap()) rather
  *	than a lookup or a set.
@@ -291,6 +294,9 @@ struct kcache_options {
  * @expiring: (since 1.4) entries held now that have an expiry time (set
  *	with a TTL, or with KCACHE_TTL_DEFAULT in a cache with a default
  *	TTL), expired ones not yet freed included.
+ * @data_bytes: (since 1.10) sum of @entry_overhead + key length + value
+ *	length over the entries: @bytes without the allocator's rounding. A
+ *	module older than 1.10 reports 0.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The counters are the kernel's; they cover every user of the cache since
@@ -319,7 +325,8 @@ struct kcache_metrics {
 	uint64_t reaper_runs;
 	uint64_t reaper_ns;
 	uint64_t expiring;
-	uint64_t reserved[14];
+	uint64_t data_bytes;
+	uint64_t reserved[13];
 };
 
 /**
@@ -399,8 +406,8 @@ KCACHE_API int kcache_destroy(const char *name);
  *  -EINVAL  NULL @c, @klen 0, or a bad @ttl_ms;
  *  -E2BIG   key or value longer than the module allows (@klen or @vlen
  *           beyond 4 GiB included), or an entry larger than the cache's
- *           max_bytes (key + value + entry_overhead); the old value, if
- *           any, stays;
+ *           max_bytes (the entry's charge, see kcache_metrics.bytes);
+ *           the old value, if any, stays;
  *  -ENOSPC  the global memory limit of all caches (max_total_bytes) is
  *           reached and this cache cannot make room: even evicting all
  *           its other entries would not bring the total under the limit
@@ -592,8 +599,8 @@ KCACHE_API const char *kcache_health_status_name(int status);
  * @max_entries: the cache's entry limit.
  * @max_bytes: the cache's byte limit.
  * @default_ttl_ms: the cache's default TTL, 0 for none.
- * @entry_overhead: bytes charged per entry beyond its key and value (the
- *	same as kcache_metrics.entry_overhead).
+ * @entry_overhead: the size of an entry's header (the same as
+ *	kcache_metrics.entry_overhead).
  * @created_ns: when the cache was created, in CLOCK_REALTIME nanoseconds.
  * @owner_uid: effective uid of the process that created the cache.
  * @owner_gid: effective gid of the process that created the cache.

@@ -1005,6 +1005,8 @@ static int stats_human(const struct cache_figures *f)
 	printf("cleanup interval  %s\n",
 	       fmt_duration(f->info.cleanup_interval_ms, s1));
 	printf("entry overhead    %s\n", fmt_size(m->entry_overhead, s1));
+	printf("data              %s (headers, keys and values, unrounded)\n",
+	       fmt_size(m->data_bytes, s1));
 	printf("metrics           %s\n", metrics_state(&f->info));
 	return finish_output();
 }
@@ -1014,7 +1016,7 @@ static json_t *stats_json(const struct cache_figures *f)
 	const struct kcache_metrics *m = &f->m;
 
 	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 			 "cache", f->name,
 			 "hits", (json_int_t)m->hits,
 			 "misses", (json_int_t)m->misses,
@@ -1025,6 +1027,7 @@ static json_t *stats_json(const struct cache_figures *f)
 			 "expirations", (json_int_t)m->expirations,
 			 "entries", (json_int_t)m->entries,
 			 "bytes", (json_int_t)m->bytes,
+			 "data_bytes", (json_int_t)m->data_bytes,
 			 "reaped", (json_int_t)m->reaped,
 			 "reclaimed", (json_int_t)m->reclaimed,
 			 "reaper_runs", (json_int_t)m->reaper_runs,
@@ -1121,7 +1124,10 @@ static const struct prom_metric {
 	PM("lrucache_expiring_entries", "gauge",
 	   "Entries held now that have an expiry time.", expiring, 1),
 	PM("lrucache_memory_bytes", "gauge",
-	   "Bytes charged now (keys, values and per-entry overhead).", bytes, 1),
+	   "Bytes charged now: what the entries' allocations take.", bytes, 1),
+	PM("lrucache_data_bytes", "gauge",
+	   "Bytes of the entries' headers, keys and values, unrounded.",
+	   data_bytes, 1),
 	PM("lrucache_max_entries", "gauge", "The cache's entry limit.",
 	   max_entries, 1),
 	PM("lrucache_max_memory_bytes", "gauge", "The cache's byte limit.",

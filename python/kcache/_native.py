@@ -117,7 +117,8 @@ class Metrics(ctypes.Structure):
         ("reaper_runs", c_uint64),
         ("reaper_ns", c_uint64),
         ("expiring", c_uint64),
-        ("reserved", c_uint64 * 14),
+        ("data_bytes", c_uint64),
+        ("reserved", c_uint64 * 13),
     ]
 
 

@@ -35,10 +35,14 @@ def test_metrics_count_every_kind_of_event(name):
         assert m["entries"] == m["size"] == 2
         assert m["max_entries"] == 2
         # An entry is charged what kmalloc() allocates for its header,
-        # key and value: the size class above, 96 bytes for these.
+        # key and value: the size class above, 96 bytes for these;
+        # data_bytes counts the bytes themselves.
+        held = ((b"c", b"3"), (b"d", b"4"))
+        assert m["data_bytes"] == sum(len(k) + len(v) + m["entry_overhead"]
+                                      for k, v in held)
         assert m["bytes"] == sum(_kmalloc_class(len(k) + len(v) +
                                                 m["entry_overhead"])
-                                 for k, v in ((b"c", b"3"), (b"d", b"4")))
+                                 for k, v in held)
 
 
 def test_reset_metrics_zeroes_the_counters_only(cache):

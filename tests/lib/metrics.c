@@ -52,6 +52,7 @@ TEST_F(metrics, fresh_cache_has_zero_hit_rate)
 	ASSERT_TRUE(m.hit_rate == 0.0);
 	ASSERT_EQ(0U, m.entries);
 	ASSERT_EQ(0U, m.bytes);
+	ASSERT_EQ(0U, m.data_bytes);
 }
 
 TEST_F(metrics, counters_follow_a_known_sequence)
@@ -80,6 +81,8 @@ TEST_F(metrics, counters_follow_a_known_sequence)
 	EXPECT_EQ(0U, m.expirations);
 	EXPECT_EQ(1U, m.entries);
 	EXPECT_EQ(entry_charge(m.entry_overhead, 1, 1), m.bytes);
+	/* The bytes themselves, without the allocator's rounding (1.10). */
+	EXPECT_EQ(m.entry_overhead + 1 + 1, m.data_bytes);
 	/* a has the cache's default TTL; nothing was reaped. */
 	EXPECT_EQ(1U, m.expiring);
 	EXPECT_EQ(0U, m.reaped);
