@@ -58,7 +58,7 @@ KMOD_SRC := Kbuild $(wildcard kmod/*.c kmod/*.h kmod/Kbuild) \
 	checkpatch sparse kerneldoc callgraph check check-stock check-install demo clean help \
 	man install install-user uninstall dkms-install dkms-uninstall pkg-install pkg-dkms \
 	pkg-kernels pkg-man deb check-deb \
-	example-kmod stress FORCE
+	example-kmod stress check-build bench-progs FORCE
 
 all: module lib tier tools
 
@@ -152,29 +152,51 @@ callgraph:
 
 lint: checkpatch sparse kerneldoc
 
-check-stock: module lib tier tools tests examples example-kmod
-	$(MAKE) -C tools/bench BUILD=$(BUILD)
+# With NOBUILD=1 (make check's lanes, after make check-build) a check-*
+# target only runs its tests: it builds nothing, so that two of them can
+# run at once without two makes writing one directory.
+build_deps = $(if $(NOBUILD),,$(1))
+
+check-stock: $(call build_deps,module lib tier tools tests examples example-kmod bench-progs)
 	tests/vm/run-suites stock
 
 # The same suites on every other kernel: check-rt (PREEMPT_RT: spinlocks
 # sleep, so sleeping-in-atomic and raw-spinlock misuse show up there and
 # not on the stock kernel), check-6.12, check-6.12-rt, check-debug (KUnit,
 # KASAN, lockdep, kmemleak). check-install is its own rule below.
-check-%: module-% lib tools tests examples example-kmod-% FORCE
+check-%: $(call build_deps,module-% lib tools tests examples example-kmod-%) FORCE
 	tests/vm/run-suites $*
 
 # The kernels make check runs the suites on, in this order.
 CHECK_KERNELS ?= stock rt 6.12 debug
 
+# Everything make check's parts use, built once before they run.
+check-build: module lib tier tools tests examples man example-kmod bench-progs \
+	$(foreach k,$(filter-out stock,$(CHECK_KERNELS)),module-$(k) example-kmod-$(k))
+
+bench-progs: lib
+	$(MAKE) -C tools/bench BUILD=$(BUILD)
+
+# make check runs its parts in two lanes side by side (tests/check-lanes):
+# the debug kernel's suite, the longest part, then the two-host and the
+# Debian package checks, beside lint, the packaging checks and the other
+# kernels' suites. Each lane takes about half of the time the parts take
+# one after the other. CHECK_LANES=1 runs them all in one lane.
+CHECK_LANES ?= 2
+check_parts = lint check-install $(addprefix check-,$(CHECK_KERNELS)) \
+	      check-two-hosts check-deb
+check_lane2 = $(if $(filter debug,$(CHECK_KERNELS)),check-debug) \
+	      check-two-hosts check-deb
+check_lanes = $(if $(filter 1,$(CHECK_LANES)),"$(check_parts)", \
+	      "$(filter-out $(check_lane2),$(check_parts))" "$(check_lane2)")
+
 check:
-	@rm -rf $(BUILD)/results
-	@status=0; times=; \
-	for t in lint check-install $(addprefix check-,$(CHECK_KERNELS)) \
-		 check-two-hosts check-deb; do \
-		start=$$(date +%s); $(MAKE) $$t CHECK_DEB=--short || status=1; \
-		times="$$times$$t $$(($$(date +%s) - start)) s, load $$(cut -d' ' -f1-3 /proc/loadavg)\n"; \
-	done; \
-	printf "make check: seconds per part:\n$$times"; \
+	@rm -rf $(BUILD)/results $(BUILD)/check-lanes
+	@status=0; start=$$(date +%s); \
+	$(MAKE) -k check-build || { status=1; \
+		echo "make check: building failed; the parts run anyway, to show what else fails"; }; \
+	echo "make check: build $$(($$(date +%s) - start)) s, load $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	MAKE="$(MAKE)" tests/check-lanes $(BUILD)/check-lanes $(check_lanes) || status=1; \
 	tests/summarize $(BUILD)/results || status=1; \
 	exit $$status
 
@@ -319,7 +341,7 @@ check-deb:
 # Packaging checks, each leaving TAP in build/results/: make install and
 # uninstall into a DESTDIR, a DKMS build, the module against every
 # installed Debian 6.1 flavour (stock, cloud, PREEMPT_RT), the man pages.
-check-install: module lib tier tools man
+check-install: $(call build_deps,module lib tier tools man)
 	@status=0; for t in install dkms kernels man; do \
 		$(MAKE) --no-print-directory pkg-$$t || status=1; done; \
 	exit $$status
@@ -360,7 +382,7 @@ bench: module lib
 # runs the short forms.
 # Two VMs sharing one Redis over a virtual link (tests/vm/two-hosts), a
 # few rounds; its TAP goes to build/results/two-hosts-{a,b}.tap.
-check-two-hosts: module lib tier tests
+check-two-hosts: $(call build_deps,module lib tier tests)
 	TIER_ROUNDS=5 tests/vm/two-hosts
 
 check-tier: module lib tier tools tests
