@@ -49,6 +49,7 @@ static int lrucache_emit_counters(char *buf, int at,
 				    *lrucache_stat(st, i));
 	}
 	at += sysfs_emit_at(buf, at, "expiring %llu\n", st->expiring);
+	at += sysfs_emit_at(buf, at, "leases %llu\n", st->leases);
 	return at;
 }
 
