@@ -302,13 +302,15 @@ TEST_F(batch, count_above_max_is_e2big_and_runs_nothing)
 	free(ops);
 }
 
-TEST_F(batch, op_size_smaller_than_op_is_einval)
+TEST_F(batch, op_size_smaller_than_version_0_is_einval)
 {
 	struct lrucache_op op = op_set("k", "v", 0);
 	uint64_t p = (uintptr_t)&op;
 
-	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, sizeof(op) - 1, 0, 0));
-	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, sizeof(op) - 8, 0, 0));
+	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, LRUCACHE_OP_SIZE_VER0 - 1,
+				     0, 0));
+	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, LRUCACHE_OP_SIZE_VER0 - 8,
+				     0, 0));
 	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, 0, 0, 0));
 	ASSERT_EQ(0, str_exists(self->fd, "k"));
 }
