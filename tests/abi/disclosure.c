@@ -329,7 +329,7 @@ TEST_F(disclosure, new_commands_write_only_their_fields)
 	struct kv_canary k;
 	struct lrucache_kv before;
 	unsigned char buf[64];
-	uint64_t v;
+	uint64_t v, token;
 
 	/* INCR: number and cas. */
 	memset(&k, 0, sizeof(k));
@@ -397,6 +397,7 @@ TEST_F(disclosure, new_commands_write_only_their_fields)
 	EXPECT_EQ(LRUCACHE_STATUS_LEASE, k.kv.status);
 	EXPECT_NE(0U, k.kv.lease);
 	EXPECT_EQ(0U, k.kv.cas);
+	token = k.kv.lease;
 	k.kv.status = before.status;
 	k.kv.lease = before.lease;
 	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
@@ -404,7 +405,7 @@ TEST_F(disclosure, new_commands_write_only_their_fields)
 
 	/* LEASE_RELEASE, LEASE_WAIT, DELETE_PREFIX: nothing. */
 	k.kv = (struct lrucache_kv){ .key = (uintptr_t)"missing",
-				     .key_len = 7, .lease = k.kv.lease };
+				     .key_len = 7, .lease = token };
 	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_LEASE_RELEASE, &k,
 			    &before));
 	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
