@@ -269,7 +269,8 @@ TEST_F(memo, bad_arguments)
 				       sizeof(buf)));
 
 	memset(&opts, 0, sizeof(opts));
-	opts.sz = sizeof(opts) - 1;
+	opts.sz = offsetof(struct kcache_memo_opts, reserved) +
+		  sizeof(opts.reserved) - 1;	/* short of the first version */
 	ASSERT_EQ(-EINVAL, kcache_memo_opts(self->c, "k", 1, compute,
 					    self->ctr, buf, sizeof(buf),
 					    &opts));
@@ -610,10 +611,13 @@ TEST_F_TIMEOUT(memo, stale_values_are_served_while_one_refreshes, TIMEOUT_S)
 	uint64_t ttl;
 	char buf[64];
 
-	/* Stored with 60 s to live, stale from the start (59 s window). */
+	/*
+	 * Computed and stored, then overwritten with 30 s to live: within
+	 * the 59 s window, so stale from the start.
+	 */
 	ASSERT_EQ(6, kcache_memo_opts(self->c, "swr1", 4, compute, self->ctr,
 				      buf, sizeof(buf), &fresh));
-	ASSERT_EQ(0, kcache_set(self->c, "swr1", 4, "v:OLD!", 6, 60000));
+	ASSERT_EQ(0, kcache_set(self->c, "swr1", 4, "v:OLD!", 6, 30000));
 	/* The first reader refreshes it and returns the new value. */
 	ASSERT_EQ(6, kcache_memo_opts(self->c, "swr1", 4, compute, self->ctr,
 				      buf, sizeof(buf), &opts));
@@ -655,7 +659,8 @@ TEST_F_TIMEOUT(memo, one_refreshes_while_the_others_read_the_stale_value,
 	int i, fresh = 0;
 	char out[256];
 
-	ASSERT_EQ(0, kcache_set(self->c, "swr2", 4, "v:OLD!", 6, 60000));
+	/* 30 s to live: stale within the readers' 59 s window. */
+	ASSERT_EQ(0, kcache_set(self->c, "swr2", 4, "v:OLD!", 6, 30000));
 	self->ctr->sleep_ms = 1500;
 	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, FLIGHTS));
 	for (i = 0; i < FLIGHTS; i++) {
