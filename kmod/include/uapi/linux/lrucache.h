@@ -166,8 +166,8 @@ struct lrucache_destroy {
  * @flags: SET: LRUCACHE_SET_*. GET: LRUCACHE_GET_*. Zero otherwise.
  * @reserved: must be zero.
  * @cas: (version 1) the version of an entry: written back by GET, GETEX
- *	and GETDEL (the entry read), by SET and INCR (the entry stored) and
- *	by TOUCH; read by SET with LRUCACHE_SET_CAS (the version the entry
+ *	and GETDEL (the entry read) and by SET and INCR (the entry
+ *	stored); read by SET with LRUCACHE_SET_CAS (the version the entry
  *	must still have). Zero otherwise.
  * @lease: a lease token: written back by GET with LRUCACHE_GET_LEASE when
  *	it grants one (else 0); read by SET with LRUCACHE_SET_LEASE and by
@@ -237,8 +237,13 @@ enum lrucache_opcode {
  * @ttl_ms: as in struct lrucache_kv.
  * @flags: as in struct lrucache_kv.
  * @reserved: must be zero.
- * @cas, @lease, @delta, @number, @refresh_ms, @status, @reserved2:
- *	(version 1) as in struct lrucache_kv, written back the same way.
+ * @cas: (version 1) as in struct lrucache_kv, written back the same way.
+ * @lease: as in struct lrucache_kv.
+ * @delta: as in struct lrucache_kv.
+ * @number: as in struct lrucache_kv.
+ * @refresh_ms: as in struct lrucache_kv.
+ * @status: as in struct lrucache_kv.
+ * @reserved2: must be zero.
  *
  * Version 0 (LRUCACHE_OP_SIZE_VER0 bytes, up to @reserved) can carry the
  * opcodes GET, SET, DELETE and EXISTS only usefully: the others need
