@@ -684,7 +684,8 @@ int kcache_cleanup_expired(struct kcache *c)
 	return res.freed > INT_MAX ? INT_MAX : (int)res.freed;
 }
 
-int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
+static int batch_raw(struct kcache *c, void *ops, unsigned int n,
+		     uint32_t op_size)
 {
 	struct lrucache_batch batch;
 
@@ -693,8 +694,29 @@ int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
 	memset(&batch, 0, sizeof(batch));
 	batch.ops = (uintptr_t)ops;
 	batch.count = n;
-	batch.op_size = sizeof(*ops);
+	batch.op_size = op_size;
 	return do_ioctl(c->fd, LRUCACHE_IOC_BATCH, &batch);
+}
+
+KCACHE_SYMVER_DEFAULT(kcache_batch_raw_v1_10, kcache_batch_raw, KCACHE_1.10);
+KCACHE_API int kcache_batch_raw_v1_10(struct kcache *c,
+				      struct lrucache_op *ops, unsigned int n);
+int kcache_batch_raw_v1_10(struct kcache *c, struct lrucache_op *ops,
+			   unsigned int n)
+{
+	return batch_raw(c, ops, n, sizeof(*ops));
+}
+
+/*
+ * Programs linked before 1.10 pass operations of the size their header
+ * gave struct lrucache_op then: version 0, LRUCACHE_OP_SIZE_VER0 bytes.
+ */
+KCACHE_SYMVER_COMPAT(kcache_batch_raw_v1_0, kcache_batch_raw, KCACHE_1.0);
+KCACHE_API int kcache_batch_raw_v1_0(struct kcache *c, void *ops,
+				     unsigned int n);
+int kcache_batch_raw_v1_0(struct kcache *c, void *ops, unsigned int n)
+{
+	return batch_raw(c, ops, n, LRUCACHE_OP_SIZE_VER0);
 }
 
 const char *kcache_strerror(int err)
