@@ -32,6 +32,8 @@ const struct lrucache_counter_desc lrucache_counters[LRUCACHE_NR_COUNTERS] = {
 	[LRUCACHE_CNT_RECLAIMED]	= LRUCACHE_COUNTER(reclaimed),
 	[LRUCACHE_CNT_REAPER_RUNS]	= LRUCACHE_COUNTER(reaper_runs),
 	[LRUCACHE_CNT_REAPER_NS]	= LRUCACHE_COUNTER(reaper_ns),
+	[LRUCACHE_CNT_LEASE_GRANTS]	= LRUCACHE_COUNTER(lease_grants),
+	[LRUCACHE_CNT_STALE_FILLS]	= LRUCACHE_COUNTER(stale_fills),
 };
 
 /**
@@ -60,6 +62,7 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	}
 	st->entries = READ_ONCE(cache->entries);
 	st->expiring = READ_ONCE(cache->expiring);
+	st->leases = READ_ONCE(cache->nr_leases);
 	st->bytes = READ_ONCE(cache->bytes);
 	st->data_bytes = READ_ONCE(cache->data_bytes);
 	st->max_entries = cache->max_entries;
@@ -74,10 +77,10 @@ EXPORT_SYMBOL_GPL(lrucache_get_stats);
  * lrucache_reset_stats - zero a cache's event counters
  * @cache: the cache
  *
- * Zeroes the event counters (hits to expirations, reaped to reaper_ns);
- * entries, bytes, expiring and limits describe the cache's contents and
- * stay. Events that
- * happen while the reset runs may be kept or lost.
+ * Zeroes the event counters (hits to expirations, reaped to reaper_ns,
+ * lease_grants, stale_fills); entries, bytes, expiring, leases and limits
+ * describe the cache's contents and stay. Events that happen while the
+ * reset runs may be kept or lost.
  *
  * Context: Process context.
  *
@@ -203,6 +206,7 @@ void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		sum->bytes += st.bytes;
 		sum->data_bytes += st.data_bytes;
 		sum->expiring += st.expiring;
+		sum->leases += st.leases;
 		lrucache_health_of(&st, lrucache_reaper_late_ns(cache), &h);
 		if (h.status == LRUCACHE_DEGRADED)
 			(*degraded)++;

@@ -49,8 +49,11 @@
  *   linked), and copy again outside RCU and the lock, where it may fault
  *   and sleep. The last put frees the entry after a grace period
  *   (kvfree_rcu()), as RCU readers may still be looking at it. Key,
- *   value, lengths and expiry of an entry never change after it is
- *   published: a replace publishes a new entry.
+ *   value, lengths and version of an entry never change after it is
+ *   published: a replace publishes a new entry. Only its expiry time
+ *   does, through TOUCH and GETEX, under cache->lock, while lock-free
+ *   readers read it with READ_ONCE() (lrucache_expires()).
+ * - Leases (lease.c) are only looked at and changed under cache->lock.
  * - A cache is a kobject: its reference count keeps the structure alive
  *   for the registry, open files and kernel users. Destroying a cache
  *   unlists it, marks it dead under cache->lock (every operation then
@@ -79,6 +82,21 @@
  * takes lrucache_nl_mutex; switching the events' static key under
  * lrucache_nl_mutex takes the CPU hotplug lock and jump_label_mutex.)
  *
+ * Versions
+ * --------
+ * Every write of an entry (set, INCR) gives it a version, its CAS token,
+ * from the cache's version clock, under cache->lock: the clock moves to
+ * max(clock + 1, s << 24), s being the second (coarse clock, since the
+ * cache's birth) of the write. The clock never goes back, so a version is
+ * never given twice in a cache's life, and later writes have larger
+ * versions; the clock only runs ahead of the seconds while a cache takes
+ * more than 2^24 writes in one. The entry keeps the clock in bits 63..9 of
+ * its version and its key length minus one in bits 8..0: the version
+ * costs no more bytes than the write time in seconds and a 32-bit key
+ * length did before it, and the header stays 64 bytes. Events take the
+ * entry's age from it. 55 bits of clock last 68 years of a cache's life;
+ * a cache whose clock is spent refuses writes with -EOVERFLOW.
+ *
  * Memory
  * ------
  * Entries are charged to the caller's memory cgroup. Besides each cache's
@@ -106,12 +124,6 @@
 
 #include "lrucache_internal.h"
 
-/* What a lookup hashes and compares: the key as the caller holds it. */
-struct lrucache_key {
-	const void *data;
-	u32 len;
-};
-
 static u32 lrucache_hash_key(const void *data, u32 len, u32 seed)
 {
 	const struct lrucache_key *k = data;
@@ -123,7 +135,7 @@ static u32 lrucache_hash_obj(const void *data, u32 len, u32 seed)
 {
 	const struct lrucache_entry *e = data;
 
-	return jhash(e->data, e->key_len, seed);
+	return jhash(e->data, lrucache_key_len(e), seed);
 }
 
 static int lrucache_cmp(struct rhashtable_compare_arg *arg, const void *obj)
@@ -131,7 +143,8 @@ static int lrucache_cmp(struct rhashtable_compare_arg *arg, const void *obj)
 	const struct lrucache_key *k = arg->key;
 	const struct lrucache_entry *e = obj;
 
-	return e->key_len != k->len || memcmp(e->data, k->data, k->len);
+	return lrucache_key_len(e) != k->len ||
+	       memcmp(e->data, k->data, k->len);
 }
 
 static const struct rhashtable_params lrucache_ht_params = {
@@ -165,6 +178,7 @@ int lrucache_entries_init(struct lrucache *cache)
 	spin_lock_init(&cache->lock);
 	INIT_LIST_HEAD(&cache->lru);
 	INIT_LIST_HEAD(&cache->kept);
+	lrucache_leases_init(cache);
 	return 0;
 }
 
@@ -174,12 +188,6 @@ void lrucache_entries_destroy(struct lrucache *cache)
 	WARN_ON_ONCE(cache->entries || !list_empty(&cache->kept));
 	rhashtable_destroy(&cache->ht);
 	kvfree(cache->expiry);
-}
-
-static inline bool lrucache_expired(const struct lrucache *cache,
-				    const struct lrucache_entry *e)
-{
-	return e->expires && lrucache_now(cache) >= e->expires;
 }
 
 /*
@@ -196,10 +204,31 @@ static u32 lrucache_cache_age_s(const struct lrucache *cache)
 	       div_u64(now - cache->born_ns, NSEC_PER_SEC) : 0;
 }
 
+/* Never negative: the version clock may run a little ahead of seconds. */
 static s64 lrucache_age_s(const struct lrucache *cache,
 			  const struct lrucache_entry *e)
 {
-	return (s64)lrucache_cache_age_s(cache) - e->born_s;
+	return max_t(s64, 0, (s64)lrucache_cache_age_s(cache) -
+			     lrucache_written_s(e));
+}
+
+/*
+ * The version of a write now, for a key of @key_len bytes (see "Versions"
+ * above); 0 once the cache's clock is spent.
+ */
+static u64 lrucache_next_version(struct lrucache *cache, u32 key_len)
+{
+	u64 clock = (u64)lrucache_cache_age_s(cache) <<
+		    LRUCACHE_VERSION_SEQ_BITS;
+
+	lockdep_assert_held(&cache->lock);
+	BUILD_BUG_ON(BIT(LRUCACHE_VERSION_KEY_BITS) < LRUCACHE_KEY_LEN_CEILING);
+
+	clock = max(clock, cache->version_clock + 1);
+	if (clock >= BIT_ULL(64 - LRUCACHE_VERSION_CLOCK_SHIFT))
+		return 0;
+	cache->version_clock = clock;
+	return clock << LRUCACHE_VERSION_CLOCK_SHIFT | (key_len - 1);
 }
 
 /*
@@ -220,7 +249,21 @@ static __always_inline void lrucache_report_entry(struct lrucache *cache,
 						  u32 type,
 						  const struct lrucache_entry *e)
 {
-	lrucache_report(cache, type, e->data, e->key_len, e->value_len, e);
+	lrucache_report(cache, type, e->data, lrucache_key_len(e),
+			e->value_len, e);
+}
+
+/*
+ * lrucache_report() for the other files: the event of @e, or of @key
+ * (which has no entry: a miss) when @e is NULL.
+ */
+void lrucache_event(struct lrucache *cache, u32 type, const void *key,
+		    u32 key_len, const struct lrucache_entry *e)
+{
+	if (e)
+		lrucache_report_entry(cache, type, e);
+	else
+		lrucache_report(cache, type, key, key_len, 0, NULL);
 }
 
 /*
@@ -296,6 +339,8 @@ static void lrucache_unkeep(struct lrucache *cache, struct lrucache_entry *e)
 static void lrucache_expiry_add(struct lrucache *cache,
 				struct lrucache_entry *e)
 {
+	lockdep_assert_held(&cache->lock);
+
 	if (e->expires) {
 		list_add_tail(&e->expiry, lrucache_bucket(cache, e->expires));
 		WRITE_ONCE(cache->expiring, cache->expiring + 1);
@@ -306,10 +351,36 @@ static void lrucache_expiry_add(struct lrucache *cache,
 static void lrucache_expiry_del(struct lrucache *cache,
 				struct lrucache_entry *e)
 {
+	lockdep_assert_held(&cache->lock);
+
 	if (e->expires) {
 		list_del(&e->expiry);
 		WRITE_ONCE(cache->expiring, cache->expiring - 1);
 	}
+}
+
+/*
+ * Gives a linked entry a new expiry time (0: never), moving it between
+ * expiry buckets: TOUCH and GETEX, the only change made to a published
+ * entry. Lock-free readers see the old time or the new one.
+ */
+void lrucache_set_expires(struct lrucache *cache, struct lrucache_entry *e,
+			  u64 expires)
+{
+	lockdep_assert_held(&cache->lock);
+
+	lrucache_expiry_del(cache, e);
+	WRITE_ONCE(e->expires, expires);
+	lrucache_expiry_add(cache, e);
+}
+
+/* Makes a linked entry the most recently used. */
+void lrucache_make_recent(struct lrucache *cache, struct lrucache_entry *e)
+{
+	lockdep_assert_held(&cache->lock);
+
+	cache->changes++;
+	list_move(&e->lru, &cache->lru);
 }
 
 /* Adds a hashed entry to the LRU head, the charges and its bucket. */
@@ -381,9 +452,12 @@ static void lrucache_entry_free(struct lrucache *cache,
 	kvfree_rcu(e, rcu);
 }
 
-/* Drops the cache's own reference to @e, just unlinked. */
-static void lrucache_entry_drop(struct lrucache *cache,
-				struct lrucache_entry *e)
+/*
+ * Drops a reference to @e with cache->lock held: the cache's own, of an
+ * entry just unlinked, or a pin that ops.c lets go under the lock.
+ */
+void lrucache_entry_drop(struct lrucache *cache, struct lrucache_entry *e)
+	__must_hold(&cache->lock)
 {
 	if (refcount_dec_and_test(&e->ref))
 		lrucache_entry_free(cache, e);
@@ -496,7 +570,7 @@ static void lrucache_evict(struct lrucache *cache,
  * Converts a TTL in milliseconds as the API takes it into nanoseconds to
  * add to the clock, 0 meaning "never expires".
  */
-static int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
+int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns)
 {
 	if (ttl_ms == LRUCACHE_TTL_DEFAULT) {
 		*ns = cache->default_ttl_ns;
@@ -534,8 +608,9 @@ static int lrucache_room(struct lrucache *cache,
 	return 0;
 }
 
-static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
-					      const struct lrucache_key *k)
+/* Under rcu_read_lock(), or cache->lock for an answer that stays true. */
+struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
+				       const struct lrucache_key *k)
 {
 	return rhashtable_lookup(&cache->ht, k, lrucache_ht_params);
 }
@@ -544,12 +619,33 @@ static struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
 struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
 				       const struct lrucache_entry *e)
 {
-	struct lrucache_key k = { .data = e->data, .len = e->key_len };
+	struct lrucache_key k = { .data = e->data, .len = lrucache_key_len(e) };
 
 	return lrucache_lookup(cache, &k);
 }
 
-static int lrucache_check_key(size_t key_len)
+/*
+ * Under cache->lock: the live entry of @k, or NULL; an expired one met on
+ * the way is removed (lazy expiry).
+ */
+struct lrucache_entry *lrucache_find_live(struct lrucache *cache,
+					  const struct lrucache_key *k)
+{
+	struct lrucache_entry *e;
+
+	lockdep_assert_held(&cache->lock);
+
+	rcu_read_lock();
+	e = lrucache_lookup(cache, k);
+	if (e && lrucache_expired(cache, e)) {
+		lrucache_remove(cache, e, LRUCACHE_EVENT_EXPIRE);
+		e = NULL;
+	}
+	rcu_read_unlock();
+	return e;
+}
+
+int lrucache_check_key(size_t key_len)
 {
 	if (!key_len)
 		return -EINVAL;
@@ -558,32 +654,149 @@ static int lrucache_check_key(size_t key_len)
 	return 0;
 }
 
+/*
+ * Allocates an entry for @key with room for a value of @value_room bytes,
+ * its key copied, its value length set to @value_room and its reference
+ * the cache's; NULL if out of memory. Nothing is charged until it is
+ * installed; kvfree() it otherwise.
+ */
+struct lrucache_entry *lrucache_entry_alloc(const void *key, u32 key_len,
+					    size_t value_room)
+{
+	struct lrucache_entry *e;
+
+	e = lrucache_alloc_entry(struct_size(e, data, key_len + value_room));
+	if (!e)
+		return NULL;
+	/* The key's length until lrucache_install() gives the version. */
+	e->version = key_len - 1;
+	e->value_len = value_room;
+	refcount_set(&e->ref, 1);
+	memcpy(e->data, key, key_len);
+	return e;
+}
+
 /**
- * lrucache_set_iter - store a value read from an iov_iter
+ * lrucache_install - make a filled entry the one of its key
+ * @cache: the cache, locked
+ * @e: from lrucache_entry_alloc(), value and expiry filled in
+ * @old: the live entry @e replaces (lrucache_find_live()), or NULL
+ *
+ * Checks that the global limit and the owner's quota leave room, inserts
+ * or replaces, makes @e the most recent, evicts until the limits hold,
+ * gives @e its version, invalidates the key's lease and reports the set.
+ * On failure nothing changed and @e is still the caller's.
+ *
+ * Return: 0; -ENOSPC, -EDQUOT, -EOVERFLOW (the version clock is spent),
+ * or -ENOMEM (the table could not grow).
+ */
+int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
+		     struct lrucache_entry *old)
+{
+	u32 key_len = lrucache_key_len(e);
+	struct lrucache_key k = { .data = e->data, .len = key_len };
+	u64 version;
+	int ret;
+
+	lockdep_assert_held(&cache->lock);
+
+	ret = lrucache_room(cache, e);
+	if (ret)
+		return ret;
+	version = lrucache_next_version(cache, key_len);
+	if (!version)
+		return -EOVERFLOW;
+	/* Not published yet: readers find it only once inserted. */
+	e->version = version;
+	rcu_read_lock();
+	if (old)
+		ret = rhashtable_replace_fast(&cache->ht, &old->node, &e->node,
+					      lrucache_ht_params);
+	else
+		ret = rhashtable_lookup_insert_key(&cache->ht, &k, &e->node,
+						   lrucache_ht_params);
+	rcu_read_unlock();
+	if (ret) {
+		e->version = key_len - 1;
+		return ret;
+	}
+	if (old) {
+		lrucache_relink(cache, old, e);
+		lrucache_entry_drop(cache, old);
+	} else {
+		lrucache_link(cache, e);
+	}
+	lrucache_evict(cache, e);
+	lrucache_lease_written(cache, e->data, key_len);
+	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
+	lrucache_count(cache, LRUCACHE_CNT_SETS);
+	return 0;
+}
+
+/* What makes a write's conditions hold or fail, under cache->lock. */
+static int lrucache_write_check(struct lrucache *cache,
+				const struct lrucache_entry *old,
+				const struct lrucache_entry *e,
+				const struct lrucache_write *w)
+{
+	lockdep_assert_held(&cache->lock);
+
+	if ((w->flags & LRUCACHE_SET_NX) && old)
+		return -EEXIST;
+	if ((w->flags & (LRUCACHE_SET_XX | LRUCACHE_SET_CAS)) && !old)
+		return -ENOENT;
+	if ((w->flags & LRUCACHE_SET_CAS) && old->version != w->cas)
+		return -ESTALE;
+	if (w->flags & LRUCACHE_SET_LEASE)
+		return lrucache_lease_fill(cache, e->data, lrucache_key_len(e),
+					   w->lease);
+	return 0;
+}
+
+static int lrucache_write_flags_ok(unsigned int flags)
+{
+	unsigned int cond = flags & LRUCACHE_SET_FLAGS;
+
+	/* At most one condition: NX, XX, CAS or LEASE. */
+	return !(flags & ~LRUCACHE_SET_FLAGS) && !(cond & (cond - 1));
+}
+
+/**
+ * lrucache_write_iter - store a value read from an iov_iter, on a condition
  * @cache: the cache
  * @key: the key (kernel memory)
  * @key_len: its length, 1 to max_key_len
  * @from: the value: all of iov_iter_count(@from) bytes are read
- * @ttl_ms: LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or 1..LRUCACHE_TTL_MAX_MS
- * @flags: LRUCACHE_SET_NX or LRUCACHE_SET_XX, or 0
+ * @w: @ttl_ms (LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or
+ *	1..LRUCACHE_TTL_MAX_MS), @flags (0 or one of LRUCACHE_SET_NX, _XX,
+ *	_CAS with @cas the version the entry must have, _LEASE with @lease
+ *	the token of a lease on @key); on success @version is set to the
+ *	version of the entry stored
  *
  * Inserts or replaces the entry and makes it the most recently used, then
  * evicts least recently used entries until the cache's limits hold. If
- * the value cannot be read in full nothing changes.
+ * the value cannot be read in full nothing changes. Any store of @key
+ * invalidates a lease on it (a later SET with that lease fails). A SET
+ * with LRUCACHE_SET_LEASE ends its lease whatever its outcome, if the
+ * token is the lease's.
  *
  * Context: Process context. May sleep.
  *
  * Return: 0; -EINVAL for a bad key length, TTL or flags; -E2BIG if the key
  * or value is over the module limits or the entry alone would exceed the
- * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX) or -ENOENT (XX);
- * -ENOSPC if the global limit (max_total_bytes) leaves no room even after
- * evicting every other entry of this cache; -EDQUOT if the cache owner's
- * byte quota does not either; -ENOMEM; -EIDRM if the cache
- * was destroyed. On any error the cache is left as it was, an entry being
- * replaced included (an expired one may have been removed).
+ * cache's max_bytes; -EFAULT if @from faults; -EEXIST (NX); -ENOENT (XX,
+ * CAS); -ESTALE (CAS: the entry has another version; LEASE: the key was
+ * written, deleted or cleared since the lease was granted, or the lease
+ * ended); -ENOSPC if the global limit (max_total_bytes) leaves no room
+ * even after evicting every other entry of this cache; -EDQUOT if the
+ * cache owner's byte quota does not either; -ENOMEM; -EOVERFLOW if the
+ * cache has given all its versions; -EIDRM if the cache was destroyed. On
+ * any error the cache is left as it was, an entry being replaced included
+ * (an expired one may have been removed).
  */
-int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
-		      struct iov_iter *from, u64 ttl_ms, unsigned int flags)
+int lrucache_write_iter(struct lrucache *cache, const void *key,
+			size_t key_len, struct iov_iter *from,
+			struct lrucache_write *w)
 {
 	size_t value_len = iov_iter_count(from);
 	struct lrucache_entry *e, *old;
@@ -593,28 +806,28 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 
 	might_sleep();
 
+	w->version = 0;
 	ret = lrucache_check_key(key_len);
 	if (ret)
 		return ret;
-	if (value_len > lrucache_max_value_len)
-		return -E2BIG;
-	if ((flags & ~LRUCACHE_SET_FLAGS) ||
-	    (flags & LRUCACHE_SET_FLAGS) == LRUCACHE_SET_FLAGS)
+	if (!lrucache_write_flags_ok(w->flags))
 		return -EINVAL;
-	ret = lrucache_ttl_ns(cache, ttl_ms, &ttl_ns);
+	if (value_len > lrucache_max_value_len)
+		ret = -E2BIG;
+	else
+		ret = lrucache_ttl_ns(cache, w->ttl_ms, &ttl_ns);
+	if (!ret && lrucache_alloc_charge(struct_size(e, data,
+						      key_len + value_len)) >
+		    cache->max_bytes)
+		ret = -E2BIG;
 	if (ret)
-		return ret;
-	if (lrucache_alloc_charge(struct_size(e, data, key_len + value_len)) >
-	    cache->max_bytes)
-		return -E2BIG;
+		goto end_lease;
 
-	e = lrucache_alloc_entry(struct_size(e, data, key_len + value_len));
-	if (!e)
-		return -ENOMEM;
-	e->key_len = key_len;
-	e->value_len = value_len;
-	refcount_set(&e->ref, 1);
-	memcpy(e->data, key, key_len);
+	e = lrucache_entry_alloc(key, key_len, value_len);
+	if (!e) {
+		ret = -ENOMEM;
+		goto end_lease;
+	}
 	if (!copy_from_iter_full(e->data + key_len, value_len, from)) {
 		ret = -EFAULT;
 		goto free;
@@ -628,47 +841,53 @@ int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
 		goto unlock;
 	}
 	e->expires = ttl_ns ? lrucache_now(cache) + ttl_ns : 0;
-	e->born_s = lrucache_cache_age_s(cache);
-
-	rcu_read_lock();
-	old = lrucache_lookup(cache, &k);
-	if (old && lrucache_expired(cache, old)) {
-		lrucache_remove(cache, old, LRUCACHE_EVENT_EXPIRE);
-		old = NULL;
-	}
-	if (old && (flags & LRUCACHE_SET_NX))
-		ret = -EEXIST;
-	else if (!old && (flags & LRUCACHE_SET_XX))
-		ret = -ENOENT;
-	else
-		ret = lrucache_room(cache, e);
-	if (!ret && old)
-		ret = rhashtable_replace_fast(&cache->ht, &old->node, &e->node,
-					      lrucache_ht_params);
-	else if (!ret)
-		ret = rhashtable_lookup_insert_key(&cache->ht, &k, &e->node,
-						   lrucache_ht_params);
-	rcu_read_unlock();
+	old = lrucache_find_live(cache, &k);
+	ret = lrucache_write_check(cache, old, e, w);
+	if (!ret)
+		ret = lrucache_install(cache, e, old);
 	if (ret)
 		goto unlock;
-
-	if (old) {
-		lrucache_relink(cache, old, e);
-		lrucache_entry_drop(cache, old);
-	} else {
-		lrucache_link(cache, e);
-	}
-	lrucache_evict(cache, e);
-	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
+	w->version = e->version;
 	spin_unlock(&cache->lock);
-	lrucache_count(cache, LRUCACHE_CNT_SETS);
 	return 0;
 
 unlock:
+	/* A lease was ended by lrucache_write_check(), or by the destroy. */
 	spin_unlock(&cache->lock);
-free:
 	kvfree(e);
 	return ret;
+
+free:
+	kvfree(e);
+end_lease:
+	/* A write with a lease ends it, whatever the outcome. */
+	if (w->flags & LRUCACHE_SET_LEASE)
+		lrucache_lease_release(cache, key, key_len, w->lease);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(lrucache_write_iter);
+
+/**
+ * lrucache_set_iter - store a value read from an iov_iter
+ * @cache: the cache
+ * @key: the key (kernel memory)
+ * @key_len: its length, 1 to max_key_len
+ * @from: the value: all of iov_iter_count(@from) bytes are read
+ * @ttl_ms: LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or 1..LRUCACHE_TTL_MAX_MS
+ * @flags: LRUCACHE_SET_NX or LRUCACHE_SET_XX, or 0
+ *
+ * lrucache_write_iter() without a version or a lease.
+ *
+ * Return: as lrucache_write_iter().
+ */
+int lrucache_set_iter(struct lrucache *cache, const void *key, size_t key_len,
+		      struct iov_iter *from, u64 ttl_ms, unsigned int flags)
+{
+	struct lrucache_write w = { .ttl_ms = ttl_ms, .flags = flags };
+
+	if (flags & (LRUCACHE_SET_CAS | LRUCACHE_SET_LEASE))
+		return -EINVAL;
+	return lrucache_write_iter(cache, key, key_len, from, &w);
 }
 EXPORT_SYMBOL_GPL(lrucache_set_iter);
 
@@ -703,10 +922,9 @@ EXPORT_SYMBOL_GPL(lrucache_set);
  * (the entry cannot be freed meanwhile, and never changes). Returns false,
  * with @to as it was, if some of the destination was not mapped.
  */
-static bool lrucache_copy_nofault(const struct lrucache_entry *e,
-				  struct iov_iter *to)
+bool lrucache_copy_nofault(const struct lrucache_entry *e, struct iov_iter *to)
 {
-	const void *value = e->data + e->key_len;
+	const void *value = e->data + lrucache_key_len(e);
 	size_t done;
 
 	pagefault_disable();
@@ -724,8 +942,8 @@ static bool lrucache_copy_nofault(const struct lrucache_entry *e,
  * nothing if a set or a delete unlinked it since it was looked up (a
  * replacing set made its successor the head already).
  */
-static void lrucache_make_recent(struct lrucache *cache,
-				 struct lrucache_entry *e)
+static void lrucache_promote(struct lrucache *cache,
+			     struct lrucache_entry *e)
 {
 	if (READ_ONCE(cache->lru.next) == &e->lru)
 		return;
@@ -738,11 +956,13 @@ static void lrucache_make_recent(struct lrucache *cache,
 }
 
 /**
- * lrucache_get_iter - look a key up and copy its value to an iov_iter
+ * lrucache_gets_iter - look a key up, copy its value and tell its version
  * @cache: the cache
  * @key: the key (kernel memory)
  * @key_len: its length
  * @to: where the value goes
+ * @version: if not NULL, set to the entry's version on a hit (the token
+ *	of a later lrucache_write_iter() with LRUCACHE_SET_CAS), else to 0
  *
  * A hit makes the entry the most recently used. The value is copied only
  * if it fits in iov_iter_count(@to); otherwise nothing is copied and the
@@ -762,8 +982,8 @@ static void lrucache_make_recent(struct lrucache *cache,
  * -EINVAL or -E2BIG for a bad key length; -EFAULT if @to faults; -EIDRM if
  * the cache was destroyed.
  */
-ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
-			  size_t key_len, struct iov_iter *to)
+ssize_t lrucache_gets_iter(struct lrucache *cache, const void *key,
+			   size_t key_len, struct iov_iter *to, u64 *version)
 {
 	struct lrucache_key k = { .data = key, .len = key_len };
 	struct lrucache_entry *e;
@@ -772,6 +992,8 @@ ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
 
 	might_sleep();
 
+	if (version)
+		*version = 0;
 	ret = lrucache_check_key(key_len);
 	if (ret)
 		return ret;
@@ -801,6 +1023,8 @@ again:
 	if (!e)
 		goto miss;
 	ret = e->value_len;
+	if (version)
+		*version = e->version;
 	fits = e->value_len <= iov_iter_count(to);
 	if (!pin && fits && !lrucache_copy_nofault(e, to)) {
 		if (!refcount_inc_not_zero(&e->ref)) {
@@ -813,14 +1037,14 @@ again:
 	}
 	if (pin && fits) {
 		rcu_read_unlock();
-		if (copy_to_iter(e->data + e->key_len, e->value_len, to) !=
+		if (copy_to_iter(e->data + lrucache_key_len(e), e->value_len, to) !=
 		    e->value_len) {
 			lrucache_entry_unpin(cache, e);
 			return -EFAULT;
 		}
 		rcu_read_lock();
 	}
-	lrucache_make_recent(cache, e);
+	lrucache_promote(cache, e);
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_HIT, e);
 	rcu_read_unlock();
@@ -833,6 +1057,22 @@ miss:
 	lrucache_count(cache, LRUCACHE_CNT_MISSES);
 	lrucache_report(cache, LRUCACHE_EVENT_MISS, key, key_len, 0, NULL);
 	return -ENOENT;
+}
+EXPORT_SYMBOL_GPL(lrucache_gets_iter);
+
+/**
+ * lrucache_get_iter - look a key up and copy its value to an iov_iter
+ * @cache: the cache
+ * @key: the key (kernel memory)
+ * @key_len: its length
+ * @to: where the value goes
+ *
+ * Return: as lrucache_gets_iter().
+ */
+ssize_t lrucache_get_iter(struct lrucache *cache, const void *key,
+			  size_t key_len, struct iov_iter *to)
+{
+	return lrucache_gets_iter(cache, key, key_len, to, NULL);
 }
 EXPORT_SYMBOL_GPL(lrucache_get_iter);
 
@@ -930,6 +1170,8 @@ int lrucache_delete(struct lrucache *cache, const void *key, size_t key_len)
 		lrucache_remove(cache, e, LRUCACHE_EVENT_DELETE);
 	}
 	rcu_read_unlock();
+	/* Present or not: a fill that read the old value must not land. */
+	lrucache_lease_written(cache, key, key_len);
 unlock:
 	spin_unlock(&cache->lock);
 	return ret;
@@ -960,7 +1202,8 @@ void lrucache_flush(struct lrucache *cache)
  * @cache: the cache
  *
  * Entries set while the clear runs may survive it. Removed entries are not
- * counted as deletes or evictions.
+ * counted as deletes or evictions. Every lease held when it starts is
+ * invalidated: a fill through it fails.
  *
  * Context: Process context. May sleep.
  *
@@ -970,8 +1213,13 @@ int lrucache_clear(struct lrucache *cache)
 {
 	might_sleep();
 
-	if (READ_ONCE(cache->dead))
+	spin_lock(&cache->lock);
+	if (cache->dead) {
+		spin_unlock(&cache->lock);
 		return -EIDRM;
+	}
+	lrucache_lease_written_prefix(cache, NULL, 0);
+	spin_unlock(&cache->lock);
 	lrucache_flush(cache);
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
@@ -46,6 +47,8 @@ extern unsigned int lrucache_max_caches_per_user;
 extern unsigned long lrucache_max_bytes_per_user;
 extern unsigned int lrucache_root_max_caches;
 extern unsigned long lrucache_root_max_bytes;
+extern unsigned int lrucache_max_leases;
+extern unsigned int lrucache_max_owner_leases;
 
 /*
  * What one uid holds, for its quotas: caches it created, under the
@@ -90,6 +93,8 @@ enum lrucache_counter {
 	LRUCACHE_CNT_RECLAIMED,
 	LRUCACHE_CNT_REAPER_RUNS,
 	LRUCACHE_CNT_REAPER_NS,
+	LRUCACHE_CNT_LEASE_GRANTS,
+	LRUCACHE_CNT_STALE_FILLS,
 	LRUCACHE_NR_COUNTERS,
 };
 
@@ -128,6 +133,9 @@ struct lrucache_events {
 	atomic_t dropped[LRUCACHE_EVENT_MAX + 1];
 };
 
+/* Chains of a cache's lease table (lease.c). */
+#define LRUCACHE_LEASE_HASH	64
+
 /* See the locking rules at the top of lru.c. */
 struct lrucache {
 	struct rhashtable ht;
@@ -154,6 +162,14 @@ struct lrucache {
 	u64 test_clock_ns;		/* KUnit: frozen clock if non-zero */
 #endif
 	struct lrucache_pcpu_stats __percpu *pcpu;
+	u64 version_clock;		/* the last version's clock, see lru.c */
+
+	/* Leases, under lock; see lease.c. */
+	struct hlist_head leases[LRUCACHE_LEASE_HASH];
+	unsigned int nr_leases;
+	unsigned int lease_gen;		/* moves at every lease's end */
+	u64 lease_seq;			/* the last token granted */
+	wait_queue_head_t lease_wq;	/* lrucache_lease_wait() */
 
 	/* The reaper; see reaper.c. */
 	struct hrtimer reap_timer;
@@ -180,17 +196,24 @@ struct lrucache {
 };
 
 /*
- * On 64-bit: node 8, lru 16, ref 4, key_len 4, value_len 4, born_s 4,
- * expires 8, expiry/rcu 16: 64 bytes before the key.
+ * On 64-bit: node 8, lru 16, ref 4, value_len 4, version 8, expires 8,
+ * expiry/rcu 16: 64 bytes before the key.
+ *
+ * @version is the entry's CAS token and carries two more facts, so that
+ * the header keeps its 64 bytes (see "Versions" in lru.c):
+ *   bits 63..33  the second (since the cache's birth) of the write,
+ *   bits 32..9   a count of the writes within that second,
+ *   bits  8..0   the key length minus one.
+ * Bits 63..9 come from the cache's version clock, which never goes back,
+ * so no two writes in a cache's life get the same version.
  */
 struct lrucache_entry {
 	struct rhash_head node;
 	struct list_head lru;		/* empty once unlinked */
 	refcount_t ref;
-	u32 key_len;
 	u32 value_len;
-	u32 born_s;			/* set, in s since the cache's birth */
-	u64 expires;			/* boottime ns; 0: never */
+	u64 version;			/* see above; never 0 */
+	u64 expires;			/* boottime ns; 0: never; see touch */
 	union {
 		/*
 		 * On an expiry bucket while hashed, if @expires is set;
@@ -205,12 +228,36 @@ struct lrucache_entry {
 
 #define LRUCACHE_ENTRY_OVERHEAD	sizeof(struct lrucache_entry)
 
+/* The layout of struct lrucache_entry.version. */
+#define LRUCACHE_VERSION_KEY_BITS	9	/* key length - 1 */
+#define LRUCACHE_VERSION_SEQ_BITS	24	/* writes within a second */
+#define LRUCACHE_VERSION_CLOCK_SHIFT	LRUCACHE_VERSION_KEY_BITS
+#define LRUCACHE_VERSION_SECOND_SHIFT	\
+	(LRUCACHE_VERSION_KEY_BITS + LRUCACHE_VERSION_SEQ_BITS)
+
+static inline u32 lrucache_key_len(const struct lrucache_entry *e)
+{
+	return (e->version & (BIT(LRUCACHE_VERSION_KEY_BITS) - 1)) + 1;
+}
+
+/* The second since the cache's birth in which @e was written. */
+static inline u32 lrucache_written_s(const struct lrucache_entry *e)
+{
+	return e->version >> LRUCACHE_VERSION_SECOND_SHIFT;
+}
+
+/* An entry's expiry time, which TOUCH may change under cache->lock. */
+static inline u64 lrucache_expires(const struct lrucache_entry *e)
+{
+	return READ_ONCE(e->expires);
+}
+
 size_t lrucache_alloc_charge(size_t size);
 
 /* The bytes of an entry: its header, key and value. */
 static inline u64 lrucache_data_bytes(const struct lrucache_entry *e)
 {
-	return LRUCACHE_ENTRY_OVERHEAD + e->key_len + e->value_len;
+	return LRUCACHE_ENTRY_OVERHEAD + lrucache_key_len(e) + e->value_len;
 }
 
 /* What an entry is charged: what its allocation takes (memory.c). */
@@ -295,15 +342,70 @@ lrucache_batched(struct lrucache *cache,
 }
 
 /* lru.c */
+
+/* What a lookup hashes and compares: the key as the caller holds it. */
+struct lrucache_key {
+	const void *data;
+	u32 len;
+};
+
 int lrucache_entries_init(struct lrucache *cache);
 void lrucache_entries_destroy(struct lrucache *cache);
 void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_entry_drop(struct lrucache *cache, struct lrucache_entry *e);
 void lrucache_release_kept(struct lrucache *cache);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
 void lrucache_flush(struct lrucache *cache);
 struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
 				       const struct lrucache_entry *e);
+int lrucache_check_key(size_t key_len);
+int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns);
+struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
+				       const struct lrucache_key *k);
+struct lrucache_entry *lrucache_find_live(struct lrucache *cache,
+					  const struct lrucache_key *k);
+struct lrucache_entry *lrucache_entry_alloc(const void *key, u32 key_len,
+					    size_t value_room);
+int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
+		     struct lrucache_entry *old);
+void lrucache_set_expires(struct lrucache *cache, struct lrucache_entry *e,
+			  u64 expires);
+void lrucache_make_recent(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_event(struct lrucache *cache, u32 type, const void *key,
+		    u32 key_len, const struct lrucache_entry *e);
+bool lrucache_copy_nofault(const struct lrucache_entry *e,
+			   struct iov_iter *to);
+
+static inline bool lrucache_expired_at(const struct lrucache_entry *e, u64 now)
+{
+	u64 expires = lrucache_expires(e);
+
+	return expires && now >= expires;
+}
+
+static inline bool lrucache_expired(const struct lrucache *cache,
+				    const struct lrucache_entry *e)
+{
+	return lrucache_expired_at(e, lrucache_now(cache));
+}
+
+/* lease.c: every lease function but the exported ones wants cache->lock */
+struct lrucache_lease;
+void lrucache_leases_init(struct lrucache *cache);
+void lrucache_leases_flush(struct lrucache *cache);
+struct lrucache_lease *lrucache_lease_alloc(const void *key, u32 key_len);
+void lrucache_lease_free(struct lrucache_lease *l);
+int lrucache_lease_take(struct lrucache *cache,
+			struct lrucache_lease_owner *owner, const void *key,
+			u32 key_len, u64 lease_ns, struct lrucache_lease **pre,
+			u64 *token);
+void lrucache_lease_written(struct lrucache *cache, const void *key,
+			    u32 key_len);
+void lrucache_lease_written_prefix(struct lrucache *cache, const void *prefix,
+				   u32 prefix_len);
+int lrucache_lease_fill(struct lrucache *cache, const void *key, u32 key_len,
+			u64 token);
 
 /* registry.c: every cache is on lrucache_registry, under its lock */
 extern struct list_head lrucache_registry;

@@ -1118,6 +1118,87 @@ static void snapshot_outlives_its_cache(struct kunit *test)
 	lrucache_snapshot_free(snap);
 }
 
+/* CAS: a store only on the version read; the version moves each write. */
+static void cas_stores_only_on_the_version_read(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	u64 v1 = 0, v2 = 0, v3 = 0;
+	s64 val = 0;
+	char buf[32];
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_incr(c, "n", 1, 5, 10,
+					       LRUCACHE_TTL_NONE, &val, &v1));
+	KUNIT_EXPECT_EQ(test, 15LL, val);
+	KUNIT_EXPECT_NE(test, 0ULL, v1);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_cas(c, "n", 1, "20", 2,
+					      LRUCACHE_TTL_NONE, v1, &v2));
+	KUNIT_EXPECT_GT(test, v2, v1);
+	KUNIT_EXPECT_EQ(test, -ESTALE, lrucache_cas(c, "n", 1, "30", 2,
+						    LRUCACHE_TTL_NONE, v1,
+						    &v3));
+	KUNIT_EXPECT_EQ(test, 2, get_str(c, "n", buf));
+	KUNIT_EXPECT_STREQ(test, "20", buf);
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_cas(c, "x", 1, "1", 1,
+						    LRUCACHE_TTL_NONE, v2,
+						    &v3));
+	expect_consistent(test, c);
+}
+
+/* INCR: text counters, -EINVAL for others, overflow changes nothing. */
+static void incr_refuses_non_counters_and_overflow(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	s64 val = 0;
+	u64 v = 0;
+	char buf[32];
+
+	set_str(c, "s", "abc");
+	KUNIT_EXPECT_EQ(test, -EINVAL, lrucache_incr(c, "s", 1, 1, 0,
+						     LRUCACHE_TTL_NONE,
+						     &val, &v));
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, lrucache_incr(c, "m", 1, 1, S64_MAX,
+							LRUCACHE_TTL_NONE,
+							&val, &v));
+	KUNIT_EXPECT_FALSE(test, has(c, "m"));
+	KUNIT_ASSERT_EQ(test, 0, lrucache_incr(c, "m", 1, 1, S64_MAX - 1,
+					       LRUCACHE_TTL_NONE, &val, &v));
+	KUNIT_EXPECT_EQ(test, S64_MAX, val);
+	KUNIT_EXPECT_EQ(test, -EOVERFLOW, lrucache_incr(c, "m", 1, 1, 0,
+							LRUCACHE_TTL_NONE,
+							&val, &v));
+	KUNIT_EXPECT_EQ(test, 19, get_str(c, "m", buf));
+	KUNIT_EXPECT_STREQ(test, "9223372036854775807", buf);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_incr(c, "m", 1, S64_MIN, 0,
+					       LRUCACHE_TTL_NONE, &val, &v));
+	KUNIT_EXPECT_EQ(test, -1LL, val);
+	expect_consistent(test, c);
+}
+
+/* TOUCH and TTL on the frozen clock: the time left, to the millisecond. */
+static void touch_and_ttl_follow_the_clock(struct kunit *test)
+{
+	struct lrucache *c = make_cache(test, 10, 0, 0);
+	u64 left = 0;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "k", 1, "v", 1, 1000, 0));
+	lrucache_test_advance_clock(c, 400 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_ttl(c, "k", 1, &left));
+	KUNIT_EXPECT_EQ(test, 600ULL, left);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_touch(c, "k", 1, 5000));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_ttl(c, "k", 1, &left));
+	KUNIT_EXPECT_EQ(test, 5000ULL, left);
+	lrucache_test_advance_clock(c, 4999 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_ttl(c, "k", 1, &left));
+	KUNIT_EXPECT_EQ(test, 1ULL, left);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_touch(c, "k", 1, LRUCACHE_TTL_NONE));
+	lrucache_test_advance_clock(c, 10000 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, 0, lrucache_ttl(c, "k", 1, &left));
+	KUNIT_EXPECT_EQ(test, (u64)LRUCACHE_TTL_NONE, left);
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_touch(c, "x", 1, 1000));
+	KUNIT_EXPECT_EQ(test, -ENOENT, lrucache_ttl(c, "x", 1, &left));
+	expect_consistent(test, c);
+}
+
 static void entry_overhead_is_64_bytes(struct kunit *test)
 {
 	make_cache(test, 10, 0, 0);
@@ -1348,6 +1429,9 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(unregister_waits_for_callbacks),
 	KUNIT_CASE(hooks_need_a_live_cache),
 	KUNIT_CASE(entry_overhead_is_64_bytes),
+	KUNIT_CASE(cas_stores_only_on_the_version_read),
+	KUNIT_CASE(incr_refuses_non_counters_and_overflow),
+	KUNIT_CASE(touch_and_ttl_follow_the_clock),
 	{}
 };
 

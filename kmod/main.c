@@ -83,6 +83,15 @@ MODULE_PARM_DESC(max_bytes_per_user,
 		 "Bytes the caches of each non-root uid may hold (0: half of max_total_bytes)");
 
 unsigned int lrucache_root_max_caches = 1024;
+unsigned int lrucache_max_leases = 1024;
+module_param_named(max_leases, lrucache_max_leases, uint, 0644);
+MODULE_PARM_DESC(max_leases, "Leases one cache may hold at once (default 1024)");
+
+unsigned int lrucache_max_owner_leases = 256;
+module_param_named(max_owner_leases, lrucache_max_owner_leases, uint, 0644);
+MODULE_PARM_DESC(max_owner_leases,
+		 "Leases one open file (or kernel owner) may hold (default 256)");
+
 module_param_named(root_max_caches, lrucache_root_max_caches, uint, 0644);
 MODULE_PARM_DESC(root_max_caches, "Caches root may create (default 1024)");
 

@@ -9,7 +9,8 @@
  * -ENOSPC if even that could not make room (lrucache_room() in lru.c).
  *
  * Under memory pressure the kernel asks the shrinker below to give back
- * least recently used entries of every cache.
+ * least recently used entries of every cache. An entry it takes that had
+ * expired counts as an expiration, not as reclaimed, as everywhere else.
  */
 
 #include <linux/atomic.h>
@@ -109,14 +110,17 @@ static bool lrucache_reclaim_step(struct lrucache *cache, void *arg)
 	__must_hold(&cache->lock)
 {
 	struct lrucache_reclaim_walk *w = arg;
+	struct lrucache_entry *e;
 
 	lockdep_assert_held(&cache->lock);
 
 	if (w->done >= w->nr || list_empty(&cache->lru))
 		return false;
-	lrucache_remove(cache, list_last_entry(&cache->lru,
-					       struct lrucache_entry, lru),
-			LRUCACHE_EVENT_RECLAIM);
+	e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
+	/* An expired entry is an expiration, as everywhere. */
+	lrucache_remove(cache, e, lrucache_expired(cache, e) ?
+				  LRUCACHE_EVENT_EXPIRE :
+				  LRUCACHE_EVENT_RECLAIM);
 	w->done++;
 	return true;
 }

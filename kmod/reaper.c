@@ -166,7 +166,7 @@ static void lrucache_reap_full(struct lrucache *cache, u64 now,
 		if (IS_ERR(e))		/* -EAGAIN: the table was resized */
 			continue;
 		r->visited++;
-		if (e->expires && now >= e->expires) {
+		if (lrucache_expired_at(e, now)) {
 			spin_lock(&cache->lock);
 			if (!list_empty(&e->lru))
 				list_move_tail(&e->expiry, &doomed);

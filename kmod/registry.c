@@ -11,8 +11,9 @@
  *
  * Destroying a cache takes it off the list and out of sysfs (its name is
  * free at once), marks it dead under cache->lock so that every operation
- * fails with -EIDRM and no entry can be added, stops its reaper, frees
- * its entries and drops the registry's reference; the structure goes
+ * fails with -EIDRM and no entry can be added, stops its reaper, ends its
+ * leases (waking their waiters), frees its entries and drops the
+ * registry's reference; the structure goes
  * with the last reference. The order matters: marked dead, nothing can
  * re-arm the reaper's timer, so it can be cancelled for good.
  *
@@ -443,6 +444,7 @@ static void lrucache_unlist(struct lrucache *cache)
 static void lrucache_finish(struct lrucache *cache)
 {
 	lrucache_stop_reaper(cache);
+	lrucache_leases_flush(cache);
 	lrucache_flush(cache);
 	mutex_lock(&lrucache_registry_lock);
 	lrucache_user_put(cache->user);

@@ -141,7 +141,7 @@ static bool lrucache_snapshot_add(struct lrucache_snapshot *snap,
 	chunk->item[chunk->used].ttl_ms = ttl_ms;
 	chunk->used++;
 	snap->entries++;
-	snap->bytes += sizeof(struct lrucache_record) + e->key_len +
+	snap->bytes += sizeof(struct lrucache_record) + lrucache_key_len(e) +
 		       e->value_len;
 	snap->charge += lrucache_charge(e);
 	return true;
@@ -282,21 +282,21 @@ ssize_t lrucache_snapshot_read(struct lrucache_snapshot *snap,
 		e = item->e;
 		if (snap->off < sizeof(rec)) {
 			memset(&rec, 0, sizeof(rec));
-			rec.key_len = e->key_len;
+			rec.key_len = lrucache_key_len(e);
 			rec.value_len = e->value_len;
 			rec.ttl_ms = item->ttl_ms;
 			want = sizeof(rec) - snap->off;
 			n = copy_to_iter((u8 *)&rec + snap->off, want, to);
 		} else {
 			/* The key and the value lie side by side. */
-			want = sizeof(rec) + e->key_len + e->value_len -
+			want = sizeof(rec) + lrucache_key_len(e) + e->value_len -
 			       snap->off;
 			n = copy_to_iter(e->data + snap->off - sizeof(rec),
 					 want, to);
 		}
 		copied += n;
 		snap->off += n;
-		if (snap->off == sizeof(rec) + e->key_len + e->value_len) {
+		if (snap->off == sizeof(rec) + lrucache_key_len(e) + e->value_len) {
 			snap->off = 0;
 			snap->idx++;
 			snap->done++;

@@ -32,13 +32,14 @@ struct kset *lrucache_caches_kset(void)
  * The counters and the contents, one "name value" line each: the counters
  * of version 0 of struct lrucache_stats, entries and bytes, the counters
  * of version 1, expiring (the order of the files since they exist).
+ * Version 2's fields come at the end of each file: lrucache_emit_ver2().
  */
 static int lrucache_emit_counters(char *buf, int at,
 				  struct lrucache_stats *st)
 {
 	int i;
 
-	for (i = 0; i < LRUCACHE_NR_COUNTERS; i++) {
+	for (i = 0; i < LRUCACHE_CNT_LEASE_GRANTS; i++) {
 		if (i == LRUCACHE_CNT_REAPED) {
 			at += sysfs_emit_at(buf, at, "entries %llu\n",
 					    st->entries);
@@ -49,6 +50,16 @@ static int lrucache_emit_counters(char *buf, int at,
 				    *lrucache_stat(st, i));
 	}
 	at += sysfs_emit_at(buf, at, "expiring %llu\n", st->expiring);
+	return at;
+}
+
+/* The fields of version 2 of struct lrucache_stats, in its order. */
+static int lrucache_emit_ver2(char *buf, int at, struct lrucache_stats *st)
+{
+	at += sysfs_emit_at(buf, at, "data_bytes %llu\n", st->data_bytes);
+	at += sysfs_emit_at(buf, at, "leases %llu\n", st->leases);
+	at += sysfs_emit_at(buf, at, "lease_grants %llu\n", st->lease_grants);
+	at += sysfs_emit_at(buf, at, "stale_fills %llu\n", st->stale_fills);
 	return at;
 }
 
@@ -76,8 +87,7 @@ static ssize_t cache_stats_show(struct kobject *kobj,
 			    st.entry_overhead);
 	at += sysfs_emit_at(buf, at, "cleanup_interval_ms %llu\n",
 			    info.cleanup_interval_ms);
-	at += sysfs_emit_at(buf, at, "data_bytes %llu\n", st.data_bytes);
-	return at;
+	return lrucache_emit_ver2(buf, at, &st);
 }
 
 static ssize_t cache_health_show(struct kobject *kobj,
@@ -240,8 +250,7 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	at = lrucache_emit_counters(buf, at, &sum);
 	at += sysfs_emit_at(buf, at, "max_total_bytes %lu\n",
 			    READ_ONCE(lrucache_max_total_bytes));
-	at += sysfs_emit_at(buf, at, "data_bytes %llu\n", sum.data_bytes);
-	return at;
+	return lrucache_emit_ver2(buf, at, &sum);
 }
 
 static ssize_t health_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -215,6 +215,17 @@ int kcache_destroy(const char *name)
 	return err < 0 ? err : 0;
 }
 
+/*
+ * SET, GET, EXISTS and DELETE need only version 0 of struct lrucache_kv,
+ * and send that: its 40 bytes cross into the kernel faster than the whole
+ * structure, and an ioctl number carries the size it was sent with.
+ */
+#define KV0_CMD(cmd) (((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) | \
+		      (LRUCACHE_KV_SIZE_VER0 << _IOC_SIZESHIFT))
+
+_Static_assert(offsetof(struct lrucache_kv, cas) == LRUCACHE_KV_SIZE_VER0,
+	       "version 0 of struct lrucache_kv ends before cas");
+
 /* One struct lrucache_kv operation; lengths checked against the ABI only. */
 static int kv_ioctl(struct kcache *c, unsigned long cmd,
 		    const void *key, size_t klen, const void *val, size_t vlen,
@@ -233,8 +244,34 @@ static int kv_ioctl(struct kcache *c, unsigned long cmd,
 	kv.value_len = (uint32_t)vlen;
 	kv.ttl_ms = ttl_ms;
 	kv.flags = flags;
-	return do_ioctl(c->fd, cmd, &kv);
+	return do_ioctl(c->fd, KV0_CMD(cmd), &kv);
 }
+
+/*
+ * The other commands on one key, with the whole structure: @kv is the
+ * caller's, zeroed and filled but for the key and value.
+ */
+static int key_ioctl(struct kcache *c, unsigned long cmd, const void *key,
+		     size_t klen, const void *val, size_t vlen,
+		     struct lrucache_kv *kv)
+{
+	if (!c)
+		return -EINVAL;
+	if (klen > UINT32_MAX || vlen > UINT32_MAX)
+		return -E2BIG;
+	kv->key = (uintptr_t)key;
+	kv->key_len = (uint32_t)klen;
+	kv->value = (uintptr_t)val;
+	kv->value_len = (uint32_t)vlen;
+	return do_ioctl(c->fd, cmd, kv);
+}
+
+/* No value can be 4 GiB long: a larger buffer is described as 4 GiB. */
+static size_t buf_len(size_t buflen)
+{
+	return buflen > UINT32_MAX ? UINT32_MAX : buflen;
+}
+
 
 int kcache_set(struct kcache *c, const void *key, size_t klen,
 	       const void *val, size_t vlen, uint64_t ttl_ms)
@@ -259,13 +296,8 @@ int kcache_replace(struct kcache *c, const void *key, size_t klen,
 ssize_t kcache_get(struct kcache *c, const void *key, size_t klen,
 		   void *buf, size_t buflen)
 {
-	/*
-	 * No value can be 4 GiB long, so a larger buffer can be described as
-	 * a 4 GiB one without changing the outcome.
-	 */
-	if (buflen > UINT32_MAX)
-		buflen = UINT32_MAX;
-	return kv_ioctl(c, LRUCACHE_IOC_GET, key, klen, buf, buflen, 0, 0);
+	return kv_ioctl(c, LRUCACHE_IOC_GET, key, klen, buf, buf_len(buflen),
+			0, 0);
 }
 
 int kcache_exists(struct kcache *c, const void *key, size_t klen)
@@ -276,6 +308,169 @@ int kcache_exists(struct kcache *c, const void *key, size_t klen)
 int kcache_delete(struct kcache *c, const void *key, size_t klen)
 {
 	return kv_ioctl(c, LRUCACHE_IOC_DELETE, key, klen, NULL, 0, 0, 0);
+}
+
+ssize_t kcache_gets(struct kcache *c, const void *key, size_t klen,
+		    void *buf, size_t buflen, uint64_t *version)
+{
+	struct lrucache_kv kv;
+	int ret;
+
+	memset(&kv, 0, sizeof(kv));
+	ret = key_ioctl(c, LRUCACHE_IOC_GET, key, klen, buf, buf_len(buflen),
+			&kv);
+	if (version)
+		*version = ret >= 0 ? kv.cas : 0;
+	return ret;
+}
+
+int kcache_cas(struct kcache *c, const void *key, size_t klen,
+	       const void *val, size_t vlen, uint64_t ttl_ms, uint64_t version)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.ttl_ms = ttl_ms;
+	kv.flags = LRUCACHE_SET_CAS;
+	kv.cas = version;
+	return key_ioctl(c, LRUCACHE_IOC_SET, key, klen, val, vlen, &kv);
+}
+
+int kcache_incr(struct kcache *c, const void *key, size_t klen, int64_t delta,
+		int64_t initial, uint64_t ttl_ms, int64_t *value)
+{
+	struct lrucache_kv kv;
+	int ret;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.delta = delta;
+	kv.number = initial;
+	kv.ttl_ms = ttl_ms;
+	ret = key_ioctl(c, LRUCACHE_IOC_INCR, key, klen, NULL, 0, &kv);
+	if (!ret && value)
+		*value = kv.number;
+	return ret;
+}
+
+int kcache_decr(struct kcache *c, const void *key, size_t klen, int64_t delta,
+		int64_t initial, uint64_t ttl_ms, int64_t *value)
+{
+	/* Subtracting INT64_MIN is adding 2^63: no delta can say it. */
+	if (delta == INT64_MIN)
+		return c ? -EOVERFLOW : -EINVAL;
+	return kcache_incr(c, key, klen, -delta, initial, ttl_ms, value);
+}
+
+int kcache_touch(struct kcache *c, const void *key, size_t klen,
+		 uint64_t ttl_ms)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.ttl_ms = ttl_ms;
+	return key_ioctl(c, LRUCACHE_IOC_TOUCH, key, klen, NULL, 0, &kv);
+}
+
+ssize_t kcache_getex(struct kcache *c, const void *key, size_t klen,
+		     void *buf, size_t buflen, uint64_t ttl_ms)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.ttl_ms = ttl_ms;
+	return key_ioctl(c, LRUCACHE_IOC_GETEX, key, klen, buf,
+			 buf_len(buflen), &kv);
+}
+
+int kcache_ttl(struct kcache *c, const void *key, size_t klen,
+	       uint64_t *ttl_ms)
+{
+	struct lrucache_kv kv;
+	int ret;
+
+	if (!ttl_ms)
+		return -EINVAL;
+	memset(&kv, 0, sizeof(kv));
+	ret = key_ioctl(c, LRUCACHE_IOC_TTL, key, klen, NULL, 0, &kv);
+	*ttl_ms = ret ? 0 : (uint64_t)kv.number;
+	return ret;
+}
+
+ssize_t kcache_getdel(struct kcache *c, const void *key, size_t klen,
+		      void *buf, size_t buflen)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	return key_ioctl(c, LRUCACHE_IOC_GETDEL, key, klen, buf,
+			 buf_len(buflen), &kv);
+}
+
+int kcache_delete_prefix(struct kcache *c, const void *prefix, size_t plen)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	return key_ioctl(c, LRUCACHE_IOC_DELETE_PREFIX, prefix, plen, NULL, 0,
+			 &kv);
+}
+
+ssize_t kcache_get_lease(struct kcache *c, const void *key, size_t klen,
+			 void *buf, size_t buflen, uint64_t lease_ms,
+			 uint64_t refresh_ms, struct kcache_lease *lease)
+{
+	struct lrucache_kv kv;
+	int ret;
+
+	if (!lease)
+		return -EINVAL;
+	memset(lease, 0, sizeof(*lease));
+	memset(&kv, 0, sizeof(kv));
+	kv.flags = LRUCACHE_GET_LEASE;
+	kv.ttl_ms = lease_ms ? lease_ms : KCACHE_TTL_DEFAULT;
+	kv.refresh_ms = refresh_ms;
+	ret = key_ioctl(c, LRUCACHE_IOC_GET, key, klen, buf, buf_len(buflen),
+			&kv);
+	if (ret >= 0 || ret == -ENOENT) {
+		lease->status = kv.status;
+		lease->token = kv.lease;
+		lease->version = kv.cas;
+	}
+	return ret;
+}
+
+int kcache_set_leased(struct kcache *c, const void *key, size_t klen,
+		      const void *val, size_t vlen, uint64_t ttl_ms,
+		      uint64_t token)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.ttl_ms = ttl_ms;
+	kv.flags = LRUCACHE_SET_LEASE;
+	kv.lease = token;
+	return key_ioctl(c, LRUCACHE_IOC_SET, key, klen, val, vlen, &kv);
+}
+
+int kcache_lease_release(struct kcache *c, const void *key, size_t klen,
+			 uint64_t token)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.lease = token;
+	return key_ioctl(c, LRUCACHE_IOC_LEASE_RELEASE, key, klen, NULL, 0,
+			 &kv);
+}
+
+int kcache_lease_wait(struct kcache *c, const void *key, size_t klen,
+		      uint64_t timeout_ms)
+{
+	struct lrucache_kv kv;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.ttl_ms = timeout_ms;
+	return key_ioctl(c, LRUCACHE_IOC_LEASE_WAIT, key, klen, NULL, 0, &kv);
 }
 
 /* The commands that take no argument: CLEAR and RESET_STATS. */
@@ -326,6 +521,9 @@ int kcache_get_metrics(struct kcache *c, struct kcache_metrics *m)
 	m->reaper_ns = st.reaper_ns;
 	m->expiring = st.expiring;
 	m->data_bytes = st.data_bytes;
+	m->leases = st.leases;
+	m->lease_grants = st.lease_grants;
+	m->stale_fills = st.stale_fills;
 	return 0;
 }
 
@@ -487,7 +685,8 @@ int kcache_cleanup_expired(struct kcache *c)
 	return res.freed > INT_MAX ? INT_MAX : (int)res.freed;
 }
 
-int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
+static int batch_raw(struct kcache *c, void *ops, unsigned int n,
+		     uint32_t op_size)
 {
 	struct lrucache_batch batch;
 
@@ -496,8 +695,29 @@ int kcache_batch_raw(struct kcache *c, struct lrucache_op *ops, unsigned int n)
 	memset(&batch, 0, sizeof(batch));
 	batch.ops = (uintptr_t)ops;
 	batch.count = n;
-	batch.op_size = sizeof(*ops);
+	batch.op_size = op_size;
 	return do_ioctl(c->fd, LRUCACHE_IOC_BATCH, &batch);
+}
+
+KCACHE_SYMVER_DEFAULT(kcache_batch_raw_v1_10, kcache_batch_raw, KCACHE_1.10);
+KCACHE_API int kcache_batch_raw_v1_10(struct kcache *c,
+				      struct lrucache_op *ops, unsigned int n);
+int kcache_batch_raw_v1_10(struct kcache *c, struct lrucache_op *ops,
+			   unsigned int n)
+{
+	return batch_raw(c, ops, n, sizeof(*ops));
+}
+
+/*
+ * Programs linked before 1.10 pass operations of the size their header
+ * gave struct lrucache_op then: version 0, LRUCACHE_OP_SIZE_VER0 bytes.
+ */
+KCACHE_SYMVER_COMPAT(kcache_batch_raw_v1_0, kcache_batch_raw, KCACHE_1.0);
+KCACHE_API int kcache_batch_raw_v1_0(struct kcache *c, void *ops,
+				     unsigned int n);
+int kcache_batch_raw_v1_0(struct kcache *c, void *ops, unsigned int n)
+{
+	return batch_raw(c, ops, n, LRUCACHE_OP_SIZE_VER0);
 }
 
 const char *kcache_strerror(int err)
@@ -546,6 +766,14 @@ const char *kcache_strerror(int err)
 		return "dump document of an unknown format or version";
 	case EOPNOTSUPP:
 		return "not supported by this lrucache module (an older one?)";
+	case ESTALE:
+		return "entry or lease changed since it was read (version or lease no longer holds)";
+	case EOVERFLOW:
+		return "counter would leave the signed 64-bit range";
+	case ETIMEDOUT:
+		return "timed out waiting for another caller's lease";
+	case EDEADLK:
+		return "waiting for a lease this thread holds itself";
 	case ELIBACC:
 		return "library not installed: " KCACHE_JANSSON_SONAME
 		       " (JSON dump and restore) or " KCACHE_LIBNL_GENL_SONAME

@@ -137,8 +137,15 @@ extern "C" {
  *    kcache_info.flags and KCACHE_INFO_METRICS, kcache_health.reaper_late_ms;
  *    the uapi header installed as <kcache/lrucache.h>; jansson and libnl
  *    loaded on first use, -ELIBACC without them
+ * 10: versions, counters, TTLs and leases: kcache_gets(), kcache_cas(),
+ *    kcache_incr(), kcache_decr(), kcache_touch(), kcache_getex(),
+ *    kcache_ttl(), kcache_getdel(), kcache_delete_prefix(),
+ *    kcache_get_lease(), kcache_set_leased(), kcache_lease_release(),
+ *    kcache_lease_wait(); kcache_metrics.data_bytes (the charge as the
+ *    kernel counts it) and the lease counters of struct kcache_metrics;
+ *    kcache_memo_opts.refresh_ms, and kcache_memo() on leases
  */
-#define KCACHE_VERSION_MINOR	9
+#define KCACHE_VERSION_MINOR	10
 
 /* Device opened when KCACHE_DEVICE is not set. */
 #define KCACHE_DEVICE_PATH	LRUCACHE_DEVICE_PATH
@@ -297,12 +304,18 @@ struct kcache_options {
  * @data_bytes: (since 1.10) sum of @entry_overhead + key length + value
  *	length over the entries: @bytes without the allocator's rounding. A
  *	module older than 1.10 reports 0.
+ * @leases: (since 1.10) leases held now (see "Leases").
+ * @lease_grants: (since 1.10) leases granted.
+ * @stale_fills: (since 1.10) kcache_set_leased() calls refused with
+ *	-ESTALE: the key was written since the lease was granted, or the
+ *	lease had ended.
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The counters are the kernel's; they cover every user of the cache since
  * it was created. A cache created with KCACHE_OPEN_NO_METRICS keeps every
- * event counter (@hits to @expirations, @reaped to @reaper_ns) at 0;
- * @entries, @bytes and @expiring stay exact. A kernel module older than
+ * event counter (@hits to @expirations, @reaped to @reaper_ns,
+ * @lease_grants, @stale_fills) at 0; @entries, @bytes, @expiring,
+ * @data_bytes and @leases stay exact. A kernel module older than
  * the 1.4 fields reports them as 0. The structure has a fixed size; new
  * fields take the place of @reserved.
  */
@@ -326,7 +339,10 @@ struct kcache_metrics {
 	uint64_t reaper_ns;
 	uint64_t expiring;
 	uint64_t data_bytes;
-	uint64_t reserved[13];
+	uint64_t leases;
+	uint64_t lease_grants;
+	uint64_t stale_fills;
+	uint64_t reserved[10];
 };
 
 /**
@@ -484,6 +500,307 @@ KCACHE_API int kcache_exists(struct kcache *c, const void *key, size_t klen);
  * errno as for kcache_get().
  */
 KCACHE_API int kcache_delete(struct kcache *c, const void *key, size_t klen);
+
+/*
+ * Versions, counters and TTLs (since 1.10)
+ *
+ * Each of these is one atomic operation of the kernel, one ioctl, and
+ * linearizable with every other operation on the same key, whoever makes
+ * it (other processes, batches, kernel modules).
+ *
+ * Versions. Every write of an entry (kcache_set(), kcache_add(),
+ * kcache_replace(), kcache_cas(), kcache_incr(), ...) gives it a new
+ * version: a 64-bit number, never 0, that the cache never gives twice in
+ * its life and that grows with every write (a later write of any key has
+ * a larger version). kcache_touch() and kcache_getex() change an entry's
+ * TTL, not its version. kcache_gets() reads the version with the value,
+ * and kcache_cas() stores only if the entry still has it: the optimistic
+ * update (read, compute, store if nobody wrote meanwhile, else read
+ * again).
+ */
+
+/**
+ * kcache_gets() - kcache_get() that also returns the entry's version
+ * @version: if not NULL, set to the version of the entry read, or to 0 on
+ *	a miss or an error (and with a kernel module that predates versions).
+ *
+ * Return: as kcache_get().
+ */
+KCACHE_API ssize_t kcache_gets(struct kcache *c, const void *key, size_t klen,
+			       void *buf, size_t buflen, uint64_t *version);
+
+/**
+ * kcache_cas() - store a value only if the entry still has a version
+ * @version: the version the entry must have (from kcache_gets()).
+ *
+ * As kcache_set() (@ttl_ms included: the entry gets the new TTL), but
+ * changes nothing unless the key's live entry has exactly @version.
+ *
+ * Return: 0, or as kcache_set(), or
+ *  -ESTALE  the entry was written since (it has another version);
+ *  -ENOENT  the key is absent or expired;
+ *  -EINVAL  with a kernel module that predates versions.
+ */
+KCACHE_API int kcache_cas(struct kcache *c, const void *key, size_t klen,
+			  const void *val, size_t vlen, uint64_t ttl_ms,
+			  uint64_t version);
+
+/**
+ * kcache_incr() - add to a counter, creating it if absent
+ * @c: handle.
+ * @key: key bytes.
+ * @klen: key length.
+ * @delta: what is added; negative to subtract.
+ * @initial: the value an absent (or expired) counter starts from, before
+ *	@delta is added.
+ * @ttl_ms: the TTL of a counter this call creates, as for kcache_set();
+ *	an existing counter keeps its expiry time (the fixed window of a
+ *	rate limiter: the first kcache_incr() of a window sets its length).
+ * @value: if not NULL, set to the counter's new value on success.
+ *
+ * A counter is a value holding the decimal ASCII of a signed 64-bit
+ * integer, exactly as printf("%" PRId64) writes it (an optional '-', no
+ * '+', no leading zeros, no spaces), so kcache_get() and kcachectl get
+ * show it as text, and kcache_set() of such text makes a counter. The new
+ * value replaces the entry: a new version, the most recently used entry,
+ * counted as a set. The whole read-add-store is atomic: concurrent
+ * kcache_incr() calls never lose an increment.
+ *
+ * Return: 0, or
+ *  -EINVAL     the value present is not a counter (nothing changes), a
+ *              bad @ttl_ms, @klen 0 or NULL @c;
+ *  -EOVERFLOW  the result would leave [INT64_MIN, INT64_MAX]: the
+ *              counter keeps its value;
+ *  -E2BIG, -ENOSPC, -EDQUOT, -ENOMEM, -EIDRM, -EFAULT: as kcache_set();
+ *  -ENOTTY     a kernel module that predates counters.
+ */
+KCACHE_API int kcache_incr(struct kcache *c, const void *key, size_t klen,
+			   int64_t delta, int64_t initial, uint64_t ttl_ms,
+			   int64_t *value);
+
+/**
+ * kcache_decr() - subtract from a counter: kcache_incr() with -@delta
+ *
+ * Return: as kcache_incr(); -EOVERFLOW also for @delta INT64_MIN, whose
+ * negation no int64_t holds.
+ */
+KCACHE_API int kcache_decr(struct kcache *c, const void *key, size_t klen,
+			   int64_t delta, int64_t initial, uint64_t ttl_ms,
+			   int64_t *value);
+
+/**
+ * kcache_touch() - give an entry a new TTL without rewriting it
+ * @ttl_ms: the new TTL, counted from now: 1 to KCACHE_TTL_MAX_MS,
+ *	KCACHE_TTL_DEFAULT (the cache's default) or KCACHE_TTL_NONE (the
+ *	entry never expires any more).
+ *
+ * The entry keeps its value and version and becomes the most recently
+ * used; no hit, miss or set is counted.
+ *
+ * Return: 0; -ENOENT if the key is absent or expired; -EINVAL (a bad
+ * @ttl_ms, @klen 0 or NULL @c); -E2BIG, -EFAULT, -EIDRM as kcache_get();
+ * -ENOTTY with a kernel module that predates it.
+ */
+KCACHE_API int kcache_touch(struct kcache *c, const void *key, size_t klen,
+			    uint64_t ttl_ms);
+
+/**
+ * kcache_getex() - kcache_get() and kcache_touch() in one atomic call
+ * @ttl_ms: the entry's new TTL, as for kcache_touch().
+ *
+ * The sliding session: every read extends the entry's life. On a hit the
+ * value is copied (only if it fits, as with kcache_get()), the entry gets
+ * the new TTL and becomes the most recently used, and a hit is counted.
+ * If the copy faults nothing changes.
+ *
+ * Return: as kcache_get(); -EINVAL also for a bad @ttl_ms.
+ */
+KCACHE_API ssize_t kcache_getex(struct kcache *c, const void *key, size_t klen,
+				void *buf, size_t buflen, uint64_t ttl_ms);
+
+/**
+ * kcache_ttl() - how long a key has left to live
+ * @ttl_ms: set to the remaining time in milliseconds, rounded up (so at
+ *	least 1), or KCACHE_TTL_NONE if the entry never expires; 0 on error.
+ *
+ * Changes nothing: neither the LRU order nor a counter.
+ *
+ * Return: 0; -ENOENT if the key is absent or expired; -EINVAL (NULL @c or
+ * @ttl_ms, @klen 0); -E2BIG, -EFAULT, -EIDRM as kcache_get(); -ENOTTY with
+ * a kernel module that predates it.
+ */
+KCACHE_API int kcache_ttl(struct kcache *c, const void *key, size_t klen,
+			  uint64_t *ttl_ms);
+
+/**
+ * kcache_getdel() - kcache_get() and kcache_delete() in one atomic call
+ *
+ * On a hit whose value fits in @buflen, the value is copied and the entry
+ * deleted (a hit and a delete are counted): exactly one of several
+ * concurrent callers gets it. A value longer than @buflen is neither
+ * copied nor deleted: the call returns its length (greater than @buflen),
+ * as kcache_get() does; call again with a buffer that large. If the copy
+ * faults nothing is deleted.
+ *
+ * Return: as kcache_get().
+ */
+KCACHE_API ssize_t kcache_getdel(struct kcache *c, const void *key,
+				 size_t klen, void *buf, size_t buflen);
+
+/**
+ * kcache_delete_prefix() - delete every entry whose key starts with a prefix
+ * @prefix: the prefix, 1 to max_key_len bytes.
+ * @plen: its length.
+ *
+ * The namespace flush ("user:42:" drops every entry of user 42). When it
+ * returns, no entry with the prefix that was stored before the call began
+ * is left; an entry stored (set, replaced, incremented) while it runs is
+ * left in place, whether its key existed before or not. The kernel walks
+ * the whole cache, holding the cache's lock for at most 32 removals at a
+ * time, so other operations go on meanwhile; its cost grows with the size
+ * of the cache, not with the number of matches. The entries removed count
+ * as deletes (kcache_metrics.deletes) and are reported as delete events.
+ * Leases on keys with the prefix are invalidated (see "Leases").
+ *
+ * Return: the number of entries deleted (0 or more), or -EINVAL (NULL @c,
+ * @plen 0), -E2BIG (@plen over max_key_len), -EFAULT, -EIDRM, -EACCES, or
+ * -ENOTTY with a kernel module that predates it.
+ */
+KCACHE_API int kcache_delete_prefix(struct kcache *c, const void *prefix,
+				    size_t plen);
+
+/*
+ * Leases (since 1.10)
+ *
+ * A lease settles who fills a missing (or stale) key, as memcached's
+ * leases do. kcache_get_lease() is a kcache_get() that, on a miss, also
+ * tells the caller at the same instant whether to fill the key:
+ *  - KCACHE_LEASE_GRANTED: nobody was filling it; the caller holds the
+ *    lease (struct kcache_lease.token), computes or fetches the value and
+ *    stores it with kcache_set_leased(), or gives up with
+ *    kcache_lease_release();
+ *  - KCACHE_LEASE_HELD: another caller holds it: wait for its value with
+ *    kcache_lease_wait(), then look again;
+ *  - KCACHE_LEASE_OWN: this thread of this handle holds it already (a
+ *    nested call for the same key): fill it without waiting for oneself;
+ *  - none of the three: the kernel's bound on leases is reached (per
+ *    cache, max_leases, and per handle, max_owner_leases: module
+ *    parameters); fill without one.
+ * kcache_set_leased() stores only if the key was not written (set,
+ * incremented, deleted, even when absent, cleared, or deleted by prefix)
+ * since the lease was granted, so a value read from a source before a
+ * write of that source can never land in the cache after the write's
+ * invalidation (-ESTALE then, nothing stored). It ends the lease either
+ * way, and the waiters wake.
+ *
+ * Stale-while-revalidate: with @refresh_ms, a hit on an entry that has
+ * less than @refresh_ms left to live is stale (KCACHE_LEASE_STALE): its
+ * value is returned as usual, and the first such caller also gets the
+ * lease to refresh it, while the others go on reading the stale value
+ * until the new one is stored. An expiring hot key then never makes
+ * every reader recompute at once.
+ *
+ * Leases are kernel objects outside the cache's entries: they take no
+ * entry, are never evicted, and a clear or an eviction of entries does
+ * not end them. A lease ends when stored through, released, when its
+ * @lease_ms pass, and when the handle it was taken through is closed (or
+ * its process dies): a crashed holder never blocks the others for long.
+ */
+
+/* struct kcache_lease.status */
+#define KCACHE_LEASE_HIT	LRUCACHE_STATUS_HIT	/* a live entry */
+#define KCACHE_LEASE_STALE	LRUCACHE_STATUS_STALE	/* ... to refresh */
+#define KCACHE_LEASE_GRANTED	LRUCACHE_STATUS_LEASE	/* fill it: .token */
+#define KCACHE_LEASE_HELD	LRUCACHE_STATUS_HELD	/* another fills it */
+#define KCACHE_LEASE_OWN	LRUCACHE_STATUS_OWN	/* this thread does */
+
+/* Lease durations, in milliseconds: the default and the longest. */
+#define KCACHE_LEASE_DEFAULT_MS	((uint64_t)LRUCACHE_LEASE_DEFAULT_MS)
+#define KCACHE_LEASE_MAX_MS	((uint64_t)LRUCACHE_LEASE_MAX_MS)
+
+/**
+ * struct kcache_lease - what kcache_get_lease() found out
+ * @status: KCACHE_LEASE_* bits: HIT (and STALE) on a hit; on a miss or a
+ *	stale hit, at most one of GRANTED, HELD and OWN.
+ * @reserved: set to zero.
+ * @token: with KCACHE_LEASE_GRANTED, the lease's token (never 0); else 0.
+ * @version: on a hit, the entry's version (as kcache_gets()); else 0.
+ */
+struct kcache_lease {
+	uint32_t status;
+	uint32_t reserved;
+	uint64_t token;
+	uint64_t version;
+};
+
+/**
+ * kcache_get_lease() - look a key up, taking a lease if it must be filled
+ * @c, @key, @klen, @buf, @buflen: as for kcache_get().
+ * @lease_ms: how long a lease granted lasts, 1 to KCACHE_LEASE_MAX_MS, or
+ *	0 for KCACHE_LEASE_DEFAULT_MS (10 s). Make it longer than filling
+ *	takes: once it passes, another caller may be granted the key.
+ * @refresh_ms: 0, or the window before expiry in which a hit is stale
+ *	(see "Leases" above), at most KCACHE_TTL_MAX_MS.
+ * @lease: filled in on a hit and on a miss (zeroed otherwise).
+ *
+ * Needs read and write permission on the cache.
+ *
+ * Return: as kcache_get(): the value's length on a hit (stale or not),
+ * -ENOENT on a miss (then see @lease->status), or
+ *  -EINVAL  NULL @c or @lease, a bad @lease_ms or @refresh_ms;
+ *  -ENOMEM  the kernel could not allocate the lease;
+ *  -EACCES  no read or no write permission;
+ *  -EINVAL  also with a kernel module that predates leases.
+ */
+KCACHE_API ssize_t kcache_get_lease(struct kcache *c, const void *key,
+				    size_t klen, void *buf, size_t buflen,
+				    uint64_t lease_ms, uint64_t refresh_ms,
+				    struct kcache_lease *lease);
+
+/**
+ * kcache_set_leased() - store the value a lease was granted for
+ * @token: the lease's token (struct kcache_lease.token).
+ *
+ * As kcache_set(), but only if the lease still holds: the key was not
+ * written, deleted or cleared since it was granted, and the lease did not
+ * end (released, timed out, its handle closed). The lease ends whatever
+ * the outcome, and the callers waiting in kcache_lease_wait() wake. Any
+ * handle may store with the token, not only the one that took it.
+ *
+ * Return: 0, or as kcache_set(), or -ESTALE if the lease did not hold
+ * (nothing stored).
+ */
+KCACHE_API int kcache_set_leased(struct kcache *c, const void *key,
+				 size_t klen, const void *val, size_t vlen,
+				 uint64_t ttl_ms, uint64_t token);
+
+/**
+ * kcache_lease_release() - give a lease up without storing
+ *
+ * The waiters wake; one of them may be granted the next lease.
+ *
+ * Return: 0; -ENOENT if the key holds no lease with @token (it ended);
+ * -EINVAL, -E2BIG, -EFAULT, -EIDRM, -EACCES as kcache_delete().
+ */
+KCACHE_API int kcache_lease_release(struct kcache *c, const void *key,
+				    size_t klen, uint64_t token);
+
+/**
+ * kcache_lease_wait() - sleep until another caller's lease on a key ends
+ * @timeout_ms: the longest wait, 0 (only look) to KCACHE_LEASE_MAX_MS.
+ *
+ * Sleeps in the kernel, without polling, until the key holds no lease of
+ * another caller: its holder stored the value, gave up, ran out of time
+ * or went away. Then look again with kcache_get_lease() (another caller
+ * may have been granted the next lease meanwhile).
+ *
+ * Return: 0; -ETIMEDOUT if the lease still holds after @timeout_ms;
+ * -EDEADLK if this thread of this handle holds it; -EINTR if a signal
+ * came; -EINVAL (NULL @c, @klen 0, @timeout_ms too long), -E2BIG,
+ * -EFAULT, -EIDRM, -EACCES as kcache_get().
+ */
+KCACHE_API int kcache_lease_wait(struct kcache *c, const void *key,
+				 size_t klen, uint64_t timeout_ms);
 
 /**
  * kcache_clear() - remove every entry of the cache
@@ -1027,39 +1344,52 @@ KCACHE_API void kcache_batch_free(struct kcache_batch *b);
  * Single-flight. When several callers (threads or processes, through any
  * handles on the same cache) ask for the same missing key at the same time,
  * only one of them computes the value; the others wait for it, within a
- * bound, and then read it from the cache. The coordination goes through the
- * cache itself, with no other shared state:
- *  - the caller that misses tries to create a lock entry whose key is
- *    KCACHE_MEMO_LOCK_PREFIX (KCACHE_MEMO_LOCK_PREFIX_LEN bytes) followed
- *    by the caller's key, with kcache_add() and a TTL of the lease
- *    (kcache_memo_opts.lease_ms, 10 s by default). The caller that creates
- *    it computes the value, stores it with kcache_set() and deletes the lock
- *    entry (also when the function fails);
- *  - a caller that finds the lock entry taken waits: it polls the cache with
- *    kcache_exists() (which changes no counter), sleeping 1 ms, then twice as
- *    long each time (at most 50 ms), until the value appears, which it then
- *    reads with kcache_get(). If the lock entry disappears without a value
- *    (the computing caller's function failed, or its store failed), the
- *    waiter tries to take the lock itself and computes. If the wait bound
- *    (kcache_memo_opts.wait_ms, 5 s by default) passes first, the waiter
- *    calls the function itself, without the lock, and stores its result.
- *  - the lease bounds how long a caller that died while computing (crash,
- *    kill) blocks the others: its lock entry expires after lease_ms. A
- *    computation longer than the lease may therefore run twice, and so may
- *    one longer than the waiters' bound.
- * Single-flight is thus a best effort that never blocks a caller for longer
- * than its bound (plus the function's own time): the function must stay
- * correct if it happens to run concurrently for the same key.
- * Lock entries are ordinary entries: while a computation runs, its lock
- * entry occupies one entry (counted in currsize, and it can evict, or be
- * evicted as, a least recently used entry; a lock entry evicted early only
- * loses the single-flight for that key). Keys starting with
- * KCACHE_MEMO_LOCK_PREFIX are reserved in a memo cache. A key too long for
- * the prefix to be added (KCACHE_MEMO_LOCK_PREFIX_LEN + @klen beyond the
- * module's max_key_len) is memoized without single-flight.
+ * bound, and then read it from the cache. Since 1.10 the coordination is
+ * the kernel's leases (see "Leases"), not entries of the cache:
+ *  - the caller that misses is granted the key's lease by the same
+ *    kcache_get_lease() that found it missing, computes the value and
+ *    stores it with kcache_set_leased(), which ends the lease; if the
+ *    function fails (or its value does not fit the buffer) it releases the
+ *    lease;
+ *  - a caller that finds the lease held by another sleeps in the kernel
+ *    (kcache_lease_wait()) until it ends, then looks again: it reads the
+ *    value, or, if the holder gave up, may be granted the lease itself. If
+ *    the wait bound (kcache_memo_opts.wait_ms, 5 s by default) passes
+ *    first, the waiter calls the function itself and stores its result;
+ *  - a nested call of the thread that holds the lease, for the same key
+ *    (the function calling itself with the same arguments), does not wait
+ *    for itself: it computes and stores, as an unmemoized call would;
+ *  - the lease (kcache_memo_opts.lease_ms, 10 s by default, at most
+ *    KCACHE_LEASE_MAX_MS) bounds how long a caller that hangs while
+ *    computing blocks the others; one that dies (crash, kill) releases it
+ *    at once, with its descriptor. A computation longer than the lease
+ *    may therefore run twice, and so may one longer than the waiters'
+ *    bound;
+ *  - if the key is written, deleted or the cache cleared while the value
+ *    is computed, the lease no longer stores (-ESTALE): the computed value
+ *    is then stored only if the key is absent (kcache_add()), so a value
+ *    someone else stored meanwhile stays.
+ * Leases are not entries: a computation in progress takes no slot of the
+ * cache (maxsize 2 keeps two results, as functools does), and no eviction
+ * or clear of the cache makes the others start computing. When the
+ * kernel's bound on leases is reached, a caller computes without one.
+ * Single-flight is thus a best effort that never blocks a caller for
+ * longer than its bound (plus the function's own time): the function must
+ * stay correct if it happens to run concurrently for the same key. With
+ * a kernel module older than leases, every caller that misses computes.
+ *
+ * Stale-while-revalidate (since 1.10): with kcache_memo_opts.refresh_ms,
+ * a value with less than refresh_ms left to live is still returned to
+ * every caller, and the first of them (alone) recomputes and stores it
+ * before returning the new value; the key never goes missing while it is
+ * read (for that, store with a TTL longer than refresh_ms).
  */
 
-/* Prefix of the lock entries' keys: a NUL byte, "KCMEMO", a NUL byte. */
+/*
+ * Prefix of the lock entries' keys of libkcache 1.3 to 1.8, which kept the
+ * single-flight claims in the cache itself. No longer used; kept for
+ * programs that name it.
+ */
 #define KCACHE_MEMO_LOCK_PREFIX		"\0KCMEMO\0"
 #define KCACHE_MEMO_LOCK_PREFIX_LEN	8
 
@@ -1092,14 +1422,20 @@ typedef ssize_t (*kcache_compute_fn)(const void *key, size_t klen, void *buf,
  *	it with KCACHE_MEMO_OPTS(), which also zeroes every field not named.
  * @ttl_ms: TTL of the stored values, as for kcache_set(); 0 selects
  *	KCACHE_TTL_DEFAULT (the cache's default TTL).
- * @lease_ms: TTL of the lock entry, 1 to KCACHE_TTL_MAX_MS; 0 selects
- *	KCACHE_MEMO_LEASE_MS (10 s). Make it longer than the function takes.
+ * @lease_ms: how long the claim of a computing caller lasts (its kernel
+ *	lease), 1 to KCACHE_TTL_MAX_MS (taken as KCACHE_LEASE_MAX_MS, an
+ *	hour, beyond that); 0 selects KCACHE_MEMO_LEASE_MS (10 s). Make it
+ *	longer than the function takes.
  * @wait_ms: longest wait for another caller's computation, at most
  *	KCACHE_TTL_MAX_MS; 0 selects KCACHE_MEMO_WAIT_MS (5 s).
  * @flags: KCACHE_MEMO_*:
- *	KCACHE_MEMO_NO_SINGLE_FLIGHT: no lock entry and no waiting: every
+ *	KCACHE_MEMO_NO_SINGLE_FLIGHT: no lease and no waiting: every
  *	caller that misses computes and stores.
  * @reserved: must be zero.
+ * @refresh_ms: (since 1.10) 0, or stale-while-revalidate: a cached value
+ *	with less than this left to live is returned to every caller while
+ *	the first of them recomputes it (see "Stale-while-revalidate"); at
+ *	most KCACHE_TTL_MAX_MS.
  *
  * As struct kcache_options, the structure only grows at its end; the
  * library accepts a smaller one (holding at least every field above) or a
@@ -1112,6 +1448,7 @@ struct kcache_memo_opts {
 	uint64_t wait_ms;
 	uint32_t flags;
 	uint32_t reserved;
+	uint64_t refresh_ms;
 };
 
 /* As KCACHE_OPTS(), for struct kcache_memo_opts. */
@@ -1133,10 +1470,10 @@ struct kcache_memo_opts {
  * @buflen: size of @buf.
  * @opts: NULL for every default, or options (see struct kcache_memo_opts).
  *
- * Looks @key up with kcache_get(). On a hit, returns the value (not calling
- * @fn). On a miss, calls @fn (once, in this caller, or not at all if another
- * caller computes the value meanwhile: see "Single-flight" above), stores
- * the value it wrote with kcache_set() and @opts->ttl_ms, and returns it.
+ * Looks @key up with kcache_get_lease(). On a hit, returns the value (not
+ * calling @fn). On a miss, calls @fn (once, in this caller, or not at all
+ * if another caller computes the value meanwhile: see "Single-flight"
+ * above), stores the value it wrote with @opts->ttl_ms, and returns it.
  *
  * Buffer too small: as with kcache_get(), a result greater than @buflen
  * means that the value did not fit. For a cached value nothing is written to
@@ -1144,21 +1481,22 @@ struct kcache_memo_opts {
  * stored, @buf holds whatever @fn left there, and the next call computes
  * again: call again with a buffer of the returned length.
  *
- * Storing is best effort: if kcache_set() fails (a value longer than the
+ * Storing is best effort: if the store fails (a value longer than the
  * module or the cache allows, the global memory limit of all caches
  * reached, no memory, a destroyed cache), the computed
  * value is still returned, and the next call computes again.
  *
- * Counters: every call makes one kcache_get() of @key first, so it counts
- * one hit or one miss; a caller that waited for another's computation then
- * counts a hit for reading its result. The lock entries count as sets and
- * deletes, never as hits or misses.
+ * Counters: every call looks @key up first, so it counts one hit or one
+ * miss; a caller that waited for another's computation then counts a hit
+ * for reading its result (or a miss, and computes, if the other gave up).
+ * Each value stored counts one set. Leases are counted apart
+ * (kcache_metrics.lease_grants).
  *
  * Return: the length of the value (0 to @buflen, or greater than @buflen,
  * see above), or
- *  -EINVAL  NULL @c or @fn, @klen 0, a bad @opts->ttl_ms, @opts->lease_ms
- *           or @opts->wait_ms, or bad @opts (sz too small, unknown flags or
- *           nonzero unknown bytes);
+ *  -EINVAL  NULL @c or @fn, @klen 0, a bad @opts->ttl_ms, @opts->lease_ms,
+ *           @opts->wait_ms or @opts->refresh_ms, or bad @opts (sz too
+ *           small, unknown flags or nonzero unknown bytes);
  *  the negative errno @fn returned (nothing is stored);
  *  -E2BIG, -EFAULT, -EIDRM, -ENOMEM: as kcache_get() and kcache_set().
  */
@@ -1185,8 +1523,8 @@ KCACHE_API ssize_t kcache_memo(struct kcache *c, const void *key, size_t klen,
  * @hits: the cache's hits (kcache_metrics.hits).
  * @misses: the cache's misses (kcache_metrics.misses).
  * @maxsize: the cache's entry limit (kcache_metrics.max_entries).
- * @currsize: entries held now (kcache_metrics.entries), lock entries of
- *	running computations included.
+ * @currsize: entries held now (kcache_metrics.entries): the memoized
+ *	values (computations in progress take none).
  * @reserved: set to zero; later versions of the library may fill it in.
  *
  * The figures are the whole cache's, for every user (see "Memoization"
@@ -1219,9 +1557,10 @@ KCACHE_API int kcache_memo_info(struct kcache *c, struct kcache_memo_info *info)
  * @c: handle.
  *
  * kcache_clear() then kcache_reset_metrics(): every entry of the cache goes
- * (lock entries of running computations included: their callers still
- * store their values) and every event counter is zeroed, for every user.
- * The two steps are not atomic together.
+ * and every event counter is zeroed, for every user. Computations in
+ * progress keep their claims (the others go on waiting for them) and
+ * still store their values, if the keys are still absent. The two steps
+ * are not atomic together.
  *
  * Return: 0, -EINVAL (NULL @c), -EIDRM (the cache was destroyed) or
  * -ENOTTY (the kernel module cannot reset counters; the entries are then

@@ -15,14 +15,10 @@
 #include "kcache_internal.h"
 
 /*
- * Memoization: see "Memoization" in kcache.h. Single-flight goes through a
- * lock entry (KCACHE_MEMO_LOCK_PREFIX + key) created with kcache_add() and a
- * lease TTL; only kcache_exists() is used to poll, so waiting changes no
- * hit or miss counter.
+ * Memoization: see "Memoization" in kcache.h. Single-flight is the
+ * kernel's leases: the caller granted a key's lease computes, the others
+ * sleep in kcache_lease_wait() until it stores (or gives up), then read.
  */
-
-#define MEMO_BACKOFF_MIN_MS	1
-#define MEMO_BACKOFF_MAX_MS	50
 
 static bool ttl_valid(uint64_t ttl_ms)
 {
@@ -46,8 +42,12 @@ static int get_memo_opts(const struct kcache_memo_opts *uopts,
 	if (!opts->wait_ms)
 		opts->wait_ms = KCACHE_MEMO_WAIT_MS;
 	if (!ttl_valid(opts->ttl_ms) || opts->lease_ms > KCACHE_TTL_MAX_MS ||
-	    opts->wait_ms > KCACHE_TTL_MAX_MS)
+	    opts->wait_ms > KCACHE_TTL_MAX_MS ||
+	    opts->refresh_ms > KCACHE_TTL_MAX_MS)
 		return -EINVAL;
+	/* A kernel lease lasts an hour at most; so does the claim. */
+	if (opts->lease_ms > KCACHE_LEASE_MAX_MS)
+		opts->lease_ms = KCACHE_LEASE_MAX_MS;
 	return 0;
 }
 
@@ -59,30 +59,34 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void memo_sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ms / 1000),
-		.tv_nsec = (long)(ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /*
- * Call @fn and store what it wrote. Store failures are not reported (see
- * kcache_memo_opts() in kcache.h): the value is returned all the same.
+ * Call @fn and store what it wrote: through the lease @token if there is
+ * one (0: a plain set). Store failures are not reported (see
+ * kcache_memo_opts() in kcache.h): the value is returned all the same. A
+ * lease the value cannot be stored through (the function failed, or its
+ * value does not fit @buf) is given up, so that the waiters wake.
  */
 static ssize_t memo_compute(struct kcache *c, const void *key, size_t klen,
 			    kcache_compute_fn fn, void *arg, void *buf,
-			    size_t buflen, uint64_t ttl_ms)
+			    size_t buflen, uint64_t ttl_ms, uint64_t token)
 {
 	ssize_t len = fn(key, klen, buf, buflen, arg);
 
-	if (len < 0 || (size_t)len > buflen)
+	if (len < 0 || (size_t)len > buflen) {
+		if (token)
+			kcache_lease_release(c, key, klen, token);
 		return len;
-	kcache_set(c, key, klen, buf, (size_t)len, ttl_ms);
+	}
+	if (!token) {
+		kcache_set(c, key, klen, buf, (size_t)len, ttl_ms);
+	} else if (kcache_set_leased(c, key, klen, buf, (size_t)len, ttl_ms,
+				     token) == -ESTALE) {
+		/*
+		 * The key was written or the cache cleared meanwhile: a
+		 * value someone stored stays, a cleared key gets ours.
+		 */
+		kcache_add(c, key, klen, buf, (size_t)len, ttl_ms);
+	}
 	return len;
 }
 
@@ -91,9 +95,8 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 			 size_t buflen, const struct kcache_memo_opts *uopts)
 {
 	struct kcache_memo_opts opts;
-	unsigned char *lock = NULL;
-	uint64_t deadline, delay = MEMO_BACKOFF_MIN_MS;
-	uint32_t owner = (uint32_t)getpid();
+	struct kcache_lease lease;
+	uint64_t deadline, now;
 	ssize_t ret;
 	int err;
 
@@ -103,94 +106,51 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 	if (err)
 		return err;
 
-	ret = kcache_get(c, key, klen, buf, buflen);
-	if (ret != -ENOENT)
-		return ret;		/* a hit (fitting or not), or an error */
-	if (opts.flags & KCACHE_MEMO_NO_SINGLE_FLIGHT)
+	if (opts.flags & KCACHE_MEMO_NO_SINGLE_FLIGHT) {
+		ret = kcache_get(c, key, klen, buf, buflen);
+		if (ret != -ENOENT)
+			return ret;	/* a hit (fitting or not), or an error */
 		return memo_compute(c, key, klen, fn, arg, buf, buflen,
-				    opts.ttl_ms);
-
-	if (klen > SIZE_MAX - KCACHE_MEMO_LOCK_PREFIX_LEN)
-		return -E2BIG;
-	lock = malloc(KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-	if (!lock)
-		return -ENOMEM;
-	memcpy(lock, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
-	memcpy(lock + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
+				    opts.ttl_ms, 0);
+	}
 
 	deadline = now_ms() + opts.wait_ms;
 	for (;;) {
-		err = kcache_add(c, lock, KCACHE_MEMO_LOCK_PREFIX_LEN + klen,
-				 &owner, sizeof(owner), opts.lease_ms);
-		if (err == 0) {
-			/*
-			 * Ours. The value may have been stored between our
-			 * miss and the lock (by a caller that has since
-			 * released it): check before computing.
-			 */
-			err = kcache_exists(c, key, klen);
-			ret = err == 1 ? kcache_get(c, key, klen, buf, buflen)
-				       : -ENOENT;
-			if (err < 0)
-				ret = err;
-			else if (ret == -ENOENT)
-				ret = memo_compute(c, key, klen, fn, arg, buf,
-						   buflen, opts.ttl_ms);
-			kcache_delete(c, lock,
-				      KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-			goto out;
+		ret = kcache_get_lease(c, key, klen, buf, buflen,
+				       opts.lease_ms, opts.refresh_ms, &lease);
+		if (ret == -EINVAL) {
+			/* A kernel module before leases: no single-flight. */
+			ret = kcache_get(c, key, klen, buf, buflen);
+			if (ret != -ENOENT)
+				return ret;
+			break;
 		}
-		if (err == -E2BIG) {
-			/* The lock key is too long: no single-flight. */
-			ret = memo_compute(c, key, klen, fn, arg, buf, buflen,
-					   opts.ttl_ms);
-			goto out;
-		}
-		if (err != -EEXIST) {
-			ret = err;
-			goto out;
-		}
-
-		/* Another caller computes: wait for its value. */
-		for (;;) {
-			uint64_t now = now_ms();
-
-			if (now >= deadline) {
-				/* Bound passed: compute ourselves, no lock. */
-				ret = memo_compute(c, key, klen, fn, arg, buf,
-						   buflen, opts.ttl_ms);
-				goto out;
-			}
-			memo_sleep_ms(delay < deadline - now ? delay
-							     : deadline - now);
-			if (delay < MEMO_BACKOFF_MAX_MS)
-				delay = delay * 2 < MEMO_BACKOFF_MAX_MS ?
-					delay * 2 : MEMO_BACKOFF_MAX_MS;
-
-			err = kcache_exists(c, key, klen);
-			if (err < 0) {
-				ret = err;
-				goto out;
-			}
-			if (err == 1) {
-				ret = kcache_get(c, key, klen, buf, buflen);
-				if (ret != -ENOENT)
-					goto out;
-				/* Gone again (evicted, expired): go on. */
-			}
-			err = kcache_exists(c, lock,
-					    KCACHE_MEMO_LOCK_PREFIX_LEN + klen);
-			if (err < 0) {
-				ret = err;
-				goto out;
-			}
-			if (err == 0)
-				break;	/* released without a value: retry */
-		}
+		if (ret >= 0 && (lease.status & KCACHE_LEASE_GRANTED))
+			/* Stale: this caller refreshes it, the others not. */
+			return memo_compute(c, key, klen, fn, arg, buf, buflen,
+					    opts.ttl_ms, lease.token);
+		if (ret != -ENOENT)
+			return ret;	/* a hit, or an error */
+		if (lease.status & KCACHE_LEASE_GRANTED)
+			return memo_compute(c, key, klen, fn, arg, buf, buflen,
+					    opts.ttl_ms, lease.token);
+		/*
+		 * A nested call for a key this thread is computing, or no
+		 * lease to be had (the kernel's bound): compute.
+		 */
+		if (!(lease.status & KCACHE_LEASE_HELD))
+			break;
+		now = now_ms();
+		if (now >= deadline)
+			break;		/* waited long enough: compute */
+		err = kcache_lease_wait(c, key, klen, deadline - now);
+		if (err == -ETIMEDOUT)
+			break;
+		if (err && err != -EINTR)
+			return err;
+		/* The lease ended: its value is there, or the key is ours. */
 	}
-out:
-	free(lock);
-	return ret;
+	return memo_compute(c, key, klen, fn, arg, buf, buflen, opts.ttl_ms, 0);
 }
 
 ssize_t kcache_memo(struct kcache *c, const void *key, size_t klen,

@@ -1007,6 +1007,8 @@ static int stats_human(const struct cache_figures *f)
 	printf("entry overhead    %s\n", fmt_size(m->entry_overhead, s1));
 	printf("data              %s (headers, keys and values, unrounded)\n",
 	       fmt_size(m->data_bytes, s1));
+	printf("leases            %" PRIu64 " (%" PRIu64 " granted, %" PRIu64
+	       " stale fills)\n", m->leases, m->lease_grants, m->stale_fills);
 	printf("metrics           %s\n", metrics_state(&f->info));
 	return finish_output();
 }
@@ -1016,7 +1018,8 @@ static json_t *stats_json(const struct cache_figures *f)
 	const struct kcache_metrics *m = &f->m;
 
 	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I,"
-			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+			 " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:b}",
 			 "cache", f->name,
 			 "hits", (json_int_t)m->hits,
 			 "misses", (json_int_t)m->misses,
@@ -1033,6 +1036,9 @@ static json_t *stats_json(const struct cache_figures *f)
 			 "reaper_runs", (json_int_t)m->reaper_runs,
 			 "reaper_ns", (json_int_t)m->reaper_ns,
 			 "expiring", (json_int_t)m->expiring,
+			 "leases", (json_int_t)m->leases,
+			 "lease_grants", (json_int_t)m->lease_grants,
+			 "stale_fills", (json_int_t)m->stale_fills,
 			 "max_entries", (json_int_t)m->max_entries,
 			 "max_bytes", (json_int_t)m->max_bytes,
 			 "default_ttl_ms", (json_int_t)m->default_ttl_ms,
@@ -1120,6 +1126,11 @@ static const struct prom_metric {
 	   "Runs of the cache's reaper.", reaper_runs, 1),
 	PM("lrucache_reaper_seconds_total", "counter",
 	   "Time the cache's reaper ran.", reaper_ns, 1e-9),
+	PM("lrucache_lease_grants_total", "counter",
+	   "Leases granted.", lease_grants, 1),
+	PM("lrucache_stale_fills_total", "counter",
+	   "Sets through a lease refused: the key was written meanwhile.",
+	   stale_fills, 1),
 	PM("lrucache_entries", "gauge", "Entries held now.", entries, 1),
 	PM("lrucache_expiring_entries", "gauge",
 	   "Entries held now that have an expiry time.", expiring, 1),
@@ -1128,6 +1139,7 @@ static const struct prom_metric {
 	PM("lrucache_data_bytes", "gauge",
 	   "Bytes of the entries' headers, keys and values, unrounded.",
 	   data_bytes, 1),
+	PM("lrucache_leases", "gauge", "Leases held now.", leases, 1),
 	PM("lrucache_max_entries", "gauge", "The cache's entry limit.",
 	   max_entries, 1),
 	PM("lrucache_max_memory_bytes", "gauge", "The cache's byte limit.",

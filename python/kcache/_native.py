@@ -118,7 +118,10 @@ class Metrics(ctypes.Structure):
         ("reaper_ns", c_uint64),
         ("expiring", c_uint64),
         ("data_bytes", c_uint64),
-        ("reserved", c_uint64 * 13),
+        ("leases", c_uint64),
+        ("lease_grants", c_uint64),
+        ("stale_fills", c_uint64),
+        ("reserved", c_uint64 * 10),
     ]
 
 

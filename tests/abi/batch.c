@@ -302,13 +302,15 @@ TEST_F(batch, count_above_max_is_e2big_and_runs_nothing)
 	free(ops);
 }
 
-TEST_F(batch, op_size_smaller_than_op_is_einval)
+TEST_F(batch, op_size_smaller_than_version_0_is_einval)
 {
 	struct lrucache_op op = op_set("k", "v", 0);
 	uint64_t p = (uintptr_t)&op;
 
-	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, sizeof(op) - 1, 0, 0));
-	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, sizeof(op) - 8, 0, 0));
+	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, LRUCACHE_OP_SIZE_VER0 - 1,
+				     0, 0));
+	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, LRUCACHE_OP_SIZE_VER0 - 8,
+				     0, 0));
 	ASSERT_EQ(-EINVAL, batch_raw(self->fd, p, 1, 0, 0, 0));
 	ASSERT_EQ(0, str_exists(self->fd, "k"));
 }
@@ -470,8 +472,9 @@ TEST_F(batch, read_only_tail_of_the_array_runs_nothing)
 
 /*
  * An operation whose result lies in a writable page and the rest in a
- * read-only one: a SET there runs (only its result is written), a GET
- * does not, nor anything before it, as its value_len cannot be written.
+ * read-only one: an EXISTS there runs (only its result is written), a GET
+ * does not, nor anything before it, as its value_len cannot be written
+ * (nor a SET, which writes back the version it gave).
  */
 TEST_F(batch, get_whose_value_len_cannot_be_written_runs_nothing)
 {
@@ -494,15 +497,25 @@ TEST_F(batch, get_whose_value_len_cannot_be_written_runs_nothing)
 	ASSERT_NONE_RAN(keys, 2);
 	EXPECT_EQ(1, ops[0].result);
 
-	/* The same array with a set in that place runs whole. */
+	/* A set there cannot report its version: it does not run either. */
 	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ | PROT_WRITE));
 	fill_sets(ops, 3, keys, "vl");
+	ops[2].result = 1;
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ));
+	ASSERT_EQ(-EFAULT, batch_raw(self->fd, (uintptr_t)ops, 3,
+				     sizeof(*ops), 0, 0));
+	ASSERT_NONE_RAN(keys, 3);
+
+	/* The same array with an EXISTS of the first key there runs whole. */
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ | PROT_WRITE));
+	fill_sets(ops, 2, keys, "vl");
+	ops[2] = op_key(LRUCACHE_OP_EXISTS, keys[0]);
 	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ));
 	ASSERT_EQ(3, batch_raw(self->fd, (uintptr_t)ops, 3, sizeof(*ops), 0,
 			       0));
 	EXPECT_EQ(0, ops[0].result);
-	EXPECT_EQ(0, ops[2].result);
-	EXPECT_EQ(1, str_exists(self->fd, keys[2]));
+	EXPECT_EQ(1, ops[2].result);
+	EXPECT_EQ(1, str_exists(self->fd, keys[1]));
 	munmap(p, 2 * pg);
 }
 

@@ -183,9 +183,18 @@ TEST_F(disclosure, dump_stream_holds_only_records)
 	EXPECT_EQ(10, seen);
 }
 
+/* The version of @key, read with a GET of its own. */
+static uint64_t version_of(int fd, const char *key)
+{
+	struct lrucache_kv kv = { .key = (uintptr_t)key, .key_len = strlen(key) };
+
+	return xioctl(fd, LRUCACHE_IOC_GET, &kv) >= 0 ? kv.cas : 0;
+}
+
 /*
- * GET writes the value and value_len, nothing else: the rest of the
- * structure and the buffer past the value are as the caller left them.
+ * GET writes the value, value_len, and (version 1) its version, status
+ * and lease, nothing else: the rest of the structure and the buffer past
+ * the value are as the caller left them.
  */
 TEST_F(disclosure, get_writes_only_value_and_its_length)
 {
@@ -201,7 +210,13 @@ TEST_F(disclosure, get_writes_only_value_and_its_length)
 	before = kv;
 	ASSERT_EQ(1 + 3 * 29, xioctl(self->fd, LRUCACHE_IOC_GET, &kv));
 	EXPECT_EQ((uint32_t)(1 + 3 * 29), kv.value_len);
+	EXPECT_EQ(version_of(self->fd, "key-3"), kv.cas);
+	EXPECT_NE(0U, kv.cas);
+	EXPECT_EQ(LRUCACHE_STATUS_HIT, kv.status);
+	EXPECT_EQ(0U, kv.lease);
 	kv.value_len = before.value_len;
+	kv.cas = before.cas;
+	kv.status = before.status;
 	EXPECT_EQ(0, memcmp(&before, &kv, sizeof(kv)));
 	memset(want, 'd', sizeof(want));
 	EXPECT_EQ(0, memcmp(buf, want, 1 + 3 * 29));
@@ -259,10 +274,15 @@ TEST_F(disclosure, batch_writes_only_results_and_lengths)
 	ASSERT_EQ(5, batch_run(self->fd, ops, 5));
 	EXPECT_EQ(30, ops[0].result);
 	EXPECT_EQ(30U, ops[0].value_len);
+	EXPECT_EQ(version_of(self->fd, "key-1"), ops[0].cas);
+	EXPECT_EQ(LRUCACHE_STATUS_HIT, ops[0].status);
 	EXPECT_EQ(-ENOENT, ops[1].result);
 	EXPECT_EQ((uint32_t)sizeof(bufs[1]), ops[1].value_len);
+	EXPECT_EQ(0U, ops[1].status);
 	EXPECT_EQ(233, ops[2].result);
 	EXPECT_EQ(233U, ops[2].value_len);
+	EXPECT_EQ(version_of(self->fd, "key-8"), ops[2].cas);
+	EXPECT_EQ(LRUCACHE_STATUS_HIT, ops[2].status);
 	EXPECT_EQ(1, ops[3].result);
 	EXPECT_EQ(-EINVAL, ops[4].result);
 
@@ -270,6 +290,8 @@ TEST_F(disclosure, batch_writes_only_results_and_lengths)
 	for (i = 0; i < 5; i++) {
 		ops[i].result = before[i].result;
 		ops[i].value_len = before[i].value_len;
+		ops[i].cas = before[i].cas;
+		ops[i].status = before[i].status;
 	}
 	EXPECT_EQ(0, memcmp(before, ops, sizeof(ops)));
 
@@ -278,6 +300,141 @@ TEST_F(disclosure, batch_writes_only_results_and_lengths)
 	EXPECT_EQ(0U, bytes_not(bufs[0] + 30, sizeof(bufs[0]) - 30, PAT));
 	EXPECT_EQ(0U, bytes_not(bufs[1], sizeof(bufs[1]), PAT));
 	EXPECT_EQ(0U, bytes_not(bufs[2], sizeof(bufs[2]), PAT));
+}
+
+/*
+ * Each command of version 1 writes the fields ioctl.rst names for it and
+ * nothing else, each with a value the test can tell: a structure larger
+ * than the module's, filled past its end with a pattern, keeps the
+ * pattern, and every field not written keeps what the caller gave.
+ */
+struct kv_canary {
+	struct lrucache_kv kv;
+	unsigned char tail[24];
+};
+
+static int kv_run(int fd, unsigned long cmd, struct kv_canary *k,
+		  struct lrucache_kv *before)
+{
+	unsigned long big = (cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) |
+			    ((unsigned long)sizeof(*k) << _IOC_SIZESHIFT);
+
+	memset(k->tail, 0, sizeof(k->tail));
+	*before = k->kv;
+	return xioctl(fd, big, k);
+}
+
+TEST_F(disclosure, new_commands_write_only_their_fields)
+{
+	struct kv_canary k;
+	struct lrucache_kv before;
+	unsigned char buf[64];
+	uint64_t v, token;
+
+	/* INCR: number and cas. */
+	memset(&k, 0, sizeof(k));
+	k.kv.key = (uintptr_t)"n";
+	k.kv.key_len = 1;
+	k.kv.delta = 2;
+	k.kv.number = 40;
+	k.kv.ttl_ms = LRUCACHE_TTL_NONE;
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_INCR, &k, &before));
+	EXPECT_EQ(42, k.kv.number);
+	v = version_of(self->fd, "n");
+	EXPECT_EQ(v, k.kv.cas);
+	k.kv.number = before.number;
+	k.kv.cas = before.cas;
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	EXPECT_EQ(0U, bytes_not(k.tail, sizeof(k.tail), 0));
+
+	/* TTL: number only. */
+	memset(&k, 0, sizeof(k));
+	k.kv.key = (uintptr_t)"n";
+	k.kv.key_len = 1;
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_TTL, &k, &before));
+	EXPECT_EQ((int64_t)LRUCACHE_TTL_NONE, k.kv.number);
+	k.kv.number = before.number;
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+
+	/* TOUCH: nothing. */
+	memset(&k, 0, sizeof(k));
+	k.kv.key = (uintptr_t)"n";
+	k.kv.key_len = 1;
+	k.kv.ttl_ms = 600000;
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_TOUCH, &k, &before));
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+
+	/* GETEX: value_len, cas, status and lease (0). */
+	memset(&k, 0, sizeof(k));
+	memset(buf, PAT, sizeof(buf));
+	k.kv.key = (uintptr_t)"n";
+	k.kv.key_len = 1;
+	k.kv.value = (uintptr_t)buf;
+	k.kv.value_len = sizeof(buf);
+	k.kv.ttl_ms = LRUCACHE_TTL_NONE;
+	ASSERT_EQ(2, kv_run(self->fd, LRUCACHE_IOC_GETEX, &k, &before));
+	EXPECT_EQ(2U, k.kv.value_len);
+	EXPECT_EQ(v, k.kv.cas);
+	EXPECT_EQ(LRUCACHE_STATUS_HIT, k.kv.status);
+	EXPECT_EQ(0U, k.kv.lease);
+	EXPECT_EQ(0, memcmp(buf, "42", 2));
+	EXPECT_EQ(0U, bytes_not(buf + 2, sizeof(buf) - 2, PAT));
+	k.kv.value_len = before.value_len;
+	k.kv.cas = before.cas;
+	k.kv.status = before.status;
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	EXPECT_EQ(0U, bytes_not(k.tail, sizeof(k.tail), 0));
+
+	/* GET with a lease, a miss: cas 0, a token, status; no length. */
+	memset(&k, 0, sizeof(k));
+	k.kv.key = (uintptr_t)"missing";
+	k.kv.key_len = 7;
+	k.kv.value = (uintptr_t)buf;
+	k.kv.value_len = sizeof(buf);
+	k.kv.flags = LRUCACHE_GET_LEASE;
+	k.kv.ttl_ms = 60000;
+	ASSERT_EQ(-ENOENT, kv_run(self->fd, LRUCACHE_IOC_GET, &k, &before));
+	EXPECT_EQ(LRUCACHE_STATUS_LEASE, k.kv.status);
+	EXPECT_NE(0U, k.kv.lease);
+	EXPECT_EQ(0U, k.kv.cas);
+	token = k.kv.lease;
+	k.kv.status = before.status;
+	k.kv.lease = before.lease;
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	EXPECT_EQ(0U, bytes_not(k.tail, sizeof(k.tail), 0));
+
+	/* LEASE_RELEASE, LEASE_WAIT, DELETE_PREFIX: nothing. */
+	k.kv = (struct lrucache_kv){ .key = (uintptr_t)"missing",
+				     .key_len = 7, .lease = token };
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_LEASE_RELEASE, &k,
+			    &before));
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	k.kv = (struct lrucache_kv){ .key = (uintptr_t)"missing",
+				     .key_len = 7 };
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_LEASE_WAIT, &k, &before));
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	k.kv = (struct lrucache_kv){ .key = (uintptr_t)"zzz", .key_len = 3 };
+	ASSERT_EQ(0, kv_run(self->fd, LRUCACHE_IOC_DELETE_PREFIX, &k,
+			    &before));
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+
+	/* GETDEL, last: value_len, cas, status. */
+	memset(&k, 0, sizeof(k));
+	memset(buf, PAT, sizeof(buf));
+	k.kv.key = (uintptr_t)"n";
+	k.kv.key_len = 1;
+	k.kv.value = (uintptr_t)buf;
+	k.kv.value_len = sizeof(buf);
+	ASSERT_EQ(2, kv_run(self->fd, LRUCACHE_IOC_GETDEL, &k, &before));
+	EXPECT_EQ(2U, k.kv.value_len);
+	EXPECT_EQ(v, k.kv.cas);
+	EXPECT_EQ(LRUCACHE_STATUS_HIT, k.kv.status);
+	EXPECT_EQ(0U, bytes_not(buf + 2, sizeof(buf) - 2, PAT));
+	k.kv.value_len = before.value_len;
+	k.kv.cas = before.cas;
+	k.kv.status = before.status;
+	EXPECT_EQ(0, memcmp(&before, &k.kv, sizeof(before)));
+	EXPECT_EQ(0U, bytes_not(k.tail, sizeof(k.tail), 0));
 }
 
 /* Calls that fail leave every result buffer exactly as it was. */
@@ -309,7 +466,26 @@ TEST(failed_calls_write_nothing)
 	close(fd);
 }
 
-/* A miss writes neither the buffer nor value_len. */
+/* A failed INCR (the value is no counter) writes nothing back. */
+TEST_F(disclosure, failed_incr_writes_nothing)
+{
+	struct lrucache_kv kv, before;
+
+	memset(&kv, 0, sizeof(kv));
+	kv.key = (uintptr_t)"key-0";	/* the value "a": no counter */
+	kv.key_len = 5;
+	kv.delta = 1;
+	kv.number = 7;
+	kv.ttl_ms = LRUCACHE_TTL_NONE;
+	before = kv;
+	EXPECT_EQ(-EINVAL, xioctl(self->fd, LRUCACHE_IOC_INCR, &kv));
+	EXPECT_EQ(0, memcmp(&before, &kv, sizeof(kv)));
+}
+
+/*
+ * A miss writes neither the buffer nor value_len (its version, status and
+ * lease are written: all 0).
+ */
 TEST_F(disclosure, get_miss_writes_nothing)
 {
 	unsigned char buf[512];

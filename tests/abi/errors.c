@@ -338,7 +338,7 @@ TEST_F(err, huge_lengths_are_e2big_before_any_copy)
 TEST_F(err, set_with_unknown_flags_is_einval)
 {
 	ASSERT_EQ(-EINVAL, kv_set(self->fd, "k", 1, "v", 1,
-				  LRUCACHE_TTL_NONE, 1U << 2));
+				  LRUCACHE_TTL_NONE, 1U << 4));
 	ASSERT_EQ(-EINVAL, kv_set(self->fd, "k", 1, "v", 1,
 				  LRUCACHE_TTL_NONE, 1U << 31));
 	ASSERT_EQ(-EINVAL, kv_set(self->fd, "k", 1, "v", 1,

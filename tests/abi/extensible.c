@@ -31,7 +31,7 @@ struct stats_next {
 #define IOC_STATS_NEXT	_IOR(LRUCACHE_IOC_MAGIC, 0x47, struct stats_next)
 /* Version 0 cut short by one field. */
 #define IOC_SET_SHORT	_IOC(_IOC_WRITE, LRUCACHE_IOC_MAGIC, 0x42, \
-			     sizeof(struct lrucache_kv) - 8)
+			     LRUCACHE_KV_SIZE_VER0 - 8)
 
 FIXTURE(ext) {
 	int fd;
@@ -115,6 +115,7 @@ TEST_F(ext, struct_smaller_than_version_0_is_einval)
 	struct lrucache_kv kv = {
 		.key = (uintptr_t)"k", .key_len = 1,
 		.value = (uintptr_t)"v", .value_len = 1,
+		.ttl_ms = LRUCACHE_TTL_NONE,
 	};
 
 	ASSERT_EQ(-EINVAL, xioctl(self->fd, IOC_SET_SHORT, &kv));

@@ -46,6 +46,8 @@ enum {
 #ifdef LRUCACHE_IOC_CHECK
 	C_CHECK,
 #endif
+	C_INCR, C_TOUCH, C_GETEX, C_TTL, C_GETDEL, C_DELETE_PREFIX,
+	C_LEASE_RELEASE, C_LEASE_WAIT,
 	C_UNKNOWN, C_N
 };
 
@@ -64,9 +66,9 @@ static const struct {
 		{ EINVAL, ENOENT, EACCES, EFAULT, E2BIG } },
 	[C_SET] = { "SET", LRUCACHE_IOC_SET, sizeof(struct lrucache_kv),
 		{ EINVAL, E2BIG, ENOSPC, EDQUOT, EACCES, EFAULT, EEXIST,
-		  ENOENT, ENOMEM, BOUND } },
+		  ENOENT, ENOMEM, ESTALE, EOVERFLOW, BOUND } },
 	[C_GET] = { "GET", LRUCACHE_IOC_GET, sizeof(struct lrucache_kv),
-		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, ENOMEM, BOUND } },
 	[C_EXISTS] = { "EXISTS", LRUCACHE_IOC_EXISTS,
 		sizeof(struct lrucache_kv),
 		{ EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
@@ -98,20 +100,56 @@ static const struct {
 		sizeof(struct lrucache_check),
 		{ EPERM, EINVAL, EAGAIN, EFAULT, BOUND } },
 #endif
+	[C_INCR] = { "INCR", LRUCACHE_IOC_INCR, sizeof(struct lrucache_kv),
+		{ EINVAL, E2BIG, ENOSPC, EDQUOT, EACCES, EFAULT, ENOMEM,
+		  EOVERFLOW, BOUND } },
+	[C_TOUCH] = { "TOUCH", LRUCACHE_IOC_TOUCH, sizeof(struct lrucache_kv),
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_GETEX] = { "GETEX", LRUCACHE_IOC_GETEX, sizeof(struct lrucache_kv),
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_TTL] = { "TTL", LRUCACHE_IOC_TTL, sizeof(struct lrucache_kv),
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_GETDEL] = { "GETDEL", LRUCACHE_IOC_GETDEL,
+		sizeof(struct lrucache_kv),
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_DELETE_PREFIX] = { "DELETE_PREFIX", LRUCACHE_IOC_DELETE_PREFIX,
+		sizeof(struct lrucache_kv),
+		{ EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_LEASE_RELEASE] = { "LEASE_RELEASE", LRUCACHE_IOC_LEASE_RELEASE,
+		sizeof(struct lrucache_kv),
+		{ ENOENT, EINVAL, E2BIG, EFAULT, EACCES, BOUND } },
+	[C_LEASE_WAIT] = { "LEASE_WAIT", LRUCACHE_IOC_LEASE_WAIT,
+		sizeof(struct lrucache_kv),
+		{ ETIMEDOUT, EDEADLK, EINTR, EINVAL, E2BIG, EFAULT, EACCES,
+		  BOUND } },
 	[C_UNKNOWN] = { "unknown", 0, 0, { ENOTTY } },
 #undef BOUND
 };
 
 /* What a batched operation's result may be, by opcode (0: unknown). */
-static const int op_errs[5][16] = {
+#define FZ_MAX_OPCODE	LRUCACHE_OP_LEASE_WAIT
+static const int op_errs[FZ_MAX_OPCODE + 1][16] = {
 	/* Unknown: the key is checked (and read) before the opcode. */
 	[0] = { EINVAL, E2BIG, EFAULT, EACCES },
 	[LRUCACHE_OP_GET] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
 	[LRUCACHE_OP_SET] = { EINVAL, E2BIG, ENOSPC, EDQUOT, EACCES, EFAULT,
-			      EEXIST, ENOENT, ENOMEM, EIDRM },
+			      EEXIST, ENOENT, ENOMEM, ESTALE, EOVERFLOW,
+			      EIDRM },
 	[LRUCACHE_OP_DELETE] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES,
 				 EIDRM },
 	[LRUCACHE_OP_EXISTS] = { EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
+	[LRUCACHE_OP_INCR] = { EINVAL, E2BIG, ENOSPC, EDQUOT, EACCES, EFAULT,
+			       ENOMEM, EOVERFLOW, EIDRM },
+	[LRUCACHE_OP_TOUCH] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
+	[LRUCACHE_OP_GETEX] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
+	[LRUCACHE_OP_TTL] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
+	[LRUCACHE_OP_GETDEL] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES,
+				 EIDRM },
+	[LRUCACHE_OP_DELETE_PREFIX] = { EINVAL, E2BIG, EFAULT, EACCES, EIDRM },
+	[LRUCACHE_OP_LEASE_RELEASE] = { ENOENT, EINVAL, E2BIG, EFAULT, EACCES,
+					EIDRM },
+	[LRUCACHE_OP_LEASE_WAIT] = { ETIMEDOUT, EDEADLK, EINTR, EINVAL, E2BIG,
+				     EFAULT, EACCES, EIDRM },
 };
 
 static bool in_set(const int *set, int err)
@@ -486,6 +524,13 @@ static void build_kv(struct fz *z, int c, unsigned char *a)
 	if (c == C_SET) {
 		kv->ttl_ms = ttl(z);
 		kv->flags = small_flags(z, LRUCACHE_SET_FLAGS);
+	} else if (c == C_LEASE_WAIT) {
+		/* Short: a lease another thread took may last an hour. */
+		kv->ttl_ms = below(z, 20);
+	} else if (c == C_INCR || c == C_TOUCH || c == C_GETEX) {
+		kv->ttl_ms = ttl(z);
+		if (c == C_INCR)
+			kv->delta = pct(z, 20) ? (int64_t)rnd(z) : 1;
 	} else {
 		kv->ttl_ms = pct(z, 5) ? ttl(z) : 0;
 		kv->flags = pct(z, 5) ? small_flags(z, 3) : 0;
@@ -644,19 +689,28 @@ static void check_batch_results(struct fz *z, const struct batch_plan *bp,
 
 		memcpy(&op, (void *)(uintptr_t)(bp->ops + (uint64_t)i * sizeof(op)),
 		       sizeof(op));
-		oc = op.opcode <= 4 ? op.opcode : 0;
+		oc = op.opcode <= FZ_MAX_OPCODE ? op.opcode : 0;
 		if (op.result < 0 && in_set(op_errs[oc], -op.result))
 			continue;
 		if (op.result >= 0) {
 			if (oc == LRUCACHE_OP_EXISTS && op.result <= 1)
 				continue;
-			if (oc == LRUCACHE_OP_GET &&
+			if ((oc == LRUCACHE_OP_GET ||
+			     oc == LRUCACHE_OP_GETEX ||
+			     oc == LRUCACHE_OP_GETDEL) &&
 			    (uint64_t)op.result <= G.max_value_len &&
 			    op.value_len == (uint32_t)op.result)
 				continue;
 			if ((oc == LRUCACHE_OP_SET ||
-			     oc == LRUCACHE_OP_DELETE) && op.result == 0)
+			     oc == LRUCACHE_OP_DELETE ||
+			     oc == LRUCACHE_OP_INCR ||
+			     oc == LRUCACHE_OP_TOUCH ||
+			     oc == LRUCACHE_OP_TTL ||
+			     oc == LRUCACHE_OP_LEASE_RELEASE ||
+			     oc == LRUCACHE_OP_LEASE_WAIT) && op.result == 0)
 				continue;
+			if (oc == LRUCACHE_OP_DELETE_PREFIX)
+				continue;	/* the count deleted */
 		}
 		fail(z, "%s: batch op %d (opcode %u, key_len %u, value_len %u, "
 		     "ttl %llu, flags %#x, reserved %#x) result %d (%s)",
@@ -745,6 +799,8 @@ static void one_call(struct fz *z)
 		((struct lrucache_destroy *)a)->reserved = maybe(z, 5);
 		break;
 	case C_SET: case C_GET: case C_EXISTS: case C_DELETE:
+	case C_INCR: case C_TOUCH: case C_GETEX: case C_TTL: case C_GETDEL:
+	case C_DELETE_PREFIX: case C_LEASE_RELEASE: case C_LEASE_WAIT:
 		build_kv(z, (int)build, a);
 		break;
 	case C_BATCH:
@@ -803,7 +859,9 @@ static void one_call(struct fz *z)
 		return;
 	}
 	switch (c) {
-	case C_GET:
+	case C_DELETE_PREFIX:
+		break;		/* the number of entries deleted */
+	case C_GET: case C_GETEX: case C_GETDEL:
 		if ((uint64_t)ret > G.max_value_len)
 			fail(z, "%s -> %d: longer than max_value_len", desc, ret);
 		break;

@@ -2,10 +2,14 @@
 /*
  * kcache_memo(), kcache_memo_opts(), kcache_memo_info() and
  * kcache_memo_clear(): compute once then hit, TTL of the stored value,
- * errors and short buffers, single-flight across processes and threads,
- * the waiters' bound, and the cache_info/cache_clear equivalents.
+ * errors and short buffers, single-flight across processes and threads
+ * on the kernel's leases (no entry taken, not lost to eviction or clear,
+ * no wait for oneself in a nested call, a dead computer's claim gone at
+ * once), the waiters' bound, stale-while-revalidate, and the
+ * cache_info/cache_clear equivalents.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -60,14 +64,34 @@ static uint64_t boot_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The lock entry kcache_memo() uses for @key, as documented in kcache.h. */
-static size_t lock_key(unsigned char *out, const char *key)
+/*
+ * Another caller computing @key: a second handle on the cache that holds
+ * the key's lease (lasting @lease_ms) and never stores. Returns the
+ * handle, or NULL.
+ */
+static struct kcache *hold_lease(const char *name, const char *key,
+				 uint64_t lease_ms, uint64_t *token)
 {
-	size_t klen = strlen(key);
+	struct kcache_lease lease;
+	struct kcache *c;
 
-	memcpy(out, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
-	memcpy(out + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
-	return KCACHE_MEMO_LOCK_PREFIX_LEN + klen;
+	if (kcache_open(name, NULL, &c))
+		return NULL;
+	if (kcache_get_lease(c, key, strlen(key), NULL, 0, lease_ms, 0,
+			     &lease) != -ENOENT ||
+	    lease.status != KCACHE_LEASE_GRANTED) {
+		kcache_close(c);
+		return NULL;
+	}
+	*token = lease.token;
+	return c;
+}
+
+static uint64_t leases_held(struct kcache *c)
+{
+	struct kcache_metrics m;
+
+	return kcache_get_metrics(c, &m) ? ~0ULL : m.leases;
 }
 
 FIXTURE(memo) {
@@ -183,7 +207,6 @@ TEST_F(memo, opts_ttl_zero_means_cache_default)
 
 TEST_F(memo, compute_error_propagates_and_stores_nothing)
 {
-	unsigned char lk[64];
 	struct kcache_memo_info info;
 	char buf[64];
 
@@ -191,7 +214,8 @@ TEST_F(memo, compute_error_propagates_and_stores_nothing)
 	ASSERT_EQ(-EIO, kcache_memo(self->c, "bad", 3, compute, self->ctr,
 				    KCACHE_TTL_NONE, buf, sizeof(buf)));
 	ASSERT_EQ(0, sexists(self->c, "bad"));
-	ASSERT_EQ(0, kcache_exists(self->c, lk, lock_key(lk, "bad")));
+	/* Its claim was given up. */
+	ASSERT_EQ(0U, leases_held(self->c));
 	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
 	ASSERT_EQ(0U, info.currsize);
 
@@ -245,7 +269,8 @@ TEST_F(memo, bad_arguments)
 				       sizeof(buf)));
 
 	memset(&opts, 0, sizeof(opts));
-	opts.sz = sizeof(opts) - 1;
+	opts.sz = offsetof(struct kcache_memo_opts, reserved) +
+		  sizeof(opts.reserved) - 1;	/* short of the first version */
 	ASSERT_EQ(-EINVAL, kcache_memo_opts(self->c, "k", 1, compute,
 					    self->ctr, buf, sizeof(buf),
 					    &opts));
@@ -267,7 +292,6 @@ TEST_F(memo, bad_arguments)
 TEST_F_TIMEOUT(memo, single_flight_across_processes, TIMEOUT_S)
 {
 	struct kcache_memo_info info;
-	unsigned char lk[64];
 	char (*vals)[64];
 	pid_t pids[FLIGHTS];
 	int go[2], i, status;
@@ -313,7 +337,7 @@ TEST_F_TIMEOUT(memo, single_flight_across_processes, TIMEOUT_S)
 	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
 	for (i = 0; i < FLIGHTS; i++)
 		EXPECT_STREQ("v:shared", vals[i]);
-	ASSERT_EQ(0, kcache_exists(self->c, lk, lock_key(lk, "shared")));
+	ASSERT_EQ(0U, leases_held(self->c));
 	ASSERT_EQ(0, kcache_memo_info(self->c, &info));
 	/* Every caller but the one that computed read the value once. */
 	EXPECT_EQ(FLIGHTS - 1U, info.hits);
@@ -372,13 +396,13 @@ TEST_F_TIMEOUT(memo, single_flight_across_threads, TIMEOUT_S)
 TEST_F_TIMEOUT(memo, waiter_computes_itself_after_its_bound, TIMEOUT_S)
 {
 	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 300);
-	unsigned char lk[64];
-	size_t lklen = lock_key(lk, "held");
-	uint64_t start, took;
+	uint64_t start, took, token;
+	struct kcache *holder;
 	char buf[64];
 
-	/* A computation that never finishes: a lock entry left behind. */
-	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	/* A computation that never finishes. */
+	holder = hold_lease(self->name, "held", 60000, &token);
+	ASSERT_NE(NULL, holder);
 	start = boot_ms();
 	ASSERT_EQ(6, kcache_memo_opts(self->c, "held", 4, compute, self->ctr,
 				      buf, sizeof(buf), &opts));
@@ -387,43 +411,279 @@ TEST_F_TIMEOUT(memo, waiter_computes_itself_after_its_bound, TIMEOUT_S)
 	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
 	ASSERT_LE(300U, took);
 	ASSERT_GT(10000U, took);
-	/* It stored its value and left the other caller's lock alone. */
+	/* It stored its value: the other's late fill no longer lands. */
 	ASSERT_EQ(1, sexists(self->c, "held"));
-	ASSERT_EQ(1, kcache_exists(self->c, lk, lklen));
+	ASSERT_EQ(-ESTALE, kcache_set_leased(holder, "held", 4, "old", 3,
+					     KCACHE_TTL_NONE, token));
+	kcache_close(holder);
 }
 
-TEST_F(memo, released_lock_without_value_lets_the_waiter_compute)
+TEST_F_TIMEOUT(memo, a_timed_out_claim_lets_the_waiter_compute, TIMEOUT_S)
 {
 	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 30000);
-	unsigned char lk[64];
-	size_t lklen = lock_key(lk, "lease");
-	uint64_t start, took;
+	uint64_t start, took, token;
+	struct kcache *holder;
 	char buf[64];
 
-	/* A crashed computer: its lease (300 ms) runs out. */
-	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 300));
+	/* A hung computer: its lease (300 ms) runs out. */
+	holder = hold_lease(self->name, "lease", 300, &token);
+	ASSERT_NE(NULL, holder);
 	start = boot_ms();
 	ASSERT_EQ(7, kcache_memo_opts(self->c, "lease", 5, compute, self->ctr,
 				      buf, sizeof(buf), &opts));
 	took = boot_ms() - start;
 	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_LE(300U, took);
 	ASSERT_GT(20000U, took);	/* well before the wait bound */
-	ASSERT_EQ(0, kcache_exists(self->c, lk, lklen));
+	ASSERT_EQ(0U, leases_held(self->c));
+	kcache_close(holder);
+}
+
+TEST_F_TIMEOUT(memo, a_dead_computer_releases_its_claim_at_once, TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 30000,
+			 .lease_ms = 60000);
+	int ready[2], status;
+	uint64_t start;
+	char buf[64], c;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		uint64_t token;
+		struct kcache *h = hold_lease(self->name, "dead", 60000,
+					      &token);
+
+		if (!h || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	start = boot_ms();
+	kill(pid, SIGKILL);
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "dead", 4, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_GT(20000U, boot_ms() - start);
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 }
 
 TEST_F(memo, no_single_flight_computes_at_once)
 {
 	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE,
 			 .flags = KCACHE_MEMO_NO_SINGLE_FLIGHT);
-	unsigned char lk[64];
-	size_t lklen = lock_key(lk, "nosf");
+	struct kcache *holder;
+	uint64_t token;
 	char buf[64];
 
-	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	holder = hold_lease(self->name, "nosf", 60000, &token);
+	ASSERT_NE(NULL, holder);
 	ASSERT_EQ(6, kcache_memo_opts(self->c, "nosf", 4, compute, self->ctr,
 				      buf, sizeof(buf), &opts));
 	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
 	ASSERT_EQ(1, sexists(self->c, "nosf"));
+	kcache_close(holder);
+}
+
+/* A function that calls itself, memoized, with the same key once. */
+struct nested {
+	struct kcache *c;
+	struct counter *ctr;
+	int depth;
+};
+
+static ssize_t compute_nested(const void *key, size_t klen, void *buf,
+			      size_t buflen, void *arg)
+{
+	struct nested *n = arg;
+
+	if (n->depth++ == 0 &&
+	    kcache_memo(n->c, key, klen, compute_nested, n, KCACHE_TTL_NONE,
+			buf, buflen) < 0)
+		return -EIO;
+	return compute(key, klen, buf, buflen, n->ctr);
+}
+
+TEST_F_TIMEOUT(memo, a_nested_call_does_not_wait_for_itself, TIMEOUT_S)
+{
+	struct nested n = { .c = self->c, .ctr = self->ctr };
+	uint64_t start = boot_ms();
+	char buf[64];
+
+	ASSERT_EQ(6, kcache_memo(self->c, "self", 4, compute_nested, &n,
+				 KCACHE_TTL_NONE, buf, sizeof(buf)));
+	/* Far below the 5 s a wait for its own claim would take. */
+	ASSERT_GT(2500U, boot_ms() - start);
+	ASSERT_EQ(2, n.depth);
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(0U, leases_held(self->c));
+	ASSERT_EQ(1, sexists(self->c, "self"));
+}
+
+TEST(a_claim_takes_no_slot_of_the_cache)
+{
+	KCACHE_OPTS(opts, .max_size = 2);
+	struct kcache_memo_info info;
+	struct counter ctr = { 0 };
+	char name[LRUCACHE_NAME_MAX], buf[64];
+	struct kcache *c;
+
+	unique_name(name, "memo-slots");
+	ASSERT_EQ(0, kcache_open(name, &opts, &c));
+	/* As functools with maxsize=2: two results kept, not one. */
+	ASSERT_EQ(3, kcache_memo(c, "a", 1, compute, &ctr, KCACHE_TTL_NONE,
+				 buf, sizeof(buf)));
+	ASSERT_EQ(3, kcache_memo(c, "b", 1, compute, &ctr, KCACHE_TTL_NONE,
+				 buf, sizeof(buf)));
+	ASSERT_EQ(0, kcache_memo_info(c, &info));
+	ASSERT_EQ(2U, info.currsize);
+	ASSERT_EQ(3, kcache_memo(c, "a", 1, compute, &ctr, KCACHE_TTL_NONE,
+				 buf, sizeof(buf)));
+	ASSERT_EQ(3, kcache_memo(c, "b", 1, compute, &ctr, KCACHE_TTL_NONE,
+				 buf, sizeof(buf)));
+	ASSERT_EQ(2, atomic_load(&ctr.calls));
+	kcache_close(c);
+	kcache_destroy(name);
+}
+
+struct slow_flight {
+	const char *name;
+	struct counter *ctr;
+	pthread_barrier_t *started;
+	ssize_t n;
+	char buf[64];
+};
+
+static void *slow_memo(void *p)
+{
+	struct slow_flight *f = p;
+	struct kcache *c;
+
+	if (kcache_open(f->name, NULL, &c)) {
+		f->n = -1;
+		return NULL;
+	}
+	if (f->started)
+		pthread_barrier_wait(f->started);
+	f->n = kcache_memo(c, "slow", 4, compute, f->ctr, KCACHE_TTL_NONE,
+			   f->buf, sizeof(f->buf));
+	kcache_close(c);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(memo, a_clear_or_evictions_do_not_lose_the_claim, TIMEOUT_S)
+{
+	struct slow_flight first = { .name = self->name, .ctr = self->ctr };
+	struct slow_flight second = { .name = self->name, .ctr = self->ctr };
+	pthread_t t1, t2;
+	char key[16];
+	int i;
+
+	self->ctr->sleep_ms = 1000;
+	ASSERT_EQ(0, pthread_create(&t1, NULL, slow_memo, &first));
+	while (leases_held(self->c) != 1)
+		sleep_ms(5);
+	/* While it computes: the cache is cleared and churned through. */
+	ASSERT_EQ(0, kcache_clear(self->c));
+	for (i = 0; i < 300; i++) {
+		snprintf(key, sizeof(key), "fill%d", i);
+		ASSERT_EQ(0, sset(self->c, key, "x"));
+	}
+	ASSERT_EQ(0, pthread_create(&t2, NULL, slow_memo, &second));
+	ASSERT_EQ(0, pthread_join(t1, NULL));
+	ASSERT_EQ(0, pthread_join(t2, NULL));
+	/* The second caller waited for the first instead of computing. */
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(6, first.n);
+	ASSERT_EQ(6, second.n);
+	ASSERT_EQ(0, memcmp(second.buf, "v:slow", 6));
+	/* The clear made the lease stale; the value is stored all the same. */
+	ASSERT_EQ(1, sexists(self->c, "slow"));
+}
+
+TEST_F_TIMEOUT(memo, stale_values_are_served_while_one_refreshes, TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = 60000, .refresh_ms = 59000);
+	KCACHE_MEMO_OPTS(fresh, .ttl_ms = 60000);
+	uint64_t ttl;
+	char buf[64];
+
+	/*
+	 * Computed and stored, then overwritten with 30 s to live: within
+	 * the 59 s window, so stale from the start.
+	 */
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "swr1", 4, compute, self->ctr,
+				      buf, sizeof(buf), &fresh));
+	ASSERT_EQ(0, kcache_set(self->c, "swr1", 4, "v:OLD!", 6, 30000));
+	/* The first reader refreshes it and returns the new value. */
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "swr1", 4, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_EQ(0, memcmp(buf, "v:swr1", 6));
+	ASSERT_EQ(2, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(0, kcache_ttl(self->c, "swr1", 4, &ttl));
+	ASSERT_LT(59000U, ttl);
+}
+
+struct swr_reader {
+	struct kcache *c;
+	struct counter *ctr;
+	pthread_barrier_t *start;
+	ssize_t n;
+	uint64_t took_ms;
+	char buf[64];
+};
+
+static void *swr_read(void *p)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = 60000, .refresh_ms = 59000);
+	struct swr_reader *r = p;
+	uint64_t start;
+
+	pthread_barrier_wait(r->start);
+	start = boot_ms();
+	r->n = kcache_memo_opts(r->c, "swr2", 4, compute, r->ctr, r->buf,
+				sizeof(r->buf), &opts);
+	r->took_ms = boot_ms() - start;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(memo, one_refreshes_while_the_others_read_the_stale_value,
+	       TIMEOUT_S)
+{
+	struct swr_reader r[FLIGHTS];
+	pthread_t t[FLIGHTS];
+	pthread_barrier_t start;
+	int i, fresh = 0;
+	char out[256];
+
+	/* 30 s to live: stale within the readers' 59 s window. */
+	ASSERT_EQ(0, kcache_set(self->c, "swr2", 4, "v:OLD!", 6, 30000));
+	self->ctr->sleep_ms = 1500;
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, FLIGHTS));
+	for (i = 0; i < FLIGHTS; i++) {
+		r[i] = (struct swr_reader){ .c = self->c, .ctr = self->ctr,
+					    .start = &start };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, swr_read, &r[i]));
+	}
+	for (i = 0; i < FLIGHTS; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		ASSERT_EQ(6, r[i].n);
+		if (!memcmp(r[i].buf, "v:swr2", 6)) {
+			fresh++;
+			ASSERT_LE(1500U, r[i].took_ms);
+		} else {
+			/* Served at once, not after the refresh. */
+			ASSERT_EQ(0, memcmp(r[i].buf, "v:OLD!", 6));
+		}
+	}
+	pthread_barrier_destroy(&start);
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(1, fresh);
+	ASSERT_EQ(6, sget(self->c, "swr2", out));
+	ASSERT_STREQ("v:swr2", out);
 }
 
 TEST_F(memo, info_and_clear)

@@ -98,6 +98,61 @@ int lrucache_hook_register(struct lrucache *cache, struct lrucache_hook *hook);
 void lrucache_hook_unregister(struct lrucache *cache,
 			      struct lrucache_hook *hook);
 
+/**
+ * struct lrucache_write - a conditional store, for lrucache_write_iter()
+ * @ttl_ms: LRUCACHE_TTL_DEFAULT, LRUCACHE_TTL_NONE or 1 to
+ *	LRUCACHE_TTL_MAX_MS.
+ * @flags: 0, or one of LRUCACHE_SET_NX (only if absent), LRUCACHE_SET_XX
+ *	(only if present), LRUCACHE_SET_CAS (only if the entry's version is
+ *	@cas), LRUCACHE_SET_LEASE (only if the lease @lease still holds).
+ * @cas: with LRUCACHE_SET_CAS, the version the entry must have.
+ * @lease: with LRUCACHE_SET_LEASE, the token of a lease on the key.
+ * @version: written: the version of the entry stored (0 on failure).
+ */
+struct lrucache_write {
+	u64 ttl_ms;
+	unsigned int flags;
+	u64 cas;
+	u64 lease;
+	u64 version;
+};
+
+/**
+ * struct lrucache_lease_owner - who holds leases
+ * @leases: private to lrucache.
+ * @count: private to lrucache.
+ *
+ * One per open file of /dev/lrucache, or one per kernel user of a cache
+ * (set it up with lrucache_lease_owner_init()); an owner takes leases on
+ * one cache only. A lease belongs to its owner and to the thread that
+ * took it. lrucache_lease_owner_release() ends all of an owner's leases:
+ * call it before the owner goes away.
+ */
+struct lrucache_lease_owner {
+	struct list_head leases;
+	unsigned int count;
+};
+
+/**
+ * struct lrucache_lookup - a lookup that may take a lease
+ * @owner: in: who takes a lease.
+ * @lease_ms: in: how long a lease granted lasts, LRUCACHE_TTL_DEFAULT for
+ *	LRUCACHE_LEASE_DEFAULT_MS, or 1 to LRUCACHE_LEASE_MAX_MS.
+ * @refresh_ms: in: 0, or a hit on an entry with less than this left to
+ *	live is stale (stale-while-revalidate), at most LRUCACHE_TTL_MAX_MS.
+ * @status: out: LRUCACHE_STATUS_* bits.
+ * @lease: out: the token of the lease granted, else 0.
+ * @version: out: the version of the entry found, else 0.
+ */
+struct lrucache_lookup {
+	struct lrucache_lease_owner *owner;
+	u64 lease_ms;
+	u64 refresh_ms;
+	u32 status;
+	u64 lease;
+	u64 version;
+};
+
 int lrucache_open(const char *name, const struct lrucache_params *params,
 		  unsigned int flags, struct lrucache **out);
 void lrucache_put(struct lrucache *cache);
@@ -123,6 +178,51 @@ int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info);
 int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r);
 int lrucache_check(struct lrucache *cache, struct lrucache_check *c);
 int lrucache_set_cleanup_interval(struct lrucache *cache, u64 ms);
+
+int lrucache_write_iter(struct lrucache *cache, const void *key,
+			size_t key_len, struct iov_iter *from,
+			struct lrucache_write *w);
+ssize_t lrucache_gets_iter(struct lrucache *cache, const void *key,
+			   size_t key_len, struct iov_iter *to, u64 *version);
+int lrucache_cas(struct lrucache *cache, const void *key, size_t key_len,
+		 const void *value, size_t value_len, u64 ttl_ms, u64 version,
+		 u64 *new_version);
+int lrucache_incr(struct lrucache *cache, const void *key, size_t key_len,
+		  s64 delta, s64 initial, u64 ttl_ms, s64 *value, u64 *version);
+int lrucache_touch(struct lrucache *cache, const void *key, size_t key_len,
+		   u64 ttl_ms);
+ssize_t lrucache_getex_iter(struct lrucache *cache, const void *key,
+			    size_t key_len, struct iov_iter *to, u64 ttl_ms,
+			    u64 *version);
+ssize_t lrucache_getex(struct lrucache *cache, const void *key,
+		       size_t key_len, void *buf, size_t buf_len, u64 ttl_ms);
+int lrucache_ttl(struct lrucache *cache, const void *key, size_t key_len,
+		 u64 *ttl_ms);
+ssize_t lrucache_getdel_iter(struct lrucache *cache, const void *key,
+			     size_t key_len, struct iov_iter *to,
+			     u64 *version);
+ssize_t lrucache_getdel(struct lrucache *cache, const void *key,
+			size_t key_len, void *buf, size_t buf_len);
+long lrucache_delete_prefix(struct lrucache *cache, const void *prefix,
+			    size_t prefix_len);
+
+void lrucache_lease_owner_init(struct lrucache_lease_owner *owner);
+void lrucache_lease_owner_release(struct lrucache *cache,
+				  struct lrucache_lease_owner *owner);
+ssize_t lrucache_get_lease_iter(struct lrucache *cache, const void *key,
+				size_t key_len, struct iov_iter *to,
+				struct lrucache_lookup *lk);
+ssize_t lrucache_get_lease(struct lrucache *cache, const void *key,
+			   size_t key_len, void *buf, size_t buf_len,
+			   struct lrucache_lookup *lk);
+int lrucache_set_leased(struct lrucache *cache, const void *key,
+			size_t key_len, const void *value, size_t value_len,
+			u64 ttl_ms, u64 token);
+int lrucache_lease_release(struct lrucache *cache, const void *key,
+			   size_t key_len, u64 token);
+int lrucache_lease_wait(struct lrucache *cache,
+			struct lrucache_lease_owner *owner, const void *key,
+			size_t key_len, u64 timeout_ms);
 
 struct lrucache_snapshot;
 struct lrucache_snapshot *lrucache_snapshot(struct lrucache *cache);

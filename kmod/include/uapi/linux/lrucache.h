@@ -123,20 +123,71 @@ struct lrucache_destroy {
 /* struct lrucache_kv.flags and struct lrucache_op.flags, for sets */
 #define LRUCACHE_SET_NX		_BITUL(0)	/* only if the key is absent */
 #define LRUCACHE_SET_XX		_BITUL(1)	/* only if the key is present */
-#define LRUCACHE_SET_FLAGS	(LRUCACHE_SET_NX | LRUCACHE_SET_XX)
+#define LRUCACHE_SET_CAS	_BITUL(2)	/* only if its version is @cas */
+#define LRUCACHE_SET_LEASE	_BITUL(3)	/* only if lease @lease holds */
+#define LRUCACHE_SET_FLAGS	(LRUCACHE_SET_NX | LRUCACHE_SET_XX | \
+				 LRUCACHE_SET_CAS | LRUCACHE_SET_LEASE)
+
+/* struct lrucache_kv.flags and struct lrucache_op.flags, for GET */
+#define LRUCACHE_GET_LEASE	_BITUL(0)	/* miss or stale: take a lease */
+#define LRUCACHE_GET_FLAGS	LRUCACHE_GET_LEASE
+
+/*
+ * struct lrucache_kv.status and struct lrucache_op.status, written by GET,
+ * GETEX and GETDEL (and their batched forms), on a hit and on a miss.
+ */
+#define LRUCACHE_STATUS_HIT	_BITUL(0)	/* a live entry was found */
+#define LRUCACHE_STATUS_STALE	_BITUL(1)	/* ... within refresh_ms of expiry */
+#define LRUCACHE_STATUS_LEASE	_BITUL(2)	/* lease @lease granted to the caller */
+#define LRUCACHE_STATUS_HELD	_BITUL(3)	/* another caller holds the lease */
+#define LRUCACHE_STATUS_OWN	_BITUL(4)	/* the caller holds it already */
+
+/* Lease durations (GET with LRUCACHE_GET_LEASE), in milliseconds. */
+#define LRUCACHE_LEASE_DEFAULT_MS	10000	/* for ttl_ms LRUCACHE_TTL_DEFAULT */
+#define LRUCACHE_LEASE_MAX_MS		3600000	/* an hour */
+
+/* Counters (INCR): decimal ASCII of a signed 64-bit integer. */
+#define LRUCACHE_COUNTER_MAX_LEN	20	/* "-9223372036854775808" */
 
 /**
- * struct lrucache_kv - argument of SET, GET, EXISTS and DELETE
- * @key: user pointer to the key.
- * @value: user pointer to the value (SET) or to the buffer (GET); zero for
- *	EXISTS and DELETE.
+ * struct lrucache_kv - argument of the commands on one key
+ * @key: user pointer to the key (DELETE_PREFIX: the prefix).
+ * @value: user pointer to the value (SET) or to the buffer (GET, GETEX,
+ *	GETDEL); zero for the other commands.
  * @key_len: key length, 1 to the module's max_key_len.
- * @value_len: SET: value length. GET: on entry the size of the buffer, on
- *	return the full length of the value. Zero for EXISTS and DELETE.
- * @ttl_ms: SET: time to live (LRUCACHE_TTL_*, or 1 to LRUCACHE_TTL_MAX_MS).
- *	Zero for the other operations.
- * @flags: SET: LRUCACHE_SET_*. Zero for the other operations.
+ * @value_len: SET: value length. GET, GETEX, GETDEL: on entry the size of
+ *	the buffer, on return the full length of the value. Zero otherwise.
+ * @ttl_ms: SET, INCR (for a counter it creates), TOUCH, GETEX: time to
+ *	live (LRUCACHE_TTL_*, or 1 to LRUCACHE_TTL_MAX_MS). GET with
+ *	LRUCACHE_GET_LEASE: how long a lease granted lasts
+ *	(LRUCACHE_TTL_DEFAULT for LRUCACHE_LEASE_DEFAULT_MS, or 1 to
+ *	LRUCACHE_LEASE_MAX_MS). LEASE_WAIT: the longest wait, 0 to
+ *	LRUCACHE_LEASE_MAX_MS. Zero for the other commands.
+ * @flags: SET: LRUCACHE_SET_*. GET: LRUCACHE_GET_*. Zero otherwise.
  * @reserved: must be zero.
+ * @cas: (version 1) the version of an entry: written back by GET, GETEX
+ *	and GETDEL (the entry read) and by SET and INCR (the entry
+ *	stored); read by SET with LRUCACHE_SET_CAS (the version the entry
+ *	must still have). Zero otherwise.
+ * @lease: a lease token: written back by GET with LRUCACHE_GET_LEASE when
+ *	it grants one (else 0); read by SET with LRUCACHE_SET_LEASE and by
+ *	LEASE_RELEASE. Zero otherwise.
+ * @delta: INCR: what is added to the counter. Zero otherwise.
+ * @number: INCR: on entry the value an absent counter starts from (before
+ *	@delta is added), on return the counter's new value (both signed).
+ *	TTL: on return the time left to live in milliseconds, rounded up, or
+ *	LRUCACHE_TTL_NONE. Zero on entry otherwise.
+ * @refresh_ms: GET with LRUCACHE_GET_LEASE: a hit on an entry with less
+ *	than this left to live is stale (LRUCACHE_STATUS_STALE): it is
+ *	returned, and one caller gets a lease to refresh it. 0 for none, at
+ *	most LRUCACHE_TTL_MAX_MS. Zero otherwise.
+ * @status: written back by GET, GETEX and GETDEL: LRUCACHE_STATUS_*.
+ *	Zero on entry.
+ * @reserved2: must be zero.
+ *
+ * Version 0 (LRUCACHE_KV_SIZE_VER0 bytes, up to @reserved) serves SET,
+ * GET, EXISTS and DELETE; a caller of that size gets no @cas back. Every
+ * field written back is written only if the caller's structure has it.
  */
 struct lrucache_kv {
 	__u64	key;
@@ -146,14 +197,31 @@ struct lrucache_kv {
 	__u64	ttl_ms;
 	__u32	flags;
 	__u32	reserved;
+	__u64	cas;
+	__u64	lease;
+	__s64	delta;
+	__s64	number;
+	__u64	refresh_ms;
+	__u32	status;
+	__u32	reserved2;
 };
 
-/* struct lrucache_op.opcode */
+#define LRUCACHE_KV_SIZE_VER0	40	/* up to reserved */
+
+/* struct lrucache_op.opcode: each is the command of the same name */
 enum lrucache_opcode {
 	LRUCACHE_OP_GET		= 1,
 	LRUCACHE_OP_SET		= 2,
 	LRUCACHE_OP_DELETE	= 3,
 	LRUCACHE_OP_EXISTS	= 4,
+	LRUCACHE_OP_INCR	= 5,
+	LRUCACHE_OP_TOUCH	= 6,
+	LRUCACHE_OP_GETEX	= 7,
+	LRUCACHE_OP_TTL		= 8,
+	LRUCACHE_OP_GETDEL	= 9,
+	LRUCACHE_OP_DELETE_PREFIX = 10,
+	LRUCACHE_OP_LEASE_RELEASE = 11,
+	LRUCACHE_OP_LEASE_WAIT	= 12,
 };
 
 /**
@@ -169,6 +237,17 @@ enum lrucache_opcode {
  * @ttl_ms: as in struct lrucache_kv.
  * @flags: as in struct lrucache_kv.
  * @reserved: must be zero.
+ * @cas: (version 1) as in struct lrucache_kv, written back the same way.
+ * @lease: as in struct lrucache_kv.
+ * @delta: as in struct lrucache_kv.
+ * @number: as in struct lrucache_kv.
+ * @refresh_ms: as in struct lrucache_kv.
+ * @status: as in struct lrucache_kv.
+ * @reserved2: must be zero.
+ *
+ * Version 0 (LRUCACHE_OP_SIZE_VER0 bytes, up to @reserved) can carry the
+ * opcodes GET, SET, DELETE and EXISTS only usefully: the others need
+ * fields it lacks, which then read as zero.
  */
 struct lrucache_op {
 	__u32	opcode;
@@ -180,7 +259,16 @@ struct lrucache_op {
 	__u64	ttl_ms;
 	__u32	flags;
 	__u32	reserved;
+	__u64	cas;
+	__u64	lease;
+	__s64	delta;
+	__s64	number;
+	__u64	refresh_ms;
+	__u32	status;
+	__u32	reserved2;
 };
+
+#define LRUCACHE_OP_SIZE_VER0	48	/* up to reserved */
 
 /**
  * struct lrucache_batch - argument of LRUCACHE_IOC_BATCH
@@ -225,13 +313,21 @@ struct lrucache_batch {
  * @reaper_runs: times the reaper ran (timer or LRUCACHE_IOC_REAP).
  * @reaper_ns: time the reaper spent, in nanoseconds.
  * @expiring: entries held now that have an expiry time.
- * @data_bytes: the sum over the entries held of @entry_overhead plus key
- *	and value lengths: @bytes without the allocator's rounding.
+ * @data_bytes: (version 2) the sum over the entries held of
+ *	@entry_overhead plus key and value lengths: @bytes without the
+ *	allocator's rounding.
+ * @leases: (version 2) leases held now.
+ * @lease_grants: (version 2) leases granted.
+ * @stale_fills: (version 2) sets with a lease refused (-ESTALE) because
+ *	the key was written, deleted or cleared since the lease was granted,
+ *	or the lease had ended.
  *
- * The event counters (@hits to @expirations, @reaped to @reaper_ns) stay
- * zero for a cache created with LRUCACHE_OPEN_NO_METRICS.
- * @reaped to @expiring are version 1, @data_bytes version 2;
- * LRUCACHE_STATS_SIZE_VER0 bytes hold version 0.
+ * The event counters (@hits to @expirations, @reaped to @reaper_ns,
+ * @lease_grants and @stale_fills) stay zero for a cache created with
+ * LRUCACHE_OPEN_NO_METRICS.
+ * @reaped to @expiring are version 1, @data_bytes to @stale_fills
+ * version 2; LRUCACHE_STATS_SIZE_VER0 bytes hold version 0,
+ * LRUCACHE_STATS_SIZE_VER1 bytes version 1.
  */
 struct lrucache_stats {
 	__u64	hits;
@@ -252,9 +348,13 @@ struct lrucache_stats {
 	__u64	reaper_ns;
 	__u64	expiring;
 	__u64	data_bytes;
+	__u64	leases;
+	__u64	lease_grants;
+	__u64	stale_fills;
 };
 
 #define LRUCACHE_STATS_SIZE_VER0	96	/* up to entry_overhead */
+#define LRUCACHE_STATS_SIZE_VER1	136	/* up to expiring */
 
 /* struct lrucache_info.flags */
 #define LRUCACHE_INFO_METRICS	_BITUL(0)	/* event counters are kept */
@@ -506,5 +606,15 @@ struct lrucache_check {
  */
 #define LRUCACHE_IOC_NOP	_IO(LRUCACHE_IOC_MAGIC, 0x4e)
 #define LRUCACHE_IOC_CHECK	_IOR(LRUCACHE_IOC_MAGIC, 0x4f, struct lrucache_check)
+
+/* Operations on one key beyond SET, GET, EXISTS and DELETE (ioctl.rst). */
+#define LRUCACHE_IOC_INCR	_IOWR(LRUCACHE_IOC_MAGIC, 0x50, struct lrucache_kv)
+#define LRUCACHE_IOC_TOUCH	_IOWR(LRUCACHE_IOC_MAGIC, 0x51, struct lrucache_kv)
+#define LRUCACHE_IOC_GETEX	_IOWR(LRUCACHE_IOC_MAGIC, 0x52, struct lrucache_kv)
+#define LRUCACHE_IOC_TTL	_IOWR(LRUCACHE_IOC_MAGIC, 0x53, struct lrucache_kv)
+#define LRUCACHE_IOC_GETDEL	_IOWR(LRUCACHE_IOC_MAGIC, 0x54, struct lrucache_kv)
+#define LRUCACHE_IOC_DELETE_PREFIX _IOWR(LRUCACHE_IOC_MAGIC, 0x55, struct lrucache_kv)
+#define LRUCACHE_IOC_LEASE_RELEASE _IOWR(LRUCACHE_IOC_MAGIC, 0x56, struct lrucache_kv)
+#define LRUCACHE_IOC_LEASE_WAIT	_IOWR(LRUCACHE_IOC_MAGIC, 0x57, struct lrucache_kv)
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
