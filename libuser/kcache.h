@@ -1371,7 +1371,14 @@ KCACHE_API void kcache_batch_free(struct kcache_batch *b);
  *    someone else stored meanwhile stays.
  * Leases are not entries: a computation in progress takes no slot of the
  * cache (maxsize 2 keeps two results, as functools does), and no eviction
- * or clear of the cache makes the others start computing. When the
+ * or clear of the cache makes the others start computing.
+ * Callers of libkcache 1.3 to 1.8, and the Python decorator, claim a key
+ * with a lock entry (KCACHE_MEMO_LOCK_PREFIX + key, for lease_ms): a
+ * caller granted the lease while such an entry exists polls for the
+ * value as they do (sleeps of 1 to 50 ms, within wait_ms) and computes
+ * only once the entry is gone without a value or the bound passed. They
+ * do not see leases: one of them that misses while a 1.10 caller
+ * computes computes too. When the
  * kernel's bound on leases is reached, a caller computes without one.
  * Single-flight is thus a best effort that never blocks a caller for
  * longer than its bound (plus the function's own time): the function must
@@ -1387,8 +1394,8 @@ KCACHE_API void kcache_batch_free(struct kcache_batch *b);
 
 /*
  * Prefix of the lock entries' keys of libkcache 1.3 to 1.8, which kept the
- * single-flight claims in the cache itself. No longer used; kept for
- * programs that name it.
+ * single-flight claims in the cache itself. No longer planted; honoured
+ * when found (see "Single-flight" above).
  */
 #define KCACHE_MEMO_LOCK_PREFIX		"\0KCMEMO\0"
 #define KCACHE_MEMO_LOCK_PREFIX_LEN	8

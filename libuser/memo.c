@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,18 @@
  * Memoization: see "Memoization" in kcache.h. Single-flight is the
  * kernel's leases: the caller granted a key's lease computes, the others
  * sleep in kcache_lease_wait() until it stores (or gives up), then read.
+ *
+ * Callers of the protocol before leases (libkcache 1.3 to 1.8, and the
+ * Python decorator's claim) still share caches with this one: they claim
+ * a key with a lock entry, KCACHE_MEMO_LOCK_PREFIX + key, and poll. A
+ * caller granted a lease first honours such an entry as 1.8 did: it polls
+ * for the value, within its wait bound, and computes only once the entry
+ * is gone without a value or the bound has passed.
  */
+
+/* The polling of the lock entries, as libkcache 1.8 did it. */
+#define MEMO_BACKOFF_MIN_MS	1
+#define MEMO_BACKOFF_MAX_MS	50
 
 static bool ttl_valid(uint64_t ttl_ms)
 {
@@ -57,6 +69,75 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void memo_sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Waits, until @deadline (now_ms()), while a caller of the old protocol
+ * holds a lock entry for @key and has not stored its value, polling with
+ * kcache_exists() (no counter moves) as libkcache 1.8 did. Returns what
+ * kcache_get() returned once the value is there (a hit, fitting @buf or
+ * not); -ENOENT if there is no lock entry (or none can exist for a key
+ * this long), it went without a value, or the deadline passed: the
+ * caller computes; another negative errno on failure.
+ */
+static ssize_t memo_wait_old_claim(struct kcache *c, const void *key,
+				   size_t klen, void *buf, size_t buflen,
+				   uint64_t deadline)
+{
+	uint64_t delay = MEMO_BACKOFF_MIN_MS, now;
+	unsigned char *lock;
+	size_t lock_len;
+	ssize_t ret;
+	int held;
+
+	if (klen > SIZE_MAX - KCACHE_MEMO_LOCK_PREFIX_LEN)
+		return -ENOENT;		/* 1.8 claimed no key this long */
+	lock_len = KCACHE_MEMO_LOCK_PREFIX_LEN + klen;
+	lock = malloc(lock_len);
+	if (!lock)
+		return -ENOMEM;
+	memcpy(lock, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
+	memcpy(lock + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
+
+	for (;;) {
+		held = kcache_exists(c, lock, lock_len);
+		if (held <= 0) {
+			/* Gone without a value, or a key the module refuses. */
+			ret = held == 0 || held == -E2BIG ? -ENOENT : held;
+			break;
+		}
+		now = now_ms();
+		if (now >= deadline) {
+			ret = -ENOENT;	/* the bound passed: compute */
+			break;
+		}
+		memo_sleep_ms(delay < deadline - now ? delay : deadline - now);
+		if (delay < MEMO_BACKOFF_MAX_MS)
+			delay = delay * 2 < MEMO_BACKOFF_MAX_MS ?
+				delay * 2 : MEMO_BACKOFF_MAX_MS;
+		ret = kcache_exists(c, key, klen);
+		if (ret < 0)
+			break;
+		if (ret == 1) {
+			ret = kcache_get(c, key, klen, buf, buflen);
+			if (ret != -ENOENT)
+				break;
+			/* Gone again (evicted, expired): go on. */
+		}
+	}
+	free(lock);
+	return ret;
 }
 
 /*
@@ -131,9 +212,18 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 					    opts.ttl_ms, lease.token);
 		if (ret != -ENOENT)
 			return ret;	/* a hit, or an error */
-		if (lease.status & KCACHE_LEASE_GRANTED)
-			return memo_compute(c, key, klen, fn, arg, buf, buflen,
-					    opts.ttl_ms, lease.token);
+		if (lease.status & KCACHE_LEASE_GRANTED) {
+			/* Ours, unless an older caller claimed it its way. */
+			ret = memo_wait_old_claim(c, key, klen, buf, buflen,
+						  deadline);
+			if (ret == -ENOENT)
+				return memo_compute(c, key, klen, fn, arg, buf,
+						    buflen, opts.ttl_ms,
+						    lease.token);
+			/* Its value (or an error): let the waiters look. */
+			kcache_lease_release(c, key, klen, lease.token);
+			return ret;
+		}
 		/*
 		 * A nested call for a key this thread is computing, or no
 		 * lease to be had (the kernel's bound): compute.

@@ -5,8 +5,9 @@
  * errors and short buffers, single-flight across processes and threads
  * on the kernel's leases (no entry taken, not lost to eviction or clear,
  * no wait for oneself in a nested call, a dead computer's claim gone at
- * once), the waiters' bound, stale-while-revalidate, and the
- * cache_info/cache_clear equivalents.
+ * once), the waiters' bound, the lock entries of callers from before
+ * leases (1.3 to 1.8, Python's claim) honoured, stale-while-revalidate,
+ * and the cache_info/cache_clear equivalents.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -469,6 +470,118 @@ TEST_F_TIMEOUT(memo, a_dead_computer_releases_its_claim_at_once, TIMEOUT_S)
 	ASSERT_GT(20000U, boot_ms() - start);
 	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+}
+
+/* The lock entry libkcache 1.3 to 1.8 (and Python's claim) plant for @key. */
+static size_t old_lock_key(unsigned char *out, const char *key)
+{
+	size_t klen = strlen(key);
+
+	memcpy(out, KCACHE_MEMO_LOCK_PREFIX, KCACHE_MEMO_LOCK_PREFIX_LEN);
+	memcpy(out + KCACHE_MEMO_LOCK_PREFIX_LEN, key, klen);
+	return KCACHE_MEMO_LOCK_PREFIX_LEN + klen;
+}
+
+TEST_F_TIMEOUT(memo, an_old_claim_is_waited_for_within_the_bound, TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 300);
+	unsigned char lk[64];
+	size_t lklen = old_lock_key(lk, "old");
+	uint64_t start, took;
+	char buf[64];
+
+	/* A 1.8 caller that never finishes: its lock entry stays. */
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	start = boot_ms();
+	ASSERT_EQ(5, kcache_memo_opts(self->c, "old", 3, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	took = boot_ms() - start;
+	ASSERT_EQ(0, memcmp(buf, "v:old", 5));
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_LE(300U, took);
+	ASSERT_GT(10000U, took);
+	/* Stored through its lease, the other caller's lock left alone. */
+	ASSERT_EQ(1, sexists(self->c, "old"));
+	ASSERT_EQ(1, kcache_exists(self->c, lk, lklen));
+	ASSERT_EQ(0U, leases_held(self->c));
+}
+
+struct old_claimer {
+	const char *name;
+	bool store;		/* store the value before unlocking */
+	int err;
+};
+
+/*
+ * A 1.8 caller holding the lock entry of "old": once the memo caller
+ * holds the key's lease (it polls the lock entry then), it stores its
+ * value (if @store) and deletes its lock entry, in 1.8's order.
+ */
+static void *old_claimer(void *p)
+{
+	struct old_claimer *o = p;
+	unsigned char lk[64];
+	size_t lklen = old_lock_key(lk, "old");
+	struct kcache *c;
+	int i;
+
+	o->err = kcache_open(o->name, NULL, &c);
+	if (o->err)
+		return NULL;
+	for (i = 0; i < POLL_LIMIT_MS / 5 && leases_held(c) != 1; i++)
+		sleep_ms(5);
+	o->err = leases_held(c) == 1 ? 0 : -ETIMEDOUT;
+	if (!o->err && o->store)
+		o->err = kcache_set(c, "old", 3, "theirs", 6, KCACHE_TTL_NONE);
+	if (!o->err)
+		o->err = kcache_delete(c, lk, lklen);
+	kcache_close(c);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(memo, an_old_claimer_s_value_is_read_not_computed, TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 30000);
+	struct old_claimer o = { .name = self->name, .store = true };
+	unsigned char lk[64];
+	size_t lklen = old_lock_key(lk, "old");
+	char buf[64];
+	pthread_t t;
+
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	ASSERT_EQ(0, pthread_create(&t, NULL, old_claimer, &o));
+	ASSERT_EQ(6, kcache_memo_opts(self->c, "old", 3, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, o.err);
+	ASSERT_EQ(0, memcmp(buf, "theirs", 6));
+	ASSERT_EQ(0, atomic_load(&self->ctr->calls));
+	/* The lease it held while it polled is given back. */
+	ASSERT_EQ(0U, leases_held(self->c));
+}
+
+TEST_F_TIMEOUT(memo, an_old_claim_gone_without_a_value_lets_it_compute,
+	       TIMEOUT_S)
+{
+	KCACHE_MEMO_OPTS(opts, .ttl_ms = KCACHE_TTL_NONE, .wait_ms = 30000);
+	struct old_claimer o = { .name = self->name, .store = false };
+	unsigned char lk[64];
+	size_t lklen = old_lock_key(lk, "old");
+	uint64_t start;
+	char buf[64];
+	pthread_t t;
+
+	ASSERT_EQ(0, kcache_add(self->c, lk, lklen, "x", 1, 60000));
+	start = boot_ms();
+	ASSERT_EQ(0, pthread_create(&t, NULL, old_claimer, &o));
+	ASSERT_EQ(5, kcache_memo_opts(self->c, "old", 3, compute, self->ctr,
+				      buf, sizeof(buf), &opts));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, o.err);
+	ASSERT_GT(20000U, boot_ms() - start);	/* well before the bound */
+	ASSERT_EQ(1, atomic_load(&self->ctr->calls));
+	ASSERT_EQ(1, sexists(self->c, "old"));
+	ASSERT_EQ(0U, leases_held(self->c));
 }
 
 TEST_F(memo, no_single_flight_computes_at_once)
