@@ -177,6 +177,7 @@ class MemoOpts(ctypes.Structure):
         ("wait_ms", c_uint64),
         ("flags", c_uint32),
         ("reserved", c_uint32),
+        ("refresh_ms", c_uint64),
     ]
 
 

@@ -79,7 +79,8 @@ static const struct {
 	K(hits), K(misses), K(sets), K(deletes), K(evictions),
 	K(expirations), K(entries), K(bytes), K(max_entries), K(max_bytes),
 	K(default_ttl_ms), K(entry_overhead), K(reaped), K(reclaimed),
-	K(reaper_runs), K(reaper_ns), K(expiring),
+	K(reaper_runs), K(reaper_ns), K(expiring), K(data_bytes), K(leases),
+	K(lease_grants), K(stale_fills),
 #undef K
 };
 
