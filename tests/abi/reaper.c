@@ -203,6 +203,27 @@ static int wait_entries(int fd, uint64_t want, struct lrucache_stats *st)
 	}
 }
 
+/*
+ * After wait_entries() saw the reaper's removals: the reaper counts its
+ * run (reaper_runs, reaper_ns) at the run's end, after its last removal,
+ * so wait, bounded, for that count too. 0, or -ETIMEDOUT.
+ */
+static int wait_run_counted(int fd, struct lrucache_stats *st)
+{
+	uint64_t start = boottime_ms();
+	int err;
+
+	while (!st->reaper_runs) {
+		if (boottime_ms() - start > POLL_LIMIT_MS)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+		err = cache_stats(fd, st);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Wait for @pid; its exit status, or -1 if it did not exit normally. */
 static int reap_child(pid_t pid)
 {
@@ -276,6 +297,7 @@ TEST_F_TIMEOUT(reaper, timer_frees_expired_entries_without_access, TIMEOUT_S)
 		       err, (unsigned long long)st.reaped,
 		       (unsigned long long)st.reaper_runs);
 	}
+	ASSERT_EQ(0, wait_run_counted(self->fd, &st));
 	EXPECT_EQ((uint64_t)A_EXPIRING, st.reaped);
 	EXPECT_EQ((uint64_t)A_EXPIRING, st.expirations);
 	EXPECT_EQ(0U, st.expiring);
@@ -725,6 +747,7 @@ TEST_F_TIMEOUT(reaper, concurrent_set_get_with_short_ttls, TIMEOUT_S)
 		TH_LOG("%llu entries left (%d)", (unsigned long long)st.entries,
 		       err);
 	}
+	ASSERT_EQ(0, wait_run_counted(self->fd, &st));
 	EXPECT_EQ(0U, st.bytes);
 	EXPECT_EQ(0U, st.expiring);
 	EXPECT_LT(0U, st.reaper_runs);
@@ -807,6 +830,7 @@ TEST_F_TIMEOUT(reaper, sysfs_interval_change_rearms_the_timer, TIMEOUT_S)
 		TH_LOG("%llu entries after the interval became 10 ms (%d)",
 		       (unsigned long long)st.entries, err);
 	}
+	ASSERT_EQ(0, wait_run_counted(self->fd, &st));
 	EXPECT_EQ(20U, st.reaped);
 	EXPECT_LT(0U, st.reaper_runs);
 	EXPECT_EQ(0U, st.expiring);
