@@ -78,7 +78,7 @@ static int consistent(int fd, uint64_t ov, char *why, size_t size)
 	static char buf[4096];
 	struct lrucache_check check;
 	struct lrucache_stats st;
-	uint64_t entries = 0, bytes = 0, expiring = 0;
+	uint64_t entries = 0, bytes = 0, data = 0, expiring = 0;
 	unsigned int i;
 	uint32_t len;
 	int ret;
@@ -99,7 +99,8 @@ static int consistent(int fd, uint64_t ov, char *why, size_t size)
 			return -1;
 		}
 		entries++;
-		bytes += ov + strlen(all_keys[i]) + (uint64_t)ret;
+		bytes += entry_charge(ov, strlen(all_keys[i]), (uint64_t)ret);
+		data += ov + strlen(all_keys[i]) + (uint64_t)ret;
 		/* "new" and the b<digit> keys are set with a TTL. */
 		expiring += !strcmp(all_keys[i], "new") ||
 			    (all_keys[i][0] == 'b' && all_keys[i][1] != 'a');
@@ -110,14 +111,16 @@ static int consistent(int fd, uint64_t ov, char *why, size_t size)
 		return -1;
 	}
 	if (st.entries != entries || st.bytes != bytes ||
-	    st.expiring != expiring) {
+	    st.data_bytes != data || st.expiring != expiring) {
 		snprintf(why, size,
-			 "STATS entries %llu bytes %llu expiring %llu; keys present: %llu, %llu bytes, %llu with a TTL",
+			 "STATS entries %llu bytes %llu data %llu expiring %llu; keys present: %llu, charged %llu, data %llu, %llu with a TTL",
 			 (unsigned long long)st.entries,
 			 (unsigned long long)st.bytes,
+			 (unsigned long long)st.data_bytes,
 			 (unsigned long long)st.expiring,
 			 (unsigned long long)entries,
 			 (unsigned long long)bytes,
+			 (unsigned long long)data,
 			 (unsigned long long)expiring);
 		return -1;
 	}
