@@ -30,6 +30,11 @@
 
 #include "compat.h"
 
+/*
+ * params.c: the module parameters, the bottom layer; every other file may
+ * read them.
+ */
+
 /* Hard ceiling of the max_key_len parameter: keys are staged on the stack. */
 #define LRUCACHE_KEY_LEN_CEILING	512
 /* Hard ceiling of the max_value_len parameter. */
@@ -46,6 +51,7 @@ extern unsigned int lrucache_max_caches_per_user;
 extern unsigned long lrucache_max_bytes_per_user;
 extern unsigned int lrucache_root_max_caches;
 extern unsigned long lrucache_root_max_bytes;
+int lrucache_params_init(void);
 
 /*
  * What one uid holds, for its quotas: caches it created, under the
