@@ -69,6 +69,12 @@ struct lrucache_user {
 	atomic64_t dump_bytes;
 };
 
+/* Root has quotas of its own (root_max_caches, root_max_bytes). */
+static inline bool lrucache_is_root(kuid_t uid)
+{
+	return uid_eq(uid, GLOBAL_ROOT_UID);
+}
+
 /*
  * Expiry buckets: an entry that can expire sits on the bucket of its
  * expiry slot (expiry time >> LRUCACHE_EXPIRY_SLOT_SHIFT, about a second)
@@ -316,7 +322,6 @@ extern struct list_head lrucache_registry;
 extern struct mutex lrucache_registry_lock;
 int lrucache_destroy_cache(struct lrucache *cache);
 void lrucache_destroy_all(void);
-s64 lrucache_user_max_bytes(const struct lrucache_user *user);
 struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
 void lrucache_user_release(struct lrucache_user *user);
 int lrucache_show_users(char *buf);
@@ -342,7 +347,7 @@ const char *lrucache_health_name(u32 status);
 void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
 		      unsigned int *degraded, unsigned int *unhealthy);
 
-/* memory.c */
+/* memory.c: what entries take, the global limit and the users' quotas */
 extern atomic64_t lrucache_total_bytes;
 extern atomic64_t lrucache_total_entries;
 
@@ -354,6 +359,9 @@ static inline s64 lrucache_limit(unsigned long max)
 
 void *lrucache_alloc_entry(size_t size);
 bool lrucache_over_total(void);
+s64 lrucache_user_max_bytes(const struct lrucache_user *user);
+
+/* shrinker.c */
 unsigned long lrucache_reclaim(unsigned long nr);
 int lrucache_shrinker_init(void);
 void lrucache_shrinker_exit(void);

@@ -16,9 +16,10 @@
  * with the last reference. The order matters: marked dead, nothing can
  * re-arm the reaper's timer, so it can be cancelled for good.
  *
- * Each uid that holds caches has a quota record (struct lrucache_user):
- * how many caches it created, under the registry lock, and how many bytes
- * of entries they hold, charged by the core with the global count.
+ * Each uid that holds caches has a quota record (struct lrucache_user),
+ * kept here: how many caches it created, under the registry lock, and how
+ * many bytes of entries they hold, charged by the core with the global
+ * count against the byte quota that memory.c reads.
  */
 
 #include <linux/ctype.h>
@@ -34,29 +35,11 @@
 
 #include "lrucache_internal.h"
 
-/* Every cache is on lrucache_registry; health.c and memory.c walk it too. */
+/* Every cache is on lrucache_registry; sysfs.c and shrinker.c walk it too. */
 LIST_HEAD(lrucache_registry);
 /* Guards lrucache_registry, lrucache_users and each user's cache count. */
 DEFINE_MUTEX(lrucache_registry_lock);
 static LIST_HEAD(lrucache_users);	/* under lrucache_registry_lock */
-
-static bool lrucache_is_root(kuid_t uid)
-{
-	return uid_eq(uid, GLOBAL_ROOT_UID);
-}
-
-/* The byte quota of a user; 0 in a parameter selects its default. */
-s64 lrucache_user_max_bytes(const struct lrucache_user *user)
-{
-	unsigned long total = READ_ONCE(lrucache_max_total_bytes);
-	unsigned long max;
-
-	if (lrucache_is_root(user->uid))
-		max = READ_ONCE(lrucache_root_max_bytes) ?: total;
-	else
-		max = READ_ONCE(lrucache_max_bytes_per_user) ?: total / 2;
-	return lrucache_limit(max);
-}
 
 /**
  * lrucache_get_info - describe a cache
