@@ -293,6 +293,27 @@ static void lrucache_unkeep(struct lrucache *cache, struct lrucache_entry *e)
 	atomic64_sub(charge, &cache->user->bytes);
 }
 
+/*
+ * Starts the reaper's timer unless it (or its work) is already pending:
+ * when an entry that can expire arrives, and for reaper.c when its work
+ * finds such entries left or the interval changes.
+ */
+void lrucache_arm_reaper(struct lrucache *cache)
+	__must_hold(&cache->lock)
+{
+	u64 interval = cache->cleanup_interval_ns;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (cache->reap_armed || cache->dead)
+		return;
+	cache->reap_armed = true;
+	/* On the cache's clock, which KUnit can move, for the health rule. */
+	WRITE_ONCE(cache->reap_due_ns, lrucache_now(cache) + interval);
+	hrtimer_start(&cache->reap_timer, ns_to_ktime(interval),
+		      HRTIMER_MODE_REL);
+}
+
 static void lrucache_expiry_add(struct lrucache *cache,
 				struct lrucache_entry *e)
 {

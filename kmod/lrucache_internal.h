@@ -314,6 +314,7 @@ void lrucache_release_kept(struct lrucache *cache);
 void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
 		     u32 why);
 void lrucache_flush(struct lrucache *cache);
+void lrucache_arm_reaper(struct lrucache *cache);
 struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
 				       const struct lrucache_entry *e);
 
@@ -335,7 +336,6 @@ bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
 
 /* reaper.c */
 void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
-void lrucache_arm_reaper(struct lrucache *cache);
 void lrucache_stop_reaper(struct lrucache *cache);
 void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
 u64 lrucache_reaper_late_ns(struct lrucache *cache);
