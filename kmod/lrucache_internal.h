@@ -326,6 +326,8 @@ void lrucache_destroy_all(void);
 struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
 void lrucache_user_release(struct lrucache_user *user);
 int lrucache_show_users(char *buf);
+int lrucache_caches_init(struct kobject *parent);
+void lrucache_caches_exit(void);
 
 /* perm.c: permissions for user space, against the caller's credentials */
 struct group_info;
@@ -344,8 +346,10 @@ u64 lrucache_reaper_late_ns(struct lrucache *cache);
 void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
 			struct lrucache_health *h);
 const char *lrucache_health_name(u32 status);
-void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
-		      unsigned int *degraded, unsigned int *unhealthy);
+
+/* cache_sysfs.c: the files of each cache's sysfs directory */
+extern const struct attribute_group *lrucache_cache_groups[];
+int lrucache_emit_counters(char *buf, int at, struct lrucache_stats *st);
 
 /* memory.c: what entries take, the global limit and the users' quotas */
 extern atomic64_t lrucache_total_bytes;
@@ -469,10 +473,8 @@ int lrucache_netlink_init(void);
 void lrucache_netlink_exit(void);
 
 /* sysfs.c */
-extern const struct attribute_group *lrucache_cache_groups[];
 int lrucache_sysfs_init(void);
 void lrucache_sysfs_exit(void);
-struct kset *lrucache_caches_kset(void);
 
 /* chardev.c */
 int lrucache_chardev_init(void);
