@@ -3,12 +3,18 @@
  * lrucache core: the entries of a cache, their lookup and the LRU list.
  * Caches of byte-string keys and values with exact LRU eviction, entry and
  * byte limits, and per-entry expiry; this file stores, finds, replaces and
- * evicts entries. The module's other jobs have files of their own:
- * registry.c (caches by name, their lifecycle, their owners' quotas),
- * perm.c (permissions), reaper.c (the expiry buckets' walk), health.c
- * (counters and health), memory.c (all caches' memory, the shrinker),
- * snapshot.c (dumps), check.c (the consistency check); chardev.c, sysfs.c
- * and netlink.c are the front ends and events.c the hooks.
+ * evicts entries, and arms the reaper's timer for the entries that can
+ * expire. It sits on params.c (the module parameters), memory.c (what
+ * entries take, the limits several caches share) and events.c (how events
+ * are reported), and calls no other file. The module's other jobs have
+ * files of their own (design.rst, "Layers", says which sits on which):
+ * reaper.c (the expiry buckets' walk), check.c (the consistency check),
+ * health.c (a cache's description, counters and health), cache_sysfs.c
+ * (a cache's sysfs files), registry.c (caches by name, their lifecycle,
+ * their owners' quota records), perm.c (permissions), snapshot.c (dumps),
+ * shrinker.c (memory pressure); chardev.c, sysfs.c and netlink.c are the
+ * front ends, trace.c and hooks.c listen to events, and main.c brings it
+ * all up and down.
  *
  * Data structures
  * ---------------

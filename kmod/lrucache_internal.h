@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lrucache internals shared by the files of the module. Nothing here is
- * exported; other modules use <linux/lrucache.h>. The structures come
- * first, then what each file offers the others, in sections named after
- * the files.
+ * exported; other modules use <linux/lrucache.h>. The module parameters
+ * come first, then the structures, then what each file offers the others,
+ * in sections named after the files, from the bottom layer up: a file
+ * uses only the sections above its own (Documentation/lrucache/design.rst,
+ * "Layers"; tests/lint/callgraph checks it).
  */
 #ifndef _LRUCACHE_INTERNAL_H
 #define _LRUCACHE_INTERNAL_H
@@ -306,51 +308,6 @@ lrucache_batched(struct lrucache *cache,
 	}
 }
 
-/* lru.c */
-int lrucache_entries_init(struct lrucache *cache);
-void lrucache_entries_destroy(struct lrucache *cache);
-void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
-void lrucache_release_kept(struct lrucache *cache);
-void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
-		     u32 why);
-void lrucache_flush(struct lrucache *cache);
-void lrucache_arm_reaper(struct lrucache *cache);
-struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
-				       const struct lrucache_entry *e);
-
-/* registry.c: every cache is on lrucache_registry, under its lock */
-extern struct list_head lrucache_registry;
-extern struct mutex lrucache_registry_lock;
-int lrucache_destroy_cache(struct lrucache *cache);
-void lrucache_destroy_all(void);
-struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
-void lrucache_user_release(struct lrucache_user *user);
-int lrucache_show_users(char *buf);
-int lrucache_caches_init(struct kobject *parent);
-void lrucache_caches_exit(void);
-
-/* perm.c: permissions for user space, against the caller's credentials */
-struct group_info;
-#define LRUCACHE_PERM_ANY	0	/* at least one permission */
-int lrucache_permission(struct lrucache *cache, u32 want);
-bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
-			   kgid_t egid, const struct group_info *groups);
-
-/* reaper.c */
-void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
-void lrucache_stop_reaper(struct lrucache *cache);
-void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
-u64 lrucache_reaper_late_ns(struct lrucache *cache);
-
-/* health.c */
-void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
-			struct lrucache_health *h);
-const char *lrucache_health_name(u32 status);
-
-/* cache_sysfs.c: the files of each cache's sysfs directory */
-extern const struct attribute_group *lrucache_cache_groups[];
-int lrucache_emit_counters(char *buf, int at, struct lrucache_stats *st);
-
 /* memory.c: what entries take, the global limit and the users' quotas */
 extern atomic64_t lrucache_total_bytes;
 extern atomic64_t lrucache_total_entries;
@@ -364,11 +321,6 @@ static inline s64 lrucache_limit(unsigned long max)
 void *lrucache_alloc_entry(size_t size);
 bool lrucache_over_total(void);
 s64 lrucache_user_max_bytes(const struct lrucache_user *user);
-
-/* shrinker.c */
-unsigned long lrucache_reclaim(unsigned long nr);
-int lrucache_shrinker_init(void);
-void lrucache_shrinker_exit(void);
 
 /*
  * events.c: how the engine reports events, and to whom. The engine calls
@@ -459,6 +411,56 @@ void lrucache_events_put(void);
 u64 lrucache_events_epoch_next(void);
 int lrucache_events_init(void);
 void lrucache_events_exit(void);
+
+/* lru.c */
+int lrucache_entries_init(struct lrucache *cache);
+void lrucache_entries_destroy(struct lrucache *cache);
+void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_release_kept(struct lrucache *cache);
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why);
+void lrucache_flush(struct lrucache *cache);
+void lrucache_arm_reaper(struct lrucache *cache);
+struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
+				       const struct lrucache_entry *e);
+
+/* reaper.c */
+void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
+void lrucache_stop_reaper(struct lrucache *cache);
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
+u64 lrucache_reaper_late_ns(struct lrucache *cache);
+
+/* health.c */
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
+			struct lrucache_health *h);
+const char *lrucache_health_name(u32 status);
+
+/* cache_sysfs.c: the files of each cache's sysfs directory */
+extern const struct attribute_group *lrucache_cache_groups[];
+int lrucache_emit_counters(char *buf, int at, struct lrucache_stats *st);
+
+/* registry.c: every cache is on lrucache_registry, under its lock */
+extern struct list_head lrucache_registry;
+extern struct mutex lrucache_registry_lock;
+int lrucache_destroy_cache(struct lrucache *cache);
+void lrucache_destroy_all(void);
+struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
+void lrucache_user_release(struct lrucache_user *user);
+int lrucache_show_users(char *buf);
+int lrucache_caches_init(struct kobject *parent);
+void lrucache_caches_exit(void);
+
+/* perm.c: permissions for user space, against the caller's credentials */
+struct group_info;
+#define LRUCACHE_PERM_ANY	0	/* at least one permission */
+int lrucache_permission(struct lrucache *cache, u32 want);
+bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid, const struct group_info *groups);
+
+/* shrinker.c */
+unsigned long lrucache_reclaim(unsigned long nr);
+int lrucache_shrinker_init(void);
+void lrucache_shrinker_exit(void);
 
 /* trace.c */
 int lrucache_trace_init(void);
