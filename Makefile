@@ -143,14 +143,13 @@ sparse:
 kerneldoc:
 	$(call run_tap,tests/lint/kerneldoc $(KSRC),lint-kerneldoc)
 
-# The graph of which kmod/*.c file uses which must have no circle. Not yet
-# part of lint: the engine split left circles outside the events (main.c's
-# module parameters, lru.c with memory.c, reaper.c and registry.c,
-# registry.c with sysfs.c); it joins lint when they are gone.
+# The graph of which kmod/*.c file uses which must have no circle: a
+# layer below never calls one above (design.rst, "Layers"). About a
+# second (cscope, ctags).
 callgraph:
 	$(call run_tap,tests/lint/callgraph,lint-callgraph)
 
-lint: checkpatch sparse kerneldoc
+lint: checkpatch sparse kerneldoc callgraph
 
 # With NOBUILD=1 (make check's lanes, after make check-build) a check-*
 # target only runs its tests: it builds nothing, so that two of them can
