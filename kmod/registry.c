@@ -7,7 +7,8 @@
  * to open, create and destroy caches and never by the operations on
  * entries. A cache is a kobject, whose reference count keeps it alive for
  * the registry, open files and kernel users, and whose directory under
- * /sys/kernel/lrucache/caches/ bears its name.
+ * /sys/kernel/lrucache/caches/ (a kset of this file's) bears its name and
+ * holds the files of cache_sysfs.c.
  *
  * Destroying a cache takes it off the list and out of sysfs (its name is
  * free at once), marks it dead under cache->lock so that every operation
@@ -20,6 +21,10 @@
  * kept here: how many caches it created, under the registry lock, and how
  * many bytes of entries they hold, charged by the core with the global
  * count against the byte quota that memory.c reads.
+ *
+ * The registry sits above the engine: it sets up, flushes and frees a
+ * cache's entries (lru.c), starts and stops its reaper (reaper.c) and
+ * gives it its sysfs files (cache_sysfs.c); none of those calls it.
  */
 
 #include <linux/ctype.h>
