@@ -53,6 +53,7 @@ extern unsigned int lrucache_max_caches_per_user;
 extern unsigned long lrucache_max_bytes_per_user;
 extern unsigned int lrucache_root_max_caches;
 extern unsigned long lrucache_root_max_bytes;
+extern unsigned int lrucache_max_subs_per_user;
 int lrucache_params_init(void);
 
 /*

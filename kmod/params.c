@@ -89,6 +89,12 @@ module_param_named(root_max_bytes, lrucache_root_max_bytes, ulong, 0644);
 MODULE_PARM_DESC(root_max_bytes,
 		 "Bytes root's caches may hold (0: max_total_bytes)");
 
+unsigned int lrucache_max_subs_per_user = 64;
+module_param_named(max_subscriptions_per_user, lrucache_max_subs_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_subscriptions_per_user,
+		 "Event subscriptions each uid may hold (default 64; CAP_SYS_ADMIN is not limited)");
+
 /*
  * Checks the parameters given at load, before anything else comes up, and
  * fills in the defaults that depend on the machine.
