@@ -143,14 +143,13 @@ sparse:
 kerneldoc:
 	$(call run_tap,tests/lint/kerneldoc $(KSRC),lint-kerneldoc)
 
-# The graph of which kmod/*.c file uses which must have no circle. Not yet
-# part of lint: the engine split left circles outside the events (main.c's
-# module parameters, lru.c with memory.c, reaper.c and registry.c,
-# registry.c with sysfs.c); it joins lint when they are gone.
+# The graph of which kmod/*.c file uses which must have no circle: a
+# layer below never calls one above (design.rst, "Layers"). About a
+# second (cscope, ctags).
 callgraph:
 	$(call run_tap,tests/lint/callgraph,lint-callgraph)
 
-lint: checkpatch sparse kerneldoc
+lint: checkpatch sparse kerneldoc callgraph
 
 # With NOBUILD=1 (make check's lanes, after make check-build) a check-*
 # target only runs its tests: it builds nothing, so that two of them can
@@ -391,11 +390,12 @@ check-tier: module lib tier tools tests
 	TIER_ROUNDS=200 tests/vm/two-hosts
 
 # The long versions of the tests that make check runs short: the load of
-# tests/abi/stress, the model comparison of tests/abi/model and a million
-# calls of tests/abi/fuzz, on the debug kernel, failing on any kernel
-# report or leak (kmemleak scans after rmmod). Knobs below; the console is
-# kept in build/stress/. STRESS_KERNEL=stock runs them without the checks
-# only a debug kernel has.
+# tests/abi/stress, the model comparison of tests/abi/model, a million
+# calls of tests/abi/fuzz, the subscriber flood with 1000 subscribers and
+# tests/abi/quota with its dump-pinning case at 8 MiB and 40 rounds, on
+# the debug kernel, failing on any kernel report or leak (kmemleak scans
+# after rmmod). Knobs below; the console is kept in build/stress/.
+# STRESS_KERNEL=stock runs them without the checks only a debug kernel has.
 STRESS_KERNEL ?= debug
 STRESS_SECONDS ?= 300
 STRESS_PROCS ?= 4
@@ -405,6 +405,8 @@ MODEL_STEPS ?= 200000
 FUZZ_CALLS ?= 1000000
 FUZZ_SECONDS ?= 2400
 SUBFLOOD_SUBS ?= 1000
+DUMP_PIN_MIB ?= 8
+DUMP_PIN_ROUNDS ?= 40
 
 stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 	@mkdir -p $(BUILD)/stress
@@ -419,9 +421,11 @@ stress: $(if $(filter debug,$(STRESS_KERNEL)),module-debug,module) lib tests
 		--env LRUCACHE_FUZZ_CALLS=$(FUZZ_CALLS) \
 		--env LRUCACHE_FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		--env LRUCACHE_SUBFLOOD_SUBS=$(SUBFLOOD_SUBS) \
+		--env LRUCACHE_DUMP_PIN_MIB=$(DUMP_PIN_MIB) \
+		--env LRUCACHE_DUMP_PIN_ROUNDS=$(DUMP_PIN_ROUNDS) \
 		-- tests/run-tests $(BUILD)/tests/abi/stress \
 		$(BUILD)/tests/abi/model $(BUILD)/tests/abi/fuzz \
-		$(BUILD)/tests/abi/subflood
+		$(BUILD)/tests/abi/subflood $(BUILD)/tests/abi/quota
 
 clean:
 	rm -rf $(BUILD)

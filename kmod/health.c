@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lrucache: what a cache tells about itself, its event counters and its
- * health.
+ * lrucache: what a cache tells about itself: its settings, its event
+ * counters and its health.
  *
  * The counters are kept per CPU (struct lrucache_pcpu_stats, bumped
  * without a lock on the hot paths) and summed when read, so each is
  * exact but they are not read at one instant. The health of a cache is
  * judged from them by the rules below, the same for sysfs, the ioctls
- * and kernel users.
+ * and kernel users. This file reads one cache at a time (and asks
+ * reaper.c how late its reaper is); totals over every cache are sysfs.c's,
+ * which walks the registry.
  */
 
+#include <linux/cred.h>
 #include <linux/math64.h>
-#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/string.h>
 
@@ -35,6 +37,37 @@ const struct lrucache_counter_desc lrucache_counters[LRUCACHE_NR_COUNTERS] = {
 	[LRUCACHE_CNT_LEASE_GRANTS]	= LRUCACHE_COUNTER(lease_grants),
 	[LRUCACHE_CNT_STALE_FILLS]	= LRUCACHE_COUNTER(stale_fills),
 };
+
+/**
+ * lrucache_get_info - describe a cache
+ * @cache: the cache
+ * @info: filled in; owner ids are mapped into the caller's user namespace
+ *
+ * Context: Process context.
+ *
+ * Return: 0, or -EIDRM if the cache was destroyed.
+ */
+int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (READ_ONCE(cache->dead))
+		return -EIDRM;
+	strscpy(info->name, cache->name, sizeof(info->name));
+	info->max_entries = cache->max_entries;
+	info->max_bytes = cache->max_bytes;
+	info->default_ttl_ms = div_u64(cache->default_ttl_ns, NSEC_PER_MSEC);
+	info->entry_overhead = LRUCACHE_ENTRY_OVERHEAD;
+	info->created_ns = cache->created_ns;
+	info->owner_uid = from_kuid_munged(current_user_ns(), cache->owner_uid);
+	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
+	if (cache->metrics)
+		info->flags |= LRUCACHE_INFO_METRICS;
+	info->mode = cache->mode;
+	info->cleanup_interval_ms = div_u64(READ_ONCE(cache->cleanup_interval_ns),
+					    NSEC_PER_MSEC);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lrucache_get_info);
 
 /**
  * lrucache_get_stats - read a cache's counters and limits
@@ -181,38 +214,4 @@ const char *lrucache_health_name(u32 status)
 	default:
 		return "unhealthy";
 	}
-}
-
-/* Totals over every cache, for /sys/kernel/lrucache/{stats,health}. */
-void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
-		      unsigned int *degraded, unsigned int *unhealthy)
-{
-	struct lrucache_health h;
-	struct lrucache_stats st;
-	struct lrucache *cache;
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	*caches = 0;
-	*degraded = 0;
-	*unhealthy = 0;
-
-	mutex_lock(&lrucache_registry_lock);
-	list_for_each_entry(cache, &lrucache_registry, node) {
-		lrucache_get_stats(cache, &st);
-		for (i = 0; i < LRUCACHE_NR_COUNTERS; i++)
-			*lrucache_stat(sum, i) += *lrucache_stat(&st, i);
-		sum->entries += st.entries;
-		sum->bytes += st.bytes;
-		sum->data_bytes += st.data_bytes;
-		sum->expiring += st.expiring;
-		sum->leases += st.leases;
-		lrucache_health_of(&st, lrucache_reaper_late_ns(cache), &h);
-		if (h.status == LRUCACHE_DEGRADED)
-			(*degraded)++;
-		else if (h.status == LRUCACHE_UNHEALTHY)
-			(*unhealthy)++;
-		(*caches)++;
-	}
-	mutex_unlock(&lrucache_registry_lock);
 }

@@ -3,12 +3,18 @@
  * lrucache core: the entries of a cache, their lookup and the LRU list.
  * Caches of byte-string keys and values with exact LRU eviction, entry and
  * byte limits, and per-entry expiry; this file stores, finds, replaces and
- * evicts entries. The module's other jobs have files of their own:
- * registry.c (caches by name, their lifecycle, their owners' quotas),
- * perm.c (permissions), reaper.c (the expiry buckets' walk), health.c
- * (counters and health), memory.c (all caches' memory, the shrinker),
- * snapshot.c (dumps), check.c (the consistency check); chardev.c, sysfs.c
- * and netlink.c are the front ends and events.c the hooks.
+ * evicts entries, and arms the reaper's timer for the entries that can
+ * expire. It sits on params.c (the module parameters), memory.c (what
+ * entries take, the limits several caches share) and events.c (how events
+ * are reported), and calls no other file. The module's other jobs have
+ * files of their own (design.rst, "Layers", says which sits on which):
+ * reaper.c (the expiry buckets' walk), check.c (the consistency check),
+ * health.c (a cache's description, counters and health), cache_sysfs.c
+ * (a cache's sysfs files), registry.c (caches by name, their lifecycle,
+ * their owners' quota records), perm.c (permissions), snapshot.c (dumps),
+ * shrinker.c (memory pressure); chardev.c, sysfs.c and netlink.c are the
+ * front ends, trace.c and hooks.c listen to events, and main.c brings it
+ * all up and down.
  *
  * Data structures
  * ---------------
@@ -257,8 +263,9 @@ static __always_inline void lrucache_report_entry(struct lrucache *cache,
  * lrucache_report() for the other files: the event of @e, or of @key
  * (which has no entry: a miss) when @e is NULL.
  */
-void lrucache_event(struct lrucache *cache, u32 type, const void *key,
-		    u32 key_len, const struct lrucache_entry *e)
+void lrucache_report_event(struct lrucache *cache, u32 type,
+			   const void *key, u32 key_len,
+			   const struct lrucache_entry *e)
 {
 	if (e)
 		lrucache_report_entry(cache, type, e);
@@ -334,6 +341,27 @@ static void lrucache_unkeep(struct lrucache *cache, struct lrucache_entry *e)
 	atomic64_sub(charge, &cache->user->dump_bytes);
 	atomic64_sub(charge, &lrucache_total_bytes);
 	atomic64_sub(charge, &cache->user->bytes);
+}
+
+/*
+ * Starts the reaper's timer unless it (or its work) is already pending:
+ * when an entry that can expire arrives, and for reaper.c when its work
+ * finds such entries left or the interval changes.
+ */
+void lrucache_arm_reaper(struct lrucache *cache)
+	__must_hold(&cache->lock)
+{
+	u64 interval = cache->cleanup_interval_ns;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (cache->reap_armed || cache->dead)
+		return;
+	cache->reap_armed = true;
+	/* On the cache's clock, which KUnit can move, for the health rule. */
+	WRITE_ONCE(cache->reap_due_ns, lrucache_now(cache) + interval);
+	hrtimer_start(&cache->reap_timer, ns_to_ktime(interval),
+		      HRTIMER_MODE_REL);
 }
 
 static void lrucache_expiry_add(struct lrucache *cache,

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lrucache internals shared by the files of the module. Nothing here is
- * exported; other modules use <linux/lrucache.h>. The structures come
- * first, then what each file offers the others, in sections named after
- * the files.
+ * exported; other modules use <linux/lrucache.h>. The module parameters
+ * come first, then the structures, then what each file offers the others,
+ * in sections named after the files, from the bottom layer up: a file
+ * uses only the sections above its own (Documentation/lrucache/design.rst,
+ * "Layers"; tests/lint/callgraph checks it).
  */
 #ifndef _LRUCACHE_INTERNAL_H
 #define _LRUCACHE_INTERNAL_H
@@ -31,6 +33,11 @@
 
 #include "compat.h"
 
+/*
+ * params.c: the module parameters, the bottom layer; every other file may
+ * read them.
+ */
+
 /* Hard ceiling of the max_key_len parameter: keys are staged on the stack. */
 #define LRUCACHE_KEY_LEN_CEILING	512
 /* Hard ceiling of the max_value_len parameter. */
@@ -49,6 +56,8 @@ extern unsigned int lrucache_root_max_caches;
 extern unsigned long lrucache_root_max_bytes;
 extern unsigned int lrucache_max_leases;
 extern unsigned int lrucache_max_owner_leases;
+extern unsigned int lrucache_max_subs_per_user;
+int lrucache_params_init(void);
 
 /*
  * What one uid holds, for its quotas: caches it created, under the
@@ -65,6 +74,12 @@ struct lrucache_user {
 	atomic64_t bytes;
 	atomic64_t dump_bytes;
 };
+
+/* Root has quotas of its own (root_max_caches, root_max_bytes). */
+static inline bool lrucache_is_root(kuid_t uid)
+{
+	return uid_eq(uid, GLOBAL_ROOT_UID);
+}
 
 /*
  * Expiry buckets: an entry that can expire sits on the bucket of its
@@ -341,104 +356,7 @@ lrucache_batched(struct lrucache *cache,
 	}
 }
 
-/* lru.c */
-
-/* What a lookup hashes and compares: the key as the caller holds it. */
-struct lrucache_key {
-	const void *data;
-	u32 len;
-};
-
-int lrucache_entries_init(struct lrucache *cache);
-void lrucache_entries_destroy(struct lrucache *cache);
-void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
-void lrucache_entry_drop(struct lrucache *cache, struct lrucache_entry *e);
-void lrucache_release_kept(struct lrucache *cache);
-void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
-		     u32 why);
-void lrucache_flush(struct lrucache *cache);
-struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
-				       const struct lrucache_entry *e);
-int lrucache_check_key(size_t key_len);
-int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns);
-struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
-				       const struct lrucache_key *k);
-struct lrucache_entry *lrucache_find_live(struct lrucache *cache,
-					  const struct lrucache_key *k);
-struct lrucache_entry *lrucache_entry_alloc(const void *key, u32 key_len,
-					    size_t value_room);
-int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
-		     struct lrucache_entry *old);
-void lrucache_set_expires(struct lrucache *cache, struct lrucache_entry *e,
-			  u64 expires);
-void lrucache_make_recent(struct lrucache *cache, struct lrucache_entry *e);
-void lrucache_event(struct lrucache *cache, u32 type, const void *key,
-		    u32 key_len, const struct lrucache_entry *e);
-bool lrucache_copy_nofault(const struct lrucache_entry *e,
-			   struct iov_iter *to);
-
-static inline bool lrucache_expired_at(const struct lrucache_entry *e, u64 now)
-{
-	u64 expires = lrucache_expires(e);
-
-	return expires && now >= expires;
-}
-
-static inline bool lrucache_expired(const struct lrucache *cache,
-				    const struct lrucache_entry *e)
-{
-	return lrucache_expired_at(e, lrucache_now(cache));
-}
-
-/* lease.c: every lease function but the exported ones wants cache->lock */
-struct lrucache_lease;
-void lrucache_leases_init(struct lrucache *cache);
-void lrucache_leases_flush(struct lrucache *cache);
-struct lrucache_lease *lrucache_lease_alloc(const void *key, u32 key_len);
-void lrucache_lease_free(struct lrucache_lease *l);
-int lrucache_lease_take(struct lrucache *cache,
-			struct lrucache_lease_owner *owner, const void *key,
-			u32 key_len, u64 lease_ns, struct lrucache_lease **pre,
-			u64 *token);
-void lrucache_lease_written(struct lrucache *cache, const void *key,
-			    u32 key_len);
-void lrucache_lease_written_prefix(struct lrucache *cache, const void *prefix,
-				   u32 prefix_len);
-int lrucache_lease_fill(struct lrucache *cache, const void *key, u32 key_len,
-			u64 token);
-
-/* registry.c: every cache is on lrucache_registry, under its lock */
-extern struct list_head lrucache_registry;
-extern struct mutex lrucache_registry_lock;
-int lrucache_destroy_cache(struct lrucache *cache);
-void lrucache_destroy_all(void);
-s64 lrucache_user_max_bytes(const struct lrucache_user *user);
-struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
-void lrucache_user_release(struct lrucache_user *user);
-int lrucache_show_users(char *buf);
-
-/* perm.c: permissions for user space, against the caller's credentials */
-struct group_info;
-#define LRUCACHE_PERM_ANY	0	/* at least one permission */
-int lrucache_permission(struct lrucache *cache, u32 want);
-bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
-			   kgid_t egid, const struct group_info *groups);
-
-/* reaper.c */
-void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
-void lrucache_arm_reaper(struct lrucache *cache);
-void lrucache_stop_reaper(struct lrucache *cache);
-void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
-u64 lrucache_reaper_late_ns(struct lrucache *cache);
-
-/* health.c */
-void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
-			struct lrucache_health *h);
-const char *lrucache_health_name(u32 status);
-void lrucache_sum_all(struct lrucache_stats *sum, unsigned int *caches,
-		      unsigned int *degraded, unsigned int *unhealthy);
-
-/* memory.c */
+/* memory.c: what entries take, the global limit and the users' quotas */
 extern atomic64_t lrucache_total_bytes;
 extern atomic64_t lrucache_total_entries;
 
@@ -450,9 +368,7 @@ static inline s64 lrucache_limit(unsigned long max)
 
 void *lrucache_alloc_entry(size_t size);
 bool lrucache_over_total(void);
-unsigned long lrucache_reclaim(unsigned long nr);
-int lrucache_shrinker_init(void);
-void lrucache_shrinker_exit(void);
+s64 lrucache_user_max_bytes(const struct lrucache_user *user);
 
 /*
  * events.c: how the engine reports events, and to whom. The engine calls
@@ -544,6 +460,113 @@ u64 lrucache_events_epoch_next(void);
 int lrucache_events_init(void);
 void lrucache_events_exit(void);
 
+/* lru.c */
+
+/* What a lookup hashes and compares: the key as the caller holds it. */
+struct lrucache_key {
+	const void *data;
+	u32 len;
+};
+
+int lrucache_entries_init(struct lrucache *cache);
+void lrucache_entries_destroy(struct lrucache *cache);
+void lrucache_entry_unpin(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_entry_drop(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_release_kept(struct lrucache *cache);
+void lrucache_remove(struct lrucache *cache, struct lrucache_entry *e,
+		     u32 why);
+void lrucache_flush(struct lrucache *cache);
+void lrucache_arm_reaper(struct lrucache *cache);
+struct lrucache_entry *lrucache_hashed(struct lrucache *cache,
+				       const struct lrucache_entry *e);
+int lrucache_check_key(size_t key_len);
+int lrucache_ttl_ns(const struct lrucache *cache, u64 ttl_ms, u64 *ns);
+struct lrucache_entry *lrucache_lookup(struct lrucache *cache,
+				       const struct lrucache_key *k);
+struct lrucache_entry *lrucache_find_live(struct lrucache *cache,
+					  const struct lrucache_key *k);
+struct lrucache_entry *lrucache_entry_alloc(const void *key, u32 key_len,
+					    size_t value_room);
+int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
+		     struct lrucache_entry *old);
+void lrucache_set_expires(struct lrucache *cache, struct lrucache_entry *e,
+			  u64 expires);
+void lrucache_make_recent(struct lrucache *cache, struct lrucache_entry *e);
+void lrucache_report_event(struct lrucache *cache, u32 type,
+			   const void *key, u32 key_len,
+			   const struct lrucache_entry *e);
+bool lrucache_copy_nofault(const struct lrucache_entry *e,
+			   struct iov_iter *to);
+
+static inline bool lrucache_expired_at(const struct lrucache_entry *e, u64 now)
+{
+	u64 expires = lrucache_expires(e);
+
+	return expires && now >= expires;
+}
+
+static inline bool lrucache_expired(const struct lrucache *cache,
+				    const struct lrucache_entry *e)
+{
+	return lrucache_expired_at(e, lrucache_now(cache));
+}
+
+/* lease.c: every lease function but the exported ones wants cache->lock */
+struct lrucache_lease;
+void lrucache_leases_init(struct lrucache *cache);
+void lrucache_leases_flush(struct lrucache *cache);
+struct lrucache_lease *lrucache_lease_alloc(const void *key, u32 key_len);
+void lrucache_lease_free(struct lrucache_lease *l);
+int lrucache_lease_take(struct lrucache *cache,
+			struct lrucache_lease_owner *owner, const void *key,
+			u32 key_len, u64 lease_ns, struct lrucache_lease **pre,
+			u64 *token);
+void lrucache_lease_written(struct lrucache *cache, const void *key,
+			    u32 key_len);
+void lrucache_lease_written_prefix(struct lrucache *cache, const void *prefix,
+				   u32 prefix_len);
+int lrucache_lease_fill(struct lrucache *cache, const void *key, u32 key_len,
+			u64 token);
+
+/* reaper.c */
+void lrucache_reaper_init(struct lrucache *cache, u64 interval_ms);
+void lrucache_stop_reaper(struct lrucache *cache);
+void lrucache_last_reap(struct lrucache *cache, struct lrucache_reap *r);
+u64 lrucache_reaper_late_ns(struct lrucache *cache);
+
+/* health.c */
+void lrucache_health_of(const struct lrucache_stats *st, u64 reaper_late_ns,
+			struct lrucache_health *h);
+const char *lrucache_health_name(u32 status);
+
+/* cache_sysfs.c: the files of each cache's sysfs directory */
+extern const struct attribute_group *lrucache_cache_groups[];
+int lrucache_emit_counters(char *buf, int at, struct lrucache_stats *st);
+int lrucache_emit_ver2(char *buf, int at, struct lrucache_stats *st);
+
+/* registry.c: every cache is on lrucache_registry, under its lock */
+extern struct list_head lrucache_registry;
+extern struct mutex lrucache_registry_lock;
+int lrucache_destroy_cache(struct lrucache *cache);
+void lrucache_destroy_all(void);
+struct lrucache_user *lrucache_user_of_current(struct lrucache *cache);
+void lrucache_user_release(struct lrucache_user *user);
+int lrucache_show_users(char *buf);
+int lrucache_caches_init(struct kobject *parent);
+void lrucache_caches_exit(void);
+
+/* perm.c: permissions for user space, against the caller's credentials */
+struct group_info;
+#define LRUCACHE_PERM_ANY	0	/* at least one permission */
+int lrucache_permission(struct lrucache *cache, u32 want);
+bool lrucache_ids_may_read(const struct lrucache *cache, kuid_t euid,
+			   kgid_t egid, const struct group_info *groups);
+
+/* shrinker.c */
+unsigned long lrucache_reclaim(unsigned long nr);
+int lrucache_shrinker_init(void);
+void lrucache_shrinker_exit(void);
+
 /* trace.c */
 int lrucache_trace_init(void);
 void lrucache_trace_exit(void);
@@ -557,10 +580,8 @@ int lrucache_netlink_init(void);
 void lrucache_netlink_exit(void);
 
 /* sysfs.c */
-extern const struct attribute_group *lrucache_cache_groups[];
 int lrucache_sysfs_init(void);
 void lrucache_sysfs_exit(void);
-struct kset *lrucache_caches_kset(void);
 
 /* chardev.c */
 int lrucache_chardev_init(void);

@@ -20,13 +20,12 @@
  * Subscriptions sit on a list under lrucache_nl_mutex, which also guards
  * everything in them; it is taken in process context only, by requests,
  * by a socket's release and by the delivering work item, and never with
- * an engine lock held. A uid holds at most max_subscriptions_per_user of
- * them (CAP_SYS_ADMIN holds any number).
+ * an engine lock held. A uid holds at most max_subscriptions_per_user
+ * (params.c) of them (CAP_SYS_ADMIN holds any number).
  */
 
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -36,12 +35,6 @@
 #include <net/sock.h>
 
 #include "lrucache_internal.h"
-
-static unsigned int lrucache_max_subs_per_user = 64;
-module_param_named(max_subscriptions_per_user, lrucache_max_subs_per_user,
-		   uint, 0644);
-MODULE_PARM_DESC(max_subscriptions_per_user,
-		 "Event subscriptions each uid may hold (default 64; CAP_SYS_ADMIN is not limited)");
 
 struct lrucache_sub {
 	struct list_head node;		/* on lrucache_subs */

@@ -82,7 +82,7 @@ static int lrucache_read_commit(struct lrucache *cache,
 		lk->version = e->version;
 	}
 	lrucache_count(cache, LRUCACHE_CNT_HITS);
-	lrucache_event(cache, LRUCACHE_EVENT_HIT, NULL, 0, e);
+	lrucache_report_event(cache, LRUCACHE_EVENT_HIT, NULL, 0, e);
 	switch (rd->kind) {
 	case LRUCACHE_READ_TOUCH:
 		lrucache_set_expires(cache, e, rd->expires);
@@ -147,7 +147,8 @@ again:
 		if (rd->kind == LRUCACHE_READ_DELETE)
 			lrucache_lease_written(cache, key, key_len);
 		lrucache_count(cache, LRUCACHE_CNT_MISSES);
-		lrucache_event(cache, LRUCACHE_EVENT_MISS, key, key_len, NULL);
+		lrucache_report_event(cache, LRUCACHE_EVENT_MISS, key, key_len,
+				      NULL);
 		goto unlock;
 	}
 	fits = e->value_len <= iov_iter_count(to);

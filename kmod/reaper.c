@@ -33,6 +33,10 @@
  * cache->lock) says a timer or work is pending, so a set arms the timer
  * only when nothing is. Destroying a cache marks it dead first, so nothing
  * re-arms the timer, then cancels the timer and the work before freeing.
+ *
+ * Arming the timer (lrucache_arm_reaper()) is part of putting an entry on
+ * its bucket, in lru.c; the timer's callback, the work and the walks are
+ * here. The reaper frees entries through lru.c: it sits above it.
  */
 
 #include <linux/hrtimer.h>
@@ -52,23 +56,6 @@ static enum hrtimer_restart lrucache_reap_timer_fn(struct hrtimer *timer)
 	/* Hard-irq context: the walk happens in the work item. */
 	queue_work(system_dfl_wq, &cache->reap_work);
 	return HRTIMER_NORESTART;
-}
-
-/* Starts the reaper's timer unless it (or its work) is already pending. */
-void lrucache_arm_reaper(struct lrucache *cache)
-	__must_hold(&cache->lock)
-{
-	u64 interval = cache->cleanup_interval_ns;
-
-	lockdep_assert_held(&cache->lock);
-
-	if (cache->reap_armed || cache->dead)
-		return;
-	cache->reap_armed = true;
-	/* On the cache's clock, which KUnit can move, for the health rule. */
-	WRITE_ONCE(cache->reap_due_ns, lrucache_now(cache) + interval);
-	hrtimer_start(&cache->reap_timer, ns_to_ktime(interval),
-		      HRTIMER_MODE_REL);
 }
 
 /* The reaper frees @e, which has expired. */

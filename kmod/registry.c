@@ -7,7 +7,8 @@
  * to open, create and destroy caches and never by the operations on
  * entries. A cache is a kobject, whose reference count keeps it alive for
  * the registry, open files and kernel users, and whose directory under
- * /sys/kernel/lrucache/caches/ bears its name.
+ * /sys/kernel/lrucache/caches/ (a kset of this file's) bears its name and
+ * holds the files of cache_sysfs.c.
  *
  * Destroying a cache takes it off the list and out of sysfs (its name is
  * free at once), marks it dead under cache->lock so that every operation
@@ -17,15 +18,19 @@
  * with the last reference. The order matters: marked dead, nothing can
  * re-arm the reaper's timer, so it can be cancelled for good.
  *
- * Each uid that holds caches has a quota record (struct lrucache_user):
- * how many caches it created, under the registry lock, and how many bytes
- * of entries they hold, charged by the core with the global count.
+ * Each uid that holds caches has a quota record (struct lrucache_user),
+ * kept here: how many caches it created, under the registry lock, and how
+ * many bytes of entries they hold, charged by the core with the global
+ * count against the byte quota that memory.c reads.
+ *
+ * The registry sits above the engine: it sets up, flushes and frees a
+ * cache's entries (lru.c), starts and stops its reaper (reaper.c) and
+ * gives it its sysfs files (cache_sysfs.c); none of those calls it.
  */
 
 #include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/kobject.h>
-#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rhashtable.h>
@@ -35,60 +40,13 @@
 
 #include "lrucache_internal.h"
 
-/* Every cache is on lrucache_registry; health.c and memory.c walk it too. */
+/* Every cache is on lrucache_registry; sysfs.c and shrinker.c walk it too. */
 LIST_HEAD(lrucache_registry);
 /* Guards lrucache_registry, lrucache_users and each user's cache count. */
 DEFINE_MUTEX(lrucache_registry_lock);
 static LIST_HEAD(lrucache_users);	/* under lrucache_registry_lock */
-
-static bool lrucache_is_root(kuid_t uid)
-{
-	return uid_eq(uid, GLOBAL_ROOT_UID);
-}
-
-/* The byte quota of a user; 0 in a parameter selects its default. */
-s64 lrucache_user_max_bytes(const struct lrucache_user *user)
-{
-	unsigned long total = READ_ONCE(lrucache_max_total_bytes);
-	unsigned long max;
-
-	if (lrucache_is_root(user->uid))
-		max = READ_ONCE(lrucache_root_max_bytes) ?: total;
-	else
-		max = READ_ONCE(lrucache_max_bytes_per_user) ?: total / 2;
-	return lrucache_limit(max);
-}
-
-/**
- * lrucache_get_info - describe a cache
- * @cache: the cache
- * @info: filled in; owner ids are mapped into the caller's user namespace
- *
- * Context: Process context.
- *
- * Return: 0, or -EIDRM if the cache was destroyed.
- */
-int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	if (READ_ONCE(cache->dead))
-		return -EIDRM;
-	strscpy(info->name, cache->name, sizeof(info->name));
-	info->max_entries = cache->max_entries;
-	info->max_bytes = cache->max_bytes;
-	info->default_ttl_ms = div_u64(cache->default_ttl_ns, NSEC_PER_MSEC);
-	info->entry_overhead = LRUCACHE_ENTRY_OVERHEAD;
-	info->created_ns = cache->created_ns;
-	info->owner_uid = from_kuid_munged(current_user_ns(), cache->owner_uid);
-	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
-	if (cache->metrics)
-		info->flags |= LRUCACHE_INFO_METRICS;
-	info->mode = cache->mode;
-	info->cleanup_interval_ms = div_u64(READ_ONCE(cache->cleanup_interval_ns),
-					    NSEC_PER_MSEC);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(lrucache_get_info);
+/* /sys/kernel/lrucache/caches/, where each cache's directory goes. */
+static struct kset *lrucache_caches;
 
 /**
  * lrucache_name - the name of a cache
@@ -240,7 +198,7 @@ static void lrucache_release(struct kobject *kobj)
 
 /*
  * The cache's sysfs directory and files belong to its owner and group,
- * so that the VFS applies the modes sysfs.c derives from the cache's.
+ * so that the VFS applies the modes cache_sysfs.c derives from the cache's.
  */
 static void lrucache_get_ownership(lrucache_kobj_const struct kobject *kobj,
 				   kuid_t *uid, kgid_t *gid)
@@ -295,7 +253,7 @@ static int lrucache_alloc(const char *name,
 	strscpy(cache->name, name, sizeof(cache->name));
 
 	/* From here on the kobject owns the cache: release() frees it. */
-	cache->kobj.kset = lrucache_caches_kset();
+	cache->kobj.kset = lrucache_caches;
 	ret = kobject_init_and_add(&cache->kobj, &lrucache_ktype, NULL, "%s",
 				   cache->name);
 	if (ret) {
@@ -520,4 +478,21 @@ void lrucache_destroy_all(void)
 
 	list_for_each_entry_safe(cache, tmp, &doomed, node)
 		lrucache_finish(cache);
+}
+
+/*
+ * Makes the directory of the caches' directories, caches/ in @parent
+ * (/sys/kernel/lrucache, which sysfs.c makes), before any cache exists.
+ */
+int lrucache_caches_init(struct kobject *parent)
+{
+	lrucache_caches = kset_create_and_add("caches", NULL, parent);
+	return lrucache_caches ? 0 : -ENOMEM;
+}
+
+/* Removes it, once every cache has gone. */
+void lrucache_caches_exit(void)
+{
+	kset_unregister(lrucache_caches);
+	lrucache_caches = NULL;
 }

@@ -113,7 +113,7 @@ static int consistent(int fd, uint64_t ov, char *why, size_t size)
 	if (st.entries != entries || st.bytes != bytes ||
 	    st.data_bytes != data || st.expiring != expiring) {
 		snprintf(why, size,
-			 "STATS entries %llu bytes %llu data_bytes %llu expiring %llu; keys present: %llu, charged %llu, %llu bytes, %llu with a TTL",
+			 "STATS entries %llu bytes %llu data %llu expiring %llu; keys present: %llu, charged %llu, data %llu, %llu with a TTL",
 			 (unsigned long long)st.entries,
 			 (unsigned long long)st.bytes,
 			 (unsigned long long)st.data_bytes,
