@@ -4,8 +4,8 @@
  * backend, as another host would (standalone Redis, and the cluster).
  *
  * Three reader processes, each with its own tier, read four keys as fast
- * as they can and log every read: when it started and ended, the version
- * it returned, and whether it went to the backend. The writer writes
+ * as they can and log every read: when it started, the version it
+ * returned, and whether it went to the backend. The writer writes
  * versions 1..N round-robin over the keys and, after each, waits until
  * the agent has applied the invalidation: that instant is the write's
  * "delivery". The rule checked afterwards, for every read: if it started
@@ -33,7 +33,7 @@
 #define MAX_READS	400000
 
 struct rec {
-	uint64_t start, end;
+	uint64_t start;
 	uint32_t version;
 	uint8_t key;
 	uint8_t backend;
@@ -123,7 +123,6 @@ static void reader(struct _test_data_coh *self, const FIXTURE_VARIANT(coh) *vari
 		br = tstats(t).backend_reads;
 		r->start = now_us();
 		n = tget(t, self->key[k], buf, sizeof(buf));
-		r->end = now_us();
 		if (n <= 0)
 			continue;	/* a backend hiccup: not a read */
 		r->key = (uint8_t)k;
@@ -223,7 +222,7 @@ TEST_F_TIMEOUT(coh, no_read_after_delivery_returns_older_value, 3600)
 	NEEDS_SETUP();
 	uint32_t writes = getenv("TIER_LONG") ? 5000 : 300, v;
 	struct kcache_tier_stats inv;
-	uint64_t reads = 0, backend = 0, transient = 0, lat_sum = 0;
+	uint64_t reads = 0, backend = 0, stale = 0, lat_sum = 0;
 	uint64_t lat_max = 0;
 	int i, status;
 
@@ -251,8 +250,6 @@ TEST_F_TIMEOUT(coh, no_read_after_delivery_returns_older_value, 3600)
 		for (j = 0; j < self->sh->nreads[i]; j++) {
 			const struct rec *r = &self->sh->reads[i][j];
 			uint32_t want;
-			bool overlapped = false;
-			int i2;
 
 			reads++;
 			backend += r->backend;
@@ -260,33 +257,21 @@ TEST_F_TIMEOUT(coh, no_read_after_delivery_returns_older_value, 3600)
 						r->start);
 			if (r->version >= want)
 				continue;
-			/* Stale: did a backend read of the key straddle it? */
-			for (i2 = 0; i2 < NREADERS && !overlapped; i2++)
-				for (uint32_t j2 = 0; j2 < self->sh->nreads[i2]; j2++) {
-					const struct rec *f = &self->sh->reads[i2][j2];
-
-					if (f->backend && f->key == r->key &&
-					    f->start < self->sh->delivered[want] &&
-					    f->end >= r->start) {
-						overlapped = true;
-						break;
-					}
-				}
-			ASSERT_TRUE(overlapped && !LEASE_FILLS) {
-				TH_LOG("read of key %d started %llu us after version %u was delivered, returned %u",
-				       r->key, (unsigned long long)(r->start - self->sh->delivered[want]),
+			if (stale++ < 10)
+				TH_LOG("read of key %d (%s) started %llu us after version %u was delivered, returned %u",
+				       r->key, r->backend ? "backend" : "kernel cache",
+				       (unsigned long long)(r->start - self->sh->delivered[want]),
 				       want, r->version);
-			}
-			transient++;
 		}
 	}
-	printf("# %u writes, %llu reads (%.1f%% from the kernel cache), %llu transient stale reads (no lease yet); write to delivery: mean %llu us, max %llu us\n",
-		       writes, (unsigned long long)reads,
-		       reads ? 100.0 * (double)(reads - backend) / (double)reads : 0.0,
-		       (unsigned long long)transient,
-		       (unsigned long long)(lat_sum / writes),
-		       (unsigned long long)lat_max);
+	printf("# %u writes, %llu reads (%.1f%% from the kernel cache), %llu stale reads; write to delivery: mean %llu us, max %llu us\n",
+	       writes, (unsigned long long)reads,
+	       reads ? 100.0 * (double)(reads - backend) / (double)reads : 0.0,
+	       (unsigned long long)stale,
+	       (unsigned long long)(lat_sum / writes),
+	       (unsigned long long)lat_max);
 	fflush(stdout);
+	EXPECT_EQ(0U, stale);
 	EXPECT_LT(0U, reads);
 }
 

@@ -3,7 +3,7 @@
  * The tier on a standalone Redis, with the host's agent tracking it
  * (tests/vm/tier starts both): read-through and its TTL, write-through,
  * delete-through, batches, invalidations from another host's writes, and
- * the fill that races a write.
+ * the fill that races a write, which the kernel's lease refuses.
  */
 #include "kselftest_harness.h"
 #include "tier_test.h"
@@ -282,17 +282,22 @@ TEST_F_TIMEOUT(redis, fill_racing_a_write_is_refused, 300)
 	struct kcache_tier *t2;
 	char buf[16];
 
+	struct kcache_metrics m0, m1;
+
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
 	r.t = t2;
 	ASSERT_EQ(0, wdo(t2, self->w, "SET %s old", self->key));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
 	/* The read returns what it read: the old value, as of its start. */
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("old", buf);
 	ASSERT_TRUE(r.delivered);
-	/* But it stored nothing. */
+	/* But it stored nothing: the kernel refused its lease. */
 	EXPECT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
 	EXPECT_EQ(1U, tstats(t2).fill_refusals);
 	EXPECT_EQ(0U, tstats(t2).fills);
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	EXPECT_EQ(m0.stale_fills + 1, m1.stale_fills);
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("new", buf);
 	kcache_tier_close(t2);
@@ -333,6 +338,87 @@ TEST_F_TIMEOUT(redis, fill_racing_a_local_write_through_is_refused, 300)
 	ASSERT_EQ(4, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("mine", buf);
 	kcache_tier_close(t2);
+}
+
+/*
+ * While one reader fills a key (it holds the key's lease), another
+ * process's reader of the same key reads the backend itself and stores
+ * nothing: only the lease's holder may store. The fill hook makes the
+ * second read happen exactly then, through its own handle of the cache.
+ */
+struct second_reader {
+	struct kcache_tier *t;
+	const char *key;
+	ssize_t n;
+	char buf[16];
+};
+
+static void read_during_fill(void *arg, const void *key, size_t klen)
+{
+	struct second_reader *r = arg;
+
+	(void)key;
+	(void)klen;
+	if (!r->n)
+		r->n = tget(r->t, r->key, r->buf, sizeof(r->buf));
+}
+
+TEST_F_TIMEOUT(redis, reader_during_anothers_fill_reads_backend_stores_nothing, 300)
+{
+	NEEDS_SETUP();
+	struct second_reader r = { .key = self->key };
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000,
+			 .fill_hook = read_during_fill, .fill_hook_arg = &r);
+	KCACHE_TIER_OPTS(o3, .backend = KCACHE_TIER_REDIS,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000);
+	struct kcache_tier *t2;
+	struct kcache *c3;
+	char buf[16];
+
+	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
+	/* Another open file of the cache: another owner of leases. */
+	ASSERT_EQ(0, kcache_open(getenv("TIER_CACHE_R"), NULL, &c3));
+	ASSERT_EQ(0, kcache_tier_open(c3, &o3, &r.t));
+	ASSERT_EQ(0, wdo(t2, self->w, "SET %s v7", self->key));
+	ASSERT_EQ(2, tget(t2, self->key, buf, sizeof(buf)));
+	EXPECT_STREQ("v7", buf);
+	/* The second reader got the value from the backend... */
+	ASSERT_EQ(2, r.n);
+	EXPECT_STREQ("v7", r.buf);
+	EXPECT_EQ(1U, tstats(r.t).backend_reads);
+	/* ... and stored nothing; the holder stored its value. */
+	EXPECT_EQ(0U, tstats(r.t).fills);
+	EXPECT_EQ(0U, tstats(r.t).fill_refusals);
+	EXPECT_EQ(1U, tstats(t2).fills);
+	EXPECT_EQ(2, kget(self->c, self->key, buf, sizeof(buf)));
+	kcache_tier_close(r.t);
+	kcache_close(c3);
+	kcache_tier_close(t2);
+}
+
+/*
+ * A fill with nothing to store (no such key in the backend) gives its
+ * lease back at once: the next reader is granted the key's lease, instead
+ * of finding it held until the lease runs out.
+ */
+TEST_F_TIMEOUT(redis, fill_of_absent_key_releases_its_lease, 300)
+{
+	NEEDS_SETUP();
+	struct kcache_lease l;
+	struct kcache *c2;
+	char buf[16];
+
+	ASSERT_EQ(-ENOENT, tget(self->t, self->key, buf, sizeof(buf)));
+	EXPECT_EQ(1U, tstats(self->t).backend_reads);
+	ASSERT_EQ(0, kcache_open(getenv("TIER_CACHE_R"), NULL, &c2));
+	EXPECT_EQ(-ENOENT, kcache_get_lease(c2, self->key, strlen(self->key),
+					    buf, sizeof(buf), 0, 0, &l));
+	EXPECT_EQ((uint32_t)KCACHE_LEASE_GRANTED, l.status);
+	if (l.token)
+		EXPECT_EQ(0, kcache_lease_release(c2, self->key,
+						  strlen(self->key), l.token));
+	kcache_close(c2);
 }
 
 TEST_F_TIMEOUT(redis, open_rejects_bad_options, 300)
