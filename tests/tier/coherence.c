@@ -232,7 +232,17 @@ TEST_F_TIMEOUT(coh, no_read_after_delivery_returns_older_value, 3600)
 		inv = tstats(self->t);
 		t0 = now_us();
 		ASSERT_EQ(0, wset(self, self->key[v % NKEYS], v));
-		ASSERT_TRUE(wait_delivered(self->t, inv, 10000));
+		ASSERT_TRUE(wait_delivered(self->t, inv, 10000)) {
+			struct kcache_tier_stats now = tstats(self->t);
+
+			TH_LOG("write %u of %s: invalidations %llu -> %llu, epoch %llu -> %llu, agent state %llu",
+			       v, self->key[v % NKEYS],
+			       (unsigned long long)inv.invalidations,
+			       (unsigned long long)now.invalidations,
+			       (unsigned long long)inv.epoch,
+			       (unsigned long long)now.epoch,
+			       (unsigned long long)now.agent_state);
+		}
 		self->sh->delivered[v] = now_us();
 		lat_sum += self->sh->delivered[v] - t0;
 		if (self->sh->delivered[v] - t0 > lat_max)
