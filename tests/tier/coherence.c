@@ -9,23 +9,16 @@
  * versions 1..N round-robin over the keys and, after each, waits until
  * the agent has applied the invalidation: that instant is the write's
  * "delivery". The rule checked afterwards, for every read: if it started
- * after the delivery of version v of its key, it returns v or later.
- *
- * Until libkcache has kernel leases, the tier's fill path has one known
- * gap (tier.c, "The fill path"): a fill that read the old value before the
- * delivery may store it and take it back an instant later. A stale read
- * that overlaps such a fill is therefore counted and reported as
- * "transient"; any other stale read fails the test. LEASE_FILLS (set when
- * the tier fills through kernel leases) makes transient ones fail too.
+ * after the delivery of version v of its key, it returns v or later. No
+ * exception: the tier fills through kernel leases (tier.c, "The fill
+ * path"), so a fill that read an older value before the delivery cannot
+ * store it after the delivery, not even for an instant. Every stale read
+ * fails the test.
  */
 #include "kselftest_harness.h"
 #include "tier_test.h"
 
 #include <sys/mman.h>
-
-#ifndef LEASE_FILLS
-#define LEASE_FILLS 0
-#endif
 
 #define NREADERS	3
 #define NKEYS		4
