@@ -421,6 +421,72 @@ TEST_F_TIMEOUT(redis, fill_of_absent_key_releases_its_lease, 300)
 	kcache_close(c2);
 }
 
+/*
+ * A process that may read the cache but not write it cannot take leases
+ * (kcache_get_lease() needs write permission): it gets the hits it finds,
+ * reads its misses from the backend, and stores nothing. The reader runs
+ * as another user, on a cache of mode 0704 made for the test.
+ */
+static int read_only_reader(const char *name,
+			    const struct kcache_tier_options *o,
+			    const char *hit, const char *miss)
+{
+	struct kcache_tier_stats s;
+	struct kcache_tier *t;
+	struct kcache *c;
+	char buf[16];
+
+	if (setgid(65534) || setuid(65534))
+		return 10;
+	if (kcache_open(name, NULL, &c) || kcache_tier_open(c, o, &t))
+		return 11;
+	if (tget(t, hit, buf, sizeof(buf)) != 3 || strcmp(buf, "one"))
+		return 12;
+	if (tget(t, miss, buf, sizeof(buf)) != 3 || strcmp(buf, "two"))
+		return 13;
+	s = tstats(t);
+	if (s.hits != 1 || s.backend_reads != 1 || s.fills || s.fill_refusals)
+		return 14;
+	kcache_tier_close(t);
+	kcache_close(c);
+	return 0;
+}
+
+TEST_F_TIMEOUT(redis, reader_without_write_permission_gets_hits_stores_nothing, 300)
+{
+	NEEDS_SETUP();
+	KCACHE_OPTS(co, .max_size = 100, .mode = 0704);
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .flags = KCACHE_TIER_NO_AGENT,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000);
+	char name[32], hit[80], miss[80], buf[16];
+	struct kcache_tier *t;
+	struct kcache *c;
+	int status;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "tk-ro-%d", (int)getpid());
+	snprintf(hit, sizeof(hit), "%s:hit", self->key);
+	snprintf(miss, sizeof(miss), "%s:miss", self->key);
+	ASSERT_EQ(0, rdo(self->w, "SET %s one", hit));
+	ASSERT_EQ(0, rdo(self->w, "SET %s two", miss));
+	ASSERT_EQ(0, kcache_open(name, &co, &c));
+	ASSERT_EQ(0, kcache_tier_open(c, &o, &t));
+	ASSERT_EQ(3, tget(t, hit, buf, sizeof(buf)));	/* filled as root */
+	ASSERT_EQ(3, kget(c, hit, buf, sizeof(buf)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(read_only_reader(name, &o, hit, miss));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(-ENOENT, kget(c, miss, buf, sizeof(buf)));
+	kcache_tier_close(t);
+	kcache_close(c);
+	EXPECT_EQ(0, kcache_destroy(name));
+}
+
 TEST_F_TIMEOUT(redis, open_rejects_bad_options, 300)
 {
 	NEEDS_SETUP();
