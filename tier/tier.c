@@ -84,7 +84,6 @@ struct kcache_tier {
 	char error[256];
 };
 
-
 static void count(struct kcache_tier *t, uint64_t *mine, size_t shared_off)
 {
 	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
