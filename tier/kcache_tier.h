@@ -148,8 +148,12 @@ KCACHE_TIER_API void kcache_tier_close(struct kcache_tier *t);
  *
  * A hit in the kernel cache is one system call. A miss (or a fenced
  * tier) reads the value and its PTTL from the backend; the value is stored
- * in the kernel cache unless the tier is fenced or a write or an
- * invalidation of the key came in meanwhile (a refused fill).
+ * in the kernel cache through the key's lease (kcache_get_lease()), unless
+ * the tier is fenced, another reader of the host holds the lease, or a
+ * write or an invalidation of the key revoked it meanwhile (a refused
+ * fill: the kernel checks it as it stores). Filling needs a kernel module
+ * with leases and write permission on the cache; without them the tier
+ * serves hits and stores nothing.
  *
  * Return: the full length of the value, -ENOENT if the backend has no such
  * key, or a negative errno (kernel cache or backend).
@@ -166,9 +170,9 @@ KCACHE_TIER_API ssize_t kcache_tier_get(struct kcache_tier *t,
  *	another negative errno for that key).
  * @n: number of items.
  *
- * One kernel batch for the hits, then one pipelined round trip per backend
- * server for the misses (GET and PTTL of each key; memcached: one multi
- * get), then the fills.
+ * One kernel batch for the hits, each miss looked up again with a lease,
+ * then one pipelined round trip per backend server for the misses (GET and
+ * PTTL of each key; memcached: one multi get), then the fills.
  *
  * Return: the number of items found (their @status >= 0), or a negative
  * errno if the call failed as a whole (-EINVAL: NULL @t, or NULL @items
@@ -186,7 +190,8 @@ KCACHE_TIER_API ssize_t kcache_tier_mget(struct kcache_tier *t,
  *	(memcached: rounded up to whole seconds).
  *
  * Writes the backend (SET key value [PX ttl]), then deletes the key from
- * the kernel cache: the next read fills it through the checked fill path.
+ * the kernel cache, which also revokes the key's lease: a fill that read
+ * the old value stores nothing. The next read fills the key again.
  *
  * Return: 0, -EINVAL (bad arguments, a KCACHE_TTL_DEFAULT TTL), or a
  * backend error (the kernel cache is then left as it was).
@@ -212,8 +217,8 @@ KCACHE_TIER_API int kcache_tier_delete(struct kcache_tier *t,
  * @backend_reads: this handle's keys read from the backend.
  * @fills: values this handle stored in the kernel cache.
  * @fill_refusals: fills this handle dropped because a write or an
- *	invalidation of the key (or a fence) came between its backend read
- *	and its store.
+ *	invalidation of the key, or a clear, revoked the fill's lease (or a
+ *	fence came) between its backend read and its store.
  * @bypass_reads: reads while the tier was fenced.
  * @writes: write-through calls that succeeded.
  * @deletes: delete-through calls that succeeded.

@@ -14,26 +14,26 @@
  *   bumps the state's epoch both times.
  *
  * The fill path
- *   A fill is: token <- fill_begin(key); read the backend; fill_commit(
- *   token, value). The commit must store nothing if, since the token was
- *   taken, the key was invalidated (by the agent, or by a write-through or
- *   delete-through of any process on this host) or the agent's epoch
- *   moved. The proper primitive is a kernel lease (a get that grants a
- *   fill token on a miss, a set that succeeds only while the token is
- *   valid; any delete of the key, present or not, revokes it): the kernel
- *   then decides atomically. Until libkcache has it, the token is built
- *   here from the state file:
- *     - every invalidation, the agent's or a process's, first bumps the
- *       key's slot in state->slot_seq, then deletes the key from the
- *       kernel cache;
- *     - fill_begin reads the epoch and the slot; fill_commit compares both
- *       before kcache_set() (refused if they moved) and again after it
- *       (the value is deleted again if they moved meanwhile).
- *   The check after the set closes the persistent race (an old value
- *   staying in the cache); what it cannot close is the instant between
- *   the set and that second check, during which another reader on this
- *   host may read the old value once. Documentation/lrucache/tier.rst
- *   ("No stale fill") says so; the kernel lease removes that instant.
+ *   A fill is: lease <- kcache_get_lease(key) (the miss that grants it);
+ *   read the backend; kcache_set_leased(key, value, lease). The kernel
+ *   refuses the set (-ESTALE, nothing stored) if, since the lease was
+ *   granted, the key was written or deleted (deleted even when absent)
+ *   or the cache cleared: by the agent applying an invalidation, by a
+ *   write-through or delete-through of any process of the host, or by
+ *   the agent's clear at a fence. The check and the store are one step
+ *   under the cache's lock, so a value read before an invalidation is
+ *   never in the cache after it, not even for an instant (tier.rst, "No
+ *   stale fill"). A fill that holds no lease stores nothing: the tier was
+ *   fenced, another thread or process of the host holds the key's lease
+ *   (it fills the key; this reader returns what it read), or the
+ *   kernel's bound on leases was reached. Without leases (a module
+ *   older than libkcache 1.10's, or a handle that may not write the
+ *   cache) the tier serves hits and stores nothing.
+ *
+ *   The epoch needs no check of its own: the agent clears the cache
+ *   whenever it bumps it while the cache can still be filled (fence,
+ *   connection, FLUSHALL), and a clear revokes every lease granted before
+ *   it. The commit still refuses a fill when the tier is fenced by then.
  */
 #define _GNU_SOURCE
 
@@ -53,6 +53,13 @@
 			 sizeof(const char *))
 /* How often a tier without a usable state file looks for it again. */
 #define STATE_RETRY_MS	1000
+/*
+ * How long a fill's lease lasts: longer than any backend read, retries and
+ * the wait for the backend's mutex included, so that a slow read is not
+ * refused for a lease that ran out. A lease outliving its need costs
+ * nothing: the fill ends it, and its holder's exit too (its file closes).
+ */
+#define FILL_LEASE_MS	60000
 
 struct kcache_tier {
 	struct kcache *c;
@@ -67,22 +74,14 @@ struct kcache_tier {
 	struct tier_state *shared;	/* the agent's .state, read-only */
 	struct tier_state *apps;	/* the .apps file, if writable */
 	uint64_t next_try_ms;
-	/* Slots of this handle's writes where .apps cannot be written. */
-	struct tier_state *local;
+	/* The module has no leases, or the handle may not write: no fills. */
+	bool no_lease;
 
 	void (*fill_hook)(void *arg, const void *key, size_t klen);
 	void *fill_hook_arg;
 
 	struct kcache_tier_stats st;	/* this handle's, __atomic */
 	char error[256];
-};
-
-struct fill_tok {
-	bool ok;
-	uint64_t epoch;
-	uint64_t seq;
-	unsigned int slot;
-	uint64_t t0_ms;
 };
 
 static void count(struct kcache_tier *t, uint64_t *mine, size_t shared_off)
@@ -119,7 +118,7 @@ static struct tier_state *state_of(struct kcache_tier *t, uint64_t now)
 		t->next_try_ms = now + STATE_RETRY_MS;
 		if (tier_state_map(t->state_path, false, &s))
 			s = NULL;
-		/* The counters and slots of the processes, if we may. */
+		/* The counters of the processes, if we may. */
 		if (s && !tier_state_map(t->apps_path, true, &a))
 			__atomic_store_n(&t->apps, a, __ATOMIC_RELEASE);
 		if (s)
@@ -145,61 +144,49 @@ static bool l1_usable(struct kcache_tier *t)
 }
 
 /*
- * The slot's token: the agent's invalidations, the processes' writes
- * (.apps) and this handle's own where it cannot write .apps.
- */
-static uint64_t slot_token(struct kcache_tier *t, unsigned int slot)
-{
-	struct tier_state *s = __atomic_load_n(&t->shared, __ATOMIC_ACQUIRE);
-	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
-	uint64_t v = tier_load(&t->local->slot_seq[slot]);
-
-	if (s)
-		v += tier_load(&s->slot_seq[slot]);
-	if (a)
-		v += tier_load(&a->slot_seq[slot]);
-	return v;
-}
-
-static uint64_t epoch_of(struct kcache_tier *t)
-{
-	return t->shared ? tier_load(&t->shared->epoch) : 0;
-}
-
-/*
- * Drop a key from the kernel cache after a write of it: the slot first,
- * so that a fill that read the old value and has not stored it yet is
- * refused, and one that has stored it is undone by its own second check
- * or by this delete.
+ * Drop a key from the kernel cache after a write of it. The delete, of a
+ * present key or an absent one, also revokes the key's lease: a fill of
+ * any process of the host that read the old value stores nothing.
  */
 static void invalidate_local(struct kcache_tier *t, const void *key,
 			     size_t klen)
 {
-	struct tier_state *a = __atomic_load_n(&t->apps, __ATOMIC_ACQUIRE);
-	unsigned int slot = tier_slot(key, klen);
-
-	tier_add(a ? &a->slot_seq[slot] : &t->local->slot_seq[slot], 1);
 	kcache_delete(t->c, key, klen);
 }
 
-static void fill_begin(struct kcache_tier *t, const void *key, size_t klen,
-		       struct fill_tok *tok)
+/*
+ * The kernel cache's side of a read: a hit's length, or -ENOENT and in
+ * *@token the lease to fill the key with (0: none, store nothing), or
+ * another -errno.
+ */
+static ssize_t l1_get(struct kcache_tier *t, const void *key, size_t klen,
+		      void *buf, size_t buflen, uint64_t *token)
 {
-	tok->epoch = epoch_of(t);
-	tok->ok = l1_usable(t);
-	tok->slot = tier_slot(key, klen);
-	tok->seq = slot_token(t, tok->slot);
-	tok->t0_ms = tier_now_ms();
+	struct kcache_lease l;
+	ssize_t n;
+
+	*token = 0;
+	if (!__atomic_load_n(&t->no_lease, __ATOMIC_RELAXED)) {
+		n = kcache_get_lease(t->c, key, klen, buf, buflen,
+				     FILL_LEASE_MS, 0, &l);
+		if (n == -ENOENT && (l.status & KCACHE_LEASE_GRANTED))
+			*token = l.token;
+		/* A miss the kernel could not make a lease for. */
+		if (n == -ENOMEM)
+			return -ENOENT;
+		if (n != -EINVAL && n != -EACCES)
+			return n;
+		/*
+		 * Valid arguments, so a module without leases, or a handle
+		 * without write permission: hits only from now on.
+		 */
+		__atomic_store_n(&t->no_lease, true, __ATOMIC_RELAXED);
+	}
+	return kcache_get(t->c, key, klen, buf, buflen);
 }
 
-static bool tok_valid(struct kcache_tier *t, const struct fill_tok *tok)
-{
-	return epoch_of(t) == tok->epoch &&
-	       slot_token(t, tok->slot) == tok->seq;
-}
-
-/* The L1 TTL of a value read at tok->t0_ms: 0 means do not store it. */
-static uint64_t fill_ttl(struct kcache_tier *t, const struct fill_tok *tok,
+/* The L1 TTL of a value read at @t0_ms: 0 means do not store it. */
+static uint64_t fill_ttl(struct kcache_tier *t, uint64_t t0_ms,
 			 int64_t pttl_ms)
 {
 	uint64_t ttl = t->max_ttl_ms, spent;
@@ -208,7 +195,7 @@ static uint64_t fill_ttl(struct kcache_tier *t, const struct fill_tok *tok,
 		return 0;		/* expired since */
 	if (pttl_ms > 0) {
 		/* PTTL counts from the server's reply: take our time off. */
-		spent = tier_now_ms() - tok->t0_ms;
+		spent = tier_now_ms() - t0_ms;
 		if ((uint64_t)pttl_ms <= spent)
 			return 0;
 		if ((uint64_t)pttl_ms - spent < ttl)
@@ -217,28 +204,44 @@ static uint64_t fill_ttl(struct kcache_tier *t, const struct fill_tok *tok,
 	return ttl;
 }
 
-static void fill_commit(struct kcache_tier *t, const struct fill_tok *tok,
+/*
+ * Store what a fill read, if its lease still holds; end the lease either
+ * way (the others may then be granted the key).
+ */
+static void fill_commit(struct kcache_tier *t, uint64_t token, uint64_t t0_ms,
 			const void *key, size_t klen, const struct tier_val *v)
 {
-	uint64_t ttl;
+	uint64_t ttl = 0;
+	int err;
 
-	if (!tok->ok || v->status)
+	if (!token)
 		return;
-	ttl = fill_ttl(t, tok, v->pttl_ms);
-	if (!ttl)
+	if (!v->status)
+		ttl = fill_ttl(t, t0_ms, v->pttl_ms);
+	if (!ttl) {
+		/* No such key, a failed read, or about to expire. */
+		kcache_lease_release(t->c, key, klen, token);
 		return;
-	if (!l1_usable(t) || !tok_valid(t, tok)) {
+	}
+	if (!l1_usable(t)) {
+		/* Fenced since the lease was granted. */
+		kcache_lease_release(t->c, key, klen, token);
 		COUNT(t, fill_refusals);
 		return;
 	}
-	if (kcache_set(t->c, key, klen, v->data, v->len, ttl))
-		return;			/* too large for the cache, ... */
-	if (!tok_valid(t, tok)) {
-		kcache_delete(t->c, key, klen);
+	err = kcache_set_leased(t->c, key, klen, v->data, v->len, ttl, token);
+	if (!err) {
+		COUNT(t, fills);
+	} else if (err == -ESTALE) {
+		/* Written, invalidated or cleared since: a stale fill. */
 		COUNT(t, fill_refusals);
-		return;
+	} else {
+		/*
+		 * Too large for the cache, ...: the kernel ends the lease
+		 * whatever the outcome, unless the call never reached it.
+		 */
+		kcache_lease_release(t->c, key, klen, token);
 	}
-	COUNT(t, fills);
 }
 
 static void keep_error(struct kcache_tier *t)
@@ -246,19 +249,18 @@ static void keep_error(struct kcache_tier *t)
 	snprintf(t->error, sizeof(t->error), "%s", t->be->error);
 }
 
-/* Read @n keys from the backend and fill the kernel cache with them. */
+/*
+ * Read @n keys from the backend and fill the kernel cache with those whose
+ * lease (@tokens[i], 0 for none) still holds.
+ */
 static int read_through(struct kcache_tier *t, size_t n,
 			const void *const *keys, const size_t *klens,
-			struct tier_val *vals)
+			const uint64_t *tokens, struct tier_val *vals)
 {
-	struct fill_tok *tok = calloc(n, sizeof(*tok));
+	uint64_t t0_ms = tier_now_ms();
 	size_t i;
 	int err;
 
-	if (!tok)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		fill_begin(t, keys[i], klens[i], &tok[i]);
 	pthread_mutex_lock(&t->lock);
 	err = t->be->ops->mget(t->be, n, keys, klens, vals);
 	for (i = 0; !err && i < n; i++)
@@ -269,26 +271,27 @@ static int read_through(struct kcache_tier *t, size_t n,
 	pthread_mutex_unlock(&t->lock);
 	if (err) {
 		COUNT(t, backend_errors);
-		free(tok);
+		for (i = 0; i < n; i++)
+			if (tokens[i])
+				kcache_lease_release(t->c, keys[i], klens[i],
+						     tokens[i]);
 		return err;
 	}
 	for (i = 0; i < n; i++) {
 		COUNT(t, backend_reads);
-		if (vals[i].status && vals[i].status != -ENOENT) {
+		if (vals[i].status && vals[i].status != -ENOENT)
 			COUNT(t, backend_errors);
-			continue;
-		}
-		if (t->fill_hook && !vals[i].status)
+		else if (t->fill_hook && !vals[i].status)
 			t->fill_hook(t->fill_hook_arg, keys[i], klens[i]);
-		fill_commit(t, &tok[i], keys[i], klens[i], &vals[i]);
+		fill_commit(t, tokens[i], t0_ms, keys[i], klens[i], &vals[i]);
 	}
-	free(tok);
 	return 0;
 }
 
 ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
 			void *buf, size_t buflen)
 {
+	uint64_t token = 0;
 	struct tier_val v;
 	ssize_t n;
 	int err;
@@ -296,7 +299,7 @@ ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
 	if (!t || !key || !klen || (!buf && buflen))
 		return -EINVAL;
 	if (l1_usable(t)) {
-		n = kcache_get(t->c, key, klen, buf, buflen);
+		n = l1_get(t, key, klen, buf, buflen, &token);
 		if (n >= 0) {
 			__atomic_add_fetch(&t->st.hits, 1, __ATOMIC_RELAXED);
 			return n;
@@ -306,7 +309,7 @@ ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
 	} else {
 		COUNT(t, bypass_reads);
 	}
-	err = read_through(t, 1, &key, &klen, &v);
+	err = read_through(t, 1, &key, &klen, &token, &v);
 	if (err)
 		return err;
 	if (v.status) {
@@ -320,50 +323,80 @@ ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
 	return err ? err : n;
 }
 
+/*
+ * The misses of a kcache_get_many(): looked at again one by one with a
+ * lease (a value may have been filled meanwhile: a hit then). Returns
+ * how many are left to read from the backend, with their leases.
+ */
+static size_t l1_lease_misses(struct kcache_tier *t, struct kcache_item *items,
+			      size_t n, bool l1, const void **keys,
+			      size_t *klens, uint64_t *tokens, size_t *idx)
+{
+	size_t miss = 0, i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		struct kcache_item *it = &items[i];
+
+		if (it->status == -ENOENT && l1) {
+			r = l1_get(t, it->key, it->key_len, it->value,
+				   it->value_len, &tokens[miss]);
+			it->status = (int)r;	/* a value length fits */
+		}
+		if (it->status >= 0) {
+			__atomic_add_fetch(&t->st.hits, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (it->status != -ENOENT)
+			continue;
+		keys[miss] = it->key;
+		klens[miss] = it->key_len;
+		idx[miss++] = i;
+	}
+	return miss;
+}
+
 ssize_t kcache_tier_mget(struct kcache_tier *t, struct kcache_item *items,
 			 size_t n)
 {
 	const void **keys = NULL;
 	struct tier_val *vals = NULL;
 	size_t *klens = NULL, *idx = NULL, miss = 0, i;
+	uint64_t *tokens = NULL;
 	ssize_t found = 0, r;
+	bool l1;
 	int err = 0;
 
 	if (!t || (!items && n))
 		return -EINVAL;
 	if (!n)
 		return 0;
-	if (l1_usable(t)) {
+	keys = calloc(n, sizeof(*keys));
+	klens = calloc(n, sizeof(*klens));
+	idx = calloc(n, sizeof(*idx));
+	tokens = calloc(n, sizeof(*tokens));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !klens || !idx || !tokens || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	l1 = l1_usable(t);
+	if (l1) {
+		/* One batch for the hits. */
 		r = kcache_get_many(t->c, items, n);
-		if (r < 0)
-			return r;
+		if (r < 0) {
+			err = (int)r;
+			goto out;
+		}
 	} else {
 		for (i = 0; i < n; i++) {
 			items[i].status = -ENOENT;
 			COUNT(t, bypass_reads);
 		}
 	}
-	keys = calloc(n, sizeof(*keys));
-	klens = calloc(n, sizeof(*klens));
-	idx = calloc(n, sizeof(*idx));
-	vals = calloc(n, sizeof(*vals));
-	if (!keys || !klens || !idx || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (items[i].status >= 0) {
-			__atomic_add_fetch(&t->st.hits, 1, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (items[i].status != -ENOENT)
-			continue;
-		keys[miss] = items[i].key;
-		klens[miss] = items[i].key_len;
-		idx[miss++] = i;
-	}
+	miss = l1_lease_misses(t, items, n, l1, keys, klens, tokens, idx);
 	if (miss) {
-		err = read_through(t, miss, keys, klens, vals);
+		err = read_through(t, miss, keys, klens, tokens, vals);
 		if (err)
 			goto out;
 	}
@@ -385,6 +418,7 @@ out:
 	if (vals)
 		tier_val_free(vals, miss);
 	free(vals);
+	free(tokens);
 	free(keys);
 	free(klens);
 	free(idx);
@@ -531,11 +565,6 @@ int kcache_tier_open(struct kcache *c, const struct kcache_tier_options *opts,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->local = calloc(1, sizeof(*t->local));
-	if (!t->local) {
-		free(t);
-		return -ENOMEM;
-	}
 	t->c = c;
 	t->backend = o.backend;
 	t->flags = o.flags;
@@ -570,7 +599,6 @@ int kcache_tier_open(struct kcache *c, const struct kcache_tier_options *opts,
 fail:
 	pthread_mutex_destroy(&t->lock);
 	pthread_mutex_destroy(&t->state_lock);
-	free(t->local);
 	free(t);
 	return err;
 }
@@ -584,6 +612,5 @@ void kcache_tier_close(struct kcache_tier *t)
 	tier_state_unmap(t->apps);
 	pthread_mutex_destroy(&t->lock);
 	pthread_mutex_destroy(&t->state_lock);
-	free(t->local);
 	free(t);
 }

@@ -7,18 +7,14 @@
  *  - <cache>.state: lrucache-tierd, the agent, creates it (mode 0644) and
  *    alone writes it: whether it holds its invalidation connections, its
  *    heartbeat, the epoch (bumped at every connection and every loss), its
- *    counters, the texts (backend, servers, prefixes, last error), and
- *    @slot_seq, bumped for every key it invalidates before it deletes it;
+ *    counters and the texts (backend, servers, prefixes, last error);
  *  - <cache>.apps: the agent creates it too, with the config's state_mode
  *    (0666 by default) and state_group; the processes of libkcache-tier
  *    add to its application counters (fills, refused fills, backend
- *    reads, ...) and, before every delete of a write-through or
- *    delete-through, bump the key's slot in its @slot_seq. Its agent part
- *    stays zero.
- * A fill compares the sum of the key's two slots (and of a slot private
- * to the handle) before and after its backend read (tier.c, "The fill
- * path"). Split so that whoever may write the counters cannot forge the
- * agent's state, epoch or invalidations.
+ *    reads, ...). Its agent part stays zero.
+ * Split so that whoever may write the counters cannot forge the agent's
+ * state, epoch or invalidations. Fills are checked by the kernel's leases
+ * (tier.c, "The fill path"), not through these files.
  *
  * kcachectl reads both, and nothing else of the tier: it needs neither
  * hiredis nor libmemcached.
@@ -27,6 +23,10 @@
  * change rarely; @text_seq is a sequence lock around them (odd while the
  * agent writes). The layout only grows at its end, @size says how much of
  * it the file has; @version changes only for an incompatible layout.
+ * Version 2 dropped version 1's slot_seq, the invalidation counters that
+ * fills were checked against before kernel leases: a version-1 library
+ * would trust slots nobody bumps any more, so it must not map a version-2
+ * file (it then fences itself: reads go to the backend).
  *
  * One implementation (state.c) serves the library, the agent and
  * kcachectl, which compiles state.c in.
@@ -39,12 +39,10 @@
 #include <stdint.h>
 
 #define TIER_STATE_MAGIC	0x3174736572656974ULL	/* "tierst1" LE */
-#define TIER_STATE_VERSION	1
+#define TIER_STATE_VERSION	2
 #define TIER_STATE_DIR		"/run/lrucache/tier"
 #define TIER_STATE_SUFFIX	".state"
 #define TIER_APPS_SUFFIX	".apps"
-/* Slots of slot_seq: a power of two. */
-#define TIER_SLOTS		4096
 #define TIER_TEXT_MAX		256
 
 /* state->agent_state */
@@ -91,14 +89,12 @@ struct tier_state {
 	char servers[TIER_TEXT_MAX];
 	char prefixes[TIER_TEXT_MAX];
 	char last_error[TIER_TEXT_MAX];
-
-	uint64_t slot_seq[TIER_SLOTS];
 };
 
 /* A copy of the state, read consistently enough for a report. */
 struct tier_state_snapshot {
 	char name[64];
-	struct tier_state s;		/* slot_seq not copied */
+	struct tier_state s;
 	bool agent_alive;		/* heartbeat fresh and pid present */
 	uint64_t heartbeat_age_ms;
 };
@@ -116,20 +112,6 @@ static inline void tier_store(uint64_t *p, uint64_t v)
 static inline uint64_t tier_add(uint64_t *p, uint64_t v)
 {
 	return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
-}
-
-/* The slot of a key in slot_seq (FNV-1a, folded). */
-static inline unsigned int tier_slot(const void *key, size_t klen)
-{
-	const unsigned char *k = key;
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < klen; i++) {
-		h ^= k[i];
-		h *= 0x100000001b3ULL;
-	}
-	return (unsigned int)((h ^ (h >> 32)) & (TIER_SLOTS - 1));
 }
 
 uint64_t tier_now_ms(void);
@@ -153,7 +135,8 @@ int tier_state_map(const char *path, bool writable, struct tier_state **out);
 /*
  * The agent's: create the file (mode @mode, then fchown to @gid unless
  * it is (gid_t)-1) or reuse it if it is a valid state file (its counters
- * and slots carry on), mapped read-write.
+ * carry on; a file of another version or layout is started afresh, in
+ * place), mapped read-write.
  */
 int tier_state_create(const char *path, unsigned int mode, long gid,
 		      struct tier_state **out);

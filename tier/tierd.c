@@ -328,7 +328,8 @@ static void clear_cache(void)
 
 /*
  * Fence: from now on readers use the backend only; fills in flight are
- * refused (their epoch is old); what the cache holds may be stale.
+ * refused (the clear revokes their leases); what the cache holds may be
+ * stale.
  */
 static void fence(uint64_t new_state, const char *why)
 {
@@ -342,8 +343,10 @@ static void fence(uint64_t new_state, const char *why)
 
 static void invalidate(const char *key, size_t klen)
 {
-	tier_add(&st->slot_seq[tier_slot(key, klen)], 1);
-	/* Absent: nothing to do. */
+	/*
+	 * Present or absent, the delete revokes the key's lease: a fill
+	 * that read the old value stores nothing.
+	 */
 	if (kcache_delete(cache, key, klen) == -EIDRM)
 		cache_gone = true;
 	tier_add(&st->invalidations, 1);
@@ -740,11 +743,11 @@ static int open_state(void)
 			return -errno;
 		}
 	}
-	/* Ours alone: readers trust its state, epoch and slots. */
+	/* Ours alone: readers trust its state and epoch. */
 	err = tier_state_path(dir, cfg.cache, NULL, path, sizeof(path));
 	if (!err)
 		err = tier_state_create(path, 0644, -1, &st);
-	/* The processes': counters and the slots of their writes. */
+	/* The processes' counters. */
 	if (!err)
 		err = tier_state_path(dir, cfg.cache, TIER_APPS_SUFFIX, path,
 				      sizeof(path));

@@ -3,7 +3,7 @@
  * The tier on a standalone Redis, with the host's agent tracking it
  * (tests/vm/tier starts both): read-through and its TTL, write-through,
  * delete-through, batches, invalidations from another host's writes, and
- * the fill that races a write.
+ * the fill that races a write, which the kernel's lease refuses.
  */
 #include "kselftest_harness.h"
 #include "tier_test.h"
@@ -282,17 +282,22 @@ TEST_F_TIMEOUT(redis, fill_racing_a_write_is_refused, 300)
 	struct kcache_tier *t2;
 	char buf[16];
 
+	struct kcache_metrics m0, m1;
+
 	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
 	r.t = t2;
 	ASSERT_EQ(0, wdo(t2, self->w, "SET %s old", self->key));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
 	/* The read returns what it read: the old value, as of its start. */
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("old", buf);
 	ASSERT_TRUE(r.delivered);
-	/* But it stored nothing. */
+	/* But it stored nothing: the kernel refused its lease. */
 	EXPECT_EQ(-ENOENT, kget(self->c, self->key, buf, sizeof(buf)));
 	EXPECT_EQ(1U, tstats(t2).fill_refusals);
 	EXPECT_EQ(0U, tstats(t2).fills);
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	EXPECT_EQ(m0.stale_fills + 1, m1.stale_fills);
 	ASSERT_EQ(3, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("new", buf);
 	kcache_tier_close(t2);
@@ -333,6 +338,153 @@ TEST_F_TIMEOUT(redis, fill_racing_a_local_write_through_is_refused, 300)
 	ASSERT_EQ(4, tget(t2, self->key, buf, sizeof(buf)));
 	EXPECT_STREQ("mine", buf);
 	kcache_tier_close(t2);
+}
+
+/*
+ * While one reader fills a key (it holds the key's lease), another
+ * process's reader of the same key reads the backend itself and stores
+ * nothing: only the lease's holder may store. The fill hook makes the
+ * second read happen exactly then, through its own handle of the cache.
+ */
+struct second_reader {
+	struct kcache_tier *t;
+	const char *key;
+	ssize_t n;
+	char buf[16];
+};
+
+static void read_during_fill(void *arg, const void *key, size_t klen)
+{
+	struct second_reader *r = arg;
+
+	(void)key;
+	(void)klen;
+	if (!r->n)
+		r->n = tget(r->t, r->key, r->buf, sizeof(r->buf));
+}
+
+TEST_F_TIMEOUT(redis, reader_during_anothers_fill_reads_backend_stores_nothing, 300)
+{
+	NEEDS_SETUP();
+	struct second_reader r = { .key = self->key };
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000,
+			 .fill_hook = read_during_fill, .fill_hook_arg = &r);
+	KCACHE_TIER_OPTS(o3, .backend = KCACHE_TIER_REDIS,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000);
+	struct kcache_tier *t2;
+	struct kcache *c3;
+	char buf[16];
+
+	ASSERT_EQ(0, kcache_tier_open(self->c, &o, &t2));
+	/* Another open file of the cache: another owner of leases. */
+	ASSERT_EQ(0, kcache_open(getenv("TIER_CACHE_R"), NULL, &c3));
+	ASSERT_EQ(0, kcache_tier_open(c3, &o3, &r.t));
+	ASSERT_EQ(0, wdo(t2, self->w, "SET %s v7", self->key));
+	ASSERT_EQ(2, tget(t2, self->key, buf, sizeof(buf)));
+	EXPECT_STREQ("v7", buf);
+	/* The second reader got the value from the backend... */
+	ASSERT_EQ(2, r.n);
+	EXPECT_STREQ("v7", r.buf);
+	EXPECT_EQ(1U, tstats(r.t).backend_reads);
+	/* ... and stored nothing; the holder stored its value. */
+	EXPECT_EQ(0U, tstats(r.t).fills);
+	EXPECT_EQ(0U, tstats(r.t).fill_refusals);
+	EXPECT_EQ(1U, tstats(t2).fills);
+	EXPECT_EQ(2, kget(self->c, self->key, buf, sizeof(buf)));
+	kcache_tier_close(r.t);
+	kcache_close(c3);
+	kcache_tier_close(t2);
+}
+
+/*
+ * A fill with nothing to store (no such key in the backend) gives its
+ * lease back at once: the next reader is granted the key's lease, instead
+ * of finding it held until the lease runs out.
+ */
+TEST_F_TIMEOUT(redis, fill_of_absent_key_releases_its_lease, 300)
+{
+	NEEDS_SETUP();
+	struct kcache_lease l;
+	struct kcache *c2;
+	char buf[16];
+
+	ASSERT_EQ(-ENOENT, tget(self->t, self->key, buf, sizeof(buf)));
+	EXPECT_EQ(1U, tstats(self->t).backend_reads);
+	ASSERT_EQ(0, kcache_open(getenv("TIER_CACHE_R"), NULL, &c2));
+	EXPECT_EQ(-ENOENT, kcache_get_lease(c2, self->key, strlen(self->key),
+					    buf, sizeof(buf), 0, 0, &l));
+	EXPECT_EQ((uint32_t)KCACHE_LEASE_GRANTED, l.status);
+	if (l.token)
+		EXPECT_EQ(0, kcache_lease_release(c2, self->key,
+						  strlen(self->key), l.token));
+	kcache_close(c2);
+}
+
+/*
+ * A process that may read the cache but not write it cannot take leases
+ * (kcache_get_lease() needs write permission): it gets the hits it finds,
+ * reads its misses from the backend, and stores nothing. The reader runs
+ * as another user, on a cache of mode 0704 made for the test.
+ */
+static int read_only_reader(const char *name,
+			    const struct kcache_tier_options *o,
+			    const char *hit, const char *miss)
+{
+	struct kcache_tier_stats s;
+	struct kcache_tier *t;
+	struct kcache *c;
+	char buf[16];
+
+	if (setgid(65534) || setuid(65534))
+		return 10;
+	if (kcache_open(name, NULL, &c) || kcache_tier_open(c, o, &t))
+		return 11;
+	if (tget(t, hit, buf, sizeof(buf)) != 3 || strcmp(buf, "one"))
+		return 12;
+	if (tget(t, miss, buf, sizeof(buf)) != 3 || strcmp(buf, "two"))
+		return 13;
+	s = tstats(t);
+	if (s.hits != 1 || s.backend_reads != 1 || s.fills || s.fill_refusals)
+		return 14;
+	kcache_tier_close(t);
+	kcache_close(c);
+	return 0;
+}
+
+TEST_F_TIMEOUT(redis, reader_without_write_permission_gets_hits_stores_nothing, 300)
+{
+	NEEDS_SETUP();
+	KCACHE_OPTS(co, .max_size = 100, .mode = 0704);
+	KCACHE_TIER_OPTS(o, .backend = KCACHE_TIER_REDIS,
+			 .flags = KCACHE_TIER_NO_AGENT,
+			 .servers = getenv("TIER_REDIS"), .timeout_ms = 5000);
+	char name[32], hit[80], miss[80], buf[16];
+	struct kcache_tier *t;
+	struct kcache *c;
+	int status;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "tk-ro-%d", (int)getpid());
+	snprintf(hit, sizeof(hit), "%s:hit", self->key);
+	snprintf(miss, sizeof(miss), "%s:miss", self->key);
+	ASSERT_EQ(0, rdo(self->w, "SET %s one", hit));
+	ASSERT_EQ(0, rdo(self->w, "SET %s two", miss));
+	ASSERT_EQ(0, kcache_open(name, &co, &c));
+	ASSERT_EQ(0, kcache_tier_open(c, &o, &t));
+	ASSERT_EQ(3, tget(t, hit, buf, sizeof(buf)));	/* filled as root */
+	ASSERT_EQ(3, kget(c, hit, buf, sizeof(buf)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(read_only_reader(name, &o, hit, miss));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(-ENOENT, kget(c, miss, buf, sizeof(buf)));
+	kcache_tier_close(t);
+	kcache_close(c);
+	EXPECT_EQ(0, kcache_destroy(name));
 }
 
 TEST_F_TIMEOUT(redis, open_rejects_bad_options, 300)
