@@ -1120,10 +1120,10 @@ EXPORT_SYMBOL_GPL(lrucache_get_iter);
 ssize_t lrucache_get(struct lrucache *cache, const void *key, size_t key_len,
 		     void *buf, size_t buf_len)
 {
-	struct kvec kv = { .iov_base = buf, .iov_len = buf_len };
 	struct iov_iter to;
+	struct kvec kv;
 
-	iov_iter_kvec(&to, ITER_DEST, &kv, 1, buf_len);
+	lrucache_kvec_iter(&to, &kv, buf, buf_len);
 	return lrucache_get_iter(cache, key, key_len, &to);
 }
 EXPORT_SYMBOL_GPL(lrucache_get);

@@ -498,6 +498,15 @@ void lrucache_report_event(struct lrucache *cache, u32 type,
 bool lrucache_copy_nofault(const struct lrucache_entry *e,
 			   struct iov_iter *to);
 
+/* @to over @buf (@buf_len bytes of kernel memory), for the kernel's gets. */
+static inline void lrucache_kvec_iter(struct iov_iter *to, struct kvec *kv,
+				      void *buf, size_t buf_len)
+{
+	kv->iov_base = buf;
+	kv->iov_len = buf_len;
+	iov_iter_kvec(to, ITER_DEST, kv, 1, buf_len);
+}
+
 static inline bool lrucache_expired_at(const struct lrucache_entry *e, u64 now)
 {
 	u64 expires = lrucache_expires(e);

@@ -200,14 +200,6 @@ alloc:
 	goto again;
 }
 
-static void lrucache_kvec_iter(struct iov_iter *to, struct kvec *kv,
-			       void *buf, size_t buf_len)
-{
-	kv->iov_base = buf;
-	kv->iov_len = buf_len;
-	iov_iter_kvec(to, ITER_DEST, kv, 1, buf_len);
-}
-
 /**
  * lrucache_getex_iter - look a key up and give it a new TTL, atomically
  * @cache: the cache
