@@ -149,7 +149,8 @@ static ssize_t memo_wait_old_claim(struct kcache *c, const void *key,
  */
 static ssize_t memo_compute(struct kcache *c, const void *key, size_t klen,
 			    kcache_compute_fn fn, void *arg, void *buf,
-			    size_t buflen, uint64_t ttl_ms, uint64_t token)
+			    size_t buflen, uint64_t ttl_ms, uint64_t token,
+			    bool missed)
 {
 	ssize_t len = fn(key, klen, buf, buflen, arg);
 
@@ -160,12 +161,19 @@ static ssize_t memo_compute(struct kcache *c, const void *key, size_t klen,
 	}
 	if (!token) {
 		kcache_set(c, key, klen, buf, (size_t)len, ttl_ms);
+	} else if (missed) {
+		/*
+		 * Stored before the lease ends, so that a waiter it wakes
+		 * finds the value rather than a miss it would compute for.
+		 * A value someone stored meanwhile stays; a key cleared or
+		 * deleted meanwhile gets ours (as a refused leased set would
+		 * have, one step later).
+		 */
+		kcache_add(c, key, klen, buf, (size_t)len, ttl_ms);
+		kcache_lease_release(c, key, klen, token);
 	} else if (kcache_set_leased(c, key, klen, buf, (size_t)len, ttl_ms,
 				     token) == -ESTALE) {
-		/*
-		 * The key was written or the cache cleared meanwhile: a
-		 * value someone stored stays, a cleared key gets ours.
-		 */
+		/* A stale value refreshed: one written meanwhile stays. */
 		kcache_add(c, key, klen, buf, (size_t)len, ttl_ms);
 	}
 	return len;
@@ -192,7 +200,7 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 		if (ret != -ENOENT)
 			return ret;	/* a hit (fitting or not), or an error */
 		return memo_compute(c, key, klen, fn, arg, buf, buflen,
-				    opts.ttl_ms, 0);
+				    opts.ttl_ms, 0, false);
 	}
 
 	deadline = now_ms() + opts.wait_ms;
@@ -209,7 +217,7 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 		if (ret >= 0 && (lease.status & KCACHE_LEASE_GRANTED))
 			/* Stale: this caller refreshes it, the others not. */
 			return memo_compute(c, key, klen, fn, arg, buf, buflen,
-					    opts.ttl_ms, lease.token);
+					    opts.ttl_ms, lease.token, false);
 		if (ret != -ENOENT)
 			return ret;	/* a hit, or an error */
 		if (lease.status & KCACHE_LEASE_GRANTED) {
@@ -219,7 +227,7 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 			if (ret == -ENOENT)
 				return memo_compute(c, key, klen, fn, arg, buf,
 						    buflen, opts.ttl_ms,
-						    lease.token);
+						    lease.token, true);
 			/* Its value (or an error): let the waiters look. */
 			kcache_lease_release(c, key, klen, lease.token);
 			return ret;
@@ -240,7 +248,8 @@ ssize_t kcache_memo_opts(struct kcache *c, const void *key, size_t klen,
 			return err;
 		/* The lease ended: its value is there, or the key is ours. */
 	}
-	return memo_compute(c, key, klen, fn, arg, buf, buflen, opts.ttl_ms, 0);
+	return memo_compute(c, key, klen, fn, arg, buf, buflen, opts.ttl_ms, 0,
+			    false);
 }
 
 ssize_t kcache_memo(struct kcache *c, const void *key, size_t klen,

@@ -29,6 +29,7 @@
 struct counter {
 	atomic_int calls;
 	int sleep_ms;		/* sleep inside the computation */
+	atomic_int hold;	/* then wait while this is set */
 	int fail;		/* negative errno to return instead */
 	size_t len;		/* length of the value written */
 };
@@ -44,6 +45,8 @@ static ssize_t compute(const void *key, size_t klen, void *buf, size_t buflen,
 	atomic_fetch_add(&ctr->calls, 1);
 	if (ctr->sleep_ms)
 		sleep_ms(ctr->sleep_ms);
+	while (atomic_load(&ctr->hold))
+		sleep_ms(1);
 	if (ctr->fail)
 		return ctr->fail;
 	if (len > sizeof(val))
@@ -695,7 +698,12 @@ TEST_F_TIMEOUT(memo, a_clear_or_evictions_do_not_lose_the_claim, TIMEOUT_S)
 	char key[16];
 	int i;
 
-	self->ctr->sleep_ms = 1000;
+	/*
+	 * The first caller computes until released below, however slow the
+	 * machine: it must not store its value in the middle of the churn,
+	 * which would evict it (max_size 100) before the second one looks.
+	 */
+	atomic_store(&self->ctr->hold, 1);
 	ASSERT_EQ(0, pthread_create(&t1, NULL, slow_memo, &first));
 	while (leases_held(self->c) != 1)
 		sleep_ms(5);
@@ -706,6 +714,12 @@ TEST_F_TIMEOUT(memo, a_clear_or_evictions_do_not_lose_the_claim, TIMEOUT_S)
 		ASSERT_EQ(0, sset(self->c, key, "x"));
 	}
 	ASSERT_EQ(0, pthread_create(&t2, NULL, slow_memo, &second));
+	/*
+	 * Most often the second is waiting on the lease by then; if it has
+	 * not looked yet it finds the value: one computation either way.
+	 */
+	sleep_ms(200);
+	atomic_store(&self->ctr->hold, 0);
 	ASSERT_EQ(0, pthread_join(t1, NULL));
 	ASSERT_EQ(0, pthread_join(t2, NULL));
 	/* The second caller waited for the first instead of computing. */
