@@ -161,6 +161,33 @@ static const struct rhashtable_params lrucache_ht_params = {
 	.automatic_shrinking	= true,
 };
 
+/**
+ * lrucache_walk_resume - start a stopped walk of a cache's table again
+ * @cache: the cache
+ * @iter: the walk, stopped
+ * @need_place: start over too if the entry the walk stopped at is gone
+ *
+ * If the table was resized while the walk was stopped, the walk must go
+ * on from the new table's first bucket: rhashtable_walk_start_check()
+ * says so, but not every kernel forgets the old place then (6.12 goes on
+ * from the successor of the last entry in the new table, and so skips
+ * every bucket before it). The walk starts over here instead.
+ *
+ * Return: true if the walk goes on from its place; false if it started
+ * over (what it saw comes again).
+ */
+bool lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
+			  bool need_place)
+{
+	if (!rhashtable_walk_start_check(iter) && (iter->p || !need_place))
+		return true;
+	rhashtable_walk_stop(iter);
+	rhashtable_walk_exit(iter);
+	rhashtable_walk_enter(&cache->ht, iter);
+	rhashtable_walk_start(iter);
+	return false;
+}
+
 /*
  * Sets up a new cache's entries: the hash table, the LRU list, its lock
  * and the expiry buckets.

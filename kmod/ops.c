@@ -755,7 +755,7 @@ static void lrucache_prefix_batch(struct lrucache *cache,
  * stopped rhashtable walk finds its place again by its last entry, so
  * that entry stays in the table across the stop: the batch removed just
  * before a stop keeps it for the next one. If another task removed it
- * meanwhile, the walk has lost its place and starts over: what it
+ * meanwhile, or the table was resized, the walk starts over: what it
  * deleted is gone, and what was written since is skipped by its version.
  *
  * Return: the number of live entries deleted; -EINVAL or -E2BIG for a bad
@@ -803,13 +803,7 @@ long lrucache_delete_prefix(struct lrucache *cache, const void *prefix,
 		n = 1;
 		rhashtable_walk_stop(&iter);
 		cond_resched();
-		if (!rhashtable_walk_start_check(&iter) && !iter.p) {
-			/* @e went meanwhile: the walk lost its place. */
-			rhashtable_walk_stop(&iter);
-			rhashtable_walk_exit(&iter);
-			rhashtable_walk_enter(&cache->ht, &iter);
-			rhashtable_walk_start(&iter);
-		}
+		lrucache_walk_resume(cache, &iter, true);
 		if (READ_ONCE(cache->dead))
 			break;
 	}

@@ -164,7 +164,7 @@ static void lrucache_reap_full(struct lrucache *cache, u64 now,
 			if (READ_ONCE(cache->dead))
 				goto free;
 			cond_resched();
-			rhashtable_walk_start(&iter);
+			lrucache_walk_resume(cache, &iter, false);
 		}
 	}
 	rhashtable_walk_stop(&iter);
