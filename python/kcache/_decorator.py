@@ -15,9 +15,14 @@ Single-flight, in two parts:
     (a function calling itself with the same arguments) computes at once.
     Nothing of this is kept in the kernel cache.
   - across processes (_Memo._claim()), for named caches only: the
-    protocol of libkcache's kcache_memo(), so that C callers and Python
-    callers of one cache coordinate. It is the one place to change when
-    the kernel gains leases (kcache_get_lease()/kcache_set_leased()).
+    kernel's leases, as libkcache's kcache_memo() uses them, so that C
+    callers and Python callers of one cache coordinate. The lookup is
+    kcache_get_lease(): a miss takes the key's lease when nobody holds
+    it; the others sleep in kcache_lease_wait() until its holder stores
+    the value (kcache_add() then kcache_lease_release()) or gives up.
+    Callers of the protocol before leases (libkcache 1.8, kcache 1.8)
+    claim a key with a lock entry, LOCK_PREFIX + key: a lease holder
+    waits for such a claim as kcache_memo() does.
 """
 
 import _thread
@@ -26,7 +31,6 @@ import errno
 import hashlib
 import logging
 import os
-import sys
 import threading
 import time
 import weakref
@@ -34,7 +38,7 @@ from collections import namedtuple
 from functools import update_wrapper
 
 from . import _native as n
-from ._cache import LRUCache, _get_bytes, ttl_ms
+from ._cache import LRUCache, _buffer, _get_bytes, ttl_ms
 from ._codec import _DUMP, _TAG, encode_key, make_codec
 
 CacheInfo = namedtuple("CacheInfo", "hits misses maxsize currsize")
@@ -44,8 +48,9 @@ _log = logging.getLogger("kcache")
 # Encoded argument keys longer than this are replaced by their SHA-256,
 # which keeps every key short enough for the cross-process claim's key.
 _KEY_HASH_OVER = 128
-# kcache_memo()'s lock entries (KCACHE_MEMO_LOCK_PREFIX, kcache.h), and its
-# defaults (KCACHE_MEMO_LEASE_MS, KCACHE_MEMO_WAIT_MS) and polling.
+# The lock entries of the protocol before leases (KCACHE_MEMO_LOCK_PREFIX,
+# kcache.h), kcache_memo()'s defaults (KCACHE_MEMO_LEASE_MS,
+# KCACHE_MEMO_WAIT_MS) and its polling of lock entries.
 LOCK_PREFIX = b"\x00KCMEMO\x00"
 _LEASE = 10.0
 _WAIT = 5.0
@@ -122,7 +127,9 @@ class _Memo:
         self.typed = typed
         self.single_flight = single_flight
         self.wait = _WAIT if wait is None else wait
-        self.lease_ms = ttl_ms(_LEASE if lease is None else lease)
+        # A kernel lease lasts an hour at most.
+        self.lease_ms = min(ttl_ms(_LEASE if lease is None else lease),
+                            n.LEASE_MAX_MS)
         self.ttl_ms = ttl_ms(ttl)
         self._lock = _thread.allocate_lock()
         self._flights = {}              # key -> _Flight
@@ -148,7 +155,11 @@ class _Memo:
                 self.misses += 1
             return False, None
         key = memo_key(args, kwargs)
-        data = self._get(key)
+        shared = self.single_flight and not self.cache._h.anonymous
+        if shared:
+            data, lease = self._get_lease(key)
+        else:
+            data, lease = self._get(key), None
         if data is not None:
             return True, self.codec.decode(data)
         if not self.single_flight:
@@ -160,6 +171,10 @@ class _Memo:
                 if flight is None:
                     flight = self._flights[key] = _Flight(me)
                     break
+            # Another computation of this process settles it: a lease
+            # granted meanwhile is not needed.
+            self._release(key, lease)
+            lease = None
             if flight.owner == me:
                 # Called from its own computation: waiting would wait for
                 # itself. Compute (and store) at once.
@@ -170,29 +185,33 @@ class _Memo:
             if flight.data is not None:
                 return True, self.codec.decode(flight.data)
             # It failed: the next one to come computes.
+            if shared:
+                data, lease = self._get_lease(key)
+                if data is not None:
+                    return True, self.codec.decode(data)
         try:
-            lock_key, data = self._claim(key)
+            token, data = self._claim(key, lease)
         except BaseException:
             self._end(key, flight, None)
             raise
         if data is not None:
             self._end(key, flight, data)
             return True, self.codec.decode(data)
-        return False, (key, flight, lock_key)
+        return False, (key, flight, token)
 
     def finish(self, call, result):
         """The function returned ``result``: store it, hand it to the
         callers waiting for it, return it as the codec gives it back."""
         if call is None:
             return result
-        key, flight, lock_key = call
+        key, flight, token = call
         try:
             data = self.codec.encode(result)
         except BaseException:
             self.abandon(call)
             raise
         try:
-            self._store(key, data, lock_key)
+            self._store(key, data, token)
         finally:
             # Even if storing raised (a closed cache): the waiters go on.
             if flight is not None:
@@ -204,13 +223,13 @@ class _Memo:
         (the function's exception goes on as it is)."""
         if call is None:
             return
-        key, flight, lock_key = call
+        key, flight, token = call
         try:
             if flight is not None:
                 self._end(key, flight, None)
-            if lock_key is not None:
-                self.cache._call(n.lib.kcache_delete, lock_key,
-                                 len(lock_key))
+            if token is not None:
+                self.cache._call(n.lib.kcache_lease_release, key, len(key),
+                                 token)
         except Exception:  # noqa: B902 (must not hide the function's)
             try:
                 _log.exception("kcache: releasing a failed computation")
@@ -234,73 +253,124 @@ class _Memo:
         finally:
             h.release()
 
-    def _store(self, key, data, lock_key):
+    def _get_lease(self, key):
+        """kcache_get_lease(): (value, None) on a hit, (None, lease) on a
+        miss (lease: an n.Lease, see its status), (value or None, None)
+        with a kernel module that has no leases (a plain get)."""
+        h = self.cache._h
+        ptr = h.acquire()
+        try:
+            lease = n.Lease()
+            buf = _buffer()
+            for _ in range(8):
+                got = n.lib.kcache_get_lease(ptr, key, len(key), buf,
+                                             len(buf), self.lease_ms, 0,
+                                             ctypes.byref(lease))
+                if got == -errno.ENOENT:
+                    return None, lease
+                if got == -errno.EINVAL:
+                    # A module before leases: no single-flight across
+                    # processes, as kcache_memo() then.
+                    return _get_bytes(ptr, key), None
+                n.check(got)
+                if got <= len(buf):
+                    return ctypes.string_at(buf, got), None
+                buf = _buffer(got)
+            raise n.KCacheError(errno.EAGAIN,
+                                "value kept changing size while read")
+        finally:
+            h.release()
+
+    def _release(self, key, lease):
+        if lease is not None and lease.status & n.LEASE_GRANTED:
+            self.cache._call(n.lib.kcache_lease_release, key, len(key),
+                             lease.token)
+
+    def _store(self, key, data, token):
         """Store a result; best effort, as kcache_memo(): a value the cache
         refuses (too large, the memory limit of all caches) is returned
-        all the same and computed again next time."""
+        all the same and computed again next time. Through a lease, as
+        kcache_memo() after a miss: the value is added before the lease
+        ends, so that a waiter it wakes finds it (a value stored meanwhile
+        by another stays, a key cleared meanwhile gets this one)."""
         c = self.cache
-        if lock_key is None:
+        if token is None:
             ret = c._call(n.lib.kcache_set, key, len(key), data, len(data),
                           self.ttl_ms)
         else:
-            ret = c._call(_release_and_set, lock_key, key, data,
-                          self.ttl_ms)
+            try:
+                ret = c._call(n.lib.kcache_add, key, len(key), data,
+                              len(data), self.ttl_ms)
+                if ret == -errno.EEXIST:
+                    ret = 0
+            finally:
+                c._call(n.lib.kcache_lease_release, key, len(key), token)
         if ret < 0 and ret != -errno.E2BIG:
             _log.debug("kcache: storing a result failed: %s",
                        n.strerror(ret))
 
-    def _claim(self, key):
+    def _claim(self, key, lease):
         """Single-flight across processes for ``key``, which this process
-        has just missed and computes in this process. Returns
-        (claim, None) when this process should compute (``claim`` is the
-        lock key to give back when storing, or None), or (None, data) when
-        another process stored the value meanwhile.
-
-        Today, for named caches: kcache_memo()'s protocol (kcache.h,
-        "Memoization"): a lock entry LOCK_PREFIX + key added with
-        kcache_add() for ``lease`` seconds; the others poll with
-        kcache_exists() (no counter changes) for at most ``wait`` seconds.
-        The lock entry is an entry of the cache while the computation runs;
-        it is deleted before the result is stored (_release_and_set()), so
-        that a full cache keeps maxsize results. Anonymous caches are
-        private to this process: nothing to coordinate. With kernel leases
-        this becomes one lease get."""
-        c = self.cache
-        if c._h.anonymous:
-            return None, None
-        lock = LOCK_PREFIX + key
-        owner = os.getpid().to_bytes(4, sys.byteorder)
+        has just missed (``lease``: what kcache_get_lease() said, None for
+        an anonymous cache or a module without leases) and computes in
+        this process. Returns (token, None) when this process should
+        compute (``token``: the lease to store through, or None), or
+        (None, data) when another caller stored the value meanwhile.
+        Waits at most ``wait`` seconds in all, then computes."""
         deadline = time.monotonic() + self.wait
+        while lease is not None:
+            if lease.status & n.LEASE_GRANTED:
+                # Ours, unless a caller of the protocol before leases
+                # claimed it with a lock entry: wait for that one first.
+                try:
+                    data = self._wait_old_claim(key, deadline)
+                except BaseException:
+                    self._release(key, lease)
+                    raise
+                if data is not None:
+                    self._release(key, lease)
+                    return None, data
+                return lease.token, None
+            if not lease.status & n.LEASE_HELD:
+                break   # a nested call, or the kernel's bound on leases
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break   # waited long enough: compute
+            ret = self.cache._call(n.lib.kcache_lease_wait, key, len(key),
+                                   max(1, int(left * 1000)))
+            if ret == -errno.ETIMEDOUT:
+                break
+            if ret != -errno.EINTR:
+                n.check(ret)
+            # The lease ended: its value is there, or the key is ours.
+            data, lease = self._get_lease(key)
+            if data is not None:
+                return None, data
+        return None, None
+
+    def _wait_old_claim(self, key, deadline):
+        """While a caller of the protocol before leases holds a lock
+        entry for ``key`` and has not stored its value, poll (with
+        kcache_exists(): no counter moves) until ``deadline``. Returns the
+        value once it is there, or None: no lock entry, gone without a
+        value, or the deadline passed."""
+        c = self.cache
+        lock = LOCK_PREFIX + key
         delay = _BACKOFF_MIN
         while True:
-            ret = c._call(n.lib.kcache_add, lock, len(lock), owner,
-                          len(owner), self.lease_ms)
-            if ret == 0:
-                # Ours. The value may have been stored between the miss
-                # and now, by a process that has released its lock since.
-                if n.check(c._call(n.lib.kcache_exists, key, len(key))):
-                    data = self._get(key)
-                    if data is not None:
-                        c._call(n.lib.kcache_delete, lock, len(lock))
-                        return None, data
-                return lock, None
-            if ret == -errno.E2BIG:
-                return None, None       # no room for the prefix
-            if ret != -errno.EEXIST:
-                n.check(ret)
-            while True:                 # another process computes
-                now = time.monotonic()
-                if now >= deadline:
-                    return None, None   # the bound passed: compute
-                time.sleep(min(delay, deadline - now))
-                delay = min(delay * 2, _BACKOFF_MAX)
-                if n.check(c._call(n.lib.kcache_exists, key, len(key))):
-                    data = self._get(key)
-                    if data is not None:
-                        return None, data
-                if not n.check(c._call(n.lib.kcache_exists, lock,
-                                       len(lock))):
-                    break               # released without a value
+            held = c._call(n.lib.kcache_exists, lock, len(lock))
+            if held == 0 or held == -errno.E2BIG:
+                return None
+            n.check(held)
+            now = time.monotonic()
+            if now >= deadline:
+                return None     # the bound passed: compute
+            time.sleep(min(delay, deadline - now))
+            delay = min(delay * 2, _BACKOFF_MAX)
+            if n.check(c._call(n.lib.kcache_exists, key, len(key))):
+                data = self._get(key)
+                if data is not None:
+                    return data
 
     # The wrapper's methods -------------------------------------------------------
 
@@ -326,24 +396,6 @@ class _Memo:
         if maxsize is not None and self.cache is not None:
             maxsize = self.info().maxsize
         return {"maxsize": maxsize, "typed": self.typed}
-
-
-def _release_and_set(ptr, lock_key, key, data, ttl):
-    # One ioctl: delete the claim, then store the value (so that the
-    # claim's slot is free again before the value takes one).
-    batch = n.Batch()
-    ret = n.lib.kcache_batch_begin(ptr, ctypes.byref(batch))
-    if ret < 0:
-        return ret
-    try:
-        n.lib.kcache_batch_delete(batch, lock_key, len(lock_key))
-        n.lib.kcache_batch_set(batch, key, len(key), data, len(data), ttl)
-        ret = n.lib.kcache_batch_commit(batch)
-        if ret >= 0:
-            ret = n.lib.kcache_batch_result(batch, 1, None)
-        return ret
-    finally:
-        n.lib.kcache_batch_free(batch)
 
 
 def _quiet(method):
@@ -427,9 +479,10 @@ def lru_cache(maxsize=128, ttl=None, *, typed=False, name=None, codec="json",
     at once, one computes and the others wait for its result (at most
     ``wait`` seconds, 5 by default, then they compute). Across processes,
     for a named cache, as libkcache's kcache_memo(): a computation holds
-    a claim for ``lease`` seconds (10 by default), an entry of the cache
-    while it runs. single_flight=False lets every caller that misses
-    compute.
+    the key's kernel lease for at most ``lease`` seconds (10 by default;
+    a lease takes no entry of the cache), and the others sleep in the
+    kernel until it stores its result. single_flight=False lets every
+    caller that misses compute.
 
     The wrapper has cache_info(), cache_clear(), cache_parameters() and
     ``cache`` (its LRUCache; None when maxsize is 0), pickles by

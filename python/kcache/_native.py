@@ -65,6 +65,13 @@ OPEN_EXCL = 1 << 1
 OPEN_NO_METRICS = 1 << 2
 RESTORE_REPLACE = 1 << 0
 MEMO_NO_SINGLE_FLIGHT = 1 << 0
+# struct kcache_lease.status bits and lease durations (libkcache 1.10).
+LEASE_HIT = 1 << 0
+LEASE_STALE = 1 << 1
+LEASE_GRANTED = 1 << 2
+LEASE_HELD = 1 << 3
+LEASE_OWN = 1 << 4
+LEASE_MAX_MS = 3600000
 EVENT_KEY_MAX = 64
 
 EVENT_HIT = 1
@@ -168,6 +175,15 @@ class Item(ctypes.Structure):
     ]
 
 
+class Lease(ctypes.Structure):
+    _fields_ = [
+        ("status", c_uint32),
+        ("reserved", c_uint32),
+        ("token", c_uint64),
+        ("version", c_uint64),
+    ]
+
+
 class MemoOpts(ctypes.Structure):
     """struct kcache_memo_opts"""
     _fields_ = [
@@ -261,6 +277,10 @@ _proto("kcache_add", c_int, Handle, c_char_p, c_size_t, c_char_p, c_size_t,
 _proto("kcache_get", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
        c_size_t)
 _proto("kcache_exists", c_int, Handle, c_char_p, c_size_t)
+_proto("kcache_get_lease", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
+       c_size_t, c_uint64, c_uint64, POINTER(Lease))
+_proto("kcache_lease_release", c_int, Handle, c_char_p, c_size_t, c_uint64)
+_proto("kcache_lease_wait", c_int, Handle, c_char_p, c_size_t, c_uint64)
 _proto("kcache_delete", c_int, Handle, c_char_p, c_size_t)
 _proto("kcache_clear", c_int, Handle)
 _proto("kcache_get_metrics", c_int, Handle, POINTER(Metrics))

@@ -432,13 +432,48 @@ def test_a_named_memo_cache_is_shared_between_processes(name):
     f.cache.close()
 
 
+def raw_call(memoized, fn, *args):
+    return memoized.cache._call(fn, *args)
+
+
+def test_a_claim_of_the_protocol_before_leases_is_waited_for(name):
+    # A caller of libkcache 1.8 (or kcache 1.8) claims a key with a lock
+    # entry and polls; this one, granted the kernel's lease, waits for that
+    # claim to store its value, as kcache_memo() does, and computes nothing.
+    calls = []
+
+    @kcache.lru_cache(maxsize=10, name=name, wait=60)
+    def f(x):
+        calls.append(x)
+        return "here"
+
+    key = memo_key((7,), {})
+    lock = LOCK_PREFIX + key
+    assert raw_call(f, n.lib.kcache_add, lock, len(lock), b"pid0", 4,
+                    n.TTL_NONE) == 0
+    results = []
+    waiter = threading.Thread(target=lambda: results.append(f(7)))
+    waiter.start()
+    # Its miss is counted and its lease granted: it polls the lock entry.
+    assert wait_until(lambda: f.cache._metrics().leases == 1, timeout=60)
+    value = f.cache.codec.encode("old")
+    # What 1.8 did on storing: the lock entry goes, then the value comes.
+    assert raw_call(f, n.lib.kcache_set, key, len(key), value, len(value),
+                    n.TTL_NONE) == 0
+    assert raw_call(f, n.lib.kcache_delete, lock, len(lock)) == 0
+    waiter.join(60)
+    assert results == ["old"] and calls == []
+    assert f.cache._metrics().leases == 0
+    f.cache.close()
+
+
 def test_another_process_waits_for_a_computation_in_progress(name):
     # A child claims f(7) and computes until told to finish; this process
     # misses f(7) meanwhile and gets the child's result without computing.
     go_r, go_w = os.pipe()
     out_r, out_w = os.pipe()
 
-    # The child's claim must outlast every bounded wait below (60 s each):
+    # The child's lease must outlast every bounded wait below (60 s each):
     # with the default lease (10 s) a slow guest (the 7.2 KASAN kernel)
     # let it run out before the child was told to finish, and the waiter
     # then rightly took the claim over and computed itself.
@@ -456,8 +491,9 @@ def test_another_process_waits_for_a_computation_in_progress(name):
 
     pid = in_child(lambda: os.write(out_w, in_the_child(7).encode()))
     try:
-        lock = LOCK_PREFIX + memo_key((7,), {})
-        assert wait_until(lambda: raw_exists(f, lock), timeout=60)
+        # The child holds the key's kernel lease.
+        assert wait_until(lambda: f.cache._metrics().leases == 1,
+                          timeout=60)
         results = []
         waiter = threading.Thread(target=lambda: results.append(f(7)))
         waiter.start()
@@ -468,8 +504,9 @@ def test_another_process_waits_for_a_computation_in_progress(name):
         pid = None
         assert os.read(out_r, 16) == b"child"
         assert results == ["child"] and calls == []
-        # The claim was given back: one entry, the result.
+        # The lease was given back: one entry, the result, no lease.
         assert f.cache_info() == (1, 2, 10, 1)
+        assert f.cache._metrics().leases == 0
     finally:
         if pid is not None:
             os.kill(pid, 9)
