@@ -178,6 +178,7 @@ static const struct rhashtable_params lrucache_ht_params = {
  */
 bool lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
 			  bool need_place)
+	__acquires(RCU)
 {
 	if (!rhashtable_walk_start_check(iter) && (iter->p || !need_place))
 		return true;

@@ -499,7 +499,7 @@ bool lrucache_copy_nofault(const struct lrucache_entry *e,
 			   struct iov_iter *to);
 struct rhashtable_iter;
 bool lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
-			  bool need_place);
+			  bool need_place) __acquires(RCU);
 
 /* @to over @buf (@buf_len bytes of kernel memory), for the kernel's gets. */
 static inline void lrucache_kvec_iter(struct iov_iter *to, struct kvec *kv,
