@@ -310,6 +310,122 @@ TEST_F_TIMEOUT(fs, failed_replace_keeps_the_old_value, 300)
 	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
 }
 
+/* INCR "new" by one from @initial (absent) with a TTL, as the others. */
+static int incr_new(int fd, int64_t initial)
+{
+	struct lrucache_kv kv = {
+		.key = (uintptr_t)"new", .key_len = 3, .ttl_ms = 60000,
+		.delta = 1, .number = initial,
+	};
+
+	return xioctl(fd, LRUCACHE_IOC_INCR, &kv);
+}
+
+/*
+ * INCR allocates the entry that takes the old one's place: a failed
+ * allocation leaves the counter as it was, or absent as it was.
+ */
+TEST_F_TIMEOUT(fs, incr_fails_cleanly, 300)
+{
+	unsigned int n, injected = 0, round;
+	int ret, left = 0;
+
+	FAILSLAB_SETUP();
+	CREATE_BASE();
+	for (round = 0; round < 2; round++) {
+		/* Round 0 counts up an existing counter, 1 an absent key. */
+		if (!round) {
+			ASSERT_EQ(0, kv_set(self->fd, "new", 3, "41", 2, 60000,
+					    0));
+		}
+		for (n = 1; n <= MAX_NTH; n++) {
+			ASSERT_EQ(0, failnth_arm(&self->fn, n));
+			ret = incr_new(self->fd, 5);
+			left = failnth_disarm(&self->fn);
+			ASSERT_LE(0, left);
+			ASSERT_OK_OR_ENOMEM(n, ret);
+			ASSERT_CONSISTENT(n);
+			if (ret == 0) {
+				ASSERT_EQ(0, value_is(self->fd, "new",
+						      round ? "6" : "42",
+						      round ? 1 : 2));
+				if (round) {
+					ASSERT_EQ(0, kv_delete(self->fd, "new",
+							       3));
+				} else {
+					ASSERT_EQ(0, kv_set(self->fd, "new", 3,
+							    "41", 2, 60000, 0));
+				}
+			} else if (round) {
+				injected++;
+				ASSERT_EQ(0, str_exists(self->fd, "new"));
+			} else {
+				injected++;
+				ASSERT_EQ(0, value_is(self->fd, "new", "41", 2));
+			}
+			if (left)
+				break;
+		}
+		ASSERT_NE(0, left);
+		ASSERT_EQ(0, ret);
+		if (!round) {
+			ASSERT_EQ(0, kv_delete(self->fd, "new", 3));
+		}
+	}
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u failures returned", injected);
+}
+
+/*
+ * A lease get that misses allocates the lease: a failed allocation grants
+ * nothing and leaves no lease behind; a granted one is given back.
+ */
+TEST_F_TIMEOUT(fs, lease_get_fails_cleanly, 300)
+{
+	struct lrucache_stats st;
+	unsigned int n, injected = 0;
+	int ret, left = 0;
+
+	FAILSLAB_SETUP();
+	CREATE_BASE();
+	for (n = 1; n <= MAX_NTH; n++) {
+		struct lrucache_kv kv = {
+			.key = (uintptr_t)"new", .key_len = 3,
+			.flags = LRUCACHE_GET_LEASE,
+			.ttl_ms = LRUCACHE_TTL_DEFAULT,
+		};
+
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
+		ret = xioctl(self->fd, LRUCACHE_IOC_GET, &kv);
+		left = failnth_disarm(&self->fn);
+		ASSERT_LE(0, left);
+		ASSERT_TRUE(ret == -ENOENT || ret == -ENOMEM) {
+			TH_LOG("fault %u: result %d", n, ret);
+		}
+		ASSERT_CONSISTENT(n);
+		if (ret == -ENOENT) {
+			ASSERT_EQ(LRUCACHE_STATUS_LEASE, kv.status);
+			ASSERT_NE(0U, kv.lease);
+			kv = (struct lrucache_kv){
+				.key = (uintptr_t)"new", .key_len = 3,
+				.lease = kv.lease,
+			};
+			ASSERT_EQ(0, xioctl(self->fd,
+					    LRUCACHE_IOC_LEASE_RELEASE, &kv));
+		} else {
+			injected++;
+		}
+		ASSERT_EQ(0, cache_stats(self->fd, &st));
+		ASSERT_EQ(0U, st.leases);
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	ASSERT_EQ(-ENOENT, ret);
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
 #define NR_OPS	6
 
 TEST_F_TIMEOUT(fs, batch_of_sets_fails_cleanly, 300)
