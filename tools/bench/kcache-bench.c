@@ -123,6 +123,7 @@
 #define MC_PORT		11311
 #define MC_WAIT_MS	10000U	/* bound on waiting for memcached's port */
 #define MC_BUF		(256U << 10)
+#define MC_COUNTERS	64	/* memcached's counters: sets cost a round trip */
 #define MC_REQ_MAX	(MC_MULTI * (KEY_LEN + 1) + 65536 + 128)
 #define SMALL		0	/* index of the 64 B size: BPF, memcached, batches */
 
@@ -1006,6 +1007,23 @@ static int mc_cmd(struct bench *b, char **line, const char *fmt, ...)
 	return err ? err : mc_line(&b->mc, line);
 }
 
+/*
+ * Stores a counter of 0 as long as the other values ("0" and spaces,
+ * which incr accepts and keeps), so that every item stays in one slab
+ * class for the memory figures.
+ */
+static int mc_counter(struct bench *b, const char *key, size_t vlen)
+{
+	char *line;
+	int err;
+
+	err = mc_cmd(b, &line, "set %.*s 0 0 %zu\r\n0%*s\r\n", (int)KEY_LEN,
+		     key, vlen, (int)vlen - 1, "");
+	if (!err && strcmp(line, "STORED"))
+		err = -EPROTO;
+	return err;
+}
+
 /* "incr KEY 1": the answer is the counter's new value. */
 static int mc_incr(struct bench *b, const char *key)
 {
@@ -1211,17 +1229,8 @@ static int mc_start(struct bench *b)
 	snprintf(b->mc_version, sizeof(b->mc_version), "%s", line + 8);
 	for (i = 0; i < working_set[SMALL]; i++) {
 		err = mc_set(b, key_hit[i], value_len[SMALL]);
-		/*
-		 * A counter as long as the other values ("0" and spaces,
-		 * which incr accepts and keeps), so that every item stays
-		 * in one slab class for the memory figures.
-		 */
-		if (!err)
-			err = mc_cmd(b, &line, "set %.*s 0 0 %zu\r\n0%*s\r\n",
-				     (int)KEY_LEN, key_ctr[i], value_len[SMALL],
-				     (int)value_len[SMALL] - 1, "");
-		if (!err && strcmp(line, "STORED"))
-			err = -EPROTO;
+		if (!err && i < MC_COUNTERS)
+			err = mc_counter(b, key_ctr[i], value_len[SMALL]);
 		if (err) {
 			b->mc_why = "memcached refused the initial sets";
 			return err;
@@ -1291,7 +1300,7 @@ static int run_mc_prim(struct bench *b, struct figure *f, uint64_t iters,
 	for (i = 0; i < iters; i++) {
 		switch (f->wl) {
 		case PRIM_INCR:
-			ret = mc_incr(b, key_ctr[pos]);
+			ret = mc_incr(b, key_ctr[pos % MC_COUNTERS]);
 			break;
 		case PRIM_TOUCH:
 			ret = mc_touch(b, key_hit[pos],
