@@ -2370,10 +2370,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: memcached: %s (%s)\n", prog, b->mc_why,
 			strerror(-err));
 	fflush(stdout);
+	/*
+	 * memcached's memory before the rounds: its incr may store a counter
+	 * again as a new, shorter item of another slab class.
+	 */
+	mc_memory(b);
 
 	measure(b);
 	kc_memory(b);
-	mc_memory(b);
 	mc_stop(b);
 	if (b->bpf_fd >= 0)
 		close(b->bpf_fd);
