@@ -3,7 +3,9 @@
  * The cache against a reference model of exact LRU + TTL, step by step.
  *
  * One thread runs a seeded sequence of SET (plain, NX, XX, oversized),
- * GET (full buffer and size probe), EXISTS, DELETE, BATCH, CLEAR and REAP
+ * GET (full buffer and size probe), EXISTS, DELETE, the operations of
+ * issue 16 (INCR, TOUCH, GETEX, TTL, GETDEL, SET with LRUCACHE_SET_CAS,
+ * DELETE_PREFIX), BATCH (of any of these), CLEAR and REAP
  * on a small cache (max_entries and max_bytes both bite) with a mix of
  * TTLs: none, the cache default (one hour), long ones, and short ones
  * (5 to 40 ms) that expire while the run goes on. After each step the
@@ -28,20 +30,46 @@
  * cache's reaper is kept out of the way (cleanup interval of one day):
  * expired entries go only when an operation or a REAP ioctl meets them.
  *
+ * The operations of issue 16 (kmod/ops.c, ioctl.rst): INCR adds to a
+ * counter (a value that is exactly printf("%lld") of an int64), creating
+ * an absent or expired one from its initial value with its TTL; an
+ * existing counter keeps its expiry; -EINVAL for a value that is not a
+ * counter and -EOVERFLOW for a sum out of range, both changing nothing
+ * (the model decides both with strtoll and the compiler's overflow
+ * check, not the kernel's parser); a success is a set. TOUCH gives a live
+ * entry a new expiry and makes it the most recent, counting nothing;
+ * GETEX is a GET (hit or miss counted, probes included) that does the
+ * same on a hit; TTL returns the time left (rounded up, or
+ * LRUCACHE_TTL_NONE) and, like EXISTS, changes nothing; GETDEL is a GET
+ * that deletes (a hit and a delete) when the value fits, and otherwise
+ * only makes it the most recent. Versions: every store (SET, CAS, INCR)
+ * returns a version larger than every one before; a hit returns the
+ * version of the entry's last store (TOUCH and GETEX keep it), a miss 0.
+ * A CAS stores only with the entry's version (the model's, read back by
+ * GET): with the one it replaced, or another key's, it fails with
+ * -ESTALE, on an absent key with -ENOENT. DELETE_PREFIX removes every
+ * entry whose key starts with the prefix and returns how many were live
+ * (deletes; the expired ones count as expirations).
+ *
  * Time: the kernel's clock is real, so the model knows each expiry time
- * only within [before, after] of the SET plus the TTL, and a step's own
- * time within [before, after] of it. Before each step the test waits out
+ * only within [before, after] of the SET (INCR, TOUCH, GETEX) plus the
+ * TTL, and a step's own time within [before, after] of it (TTL's answer
+ * and DUMP's remaining times are checked against both windows). Before
+ * each step the test waits out
  * every expiry window that could overlap the step (a guard of a few
  * milliseconds), so outcomes are certain. If a step took longer than the
  * guard and met an entry whose state was ambiguous, the outcome decides
- * (GET, EXISTS, DELETE, NX, XX), or the stats decide (which of evictions
+ * (GET, EXISTS, DELETE, NX, XX, CAS, INCR, TOUCH, GETEX, GETDEL, TTL,
+ * DELETE_PREFIX's count), or the stats decide (which of evictions
  * and expirations a removal counted in); a REAP that cannot be decided
- * either way clears the cache and starts the model over. Such steps are
- * counted and must stay under 5% of the run.
+ * either way, or an INCR that would have answered the same whether the
+ * counter had expired or not, clears the cache and starts the model over.
+ * Such steps are counted and must stay under 5% of the run.
  *
  * LRUCACHE_MODEL_STEPS (default: 30000, 20000 on the debug kernel) and
  * LRUCACHE_MODEL_SEED override; the figures are printed at the end.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -60,7 +88,11 @@
 enum st { LIVE, EXPIRED, AMBIG };
 
 enum {
-	O_GET, O_SET, O_EXISTS, O_DELETE, O_BATCH, O_CLEAR, O_REAP, O_SLEEP,
+	/* Operations on keys, also in batches. */
+	O_GET, O_SET, O_EXISTS, O_DELETE, O_INCR, O_TOUCH, O_GETEX, O_TTL,
+	O_GETDEL, O_CAS, O_DELPFX, O_KEYOPS,
+	/* Steps of their own. */
+	O_BATCH = O_KEYOPS, O_CLEAR, O_REAP, O_SLEEP,
 	O_N
 };
 
@@ -69,6 +101,8 @@ struct md_entry {
 	int prev, next;			/* LRU list: head = most recent */
 	uint32_t vlen;
 	uint64_t lo, hi;		/* expiry window in ns; 0: none */
+	uint64_t ver;			/* version of its last store */
+	uint64_t prev_ver;		/* the version that store replaced */
 	unsigned char val[MD_VAL_MAX];
 };
 
@@ -95,11 +129,20 @@ struct md {
 	/* Figures. */
 	uint64_t steps, ops, ambiguous, resyncs, waits, wait_ns, dumps;
 	uint64_t evict_checks, opcount[O_N];
+	/* An operation left the model unsure: resync after the step. */
+	bool desync;
+	/* Versions: the largest given so far. */
+	uint64_t max_ver;
+	/* Outcomes of the operations of issue 16. */
+	uint64_t cas_won, cas_stale, cas_gone;
+	uint64_t incr_new, incr_add, incr_inval, incr_ovf;
+	uint64_t touched, ttl_told, getdel_taken, pfx_runs, pfx_deleted;
 	char why[512];
 };
 
 static const char *const op_names[O_N] = {
-	"get", "set", "exists", "delete", "batch", "clear", "reap", "sleep",
+	"get", "set", "exists", "delete", "incr", "touch", "getex", "ttl",
+	"getdel", "cas", "delete_prefix", "batch", "clear", "reap", "sleep",
 };
 
 static uint64_t rnd(struct md *m)
@@ -208,16 +251,110 @@ static void make_value(struct md *m, unsigned char *v, uint32_t len)
 
 /* One operation, as generated; the kernel's result is filled in. */
 struct md_op {
-	int op;			/* O_GET, O_SET, O_EXISTS, O_DELETE */
+	int op;			/* O_GET .. O_DELPFX */
 	int k;
 	uint32_t flags, vlen, buflen;
 	uint64_t ttl_ms;
 	bool big;		/* a value over max_bytes: -E2BIG */
+	int64_t delta;		/* INCR */
+	int64_t initial;	/* INCR: where an absent counter starts */
+	uint64_t token;		/* CAS: the version the entry must have */
+	/* Written back: */
+	int64_t number;		/* INCR: the new value; TTL: the time left */
+	uint64_t cas;		/* the version stored (SET, INCR) or read */
+	char pfx[16];		/* DELETE_PREFIX */
+	uint32_t pfx_len;
 	unsigned char val[MD_VAL_MAX + 1];
 	unsigned char buf[MD_VAL_MAX];
 	long result;
 	uint32_t out_len;
 };
+
+/* The TTL of a SET, INCR, TOUCH or GETEX: none, default, long or short. */
+static uint64_t gen_ttl(struct md *m)
+{
+	uint32_t r = below(m, 100);
+
+	if (r < 35)
+		return LRUCACHE_TTL_NONE;
+	if (r < 50)
+		return LRUCACHE_TTL_DEFAULT;
+	if (r < 70)
+		return 600000 + below(m, 3000000);
+	return 5 + below(m, 36);
+}
+
+/* An int64 near zero or near either end of the range. */
+static int64_t gen_number(struct md *m)
+{
+	uint32_t r = below(m, 20);
+
+	if (r < 16)
+		return (int64_t)below(m, 21) - 10;
+	if (r < 18)
+		return INT64_MAX - (int64_t)below(m, 4);
+	return INT64_MIN + (int64_t)below(m, 4);
+}
+
+/*
+ * A value for a SET now and then: a counter's text, or text that comes
+ * close to one without being one (INCR must refuse it).
+ */
+static uint32_t gen_counter_text(struct md *m, unsigned char *v)
+{
+	static const char *const near[] = {
+		"", "-", "+5", "007", "-0", " 5", "5 ", "12a", "0x10",
+		"9223372036854775808", "-9223372036854775809",
+		"00000000000000000001",
+	};
+	char tmp[32];
+	int n;
+
+	if (below(m, 3)) {
+		n = snprintf(tmp, sizeof(tmp), "%lld",
+			     (long long)gen_number(m));
+	} else {
+		n = snprintf(tmp, sizeof(tmp), "%s",
+			     near[below(m, sizeof(near) / sizeof(near[0]))]);
+	}
+	memcpy(v, tmp, (size_t)n);
+	return (uint32_t)n;
+}
+
+/*
+ * A CAS's version: mostly the entry's own (a GET reads it: the model
+ * checks that), else the one its last store replaced or another key's,
+ * which can never match.
+ */
+static uint64_t gen_cas(struct md *m, int k)
+{
+	uint32_t r = below(m, 100);
+	int j;
+
+	if (r < 65 && m->e[k].ver)
+		return m->e[k].ver;
+	if (r < 90 && m->e[k].prev_ver)
+		return m->e[k].prev_ver;
+	for (j = (k + 1) % MD_KEYS; j != k; j = (j + 1) % MD_KEYS)
+		if (m->e[j].ver)
+			return m->e[j].ver;
+	return m->e[k].ver ? m->e[k].ver : 1;
+}
+
+/* A prefix: of a key (1 byte of it rarely: that is all of them), or none. */
+static void gen_prefix(struct md *m, struct md_op *o)
+{
+	uint32_t r = below(m, 100), len;
+
+	if (r < 10) {
+		memcpy(o->pfx, "z-", 2);
+		o->pfx_len = 1 + below(m, 2);
+		return;
+	}
+	len = r < 14 ? 1 : 2 + below(m, m->klen[o->k] - 1);
+	memcpy(o->pfx, m->keys[o->k], len);
+	o->pfx_len = len;
+}
 
 static void gen_op(struct md *m, struct md_op *o, int kind)
 {
@@ -228,26 +365,51 @@ static void gen_op(struct md *m, struct md_op *o, int kind)
 	/* A hot third of the keys takes most operations: hits happen. */
 	o->k = (int)(below(m, 10) < 7 ? below(m, MD_KEYS / 3) :
 		     below(m, MD_KEYS));
-	if (kind == O_GET) {
+	switch (kind) {
+	case O_GET:
+	case O_GETEX:
+	case O_GETDEL:
 		/* A size probe now and then: a hit that copies nothing. */
 		o->buflen = below(m, 10) ? MD_VAL_MAX : below(m, 8);
 		memset(o->buf, 0xa5, sizeof(o->buf));
-	} else if (kind == O_SET) {
-		r = below(m, 20);
-		o->flags = r == 0 ? LRUCACHE_SET_NX :
-			   r == 1 ? LRUCACHE_SET_XX : 0;
-		r = below(m, 100);
-		if (r < 35)
-			o->ttl_ms = LRUCACHE_TTL_NONE;
-		else if (r < 50)
-			o->ttl_ms = LRUCACHE_TTL_DEFAULT;
-		else if (r < 70)
-			o->ttl_ms = 600000 + below(m, 3000000);
-		else
-			o->ttl_ms = 5 + below(m, 36);
-		o->vlen = below(m, MD_VAL_MAX + 1);
-		o->big = below(m, 200) == 0;
-		make_value(m, o->val, o->vlen);
+		if (kind == O_GETEX)
+			o->ttl_ms = gen_ttl(m);
+		break;
+	case O_SET:
+	case O_CAS:
+		if (kind == O_CAS) {
+			o->flags = LRUCACHE_SET_CAS;
+			o->token = gen_cas(m, o->k);
+		} else {
+			r = below(m, 20);
+			o->flags = r == 0 ? LRUCACHE_SET_NX :
+				   r == 1 ? LRUCACHE_SET_XX : 0;
+		}
+		o->ttl_ms = gen_ttl(m);
+		if (below(m, 8) == 0) {
+			o->vlen = gen_counter_text(m, o->val);
+		} else {
+			o->vlen = below(m, MD_VAL_MAX + 1);
+			make_value(m, o->val, o->vlen);
+		}
+		o->big = kind == O_SET && below(m, 200) == 0;
+		break;
+	case O_INCR:
+		r = below(m, 10);
+		o->delta = r < 8 ? (int64_t)below(m, 11) - 5 :
+			   r == 8 ? INT64_MAX - (int64_t)below(m, 3) :
+			   INT64_MIN + (int64_t)below(m, 3);
+		o->initial = gen_number(m);
+		o->ttl_ms = gen_ttl(m);
+		break;
+	case O_TOUCH:
+		o->ttl_ms = gen_ttl(m);
+		break;
+	case O_DELPFX:
+		gen_prefix(m, o);
+		break;
+	default:		/* EXISTS, DELETE, TTL */
+		break;
 	}
 }
 
@@ -258,6 +420,47 @@ static uint64_t ttl_ns_of(uint64_t ttl_ms)
 	if (ttl_ms == LRUCACHE_TTL_DEFAULT)
 		return MD_DEFAULT_TTL * 1000000ULL;
 	return ttl_ms * 1000000ULL;
+}
+
+/* Entry @k's expiry as given at the current step with @ttl_ms. */
+static void set_window(struct md *m, int k, uint64_t ttl_ms)
+{
+	uint64_t ns = ttl_ns_of(ttl_ms);
+
+	if (ns) {
+		m->e[k].lo = m->before + ns;
+		m->e[k].hi = m->after + ns;
+	} else {
+		m->e[k].lo = m->e[k].hi = 0;
+	}
+}
+
+/*
+ * The time entry @k has left in ms, rounded up, as the kernel reports it
+ * in the current step's window: expires - now for expires in [lo, hi]
+ * and now in [before, after].
+ */
+static void left_ms(struct md *m, int k, uint64_t *lo_ms, uint64_t *hi_ms)
+{
+	struct md_entry *e = &m->e[k];
+
+	*lo_ms = e->lo > m->after ? (e->lo - m->after + 999999) / 1000000 : 1;
+	*hi_ms = e->hi > m->before ? (e->hi - m->before + 999999) / 1000000 : 1;
+	if (*lo_ms < 1)
+		*lo_ms = 1;
+}
+
+/* A version a store returned: new, and larger than every one before. */
+static bool new_version(struct md *m, int k, uint64_t v, const char *what)
+{
+	if (v <= m->max_ver)
+		return fail(m, "%s key %d: version %llu, not above %llu", what,
+			    k, (unsigned long long)v,
+			    (unsigned long long)m->max_ver);
+	m->max_ver = v;
+	m->e[k].prev_ver = m->e[k].ver;
+	m->e[k].ver = v;
+	return true;
 }
 
 /*
@@ -288,7 +491,46 @@ static void md_evict(struct md *m, int keep, int *evicted, int *nev)
 	}
 }
 
-/* Applies a SET the kernel answered with o->result to the model. */
+/* Stores @vlen bytes of @val as key @k's entry, the most recent. */
+static void md_store(struct md *m, int k, const unsigned char *val,
+		     uint32_t vlen)
+{
+	struct md_entry *e = &m->e[k];
+
+	e->present = true;
+	e->vlen = vlen;
+	memcpy(e->val, val, vlen);
+	lru_push(m, k);
+	m->count++;
+	m->bytes += charge(m, k);
+	m->c.sets++;
+}
+
+/*
+ * Whether key @k has a live entry for an operation that frees an expired
+ * one it meets (counted as an expiration) and answers -ENOENT then: an
+ * entry in its expiry window is settled by @result.
+ */
+static bool md_meet(struct md *m, int k, long result)
+{
+	struct md_entry *e = &m->e[k];
+	enum st s;
+
+	if (!e->present)
+		return false;
+	s = state(m, k);
+	if (s == AMBIG) {
+		m->ambiguous++;
+		s = result == -ENOENT ? EXPIRED : LIVE;
+	}
+	if (s == LIVE)
+		return true;
+	m->c.expirations++;
+	md_remove(m, k);
+	return false;
+}
+
+/* Applies a SET (or CAS) the kernel answered with o->result to the model. */
 static bool apply_set(struct md *m, struct md_op *o, int *evicted, int *nev)
 {
 	struct md_entry *e = &m->e[o->k];
@@ -307,7 +549,7 @@ static bool apply_set(struct md *m, struct md_op *o, int *evicted, int *nev)
 		m->ambiguous++;
 		if (o->flags == LRUCACHE_SET_NX)
 			s = o->result == -EEXIST ? LIVE : EXPIRED;
-		else if (o->flags == LRUCACHE_SET_XX)
+		else if (o->flags & (LRUCACHE_SET_XX | LRUCACHE_SET_CAS))
 			s = o->result == -ENOENT ? EXPIRED : LIVE;
 	}
 	if (old && s == EXPIRED) {
@@ -320,64 +562,247 @@ static bool apply_set(struct md *m, struct md_op *o, int *evicted, int *nev)
 		s = LIVE;
 	}
 	want = (old && o->flags == LRUCACHE_SET_NX) ? -EEXIST :
-	       (!old && o->flags == LRUCACHE_SET_XX) ? -ENOENT : 0;
+	       (!old && (o->flags & (LRUCACHE_SET_XX | LRUCACHE_SET_CAS))) ?
+	       -ENOENT :
+	       (o->flags == LRUCACHE_SET_CAS && o->token != e->ver) ? -ESTALE : 0;
 	if (o->result != want)
-		return fail(m, "set key %d flags %u: %ld, model %ld", o->k,
-			    o->flags, o->result, want);
+		return fail(m, "set key %d flags %u version %llu (model %llu): %ld, model %ld",
+			    o->k, o->flags, (unsigned long long)o->token,
+			    (unsigned long long)e->ver, o->result, want);
+	if (o->flags == LRUCACHE_SET_CAS) {
+		m->cas_won += !want;
+		m->cas_stale += want == -ESTALE;
+		m->cas_gone += want == -ENOENT;
+	}
 	if (want)
 		return true;
+	if (!new_version(m, o->k, o->cas, "set"))
+		return false;
 	if (old)
 		md_remove(m, o->k);
-	e->present = true;
-	e->vlen = vlen;
-	memcpy(e->val, o->val, vlen);
-	if (ttl_ns_of(o->ttl_ms)) {
-		e->lo = m->before + ttl_ns_of(o->ttl_ms);
-		e->hi = m->after + ttl_ns_of(o->ttl_ms);
-	} else {
-		e->lo = e->hi = 0;
-	}
-	lru_push(m, o->k);
-	m->count++;
-	m->bytes += charge(m, o->k);
-	m->c.sets++;
+	set_window(m, o->k, o->ttl_ms);
+	md_store(m, o->k, o->val, vlen);
 	md_evict(m, o->k, evicted, nev);
 	return true;
 }
 
-static bool apply_get(struct md *m, struct md_op *o)
+/* A counter's value: exactly what printf("%lld") writes of an int64. */
+static bool md_counter(const unsigned char *v, uint32_t len, int64_t *out)
+{
+	char s[32], back[32];
+	long long x;
+	char *end;
+
+	if (!len || len >= sizeof(s))
+		return false;
+	memcpy(s, v, len);
+	s[len] = 0;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || *end)
+		return false;
+	snprintf(back, sizeof(back), "%lld", x);
+	if (strcmp(s, back))
+		return false;
+	*out = x;
+	return true;
+}
+
+/* What an INCR answers if key @k's entry is @live (else absent). */
+static long incr_want(struct md *m, struct md_op *o, bool live, int64_t *sum)
+{
+	struct md_entry *e = &m->e[o->k];
+	int64_t base = o->initial;
+
+	if (live && !md_counter(e->val, e->vlen, &base))
+		return -EINVAL;
+	if (__builtin_add_overflow(base, o->delta, sum))
+		return -EOVERFLOW;
+	return 0;
+}
+
+static bool apply_incr(struct md *m, struct md_op *o, int *evicted, int *nev)
 {
 	struct md_entry *e = &m->e[o->k];
 	enum st s = e->present ? state(m, o->k) : EXPIRED;
+	int64_t sum_live = 0, sum_gone = 0, sum;
+	long want_live = 0, want_gone;
+	bool fit_live, fit_gone, live;
+	unsigned char text[32];
+	long want;
+	int n;
 
+	if (e->present)
+		want_live = incr_want(m, o, true, &sum_live);
+	want_gone = incr_want(m, o, false, &sum_gone);
 	if (e->present && s == AMBIG) {
 		m->ambiguous++;
-		s = o->result == -ENOENT ? EXPIRED : LIVE;
-	}
-	if (!e->present || s == EXPIRED) {
-		if (e->present) {
-			m->c.expirations++;
-			md_remove(m, o->k);
+		fit_live = o->result == want_live &&
+			   (want_live || o->number == sum_live);
+		fit_gone = o->result == want_gone &&
+			   (want_gone || o->number == sum_gone);
+		if (fit_live && fit_gone) {
+			/* Both would answer this: start over after the step. */
+			m->desync = true;
+			return true;
 		}
+		s = fit_live ? LIVE : EXPIRED;
+	}
+	live = e->present && s == LIVE;
+	if (e->present && !live) {
+		m->c.expirations++;
+		md_remove(m, o->k);
+	}
+	want = live ? want_live : want_gone;
+	sum = live ? sum_live : sum_gone;
+	if (o->result != want || (!want && o->number != sum))
+		return fail(m, "incr key %d by %lld (from %lld): %ld, %lld; model %ld, %lld",
+			    o->k, (long long)o->delta, (long long)o->initial,
+			    o->result, (long long)o->number, want,
+			    (long long)sum);
+	m->incr_inval += want == -EINVAL;
+	m->incr_ovf += want == -EOVERFLOW;
+	if (want)
+		return true;
+	m->incr_add += live;
+	m->incr_new += !live;
+	if (!new_version(m, o->k, o->cas, "incr"))
+		return false;
+	if (live)
+		md_remove(m, o->k);	/* it keeps its expiry */
+	else
+		set_window(m, o->k, o->ttl_ms);
+	n = snprintf((char *)text, sizeof(text), "%lld", (long long)sum);
+	md_store(m, o->k, text, (uint32_t)n);
+	md_evict(m, o->k, evicted, nev);
+	return true;
+}
+
+/* GET, GETEX and GETDEL. */
+static bool apply_read(struct md *m, struct md_op *o)
+{
+	struct md_entry *e = &m->e[o->k];
+	const char *what = op_names[o->op];
+
+	if (!md_meet(m, o->k, o->result)) {
 		m->c.misses++;
-		if (o->result != -ENOENT)
-			return fail(m, "get key %d: %ld, model: a miss", o->k,
-				    o->result);
+		if (o->result != -ENOENT || o->cas)
+			return fail(m, "%s key %d: %ld (version %llu), model: a miss",
+				    what, o->k, o->result,
+				    (unsigned long long)o->cas);
 		return true;
 	}
 	m->c.hits++;
 	if (o->result != (long)e->vlen || o->out_len != e->vlen)
-		return fail(m, "get key %d: %ld (value_len %u), model %u",
-			    o->k, o->result, o->out_len, e->vlen);
+		return fail(m, "%s key %d: %ld (value_len %u), model %u",
+			    what, o->k, o->result, o->out_len, e->vlen);
+	if (o->cas != e->ver)
+		return fail(m, "%s key %d: version %llu, model %llu", what,
+			    o->k, (unsigned long long)o->cas,
+			    (unsigned long long)e->ver);
 	if (e->vlen <= o->buflen) {
 		if (memcmp(o->buf, e->val, e->vlen))
-			return fail(m, "get key %d: wrong value", o->k);
+			return fail(m, "%s key %d: wrong value", what, o->k);
+		if (o->op == O_GETDEL) {
+			m->getdel_taken++;
+			m->c.deletes++;
+			md_remove(m, o->k);
+			return true;
+		}
 	} else if (bytes_not(o->buf, o->buflen, 0xa5)) {
-		return fail(m, "get key %d: a probe of %u bytes wrote to them",
-			    o->k, o->buflen);
+		return fail(m, "%s key %d: a probe of %u bytes wrote to them",
+			    what, o->k, o->buflen);
 	}
+	if (o->op == O_GETEX)
+		set_window(m, o->k, o->ttl_ms);
 	lru_unlink(m, o->k);
 	lru_push(m, o->k);
+	return true;
+}
+
+static bool apply_touch(struct md *m, struct md_op *o)
+{
+	long want = md_meet(m, o->k, o->result) ? 0 : -ENOENT;
+
+	if (o->result != want)
+		return fail(m, "touch key %d: %ld, model %ld", o->k, o->result,
+			    want);
+	if (want)
+		return true;
+	m->touched++;
+	set_window(m, o->k, o->ttl_ms);
+	lru_unlink(m, o->k);
+	lru_push(m, o->k);
+	return true;
+}
+
+/* TTL: like EXISTS, leaves an expired entry in place and moves nothing. */
+static bool apply_ttl(struct md *m, struct md_op *o)
+{
+	struct md_entry *e = &m->e[o->k];
+	enum st s = e->present ? state(m, o->k) : EXPIRED;
+	uint64_t got = (uint64_t)o->number, lo_ms, hi_ms;
+
+	if (e->present && s == AMBIG) {
+		m->ambiguous++;
+		if (o->result == -ENOENT)
+			return true;
+		s = LIVE;
+	}
+	if (s != LIVE) {
+		if (o->result != -ENOENT)
+			return fail(m, "ttl key %d: %ld, model -ENOENT", o->k,
+				    o->result);
+		return true;
+	}
+	if (o->result)
+		return fail(m, "ttl key %d: %ld, model 0", o->k, o->result);
+	m->ttl_told++;
+	if (!e->lo) {
+		if (got != LRUCACHE_TTL_NONE)
+			return fail(m, "ttl key %d: %llu, not none", o->k,
+				    (unsigned long long)got);
+		return true;
+	}
+	left_ms(m, o->k, &lo_ms, &hi_ms);
+	if (got < lo_ms || got > hi_ms)
+		return fail(m, "ttl key %d: %llu ms, model %llu..%llu", o->k,
+			    (unsigned long long)got, (unsigned long long)lo_ms,
+			    (unsigned long long)hi_ms);
+	return true;
+}
+
+/*
+ * DELETE_PREFIX removes every entry with the prefix; its count says how
+ * many were live, which settles the ones in their expiry window.
+ */
+static bool apply_delpfx(struct md *m, struct md_op *o)
+{
+	long certain = 0, amb = 0, matched = 0;
+	int k, next;
+
+	for (k = m->head; k >= 0; k = m->e[k].next) {
+		if (m->klen[k] < o->pfx_len ||
+		    memcmp(m->keys[k], o->pfx, o->pfx_len))
+			continue;
+		matched++;
+		certain += state(m, k) == LIVE;
+		amb += state(m, k) == AMBIG;
+	}
+	if (o->result < certain || o->result > certain + amb)
+		return fail(m, "delete_prefix \"%.*s\": %ld, model %ld (+%ld undecided)",
+			    (int)o->pfx_len, o->pfx, o->result, certain, amb);
+	m->ambiguous += amb != 0;
+	for (k = m->head; k >= 0; k = next) {
+		next = m->e[k].next;
+		if (m->klen[k] >= o->pfx_len &&
+		    !memcmp(m->keys[k], o->pfx, o->pfx_len))
+			md_remove(m, k);
+	}
+	m->c.deletes += (uint64_t)o->result;
+	m->c.expirations += (uint64_t)(matched - o->result);
+	m->pfx_runs++;
+	m->pfx_deleted += (uint64_t)o->result;
 	return true;
 }
 
@@ -428,65 +853,108 @@ static bool apply_op(struct md *m, struct md_op *o, int *evicted, int *nev)
 {
 	switch (o->op) {
 	case O_GET:
-		return apply_get(m, o);
+	case O_GETEX:
+	case O_GETDEL:
+		return apply_read(m, o);
 	case O_SET:
+	case O_CAS:
 		return apply_set(m, o, evicted, nev);
 	case O_EXISTS:
 		return apply_exists(m, o);
+	case O_INCR:
+		return apply_incr(m, o, evicted, nev);
+	case O_TOUCH:
+		return apply_touch(m, o);
+	case O_TTL:
+		return apply_ttl(m, o);
+	case O_DELPFX:
+		return apply_delpfx(m, o);
 	default:
 		return apply_delete(m, o);
 	}
 }
 
+static const uint32_t opcode_of[O_KEYOPS] = {
+	[O_GET] = LRUCACHE_OP_GET, [O_SET] = LRUCACHE_OP_SET,
+	[O_EXISTS] = LRUCACHE_OP_EXISTS, [O_DELETE] = LRUCACHE_OP_DELETE,
+	[O_INCR] = LRUCACHE_OP_INCR, [O_TOUCH] = LRUCACHE_OP_TOUCH,
+	[O_GETEX] = LRUCACHE_OP_GETEX, [O_TTL] = LRUCACHE_OP_TTL,
+	[O_GETDEL] = LRUCACHE_OP_GETDEL, [O_CAS] = LRUCACHE_OP_SET,
+	[O_DELPFX] = LRUCACHE_OP_DELETE_PREFIX,
+};
+
+static const unsigned long ioc_of[O_KEYOPS] = {
+	[O_GET] = LRUCACHE_IOC_GET, [O_SET] = LRUCACHE_IOC_SET,
+	[O_EXISTS] = LRUCACHE_IOC_EXISTS, [O_DELETE] = LRUCACHE_IOC_DELETE,
+	[O_INCR] = LRUCACHE_IOC_INCR, [O_TOUCH] = LRUCACHE_IOC_TOUCH,
+	[O_GETEX] = LRUCACHE_IOC_GETEX, [O_TTL] = LRUCACHE_IOC_TTL,
+	[O_GETDEL] = LRUCACHE_IOC_GETDEL, [O_CAS] = LRUCACHE_IOC_SET,
+	[O_DELPFX] = LRUCACHE_IOC_DELETE_PREFIX,
+};
+
+/*
+ * The fields of one operation, as a batch carries them; a single ioctl
+ * takes the same fields in struct lrucache_kv.
+ */
 static void fill_kv_op(struct md *m, struct md_op *o, struct lrucache_op *u)
 {
-	static const uint32_t opcode[] = {
-		[O_GET] = LRUCACHE_OP_GET, [O_SET] = LRUCACHE_OP_SET,
-		[O_EXISTS] = LRUCACHE_OP_EXISTS,
-		[O_DELETE] = LRUCACHE_OP_DELETE,
-	};
-
 	memset(u, 0, sizeof(*u));
-	u->opcode = opcode[o->op];
+	u->opcode = opcode_of[o->op];
 	u->key = (uintptr_t)m->keys[o->k];
 	u->key_len = m->klen[o->k];
-	if (o->op == O_GET) {
+	switch (o->op) {
+	case O_GET:
+	case O_GETEX:
+	case O_GETDEL:
 		u->value = (uintptr_t)o->buf;
 		u->value_len = o->buflen;
-	} else if (o->op == O_SET) {
+		break;
+	case O_SET:
+	case O_CAS:
 		u->value = (uintptr_t)o->val;
 		u->value_len = o->big ? (uint32_t)m->max_bytes : o->vlen;
-		u->ttl_ms = o->ttl_ms;
 		u->flags = o->flags;
+		u->cas = o->token;
+		break;
+	case O_INCR:
+		u->delta = o->delta;
+		u->number = o->initial;
+		break;
+	case O_DELPFX:
+		u->key = (uintptr_t)o->pfx;
+		u->key_len = o->pfx_len;
+		break;
 	}
+	u->ttl_ms = o->ttl_ms;
+}
+
+/* What the kernel wrote back into @u, into @o. */
+static void take_back(struct md_op *o, const struct lrucache_op *u, long ret)
+{
+	o->result = ret;
+	o->out_len = u->value_len;
+	o->cas = u->cas;
+	o->number = u->number;
 }
 
 /* Runs one operation as its own ioctl. */
 static void run_single(struct md *m, struct md_op *o, void *big)
 {
 	struct lrucache_op u;
-	uint32_t len;
+	struct lrucache_kv kv;
 
 	fill_kv_op(m, o, &u);
-	switch (o->op) {
-	case O_GET:
-		len = o->buflen;
-		o->result = kv_get(m->fd, m->keys[o->k], m->klen[o->k], o->buf,
-				   &len);
-		o->out_len = len;
-		break;
-	case O_SET:
-		o->result = kv_set(m->fd, m->keys[o->k], m->klen[o->k],
-				   o->big ? big : o->val, u.value_len,
-				   o->ttl_ms, o->flags);
-		break;
-	case O_EXISTS:
-		o->result = kv_exists(m->fd, m->keys[o->k], m->klen[o->k]);
-		break;
-	default:
-		o->result = kv_delete(m->fd, m->keys[o->k], m->klen[o->k]);
-		break;
-	}
+	kv = (struct lrucache_kv){
+		.key = u.key, .value = o->big ? (uintptr_t)big : u.value,
+		.key_len = u.key_len, .value_len = u.value_len,
+		.ttl_ms = u.ttl_ms, .flags = u.flags, .cas = u.cas,
+		.delta = u.delta, .number = u.number,
+	};
+	o->result = xioctl(m->fd, ioc_of[o->op], &kv);
+	u.value_len = kv.value_len;
+	u.cas = kv.cas;
+	u.number = kv.number;
+	take_back(o, &u, o->result);
 }
 
 /*
@@ -627,14 +1095,7 @@ static bool check_dump(struct md *m)
 					    k, (unsigned long long)rec.ttl_ms);
 			continue;
 		}
-		/* expires - now, rounded up, for expires in [lo, hi] and
-		 * now in [before, after]. */
-		lo_ms = e->lo > m->after ?
-			(e->lo - m->after + 999999) / 1000000 : 1;
-		hi_ms = e->hi > m->before ?
-			(e->hi - m->before + 999999) / 1000000 : 1;
-		if (lo_ms < 1)
-			lo_ms = 1;
+		left_ms(m, k, &lo_ms, &hi_ms);
 		if (rec.ttl_ms < lo_ms || rec.ttl_ms > hi_ms)
 			return fail(m, "dump: key %d ttl %llu ms, model %llu..%llu",
 				    k, (unsigned long long)rec.ttl_ms,
@@ -734,6 +1195,34 @@ static bool check_evicted(struct md *m, const int *evicted, int nev)
 	return true;
 }
 
+/*
+ * The mix of steps, and of operations in a batch: cumulative shares of
+ * 1000, in the order of the O_ constants.
+ */
+static const uint16_t step_mix[O_N] = {
+	[O_GET] = 190, [O_SET] = 420, [O_EXISTS] = 470, [O_DELETE] = 530,
+	[O_INCR] = 600, [O_TOUCH] = 640, [O_GETEX] = 680, [O_TTL] = 710,
+	[O_GETDEL] = 740, [O_CAS] = 800, [O_DELPFX] = 810, [O_BATCH] = 970,
+	[O_CLEAR] = 973, [O_REAP] = 985, [O_SLEEP] = 1000,
+};
+
+static const uint16_t batch_mix[O_N] = {
+	[O_GET] = 230, [O_SET] = 470, [O_EXISTS] = 540, [O_DELETE] = 610,
+	[O_INCR] = 700, [O_TOUCH] = 750, [O_GETEX] = 800, [O_TTL] = 840,
+	[O_GETDEL] = 880, [O_CAS] = 990, [O_DELPFX] = 1000,
+	[O_BATCH] = 1000, [O_CLEAR] = 1000, [O_REAP] = 1000,
+	[O_SLEEP] = 1000,
+};
+
+static int pick(const uint16_t *mix, uint32_t r)
+{
+	int kind = 0;
+
+	while (r >= mix[kind])
+		kind++;
+	return kind;
+}
+
 static bool one_step(struct md *m, void *big)
 {
 	struct md_op ops[MD_BATCH_MAX];
@@ -742,9 +1231,7 @@ static bool one_step(struct md *m, void *big)
 	uint32_t r = below(m, 1000), n, i;
 	int kind, ret;
 
-	kind = r < 300 ? O_GET : r < 610 ? O_SET : r < 710 ? O_EXISTS :
-	       r < 810 ? O_DELETE : r < 970 ? O_BATCH : r < 973 ? O_CLEAR :
-	       r < 985 ? O_REAP : O_SLEEP;
+	kind = pick(step_mix, r);
 	m->opcount[kind]++;
 	if (kind == O_SLEEP) {	/* let short TTLs run out */
 		sleep_ms(2 + below(m, 19));
@@ -766,7 +1253,7 @@ static bool one_step(struct md *m, void *big)
 	if (kind == O_BATCH) {
 		n = 2 + below(m, MD_BATCH_MAX - 1);
 		for (i = 0; i < n; i++) {
-			gen_op(m, &ops[i], (int)below(m, 4));
+			gen_op(m, &ops[i], pick(batch_mix, below(m, 1000)));
 			ops[i].big = false;
 			fill_kv_op(m, &ops[i], &uops[i]);
 		}
@@ -776,11 +1263,12 @@ static bool one_step(struct md *m, void *big)
 		if (ret != (int)n)
 			return fail(m, "BATCH of %u ran %d", n, ret);
 		for (i = 0; i < n; i++) {
-			ops[i].result = uops[i].result;
-			ops[i].out_len = uops[i].value_len;
+			take_back(&ops[i], &uops[i], uops[i].result);
 			if (!apply_op(m, &ops[i], evicted, &nev))
 				return false;
 			m->ops++;
+			if (m->desync)	/* the rest cannot be judged */
+				break;
 		}
 	} else {
 		gen_op(m, &ops[0], kind);
@@ -790,6 +1278,10 @@ static bool one_step(struct md *m, void *big)
 		if (!apply_op(m, &ops[0], evicted, &nev))
 			return false;
 		m->ops++;
+	}
+	if (m->desync) {
+		m->desync = false;
+		return resync(m) && check_stats(m);
 	}
 	if (!check_stats(m) || !check_evicted(m, evicted, nev))
 		return false;
@@ -883,6 +1375,19 @@ TEST_F_TIMEOUT(model, lru_ttl_model_matches_the_cache_step_by_step, 3600)
 	       (unsigned long long)m->waits, m->wait_ns / 1e9,
 	       (unsigned long long)m->ambiguous,
 	       (unsigned long long)m->resyncs);
+	printf("# model: cas won %llu stale %llu gone %llu; incr created %llu added %llu not a counter %llu overflow %llu; touched %llu; ttl told %llu; getdel took %llu; delete_prefix %llu runs deleted %llu\n",
+	       (unsigned long long)m->cas_won,
+	       (unsigned long long)m->cas_stale,
+	       (unsigned long long)m->cas_gone,
+	       (unsigned long long)m->incr_new,
+	       (unsigned long long)m->incr_add,
+	       (unsigned long long)m->incr_inval,
+	       (unsigned long long)m->incr_ovf,
+	       (unsigned long long)m->touched,
+	       (unsigned long long)m->ttl_told,
+	       (unsigned long long)m->getdel_taken,
+	       (unsigned long long)m->pfx_runs,
+	       (unsigned long long)m->pfx_deleted);
 	fflush(stdout);
 	/* Almost every step must have been decided by the model alone. */
 	EXPECT_GE(steps / 20, m->ambiguous);
@@ -890,6 +1395,15 @@ TEST_F_TIMEOUT(model, lru_ttl_model_matches_the_cache_step_by_step, 3600)
 	EXPECT_LT(0U, m->c.evictions);
 	EXPECT_LT(0U, m->c.expirations);
 	EXPECT_LT(0U, m->c.hits);
+	/* Each outcome of the new operations was met. */
+	EXPECT_LT(0U, m->cas_won);
+	EXPECT_LT(0U, m->cas_stale);
+	EXPECT_LT(0U, m->cas_gone);
+	EXPECT_LT(0U, m->incr_new);
+	EXPECT_LT(0U, m->incr_add);
+	EXPECT_LT(0U, m->incr_inval);
+	EXPECT_LT(0U, m->incr_ovf);
+	EXPECT_LT(0U, m->pfx_deleted);
 }
 
 TEST_HARNESS_MAIN
