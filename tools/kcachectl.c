@@ -45,7 +45,7 @@ static const char *prog = "kcachectl";
 enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
 	OPT_MODE, OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT,
-	OPT_FILE, OPT_PROMETHEUS, OPT_INTERVAL, OPT_HELP,
+	OPT_FILE, OPT_PROMETHEUS, OPT_INTERVAL, OPT_INITIAL, OPT_HELP,
 	OPT_LAST
 };
 
@@ -65,6 +65,7 @@ static const struct option long_opts[] = {
 	{ "file",	required_argument, NULL, OPT_FILE },
 	{ "prometheus",	no_argument,	   NULL, OPT_PROMETHEUS },
 	{ "interval",	required_argument, NULL, OPT_INTERVAL },
+	{ "initial",	required_argument, NULL, OPT_INITIAL },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,7 +73,7 @@ static const struct option long_opts[] = {
 /* What one command was given. */
 struct cmd_args {
 	const struct command *cmd;
-	const char *pos[3];
+	const char *pos[4];
 	int npos;
 	unsigned int given;		/* OPTBIT()s seen */
 	uint64_t max_size, max_memory, cleanup_interval_ms;
@@ -81,6 +82,7 @@ struct cmd_args {
 	uint32_t events;		/* KCACHE_EVENT_BIT()s, 0: all */
 	uint64_t count;			/* 0: no limit */
 	uint64_t interval_ms;
+	int64_t initial;		/* incr, decr: 0 if not given */
 	const char *file;
 	bool help;
 };
@@ -108,7 +110,8 @@ static const char units_help[] =
 
 static const char exit_help[] =
 "Exit status: 0 success; 1 failure, or the key is absent (get, del,\n"
-"exists), or a cache is not healthy (health); 2 usage error.\n";
+"exists, gets, cas, touch, ttl, getex, getdel), or a cache is not healthy\n"
+"(health); 2 usage error.\n";
 
 static void command_usage(const struct command *cmd, FILE *out)
 {
@@ -117,7 +120,9 @@ static void command_usage(const struct command *cmd, FILE *out)
 
 	fprintf(out, "Usage: %s %s %s\n\n%s.\n\n%s\n", prog, cmd->name,
 		cmd->synopsis, cmd->summary, cmd->help);
-	if (cmd->opts & units)
+	/* touch and getex take a TTL argument, a DURATION. */
+	if ((cmd->opts & units) || !strcmp(cmd->name, "touch") ||
+	    !strcmp(cmd->name, "getex"))
 		fprintf(out, "%s\n", units_help);
 	fputs(exit_help, out);
 }
@@ -154,6 +159,22 @@ static bool parse_count(const char *s, uint64_t *out)
 		return false;
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A signed decimal integer of 64 bits: an optional '-', digits. */
+static bool parse_int64(const char *s, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	if ((*s < '0' || *s > '9') && (*s != '-' || s[1] < '0' || s[1] > '9'))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
 	if (errno || *end)
 		return false;
 	*out = v;
@@ -249,6 +270,24 @@ static bool parse_duration(const char *s, uint64_t *ms)
 	}
 	*ms = total;
 	return true;
+}
+
+/*
+ * The TTL argument of touch and getex: none (never expires), default (the
+ * cache's default TTL) or a DURATION of 1ms to KCACHE_TTL_MAX_MS.
+ */
+static bool parse_ttl(const char *s, uint64_t *ttl_ms)
+{
+	if (!strcmp(s, "none")) {
+		*ttl_ms = KCACHE_TTL_NONE;
+		return true;
+	}
+	if (!strcmp(s, "default")) {
+		*ttl_ms = KCACHE_TTL_DEFAULT;
+		return true;
+	}
+	return parse_duration(s, ttl_ms) && *ttl_ms &&
+	       *ttl_ms <= KCACHE_TTL_MAX_MS;
 }
 
 /* Units: printing */
@@ -374,6 +413,30 @@ static int key_error(const char *name, const char *key, int err)
 		return cache_error(name, err);
 	fprintf(stderr, "%s: cache '%s': key %s not found\n", prog, name,
 		fmt_key(key, kbuf));
+	return EXIT_FAIL;
+}
+
+/*
+ * An error a command explains in its own words, with the errno's name:
+ * "kcachectl: cache 'NAME': key 'KEY': WHY (ENAME)".
+ */
+static int key_fail(const char *name, const char *key, int err,
+		    const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int key_fail(const char *name, const char *key, int err,
+		    const char *fmt, ...)
+{
+	const char *ename = strerrorname_np(-err);
+	char kbuf[96];
+	va_list ap;
+
+	fprintf(stderr, "%s: cache '%s': key %s: ", prog, name,
+		fmt_key(key, kbuf));
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (%s)\n", ename ? ename : "unknown errno");
 	return EXIT_FAIL;
 }
 
@@ -533,9 +596,19 @@ static int parse_option(const struct command *cmd, int opt, const char *arg,
 		if (!parse_duration(arg, &a->ttl_ms))
 			return usage_error(cmd, "invalid --ttl '%s' (a DURATION:"
 					   " 250ms, 30s, 5m, 1h, or none)", arg);
-		if (!a->ttl_ms && !strcmp(cmd->name, "set"))
+		/* 0 is "no default TTL" to create, and no TTL to the rest. */
+		if (!a->ttl_ms && strcmp(cmd->name, "create"))
 			return usage_error(cmd, "--ttl 0: a TTL must be "
 					   "positive (or none)");
+		if (a->ttl_ms > KCACHE_TTL_MAX_MS)
+			return usage_error(cmd, "--ttl '%s': longer than the "
+					   "longest TTL, %" PRIu64 "ms (about "
+					   "139 years)", arg, KCACHE_TTL_MAX_MS);
+		break;
+	case OPT_INITIAL:
+		if (!parse_int64(arg, &a->initial))
+			return usage_error(cmd, "invalid --initial '%s' (a "
+					   "signed 64-bit integer)", arg);
 		break;
 	case OPT_MODE:
 		errno = 0;
@@ -595,6 +668,9 @@ static int parse_args(const struct command *cmd, int argc, char **argv,
 		if (opt == ':')
 			return usage_error(cmd, "option %s needs an argument",
 					   argv[optind - 1]);
+		if (opt == '?' && optopt >= '0' && optopt <= '9')
+			return usage_error(cmd, "a negative number needs -- "
+					   "before it (after the options)");
 		if (opt == '?' || opt < OPT_MAX_SIZE || opt >= OPT_LAST)
 			return usage_error(cmd, "unknown option '%s'",
 					   argv[optind - 1]);
@@ -783,13 +859,46 @@ static int cmd_set(struct cmd_args *a)
 	return err ? cache_error(a->pos[0], err) : 0;
 }
 
-/* The whole value of @key in *@buf (malloc()ed): its length or -errno. */
-static ssize_t get_value(struct kcache *c, const char *key, char **buf)
+/* How get_value() reads a key: the libkcache call and what it needs. */
+struct reader {
+	enum { READ_GET, READ_GETS, READ_GETEX, READ_GETDEL } op;
+	uint64_t ttl_ms;		/* READ_GETEX: the new TTL */
+	uint64_t version;		/* READ_GETS: the version read */
+};
+
+static ssize_t read_once(struct kcache *c, const char *key, char *buf,
+			 size_t size, struct reader *r)
 {
+	size_t klen = strlen(key);
+
+	switch (r->op) {
+	case READ_GETS:
+		return kcache_gets(c, key, klen, buf, size, &r->version);
+	case READ_GETEX:
+		return kcache_getex(c, key, klen, buf, size, r->ttl_ms);
+	case READ_GETDEL:
+		/* A value too long is neither copied nor deleted. */
+		return kcache_getdel(c, key, klen, buf, size);
+	case READ_GET:
+		break;
+	}
+	return kcache_get(c, key, klen, buf, size);
+}
+
+/*
+ * The whole value of @key in *@buf (malloc()ed), read as @r says (NULL:
+ * kcache_get()): its length or -errno.
+ */
+static ssize_t get_value(struct kcache *c, const char *key, char **buf,
+			 struct reader *r)
+{
+	struct reader plain = { .op = READ_GET };
 	size_t size = 4096;
 	char *p = NULL, *np;
 	ssize_t len;
 
+	if (!r)
+		r = &plain;
 	/* The value may grow between a too-small read and the retry. */
 	for (;;) {
 		np = realloc(p, size ? size : 1);
@@ -798,7 +907,7 @@ static ssize_t get_value(struct kcache *c, const char *key, char **buf)
 			break;
 		}
 		p = np;
-		len = kcache_get(c, key, strlen(key), p, size);
+		len = read_once(c, key, p, size, r);
 		if (len < 0 || (size_t)len <= size)
 			break;
 		size = (size_t)len;
@@ -811,46 +920,99 @@ static ssize_t get_value(struct kcache *c, const char *key, char **buf)
 	return len;
 }
 
-static int cmd_get(struct cmd_args *a)
+/*
+ * Print a value read from @key and free @buf: the bytes as they are, or
+ * with --json {"key", "value", "encoding"} (the value as text if it is
+ * UTF-8, else in base64). With @version (gets), the version first: on a
+ * line of its own before the bytes, or as "version" in the JSON.
+ */
+static int print_value(const struct cmd_args *a, const char *key, char *buf,
+		       size_t len, const uint64_t *version)
+{
+	const char *enc = "utf-8";
+	json_t *obj, *v;
+	char *b64;
+
+	if (!json_wanted(a)) {
+		if (version)
+			printf("%" PRIu64 "\n", *version);
+		if (fwrite(buf, 1, len, stdout) != len) {
+			free(buf);
+			return output_error();
+		}
+		free(buf);
+		return finish_output();
+	}
+	v = json_stringn(buf, len);
+	if (!v) {
+		b64 = base64((unsigned char *)buf, len);
+		v = b64 ? json_string(b64) : NULL;
+		free(b64);
+		enc = "base64";
+	}
+	free(buf);
+	obj = v ? json_pack("{s:o?, s:o, s:s}", "key",
+			    json_bytes(key, strlen(key)), "value", v,
+			    "encoding", enc) : NULL;
+	if (obj && version &&
+	    json_object_set_new(obj, "version",
+				json_integer((json_int_t)*version))) {
+		json_decref(obj);
+		obj = NULL;	/* out of memory */
+	}
+	return print_json(obj);
+}
+
+/* get, gets, getex, getdel: read @key as @r says and print it. */
+static int read_command(struct cmd_args *a, struct reader *r)
 {
 	const char *key = a->pos[1];
 	struct kcache *c;
-	json_t *k, *v;
-	char *buf, *b64;
 	ssize_t len;
+	char *buf;
 	int err;
 
 	err = open_cache(a->pos[0], &c);
 	if (err)
 		return err;
-	len = get_value(c, key, &buf);
+	len = get_value(c, key, &buf, r);
 	kcache_close(c);
 	if (len < 0)
 		return key_error(a->pos[0], key, (int)len);
-	if (json_wanted(a)) {
-		/* The value as text if it is UTF-8, else in base64. */
-		k = json_bytes(key, strlen(key));
-		v = json_stringn(buf, (size_t)len);
-		if (v) {
-			free(buf);
-			return print_json(json_pack("{s:o?, s:o, s:s}", "key",
-						    k, "value", v, "encoding",
-						    "utf-8"));
-		}
-		b64 = base64((unsigned char *)buf, (size_t)len);
-		free(buf);
-		err = print_json(b64 ? json_pack("{s:o?, s:s, s:s}", "key", k,
-						 "value", b64, "encoding",
-						 "base64") : NULL);
-		free(b64);
-		return err;
-	}
-	if (fwrite(buf, 1, (size_t)len, stdout) != (size_t)len) {
-		free(buf);
-		return output_error();
-	}
-	free(buf);
-	return finish_output();
+	return print_value(a, key, buf, (size_t)len,
+			   r->op == READ_GETS ? &r->version : NULL);
+}
+
+static int cmd_get(struct cmd_args *a)
+{
+	struct reader r = { .op = READ_GET };
+
+	return read_command(a, &r);
+}
+
+static int cmd_gets(struct cmd_args *a)
+{
+	struct reader r = { .op = READ_GETS };
+
+	return read_command(a, &r);
+}
+
+static int cmd_getex(struct cmd_args *a)
+{
+	struct reader r = { .op = READ_GETEX };
+
+	if (!parse_ttl(a->pos[2], &r.ttl_ms))
+		return usage_error(a->cmd, "invalid TTL '%s' (a DURATION: "
+				   "250ms, 30s, 5m, or none, or default)",
+				   a->pos[2]);
+	return read_command(a, &r);
+}
+
+static int cmd_getdel(struct cmd_args *a)
+{
+	struct reader r = { .op = READ_GETDEL };
+
+	return read_command(a, &r);
 }
 
 static int cmd_del(struct cmd_args *a)
@@ -894,6 +1056,151 @@ static int cmd_clear(struct cmd_args *a)
 	err = kcache_clear(c);
 	kcache_close(c);
 	return err ? cache_error(a->pos[0], err) : 0;
+}
+
+/* incr, decr: add DELTA (default 1), or subtract it, and print the result. */
+static int counter_command(struct cmd_args *a, bool down)
+{
+	const char *key = a->pos[1];
+	int64_t delta = 1, value;
+	struct kcache *c;
+	int err;
+
+	if (a->npos == 3 && !parse_int64(a->pos[2], &delta))
+		return usage_error(a->cmd, "invalid DELTA '%s' (a signed "
+				   "64-bit integer; use -- before a negative "
+				   "one)", a->pos[2]);
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	if (down)
+		err = kcache_decr(c, key, strlen(key), delta, a->initial,
+				  a->ttl_ms, &value);
+	else
+		err = kcache_incr(c, key, strlen(key), delta, a->initial,
+				  a->ttl_ms, &value);
+	kcache_close(c);
+	if (err == -EINVAL && *key)
+		return key_fail(a->pos[0], key, err, "its value is not a "
+				"counter, the decimal text of a signed 64-bit "
+				"integer");
+	if (err == -EOVERFLOW)
+		return key_fail(a->pos[0], key, err, "the result would leave "
+				"the signed 64-bit range; the counter keeps its "
+				"value");
+	if (err)
+		return key_error(a->pos[0], key, err);
+	printf("%" PRId64 "\n", value);
+	return finish_output();
+}
+
+static int cmd_incr(struct cmd_args *a)
+{
+	return counter_command(a, false);
+}
+
+static int cmd_decr(struct cmd_args *a)
+{
+	return counter_command(a, true);
+}
+
+static int cmd_cas(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	uint64_t version;
+	char *val = NULL;
+	struct kcache *c;
+	size_t vlen;
+	int err;
+
+	if (!parse_count(a->pos[3], &version) || !version)
+		return usage_error(a->cmd, "invalid VERSION '%s' (a positive "
+				   "number, as gets prints it)", a->pos[3]);
+	if (!strcmp(a->pos[2], "-")) {
+		err = read_whole("-", &val, &vlen);
+		if (err) {
+			fprintf(stderr, "%s: %s: %s\n", prog,
+				input_name("-"), strerror(-err));
+			return EXIT_FAIL;
+		}
+	}
+	err = open_cache(a->pos[0], &c);
+	if (err) {
+		free(val);
+		return err;
+	}
+	if (val)
+		err = kcache_cas(c, key, strlen(key), val, vlen, a->ttl_ms,
+				 version);
+	else
+		err = kcache_cas(c, key, strlen(key), a->pos[2],
+				 strlen(a->pos[2]), a->ttl_ms, version);
+	kcache_close(c);
+	free(val);
+	if (err == -ESTALE)
+		return key_fail(a->pos[0], key, err, "written since version "
+				"%" PRIu64 " was read, nothing stored; read it "
+				"again with gets", version);
+	return err ? key_error(a->pos[0], key, err) : 0;
+}
+
+static int cmd_touch(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	struct kcache *c;
+	uint64_t ttl_ms;
+	int err;
+
+	if (!parse_ttl(a->pos[2], &ttl_ms))
+		return usage_error(a->cmd, "invalid TTL '%s' (a DURATION: "
+				   "250ms, 30s, 5m, or none, or default)",
+				   a->pos[2]);
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_touch(c, key, strlen(key), ttl_ms);
+	kcache_close(c);
+	return err ? key_error(a->pos[0], key, err) : 0;
+}
+
+static int cmd_ttl(struct cmd_args *a)
+{
+	const char *key = a->pos[1];
+	struct kcache *c;
+	uint64_t ttl_ms;
+	int err;
+
+	err = open_cache(a->pos[0], &c);
+	if (err)
+		return err;
+	err = kcache_ttl(c, key, strlen(key), &ttl_ms);
+	kcache_close(c);
+	if (err)
+		return key_error(a->pos[0], key, err);
+	if (ttl_ms == KCACHE_TTL_NONE)
+		printf("none\n");
+	else
+		printf("%" PRIu64 "\n", ttl_ms);
+	return finish_output();
+}
+
+static int cmd_delete_prefix(struct cmd_args *a)
+{
+	struct kcache *c;
+	int n;
+
+	if (!*a->pos[1])
+		return usage_error(a->cmd, "an empty PREFIX (clear deletes "
+				   "every entry)");
+	n = open_cache(a->pos[0], &c);
+	if (n)
+		return n;
+	n = kcache_delete_prefix(c, a->pos[1], strlen(a->pos[1]));
+	kcache_close(c);
+	if (n < 0)
+		return cache_error(a->pos[0], n);
+	printf("deleted %d\n", n);
+	return finish_output();
 }
 
 static int cmd_reap(struct cmd_args *a)
@@ -1952,6 +2259,59 @@ static const struct command commands[] = {
 	{ "exists", cmd_exists, 2, 2, 0, "NAME KEY",
 	  "Tell whether KEY is present",
 "Prints nothing: exits 0 if KEY is present, 1 if not.\n" },
+	{ "gets", cmd_gets, 2, 2, O(JSON), "NAME KEY [--json]",
+	  "Write the version of KEY and its value",
+"The version (a number that changes with every write of the entry) on a\n"
+"line of its own, then the value as get writes it. --json prints get's\n"
+"JSON object with \"version\" added. cas stores only if the entry still\n"
+"has that version. Exits 1 if the key is absent.\n" },
+	{ "cas", cmd_cas, 4, 4, O(TTL),
+	  "NAME KEY {VALUE | -} VERSION [--ttl DURATION|none]",
+	  "Store a value only if the entry still has VERSION",
+"Compare and swap: VERSION is what gets printed. If the entry was\n"
+"written since (it has another version), nothing is stored and cas exits\n"
+"1 saying so (ESTALE): read it again and retry. Exits 1 if the key is\n"
+"absent. The value is VALUE, or standard input if VALUE is -. --ttl as\n"
+"for set.\n" },
+	{ "incr", cmd_incr, 2, 3, O(INITIAL) | O(TTL),
+	  "NAME KEY [DELTA] [--initial N] [--ttl DURATION|none]",
+	  "Add to a counter (creating it) and print its new value",
+"DELTA defaults to 1. A counter is a value holding the decimal text of a\n"
+"signed 64-bit integer (get shows it; set of such text makes one). An\n"
+"absent key starts from N (default 0) with the TTL of --ttl (none: never\n"
+"expires; left out: the cache's default TTL); an existing counter keeps\n"
+"its expiry time. The read, add and store are one atomic operation.\n"
+"Exits 1, changing nothing, if the value is not a counter (EINVAL) or\n"
+"the result would leave the 64-bit range (EOVERFLOW). Use -- before a\n"
+"negative DELTA.\n" },
+	{ "decr", cmd_decr, 2, 3, O(INITIAL) | O(TTL),
+	  "NAME KEY [DELTA] [--initial N] [--ttl DURATION|none]",
+	  "Subtract from a counter (creating it) and print its new value",
+"As incr with -DELTA (DELTA defaults to 1): an absent key starts from N\n"
+"(default 0), and the result may be negative.\n" },
+	{ "touch", cmd_touch, 3, 3, 0, "NAME KEY TTL",
+	  "Give KEY a new TTL without rewriting its value",
+"TTL is a DURATION counted from now, none (never expires) or default\n"
+"(the cache's default TTL). The value and its version stay. Exits 1 if\n"
+"the key is absent.\n" },
+	{ "ttl", cmd_ttl, 2, 2, 0, "NAME KEY",
+	  "Print how long KEY has left to live",
+"In milliseconds, rounded up, or none if it never expires. Changes\n"
+"nothing. Exits 1 if the key is absent.\n" },
+	{ "getex", cmd_getex, 3, 3, O(JSON), "NAME KEY TTL [--json]",
+	  "Write the value of KEY and give it a new TTL at once",
+"The sliding session: every read extends the entry's life. TTL as for\n"
+"touch; the output as for get. Exits 1 if the key is absent.\n" },
+	{ "getdel", cmd_getdel, 2, 2, O(JSON), "NAME KEY [--json]",
+	  "Write the value of KEY and delete it at once",
+"Of several callers at once, exactly one gets the value. The output as\n"
+"for get. Exits 1 if the key is absent.\n" },
+	{ "delete-prefix", cmd_delete_prefix, 2, 2, 0, "NAME PREFIX",
+	  "Delete every entry whose key starts with PREFIX",
+"Prints \"deleted N\". Every entry with the prefix stored before the\n"
+"command began is gone when it returns; one stored while it runs stays.\n"
+"The kernel holds the cache's lock for a few entries at a time, so the\n"
+"cache stays usable meanwhile.\n" },
 	{ "clear", cmd_clear, 1, 1, 0, "NAME",
 	  "Delete every entry of the cache",
 "The cache itself, its limits and its counters stay.\n" },
@@ -2052,7 +2412,7 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: %s COMMAND [ARGS]\n"
 		"       %s COMMAND --help\n\nCommands:\n", prog, prog);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name,
+		fprintf(out, "  %-13s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out, "\n%s\nThe device is /dev/lrucache unless the "
 		"KCACHE_DEVICE environment variable\nnames another.\n\n%s",
