@@ -151,7 +151,11 @@ again:
 				      NULL);
 		goto unlock;
 	}
-	fits = e->value_len <= iov_iter_count(to);
+	/*
+	 * With @pin (then @e), the value was copied whole and @to has moved
+	 * past it: it fitted.
+	 */
+	fits = pin || e->value_len <= iov_iter_count(to);
 	if (fits && !pin) {
 		if (e->value_len <= LRUCACHE_LOCKED_COPY &&
 		    lrucache_copy_nofault(e, to)) {
