@@ -492,6 +492,46 @@ TEST_F(prim, getdel_into_a_short_buffer_deletes_nothing)
 	ASSERT_EQ(1, str_exists(self->fd, "job"));
 }
 
+/*
+ * Values over a few hundred bytes are copied outside the cache lock, the
+ * entry pinned: GETDEL must delete such a value too, whatever the room
+ * left in the buffer after it (an exact fit, a little more, twice).
+ */
+TEST_F(prim, getdel_of_a_large_value_deletes_it)
+{
+	static const size_t lens[] = { 300, 4096, 100000 };
+	static const size_t extra[] = { 0, 1, 100000 };
+	struct lrucache_kv kv;
+	size_t i, j, len;
+	char *val, *buf;
+
+	val = malloc(200000);
+	buf = malloc(200000);
+	ASSERT_TRUE(val && buf);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		for (j = 0; j < sizeof(extra) / sizeof(extra[0]); j++) {
+			len = lens[i];
+			memset(val, 'a' + (int)(i * 3 + j), len);
+			ASSERT_EQ(0, kv_set(self->fd, "big", 3, val, len,
+					    LRUCACHE_TTL_NONE, 0));
+			kv = (struct lrucache_kv){
+				.value = (uintptr_t)buf,
+				.value_len = len + extra[j],
+			};
+			ASSERT_EQ((int)len, kv_cmd(self->fd,
+						   LRUCACHE_IOC_GETDEL, &kv,
+						   "big"));
+			ASSERT_EQ(0, memcmp(buf, val, len));
+			ASSERT_EQ(0, str_exists(self->fd, "big")) {
+				TH_LOG("%zu bytes into %zu: not deleted", len,
+				       len + extra[j]);
+			}
+		}
+	}
+	free(val);
+	free(buf);
+}
+
 struct getdel_race {
 	const char *name;
 	int got;
