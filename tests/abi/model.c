@@ -78,7 +78,7 @@
 
 #define MD_KEYS		48
 #define MD_MAX_ENTRIES	24
-#define MD_VAL_MAX	96
+#define MD_VAL_MAX	320	/* some over 256: copied outside the lock */
 #define MD_DEFAULT_TTL	3600000ULL	/* the cache's default_ttl_ms */
 #define MD_GUARD_NS	4000000ULL	/* waited out around each step */
 #define MD_DUMP_EVERY	16
