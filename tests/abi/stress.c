@@ -48,11 +48,14 @@
 
 enum {
 	K_GET, K_SET, K_DELETE, K_EXISTS, K_BATCH, K_STATS, K_DUMP, K_CLEAR,
-	K_REAP, K_CHECK, K_SYSFS, K_N
+	K_REAP, K_CHECK, K_SYSFS,
+	/* The operations of issue 16 that keep every value its key's. */
+	K_GETEX, K_GETDEL, K_TOUCH, K_TTL, K_CAS, K_PREFIX, K_N
 };
 static const char *const kind_names[K_N] = {
 	"get", "set", "delete", "exists", "batch", "stats", "dump", "clear",
-	"reap", "check", "sysfs",
+	"reap", "check", "sysfs", "getex", "getdel", "touch", "ttl", "cas",
+	"delete_prefix",
 };
 
 /* What one thread saw, per cache; summed by the parent. */
@@ -441,6 +444,100 @@ static bool do_sysfs(struct sx_worker *w, int ci)
 	return !ret || fail(w, "%s: %d", path, ret);
 }
 
+/* A kv ioctl on @o's key; the length the kernel wrote back in *@len. */
+static long kv_ioctl(struct sx_worker *w, int ci, unsigned long cmd,
+		     const struct sx_op *o, struct lrucache_kv *kv)
+{
+	kv->key = (uintptr_t)o->key;
+	kv->key_len = o->klen;
+	return xioctl(w->fd[ci], cmd, kv);
+}
+
+/*
+ * GETEX, GETDEL, TOUCH, TTL, CAS and DELETE_PREFIX under the same load:
+ * each keeps every stored value its key's (CAS stores one), so reads stay
+ * checkable, and each counts as the kernel counts it (GETEX and GETDEL a
+ * hit or a miss, GETDEL a delete when the value fitted, a CAS that stored
+ * a set, DELETE_PREFIX a delete per live entry it removed).
+ */
+static bool do_prim(struct sx_worker *w, int ci, int kind, uint64_t overhead)
+{
+	const struct sx_cache *c = &w->cfg->caches[ci];
+	struct sx_counts *n = &w->out->c[ci];
+	struct lrucache_kv kv = { 0 };
+	uint32_t size = SX_VAL_MAX;
+	struct sx_op o;
+	long ret;
+
+	gen_op(w, &o, kind == K_CAS ? K_SET : K_GET);
+	switch (kind) {
+	case K_GETEX:
+	case K_GETDEL:
+		if (!below(w, 10))
+			size = below(w, 16);
+		kv.value = (uintptr_t)w->buf;
+		kv.value_len = size;
+		if (kind == K_GETEX)
+			kv.ttl_ms = ttl(w);
+		ret = kv_ioctl(w, ci, kind == K_GETEX ? LRUCACHE_IOC_GETEX :
+				      LRUCACHE_IOC_GETDEL, &o, &kv);
+		if (!judge(w, ci, &o, ret, kv.value_len, w->buf,
+			   ret >= 0 && (uint32_t)ret > size ? 0 : size,
+			   overhead))
+			return false;
+		if (kind == K_GETDEL && ret >= 0 && (uint32_t)ret <= size)
+			n->deletes++;
+		return true;
+	case K_TOUCH:
+		kv.ttl_ms = ttl(w);
+		ret = kv_ioctl(w, ci, LRUCACHE_IOC_TOUCH, &o, &kv);
+		return ret == 0 || ret == -ENOENT ||
+		       fail(w, "%s: touch: %ld", c->name, ret);
+	case K_TTL:
+		ret = kv_ioctl(w, ci, LRUCACHE_IOC_TTL, &o, &kv);
+		if (ret == -ENOENT)
+			return true;
+		/* Every TTL of the load is SX_TTL_MAX_MS or less, or none. */
+		if (ret || !kv.number ||
+		    ((uint64_t)kv.number > SX_TTL_MAX_MS &&
+		     (uint64_t)kv.number != LRUCACHE_TTL_NONE))
+			return fail(w, "%s: ttl: %ld, %lld ms", c->name, ret,
+				    (long long)kv.number);
+		return true;
+	case K_CAS:
+		/* The version of the value there now, then a CAS to it. */
+		kv.value = (uintptr_t)w->buf;
+		kv.value_len = 0;
+		ret = kv_ioctl(w, ci, LRUCACHE_IOC_GET, &o, &kv);
+		o.kind = K_GET;
+		if (!judge(w, ci, &o, ret, kv.value_len, NULL, 0, overhead))
+			return false;
+		make_value(w->val, o.vlen, key_hash(o.key, o.klen));
+		kv = (struct lrucache_kv){
+			.value = (uintptr_t)w->val, .value_len = o.vlen,
+			.ttl_ms = o.ttl_ms, .flags = LRUCACHE_SET_CAS,
+			.cas = ret >= 0 ? kv.cas : 1,
+		};
+		ret = kv_ioctl(w, ci, LRUCACHE_IOC_SET, &o, &kv);
+		n->ops++;
+		if (ret == 0)
+			n->sets++;
+		else if (ret != -ESTALE && ret != -ENOENT && ret != -E2BIG)
+			return fail(w, "%s: cas: %ld", c->name, ret);
+		return true;
+	default:
+		/* "s<digit>" or "s<digit><digit>": a tenth or a hundredth. */
+		o.klen = (uint32_t)snprintf(o.key, sizeof(o.key), "s%u",
+					    below(w, 2) ? below(w, 10) :
+					    10 + below(w, 90));
+		ret = kv_ioctl(w, ci, LRUCACHE_IOC_DELETE_PREFIX, &o, &kv);
+		if (ret < 0)
+			return fail(w, "%s: delete_prefix: %ld", c->name, ret);
+		n->deletes += (uint64_t)ret;
+		return true;
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct sx_worker *w = arg;
@@ -468,7 +565,10 @@ static void *worker(void *arg)
 	while (ok && boottime_ns() < w->cfg->deadline_ns) {
 		ci = (int)below(w, SX_CACHES);
 		r = below(w, 10000);
-		kind = r < 3500 ? K_GET : r < 6500 ? K_SET : r < 7500 ? K_DELETE :
+		kind = r < 3000 ? K_GET : r < 3150 ? K_GETEX :
+		       r < 3250 ? K_GETDEL : r < 3350 ? K_TOUCH :
+		       r < 3450 ? K_TTL : r < 3495 ? K_CAS : r < 3500 ? K_PREFIX :
+		       r < 6500 ? K_SET : r < 7500 ? K_DELETE :
 		       r < 8300 ? K_EXISTS : r < 9800 ? K_BATCH :
 		       r < 9900 ? K_STATS : r < 9930 ? K_DUMP :
 		       r < 9950 ? K_CLEAR : r < 9980 ? K_REAP :
@@ -503,6 +603,14 @@ static void *worker(void *arg)
 			break;
 		case K_SYSFS:
 			ok = do_sysfs(w, ci);
+			break;
+		case K_GETEX:
+		case K_GETDEL:
+		case K_TOUCH:
+		case K_TTL:
+		case K_CAS:
+		case K_PREFIX:
+			ok = do_prim(w, ci, kind, overhead[ci]);
 			break;
 		default:
 			ok = do_single(w, ci, kind, overhead[ci]);
@@ -595,6 +703,7 @@ TEST_F_TIMEOUT(stress, mixed_load_keeps_caches_consistent, 3600)
 	struct sx_cfg *cfg = &self->cfg;
 	struct sx_counts tot[SX_CACHES];
 	uint64_t kinds[K_N] = { 0 }, batched = 0, ops = 0, t0, elapsed;
+	uint64_t all_kinds = 0;
 	pid_t pids[SX_MAX_PROCS];
 	unsigned int p, t, i;
 	int ci, status, failed = 0;
@@ -684,13 +793,12 @@ TEST_F_TIMEOUT(stress, mixed_load_keeps_caches_consistent, 3600)
 			}
 		}
 	}
+	for (i = 0; i < K_N; i++)
+		all_kinds += kinds[i];
 	printf("# stress: seed %llu, %u processes x %u threads, %llu keys, %.1f s: %llu ioctls, %llu key-value operations (%.0f/s)\n",
 	       (unsigned long long)cfg->seed, cfg->procs, cfg->threads,
 	       (unsigned long long)cfg->keys, elapsed / 1e9,
-	       (unsigned long long)(kinds[K_GET] + kinds[K_SET] +
-		kinds[K_DELETE] + kinds[K_EXISTS] + kinds[K_BATCH] +
-		kinds[K_STATS] + kinds[K_DUMP] + kinds[K_CLEAR] +
-		kinds[K_REAP] + kinds[K_CHECK] + kinds[K_SYSFS]),
+	       (unsigned long long)all_kinds,
 	       (unsigned long long)ops, ops / (elapsed / 1e9));
 	printf("# stress: ioctls by kind:");
 	for (i = 0; i < K_N; i++)
