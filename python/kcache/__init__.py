@@ -15,7 +15,8 @@ from ._hooks import CacheEntry, CacheEvent, CacheHook, LoggingHook
 from ._native import (BatchError, CacheDestroyedError, CacheExistsError,
                       CacheFullError, CacheNotFoundError,
                       CachePermissionError, DumpFormatError,
-                      EntryTooLargeError, KCacheError, ModuleNotLoadedError)
+                      CounterOverflowError, EntryTooLargeError,
+                      KCacheError, ModuleNotLoadedError, NotACounterError)
 
 
 def _version():
@@ -45,4 +46,5 @@ __all__ = [
     "KCacheError", "CacheNotFoundError", "CacheExistsError",
     "CacheDestroyedError", "ModuleNotLoadedError", "CachePermissionError",
     "EntryTooLargeError", "CacheFullError", "DumpFormatError", "BatchError",
+    "NotACounterError", "CounterOverflowError",
 ]

@@ -69,6 +69,35 @@ def _get_bytes(ptr, key):
     raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
 
 
+def _read(ptr, fn, key, *args):
+    """_get_bytes() for kcache_gets(), _getex() and _getdel(), which take
+    ``args`` after the buffer: the value as bytes, or None if absent."""
+    buf = _buffer()
+    for _ in range(8):
+        got = fn(ptr, key, len(key), buf, len(buf), *args)
+        if got == -errno.ENOENT:
+            return None
+        n.check(got)
+        if got <= len(buf):
+            return ctypes.string_at(buf, got)
+        buf = _buffer(got)
+    raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
+
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+
+def _int64(what, number):
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError("kcache: %s must be an int, not %s"
+                        % (what, type(number).__name__))
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise OverflowError("kcache: %s %d is outside the signed 64-bit "
+                            "range of a counter" % (what, number))
+    return number
+
+
 def ttl_ms(ttl):
     """A TTL in seconds as kcache_set() takes it: None for the cache's
     default, math.inf for never, else rounded up to a millisecond (so an
@@ -557,6 +586,235 @@ class LRUCache(Generic[K, V]):
                               expires_at=None if left is None
                               else at + left / 1000)
         return None
+
+    # Versions, counters and TTLs (libkcache 1.10) ----------------------------
+    #
+    # Each is one ioctl, atomic in the kernel against every other operation
+    # on the key, whoever makes it. They return a result, so inside
+    # batch_operations() they send what is queued first and run at once.
+
+    def _read_value(self, fn, key, *args):
+        """The value of ``key`` read by ``fn`` (kcache_gets(), _getex(),
+        _getdel()) as bytes, or None; sync hit and miss hooks fired."""
+        self._flush_batch()
+        k = encode_key(key)
+        h = self._h
+        ptr = h.acquire()
+        try:
+            data = _read(ptr, fn, k, *args)
+        finally:
+            h.release()
+        value = None if data is None else self._codec.decode(data)
+        if h.sync_hooks:
+            self._fire_get(key, value, data)
+        return data, value
+
+    def gets(self, key: K):
+        """``(value, version)`` of ``key`` (making it the most recently
+        used, as get()), or None if it is absent or expired.
+
+        The version is an int that changes on every write of the entry
+        (set(), cas(), incr(), ... by any process) and is never given
+        twice in the cache's life; touch() and get_and_touch() keep it.
+        Pass it to cas()."""
+        version = ctypes.c_uint64()
+        data, value = self._read_value(n.lib.kcache_gets, key,
+                                 ctypes.byref(version))
+        return None if data is None else (value, version.value)
+
+    def cas(self, key: K, value: V, version: int, ttl=None) -> bool:
+        """Store ``value`` under ``key`` only if the entry still has
+        ``version`` (from gets()): True if stored, False if the entry was
+        written since (it has another version; nothing changed). ``ttl``
+        as for set(): the entry gets the new TTL.
+
+        A key that is absent or expired (deleted, evicted or expired since
+        gets()) raises KeyError, as kcache_cas()'s -ENOENT: there is no
+        entry to compare with (add it with set(), or gets() again)."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError("kcache: version must be an int from gets(), "
+                            "not %s" % type(version).__name__)
+        if not 0 < version < 1 << 64:
+            raise ValueError("kcache: version %d is not one gets() returns"
+                             % version)
+        k = encode_key(key)
+        v = self._codec.encode(value)
+        t = ttl_ms(ttl)
+        self._flush_batch()
+        ret = self._call(n.lib.kcache_cas, k, len(k), v, len(v), t, version)
+        if ret == -errno.ESTALE:
+            return False
+        if ret == -errno.ENOENT:
+            raise KeyError(key)
+        n.check(ret)
+        if self._h.sync_hooks:
+            self._fire_set(key, value, v, ttl)
+        return True
+
+    def _count(self, fn, key, delta, initial, ttl):
+        k = encode_key(key)
+        _int64("delta", delta)
+        _int64("initial", initial)
+        t = ttl_ms(ttl)
+        self._flush_batch()
+        out = ctypes.c_int64()
+        ret = self._call(fn, k, len(k), delta, initial, t, ctypes.byref(out))
+        if ret == -errno.EINVAL:
+            raise n.NotACounterError(
+                errno.EINVAL, "the value of %r is not a counter (the "
+                "decimal ASCII of a signed 64-bit integer)" % (key,))
+        if ret == -errno.EOVERFLOW:
+            raise n.error(ret, n.CounterOverflowError)
+        n.check(ret)
+        number = out.value
+        if self._h.sync_hooks:
+            # The TTL is the one given only if this call created the
+            # counter, which the kernel does not say: not known.
+            fire(self._h.sync_hooks, "set", key, number,
+                 CacheEntry(key, number, size=len(str(number)), age=0.0))
+        return number
+
+    def incr(self, key: K, delta: int = 1, initial: int = 0,
+             ttl=None) -> int:
+        """Add ``delta`` to the counter ``key`` and return its new value,
+        atomically: concurrent incr() calls from any thread or process
+        never lose one.
+
+        An absent or expired counter starts from ``initial`` (then gets
+        ``delta`` added) with ``ttl`` (seconds as for set(); None for the
+        cache's default, math.inf for never); an existing counter keeps
+        its expiry time (the fixed window of a rate limiter). The kernel
+        stores a counter as the decimal ASCII of a signed 64-bit integer
+        (b"-12"), which get() reads back as an int with the json codec
+        (and as bytes with the raw codec; the pickle codec cannot read
+        it), and set(key, 12) with the json codec makes one.
+
+        Raises NotACounterError (a ValueError) if the value present is
+        not a counter, CounterOverflowError (an OverflowError) if the
+        result would leave the 64-bit range (the counter keeps its
+        value), OverflowError if ``delta`` or ``initial`` is outside it.
+        """
+        return self._count(n.lib.kcache_incr, key, delta, initial, ttl)
+
+    def decr(self, key: K, delta: int = 1, initial: int = 0,
+             ttl=None) -> int:
+        """incr() with -``delta``: subtract and return the new value (it
+        may go below zero, unlike memcached's decr)."""
+        return self._count(n.lib.kcache_decr, key, delta, initial, ttl)
+
+    def touch(self, key: K, ttl) -> bool:
+        """Give ``key`` a new TTL, counted from now, without rewriting its
+        value (nor its version): ``ttl`` in seconds, None for the cache's
+        default, math.inf for never. The entry becomes the most recently
+        used; no hit, miss or set is counted. True if touched, False if
+        the key is absent or expired."""
+        k = encode_key(key)
+        t = ttl_ms(ttl)
+        self._flush_batch()
+        ret = self._call(n.lib.kcache_touch, k, len(k), t)
+        if ret == -errno.ENOENT:
+            return False
+        n.check(ret)
+        return True
+
+    def ttl(self, key: K):
+        """Seconds ``key`` has left to live (a float, rounded up to the
+        millisecond), math.inf if it never expires, None if it is absent
+        or expired. Changes nothing (no LRU move, no counter)."""
+        k = encode_key(key)
+        self._flush_batch()
+        left = ctypes.c_uint64()
+        ret = self._call(n.lib.kcache_ttl, k, len(k), ctypes.byref(left))
+        if ret == -errno.ENOENT:
+            return None
+        n.check(ret)
+        return math.inf if left.value == n.TTL_NONE else left.value / 1000
+
+    def get_and_touch(self, key: K, ttl, default=None):
+        """get() and touch() in one atomic call (Redis' GETEX): the value
+        of ``key``, whose TTL is set anew to ``ttl`` (as for touch()), or
+        ``default`` if it is absent or expired. The sliding session: every
+        read extends the entry's life. Counts a hit or a miss."""
+        t = ttl_ms(ttl)
+        data, value = self._read_value(n.lib.kcache_getex, key, t)
+        return default if data is None else value
+
+    def pop(self, key: K, default=_MISSING):
+        """Remove ``key`` and return its value, in one atomic call (Redis'
+        GETDEL): of several callers popping one key at once, exactly one
+        gets the value. An absent or expired key returns ``default``, or
+        raises KeyError without one (as dict.pop()). Counts a hit and a
+        delete. The entry is gone even if the codec then fails to decode
+        its value."""
+        self._flush_batch()
+        k = encode_key(key)
+        h = self._h
+        ptr = h.acquire()
+        try:
+            data = _read(ptr, n.lib.kcache_getdel, k)
+        finally:
+            h.release()
+        if data is None:
+            if h.sync_hooks:
+                self._fire_get(key, None, None)
+            if default is _MISSING:
+                raise KeyError(key)
+            return default
+        value = self._codec.decode(data)
+        if h.sync_hooks:
+            self._fire_get(key, value, data)
+            self._fire_delete(key)
+        return value
+
+    def delete_prefix(self, prefix) -> int:
+        """Delete every entry whose key starts with ``prefix``; return how
+        many were deleted (the namespace flush).
+
+        ``prefix`` is matched against the keys as the kernel stores them
+        (see "Keys" in python/README.md):
+          - a str or bytes prefix deletes the str and bytes keys that
+            start with it: "user:42:" deletes "user:42:name" and
+            b"user:42:x" (UTF-8 keeps str prefixes byte prefixes), never
+            a key of another type;
+          - a tuple prefix deletes the tuple keys whose first elements are
+            its elements, itself included: ("user", 42) deletes
+            ("user", 42), ("user", 42, "name"), not ("user", 420); () every
+            tuple key. That is two kernel calls (the longer keys, then the
+            key equal to the prefix).
+        Other types raise TypeError, an empty str or bytes ValueError (use
+        clear()).
+
+        Keys stored before the call are gone when it returns; a key
+        stored while it runs may stay. The kernel walks the whole cache
+        (its cost follows the cache's size) holding the cache's lock for
+        at most 32 removals at a time. The removals count as deletes and
+        reach hooks as the kernel's delete events (on_event), not as
+        on_delete calls: the caller does not learn which keys they were.
+        """
+        exact = None
+        if isinstance(prefix, tuple):
+            whole = encode_key(prefix)          # NUL, then [...]
+            if prefix:
+                data, exact = whole[:-1] + b",", whole
+            else:
+                data = whole[:-1]
+        elif isinstance(prefix, (str, bytes, bytearray)):
+            if not prefix:
+                raise ValueError("kcache: an empty prefix would match every "
+                                 "key: use clear()")
+            data = encode_key(prefix)
+        else:
+            raise TypeError("kcache: a prefix must be a str, bytes or a "
+                            "tuple, not %s" % type(prefix).__name__)
+        self._flush_batch()
+        count = n.check(self._call(n.lib.kcache_delete_prefix, data,
+                                   len(data)))
+        if exact is not None:
+            ret = self._call(n.lib.kcache_delete, exact, len(exact))
+            if ret != -errno.ENOENT:
+                n.check(ret)
+                count += 1
+        return count
 
     @property
     def _cache(self):

@@ -282,6 +282,22 @@ _proto("kcache_get_lease", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
 _proto("kcache_lease_release", c_int, Handle, c_char_p, c_size_t, c_uint64)
 _proto("kcache_lease_wait", c_int, Handle, c_char_p, c_size_t, c_uint64)
 _proto("kcache_delete", c_int, Handle, c_char_p, c_size_t)
+# Versions, counters and TTLs (libkcache 1.10).
+_proto("kcache_gets", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
+       c_size_t, POINTER(c_uint64))
+_proto("kcache_cas", c_int, Handle, c_char_p, c_size_t, c_char_p, c_size_t,
+       c_uint64, c_uint64)
+_proto("kcache_incr", c_int, Handle, c_char_p, c_size_t, c_int64, c_int64,
+       c_uint64, POINTER(c_int64))
+_proto("kcache_decr", c_int, Handle, c_char_p, c_size_t, c_int64, c_int64,
+       c_uint64, POINTER(c_int64))
+_proto("kcache_touch", c_int, Handle, c_char_p, c_size_t, c_uint64)
+_proto("kcache_getex", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
+       c_size_t, c_uint64)
+_proto("kcache_ttl", c_int, Handle, c_char_p, c_size_t, POINTER(c_uint64))
+_proto("kcache_getdel", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
+       c_size_t)
+_proto("kcache_delete_prefix", c_int, Handle, c_char_p, c_size_t)
 _proto("kcache_clear", c_int, Handle)
 _proto("kcache_get_metrics", c_int, Handle, POINTER(Metrics))
 _proto("kcache_reset_metrics", c_int, Handle)
@@ -376,6 +392,17 @@ class DumpFormatError(KCacheError, ValueError):
     line = -1
     column = -1
     position = 0
+
+
+class NotACounterError(KCacheError, ValueError):
+    """EINVAL from incr()/decr(): the key holds a value that is not a
+    counter (the decimal ASCII of a signed 64-bit integer); nothing
+    changed."""
+
+
+class CounterOverflowError(KCacheError, OverflowError):
+    """EOVERFLOW from incr()/decr(): the result would leave the signed
+    64-bit range; the counter keeps its value."""
 
 
 class BatchError(KCacheError):
