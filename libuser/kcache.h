@@ -1372,7 +1372,8 @@ KCACHE_API void kcache_batch_free(struct kcache_batch *b);
  * Leases are not entries: a computation in progress takes no slot of the
  * cache (maxsize 2 keeps two results, as functools does), and no eviction
  * or clear of the cache makes the others start computing.
- * Callers of libkcache 1.3 to 1.8, and the Python decorator, claim a key
+ * Callers of libkcache 1.3 to 1.8 (and of the Python decorator before
+ * 1.10, which now takes leases as this does) claim a key
  * with a lock entry (KCACHE_MEMO_LOCK_PREFIX + key, for lease_ms): a
  * caller granted the lease while such an entry exists polls for the
  * value as they do (sleeps of 1 to 50 ms, within wait_ms) and computes

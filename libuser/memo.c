@@ -21,11 +21,11 @@
  * sleep in kcache_lease_wait() until it stores (or gives up), then read.
  *
  * Callers of the protocol before leases (libkcache 1.3 to 1.8, and the
- * Python decorator's claim) still share caches with this one: they claim
- * a key with a lock entry, KCACHE_MEMO_LOCK_PREFIX + key, and poll. A
- * caller granted a lease first honours such an entry as 1.8 did: it polls
- * for the value, within its wait bound, and computes only once the entry
- * is gone without a value or the bound has passed.
+ * Python decorator before kcache 1.10) still share caches with this one:
+ * they claim a key with a lock entry, KCACHE_MEMO_LOCK_PREFIX + key, and
+ * poll. A caller granted a lease first honours such an entry as 1.8 did:
+ * it polls for the value, within its wait bound, and computes only once
+ * the entry is gone without a value or the bound has passed.
  */
 
 /* The polling of the lock entries, as libkcache 1.8 did it. */
