@@ -1374,8 +1374,9 @@ KCACHE_API void kcache_batch_free(struct kcache_batch *b);
  * or clear of the cache makes the others start computing.
  * Callers of libkcache 1.3 to 1.8 (and of the Python decorator before
  * 1.10, which now takes leases as this does) claim a key with a lock
- * entry (KCACHE_MEMO_LOCK_PREFIX + key, for lease_ms): a caller granted the lease while such an entry exists polls for the
- * value as they do (sleeps of 1 to 50 ms, within wait_ms) and computes
+ * entry (KCACHE_MEMO_LOCK_PREFIX + key, for lease_ms): a caller granted
+ * the lease while such an entry exists polls for the value as they do
+ * (sleeps of 1 to 50 ms, within wait_ms) and computes
  * only once the entry is gone without a value or the bound passed. They
  * do not see leases: one of them that misses while a 1.10 caller
  * computes computes too. When the
