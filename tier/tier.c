@@ -328,9 +328,75 @@ ssize_t kcache_tier_get(struct kcache_tier *t, const void *key, size_t klen,
  * lease (a value may have been filled meanwhile: a hit then). Returns
  * how many are left to read from the backend, with their leases.
  */
+/* Lease gets per kernel batch: struct lrucache_op is 88 bytes. */
+#define MGET_CHUNK	64
+
+/*
+ * kcache_tier_mget()'s kernel lookups as lease gets in batches: a miss
+ * takes the key's fill lease in the same operation (@itok[i], 0 if
+ * none), so each key is looked up, and counted, once. Returns 0; 1 if
+ * the module has no leases or the handle may not take them (then every
+ * valid lookup is refused alike, and no lease was granted: the caller
+ * looks up without leases); or a negative errno.
+ */
+static int l1_lease_gets(struct kcache_tier *t, struct kcache_item *items,
+			 size_t n, uint64_t *itok)
+{
+	struct lrucache_op ops[MGET_CHUNK];
+	size_t done, m, i;
+	int r, res;
+
+	for (done = 0; done < n; done += m) {
+		m = n - done < MGET_CHUNK ? n - done : MGET_CHUNK;
+		memset(ops, 0, m * sizeof(ops[0]));
+		for (i = 0; i < m; i++) {
+			const struct kcache_item *it = &items[done + i];
+
+			ops[i].opcode = LRUCACHE_OP_GET;
+			ops[i].flags = LRUCACHE_GET_LEASE;
+			ops[i].ttl_ms = FILL_LEASE_MS;
+			ops[i].key = (uintptr_t)it->key;
+			ops[i].key_len = (uint32_t)it->key_len;
+			ops[i].value = (uintptr_t)it->value;
+			ops[i].value_len = (uint32_t)it->value_len;
+			/* Lengths the uapi cannot carry: as kcache_get(). */
+			if (!it->key || it->key_len != ops[i].key_len ||
+			    it->value_len > UINT32_MAX)
+				ops[i].opcode = 0;
+		}
+		r = kcache_batch_raw(t->c, ops, (unsigned int)m);
+		if (r < 0)
+			return r;
+		for (i = 0; i < m; i++) {
+			struct kcache_item *it = &items[done + i];
+
+			res = ops[i].opcode ? ops[i].result : -EINVAL;
+			itok[done + i] = 0;
+			if (ops[i].opcode && it->key_len &&
+			    (res == -EINVAL || res == -EACCES)) {
+				/*
+				 * A valid lookup refused: a module without
+				 * leases, or no write permission. Hits only
+				 * from now on, as l1_get() decides.
+				 */
+				__atomic_store_n(&t->no_lease, true,
+						 __ATOMIC_RELAXED);
+				return 1;
+			}
+			if (res == -ENOENT &&
+			    (ops[i].status & LRUCACHE_STATUS_LEASE))
+				itok[done + i] = ops[i].lease;
+			/* A miss the kernel could not make a lease for. */
+			it->status = res == -ENOMEM ? -ENOENT : res;
+		}
+	}
+	return 0;
+}
+
 static size_t l1_lease_misses(struct kcache_tier *t, struct kcache_item *items,
-			      size_t n, bool l1, const void **keys,
-			      size_t *klens, uint64_t *tokens, size_t *idx)
+			      size_t n, bool l1, const uint64_t *itok,
+			      const void **keys, size_t *klens,
+			      uint64_t *tokens, size_t *idx)
 {
 	size_t miss = 0, i;
 	ssize_t r;
@@ -338,7 +404,8 @@ static size_t l1_lease_misses(struct kcache_tier *t, struct kcache_item *items,
 	for (i = 0; i < n; i++) {
 		struct kcache_item *it = &items[i];
 
-		if (it->status == -ENOENT && l1) {
+		tokens[miss] = itok ? itok[i] : 0;
+		if (it->status == -ENOENT && l1 && !itok) {
 			r = l1_get(t, it->key, it->key_len, it->value,
 				   it->value_len, &tokens[miss]);
 			it->status = (int)r;	/* a value length fits */
@@ -362,9 +429,9 @@ ssize_t kcache_tier_mget(struct kcache_tier *t, struct kcache_item *items,
 	const void **keys = NULL;
 	struct tier_val *vals = NULL;
 	size_t *klens = NULL, *idx = NULL, miss = 0, i;
-	uint64_t *tokens = NULL;
+	uint64_t *tokens = NULL, *itok = NULL;
 	ssize_t found = 0, r;
-	bool l1;
+	bool l1, leased = false;
 	int err = 0;
 
 	if (!t || (!items && n))
@@ -376,25 +443,35 @@ ssize_t kcache_tier_mget(struct kcache_tier *t, struct kcache_item *items,
 	idx = calloc(n, sizeof(*idx));
 	tokens = calloc(n, sizeof(*tokens));
 	vals = calloc(n, sizeof(*vals));
-	if (!keys || !klens || !idx || !tokens || !vals) {
+	itok = calloc(n, sizeof(*itok));
+	if (!keys || !klens || !idx || !tokens || !vals || !itok) {
 		err = -ENOMEM;
 		goto out;
 	}
 	l1 = l1_usable(t);
-	if (l1) {
+	if (l1 && !__atomic_load_n(&t->no_lease, __ATOMIC_RELAXED)) {
+		/* Lease gets in batches: hits, and misses with their leases. */
+		err = l1_lease_gets(t, items, n, itok);
+		if (err < 0)
+			goto out;
+		leased = !err;
+		err = 0;
+	}
+	if (l1 && !leased) {
 		/* One batch for the hits. */
 		r = kcache_get_many(t->c, items, n);
 		if (r < 0) {
 			err = (int)r;
 			goto out;
 		}
-	} else {
+	} else if (!l1) {
 		for (i = 0; i < n; i++) {
 			items[i].status = -ENOENT;
 			COUNT(t, bypass_reads);
 		}
 	}
-	miss = l1_lease_misses(t, items, n, l1, keys, klens, tokens, idx);
+	miss = l1_lease_misses(t, items, n, l1, leased ? itok : NULL, keys,
+			       klens, tokens, idx);
 	if (miss) {
 		err = read_through(t, miss, keys, klens, tokens, vals);
 		if (err)
@@ -418,6 +495,7 @@ out:
 	if (vals)
 		tier_val_free(vals, miss);
 	free(vals);
+	free(itok);
 	free(tokens);
 	free(keys);
 	free(klens);

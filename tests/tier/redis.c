@@ -180,6 +180,7 @@ TEST_F_TIMEOUT(redis, mget_serves_hits_and_fills_misses, 300)
 {
 	NEEDS_SETUP();
 	char k[4][80], v[4][16];
+	struct kcache_metrics m0, m1;
 	struct kcache_item it[4];
 	int i;
 
@@ -193,7 +194,14 @@ TEST_F_TIMEOUT(redis, mget_serves_hits_and_fills_misses, 300)
 	for (i = 0; i < 4; i++)
 		it[i] = (struct kcache_item){ k[i], strlen(k[i]), v[i],
 					      sizeof(v[i]), 0 };
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
 	ASSERT_EQ(3, kcache_tier_mget(self->t, it, 4));
+	/* Each key looked up once in the kernel: one hit, three misses. */
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	EXPECT_EQ(1U, m1.hits - m0.hits);
+	EXPECT_EQ(3U, m1.misses - m0.misses);
+	EXPECT_EQ(0U, m1.leases);
+	EXPECT_EQ(0U, tstats(self->t).bypass_reads);
 	for (i = 0; i < 3; i++) {
 		char want[16];
 
