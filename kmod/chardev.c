@@ -620,90 +620,6 @@ static long lrucache_ioc_kv(struct lrucache_file *lf, u32 opcode,
 	return ret;
 }
 
-static long lrucache_ioc_set(struct file *file, struct lrucache *cache,
-			     void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_SET, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_get(struct file *file, struct lrucache *cache,
-			     void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_GET, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_exists(struct file *file, struct lrucache *cache,
-				void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_EXISTS, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_delete(struct file *file, struct lrucache *cache,
-				void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_DELETE, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_incr(struct file *file, struct lrucache *cache,
-			      void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_INCR, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_touch(struct file *file, struct lrucache *cache,
-			       void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_TOUCH, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_getex(struct file *file, struct lrucache *cache,
-			       void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_GETEX, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_ttl(struct file *file, struct lrucache *cache,
-			     void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_TTL, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_getdel(struct file *file, struct lrucache *cache,
-				void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_GETDEL, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_delete_prefix(struct file *file, struct lrucache *cache,
-				       void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_DELETE_PREFIX, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_lease_release(struct file *file, struct lrucache *cache,
-				       void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_LEASE_RELEASE, uarg,
-			       usize);
-}
-
-static long lrucache_ioc_lease_wait(struct file *file, struct lrucache *cache,
-				    void __user *uarg, size_t usize)
-{
-	return lrucache_ioc_kv(lrucache_file(file), LRUCACHE_OP_LEASE_WAIT, uarg,
-			       usize);
-}
-
 /*
  * Writes an operation's outcome back into its place in the array: its
  * result, and what it reports (within @op_size bytes).
@@ -992,13 +908,17 @@ static long lrucache_ioc_nop(struct file *file, struct lrucache *cache,
  *	and for OPEN and DESTROY (which check their cache themselves)
  * @min_size: the smallest argument accepted (version 0 of a structure
  *	that grew; an older caller's structure leaves newer fields zero)
- * @func: the handler; @cache is NULL for an unbound file
+ * @opcode: for a key operation (struct lrucache_kv), its LRUCACHE_OP_*:
+ *	lrucache_ioc_kv() runs it, as a batch runs its operations
+ * @func: the handler of the other commands; @cache is NULL for an unbound
+ *	file
  */
 struct lrucache_ioctl_desc {
 	unsigned int cmd;
 	u32 flags;
 	u32 perm;
 	u32 min_size;
+	u32 opcode;
 	long (*func)(struct file *file, struct lrucache *cache,
 		     void __user *uarg, size_t usize);
 };
@@ -1009,20 +929,23 @@ struct lrucache_ioctl_desc {
 		.cmd = LRUCACHE_IOC_##name, .flags = _flags,		\
 		.perm = _perm, .min_size = _min_size, .func = _func,	\
 	}
+/* A key operation: permissions are checked per key in lrucache_do_op(). */
+#define LRUCACHE_KV_IOCTL(name)						\
+	[_IOC_NR(LRUCACHE_IOC_##name) - LRUCACHE_IOC_FIRST] = {		\
+		.cmd = LRUCACHE_IOC_##name,				\
+		.min_size = LRUCACHE_KV_SIZE_VER0,			\
+		.opcode = LRUCACHE_OP_##name,				\
+	}
 
 static const struct lrucache_ioctl_desc lrucache_ioctls[] = {
 	LRUCACHE_IOCTL(OPEN, LRUCACHE_IOC_UNBOUND, 0,
 		       LRUCACHE_OPEN_SIZE_VER0, lrucache_ioc_open),
 	LRUCACHE_IOCTL(DESTROY, LRUCACHE_IOC_UNBOUND, 0,
 		       sizeof(struct lrucache_destroy), lrucache_ioc_destroy),
-	LRUCACHE_IOCTL(SET, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_set),
-	LRUCACHE_IOCTL(GET, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_get),
-	LRUCACHE_IOCTL(EXISTS, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_exists),
-	LRUCACHE_IOCTL(DELETE, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_delete),
+	LRUCACHE_KV_IOCTL(SET),
+	LRUCACHE_KV_IOCTL(GET),
+	LRUCACHE_KV_IOCTL(EXISTS),
+	LRUCACHE_KV_IOCTL(DELETE),
 	LRUCACHE_IOCTL(CLEAR, 0, LRUCACHE_PERM_WRITE,
 		       0, lrucache_ioc_clear),
 	LRUCACHE_IOCTL(STATS, 0, LRUCACHE_PERM_READ,
@@ -1043,23 +966,14 @@ static const struct lrucache_ioctl_desc lrucache_ioctls[] = {
 	/* A diagnostic that walks every entry: for the administrator. */
 	LRUCACHE_IOCTL(CHECK, LRUCACHE_IOC_SYS_ADMIN, 0,
 		       sizeof(struct lrucache_check), lrucache_ioc_check),
-	/* Checked per key in lrucache_do_op(), as the batch's operations. */
-	LRUCACHE_IOCTL(INCR, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_incr),
-	LRUCACHE_IOCTL(TOUCH, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_touch),
-	LRUCACHE_IOCTL(GETEX, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_getex),
-	LRUCACHE_IOCTL(TTL, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_ttl),
-	LRUCACHE_IOCTL(GETDEL, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_getdel),
-	LRUCACHE_IOCTL(DELETE_PREFIX, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_delete_prefix),
-	LRUCACHE_IOCTL(LEASE_RELEASE, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_lease_release),
-	LRUCACHE_IOCTL(LEASE_WAIT, 0, 0,
-		       LRUCACHE_KV_SIZE_VER0, lrucache_ioc_lease_wait),
+	LRUCACHE_KV_IOCTL(INCR),
+	LRUCACHE_KV_IOCTL(TOUCH),
+	LRUCACHE_KV_IOCTL(GETEX),
+	LRUCACHE_KV_IOCTL(TTL),
+	LRUCACHE_KV_IOCTL(GETDEL),
+	LRUCACHE_KV_IOCTL(DELETE_PREFIX),
+	LRUCACHE_KV_IOCTL(LEASE_RELEASE),
+	LRUCACHE_KV_IOCTL(LEASE_WAIT),
 };
 
 /*
@@ -1076,7 +990,7 @@ static const struct lrucache_ioctl_desc *lrucache_ioctl_find(unsigned int cmd)
 		return NULL;
 	ioctl = &lrucache_ioctls[array_index_nospec(nr,
 						    ARRAY_SIZE(lrucache_ioctls))];
-	if (!ioctl->func ||
+	if ((!ioctl->func && !ioctl->opcode) ||
 	    LRUCACHE_IOC_BASE(cmd) != LRUCACHE_IOC_BASE(ioctl->cmd))
 		return NULL;
 	return ioctl;
@@ -1111,6 +1025,9 @@ static long lrucache_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (usize < ioctl->min_size)
 		return -EINVAL;
+	if (ioctl->opcode)
+		return lrucache_ioc_kv(lrucache_file(file), ioctl->opcode, uarg,
+				       usize);
 	return ioctl->func(file, cache, uarg, usize);
 }
 
