@@ -83,6 +83,20 @@ static void memo_sleep_ms(uint64_t ms)
 }
 
 /*
+ * What kcache_get() returns for @key if it is there (kcache_exists()
+ * first, so that a miss counts nothing); -ENOENT if not.
+ */
+static ssize_t memo_value_if_there(struct kcache *c, const void *key,
+				   size_t klen, void *buf, size_t buflen)
+{
+	int there = kcache_exists(c, key, klen);
+
+	if (there <= 0)
+		return there ? there : -ENOENT;
+	return kcache_get(c, key, klen, buf, buflen);
+}
+
+/*
  * Waits, until @deadline (now_ms()), while a caller of the old protocol
  * holds a lock entry for @key and has not stored its value, polling with
  * kcache_exists() (no counter moves) as libkcache 1.8 did. Returns what
@@ -112,9 +126,17 @@ static ssize_t memo_wait_old_claim(struct kcache *c, const void *key,
 
 	for (;;) {
 		held = kcache_exists(c, lock, lock_len);
-		if (held <= 0) {
-			/* Gone without a value, or a key the module refuses. */
-			ret = held == 0 || held == -E2BIG ? -ENOENT : held;
+		if (held < 0) {
+			/* -E2BIG: a key the module refuses; none exists. */
+			ret = held == -E2BIG ? -ENOENT : held;
+			break;
+		}
+		if (!held) {
+			/*
+			 * Gone: with its value, stored since the last look,
+			 * or without (then this caller computes).
+			 */
+			ret = memo_value_if_there(c, key, klen, buf, buflen);
 			break;
 		}
 		now = now_ms();
@@ -126,15 +148,10 @@ static ssize_t memo_wait_old_claim(struct kcache *c, const void *key,
 		if (delay < MEMO_BACKOFF_MAX_MS)
 			delay = delay * 2 < MEMO_BACKOFF_MAX_MS ?
 				delay * 2 : MEMO_BACKOFF_MAX_MS;
-		ret = kcache_exists(c, key, klen);
-		if (ret < 0)
+		ret = memo_value_if_there(c, key, klen, buf, buflen);
+		if (ret != -ENOENT)
 			break;
-		if (ret == 1) {
-			ret = kcache_get(c, key, klen, buf, buflen);
-			if (ret != -ENOENT)
-				break;
-			/* Gone again (evicted, expired): go on. */
-		}
+		/* Not there yet, or gone again (evicted, expired): go on. */
 	}
 	free(lock);
 	return ret;

@@ -359,18 +359,27 @@ class _Memo:
         delay = _BACKOFF_MIN
         while True:
             held = c._call(n.lib.kcache_exists, lock, len(lock))
-            if held == 0 or held == -errno.E2BIG:
-                return None
-            n.check(held)
+            if held == -errno.E2BIG:
+                return None     # no lock entry can exist for this key
+            if not n.check(held):
+                # Gone: with its value, stored since the last look, or
+                # without (then this caller computes).
+                return self._value_if_there(key)
             now = time.monotonic()
             if now >= deadline:
                 return None     # the bound passed: compute
             time.sleep(min(delay, deadline - now))
             delay = min(delay * 2, _BACKOFF_MAX)
-            if n.check(c._call(n.lib.kcache_exists, key, len(key))):
-                data = self._get(key)
-                if data is not None:
-                    return data
+            data = self._value_if_there(key)
+            if data is not None:
+                return data
+
+    def _value_if_there(self, key):
+        """The value of ``key`` if it is there (a hit counted), else None
+        (kcache_exists() first: a miss here counts nothing)."""
+        if n.check(self.cache._call(n.lib.kcache_exists, key, len(key))):
+            return self._get(key)
+        return None
 
     # The wrapper's methods -------------------------------------------------------
 

@@ -457,7 +457,9 @@ def test_a_claim_of_the_protocol_before_leases_is_waited_for(name):
     # Its miss is counted and its lease granted: it polls the lock entry.
     assert wait_until(lambda: f.cache._metrics().leases == 1, timeout=60)
     value = f.cache.codec.encode("old")
-    # What 1.8 did on storing: the lock entry goes, then the value comes.
+    # The claim's holder stores its value, then gives its claim back: at
+    # no instant is the claim gone without the value there, so the waiter
+    # must take the value whenever it looks.
     assert raw_call(f, n.lib.kcache_set, key, len(key), value, len(value),
                     n.TTL_NONE) == 0
     assert raw_call(f, n.lib.kcache_delete, lock, len(lock)) == 0
