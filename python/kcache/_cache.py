@@ -53,26 +53,14 @@ def _buffer(need=0):
     return buf
 
 
-def _get_bytes(ptr, key):
-    """The value of ``key`` as bytes, or None if absent."""
+def _read(ptr, fn, key, *args):
+    """The value of ``key`` as bytes, or None if absent, read with ``fn``
+    (kcache_get() or one that takes the same arguments, then ``args``:
+    kcache_gets(), kcache_getex(), kcache_getdel(), kcache_get_lease()).
+    Any other negative result raises its KCacheError."""
     buf = _buffer()
     # A value that grows between two tries needs another: a few suffice
     # unless another process keeps doubling it.
-    for _ in range(8):
-        got = n.lib.kcache_get(ptr, key, len(key), buf, len(buf))
-        if got == -errno.ENOENT:
-            return None
-        n.check(got)
-        if got <= len(buf):
-            return ctypes.string_at(buf, got)
-        buf = _buffer(got)
-    raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
-
-
-def _read(ptr, fn, key, *args):
-    """_get_bytes() for kcache_gets(), _getex() and _getdel(), which take
-    ``args`` after the buffer: the value as bytes, or None if absent."""
-    buf = _buffer()
     for _ in range(8):
         got = fn(ptr, key, len(key), buf, len(buf), *args)
         if got == -errno.ENOENT:
@@ -82,6 +70,11 @@ def _read(ptr, fn, key, *args):
             return ctypes.string_at(buf, got)
         buf = _buffer(got)
     raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
+
+
+def _get_bytes(ptr, key):
+    """The value of ``key`` as bytes, or None if absent."""
+    return _read(ptr, n.lib.kcache_get, key)
 
 
 _INT64_MIN = -(1 << 63)
