@@ -972,11 +972,13 @@ static int mc_get(struct bench *b, char *const *keys, unsigned int n,
 }
 
 /*
- * "set" (@cas 0) or "cas" of a value of @vlen bytes (b->val) to @key:
- * the answer must be STORED.
+ * "set" (@cas NULL) or "cas" with the cas unique *@cas of a value of
+ * @vlen bytes (b->val) to @key: the answer must be STORED. A pointer, not
+ * a 0 for "no cas": a server run with -C gives every item the unique 0,
+ * and its cas step must stay a cas.
  */
 static int mc_store(struct bench *b, const char *key, size_t vlen,
-		    unsigned long long cas)
+		    const unsigned long long *cas)
 {
 	struct mc_conn *c = &b->mc;
 	char *p = b->mc_req, *line;
@@ -985,7 +987,7 @@ static int mc_store(struct bench *b, const char *key, size_t vlen,
 	p += sprintf(p, "%s %.*s 0 0 %zu", cas ? "cas" : "set", (int)KEY_LEN,
 		     key, vlen);
 	if (cas)
-		p += sprintf(p, " %llu", cas);
+		p += sprintf(p, " %llu", *cas);
 	memcpy(p, "\r\n", 2);
 	p += 2;
 	memcpy(p, b->val, vlen);
@@ -1002,7 +1004,7 @@ static int mc_store(struct bench *b, const char *key, size_t vlen,
 
 static int mc_set(struct bench *b, const char *key, size_t vlen)
 {
-	return mc_store(b, key, vlen, 0);
+	return mc_store(b, key, vlen, NULL);
 }
 
 /* Sends a command formatted into mc_req; its first answer line in *@line. */
@@ -1096,7 +1098,7 @@ static int mc_gets_cas(struct bench *b, const char *key, size_t vlen)
 		err = -EPROTO;
 	if (err)
 		return err;
-	return mc_store(b, key, vlen, cas);
+	return mc_store(b, key, vlen, &cas);
 }
 
 static int mc_connect(int port)
