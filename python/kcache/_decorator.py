@@ -38,7 +38,7 @@ from collections import namedtuple
 from functools import update_wrapper
 
 from . import _native as n
-from ._cache import LRUCache, _get_bytes, _read, ttl_ms
+from ._cache import LRUCache, _read, ttl_ms
 from ._codec import _DUMP, _TAG, encode_key, make_codec
 
 CacheInfo = namedtuple("CacheInfo", "hits misses maxsize currsize")
@@ -249,7 +249,9 @@ class _Memo:
         h = self.cache._h
         ptr = h.acquire()
         try:
-            return _get_bytes(ptr, key)
+            # _read() itself, not _get_bytes(): one frame fewer on top of
+            # the deepest level of a memoized recursion, as before it.
+            return _read(ptr, n.lib.kcache_get, key)
         finally:
             h.release()
 
@@ -269,7 +271,7 @@ class _Memo:
                     raise
                 # A module before leases: no single-flight across
                 # processes, as kcache_memo() then.
-                return _get_bytes(ptr, key), None
+                return _read(ptr, n.lib.kcache_get, key), None
             return (data, None) if data is not None else (None, lease)
         finally:
             h.release()
