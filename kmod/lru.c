@@ -171,22 +171,19 @@ static const struct rhashtable_params lrucache_ht_params = {
  * on from the new table's first bucket: rhashtable_walk_start_check()
  * says so, but not every kernel forgets the old place then (6.12 goes on
  * from the successor of the last entry in the new table, and so skips
- * every bucket before it). The walk starts over here instead.
- *
- * Return: true if the walk goes on from its place; false if it started
- * over (what it saw comes again).
+ * every bucket before it). The walk starts over here instead: what it
+ * saw comes again.
  */
-bool lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
+void lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
 			  bool need_place)
 	__acquires(RCU)
 {
 	if (!rhashtable_walk_start_check(iter) && (iter->p || !need_place))
-		return true;
+		return;
 	rhashtable_walk_stop(iter);
 	rhashtable_walk_exit(iter);
 	rhashtable_walk_enter(&cache->ht, iter);
 	rhashtable_walk_start(iter);
-	return false;
 }
 
 /*

@@ -498,7 +498,7 @@ void lrucache_report_event(struct lrucache *cache, u32 type,
 bool lrucache_copy_nofault(const struct lrucache_entry *e,
 			   struct iov_iter *to);
 struct rhashtable_iter;
-bool lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
+void lrucache_walk_resume(struct lrucache *cache, struct rhashtable_iter *iter,
 			  bool need_place) __acquires(RCU);
 
 /* @to over @buf (@buf_len bytes of kernel memory), for the kernel's gets. */

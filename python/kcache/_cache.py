@@ -53,26 +53,14 @@ def _buffer(need=0):
     return buf
 
 
-def _get_bytes(ptr, key):
-    """The value of ``key`` as bytes, or None if absent."""
+def _read(ptr, fn, key, *args):
+    """The value of ``key`` as bytes, or None if absent, read with ``fn``
+    (kcache_get() or one that takes the same arguments, then ``args``:
+    kcache_gets(), kcache_getex(), kcache_getdel(), kcache_get_lease()).
+    Any other negative result raises its KCacheError."""
     buf = _buffer()
     # A value that grows between two tries needs another: a few suffice
     # unless another process keeps doubling it.
-    for _ in range(8):
-        got = n.lib.kcache_get(ptr, key, len(key), buf, len(buf))
-        if got == -errno.ENOENT:
-            return None
-        n.check(got)
-        if got <= len(buf):
-            return ctypes.string_at(buf, got)
-        buf = _buffer(got)
-    raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
-
-
-def _read(ptr, fn, key, *args):
-    """_get_bytes() for kcache_gets(), _getex() and _getdel(), which take
-    ``args`` after the buffer: the value as bytes, or None if absent."""
-    buf = _buffer()
     for _ in range(8):
         got = fn(ptr, key, len(key), buf, len(buf), *args)
         if got == -errno.ENOENT:
@@ -82,6 +70,11 @@ def _read(ptr, fn, key, *args):
             return ctypes.string_at(buf, got)
         buf = _buffer(got)
     raise n.KCacheError(errno.EAGAIN, "value kept changing size while read")
+
+
+def _get_bytes(ptr, key):
+    """The value of ``key`` as bytes, or None if absent."""
+    return _read(ptr, n.lib.kcache_get, key)
 
 
 _INT64_MIN = -(1 << 63)
@@ -519,20 +512,8 @@ class LRUCache(Generic[K, V]):
                  CacheEntry(key, value, size=len(data)))
 
     def _get(self, key):
-        batch = self._tls.batch
-        if batch is not None:
-            batch.commit()
-        k = encode_key(key)
-        h = self._h
-        ptr = h.acquire()
-        try:
-            data = _get_bytes(ptr, k)
-        finally:
-            h.release()
-        value = _MISSING if data is None else self._codec.decode(data)
-        if h.sync_hooks:
-            self._fire_get(key, value, data)
-        return value
+        data, value = self._read_value(n.lib.kcache_get, key)
+        return _MISSING if data is None else value
 
     def get(self, key: K, default=None):
         """The value of ``key`` (making it the most recently used), or
@@ -594,8 +575,9 @@ class LRUCache(Generic[K, V]):
     # batch_operations() they send what is queued first and run at once.
 
     def _read_value(self, fn, key, *args):
-        """The value of ``key`` read by ``fn`` (kcache_gets(), _getex(),
-        _getdel()) as bytes, or None; sync hit and miss hooks fired."""
+        """The value of ``key`` read by ``fn`` (kcache_get(), _gets(),
+        _getex(), _getdel()) as bytes, or None, and decoded; sync hit and
+        miss hooks fired."""
         self._flush_batch()
         k = encode_key(key)
         h = self._h
@@ -746,23 +728,12 @@ class LRUCache(Generic[K, V]):
         raises KeyError without one (as dict.pop()). Counts a hit and a
         delete. The entry is gone even if the codec then fails to decode
         its value."""
-        self._flush_batch()
-        k = encode_key(key)
-        h = self._h
-        ptr = h.acquire()
-        try:
-            data = _read(ptr, n.lib.kcache_getdel, k)
-        finally:
-            h.release()
+        data, value = self._read_value(n.lib.kcache_getdel, key)
         if data is None:
-            if h.sync_hooks:
-                self._fire_get(key, None, None)
             if default is _MISSING:
                 raise KeyError(key)
             return default
-        value = self._codec.decode(data)
-        if h.sync_hooks:
-            self._fire_get(key, value, data)
+        if self._h.sync_hooks:
             self._fire_delete(key)
         return value
 

@@ -38,7 +38,7 @@ from collections import namedtuple
 from functools import update_wrapper
 
 from . import _native as n
-from ._cache import LRUCache, _buffer, _get_bytes, ttl_ms
+from ._cache import LRUCache, _read, ttl_ms
 from ._codec import _DUMP, _TAG, encode_key, make_codec
 
 CacheInfo = namedtuple("CacheInfo", "hits misses maxsize currsize")
@@ -249,7 +249,9 @@ class _Memo:
         h = self.cache._h
         ptr = h.acquire()
         try:
-            return _get_bytes(ptr, key)
+            # _read() itself, not _get_bytes(): one frame fewer on top of
+            # the deepest level of a memoized recursion, as before it.
+            return _read(ptr, n.lib.kcache_get, key)
         finally:
             h.release()
 
@@ -261,23 +263,16 @@ class _Memo:
         ptr = h.acquire()
         try:
             lease = n.Lease()
-            buf = _buffer()
-            for _ in range(8):
-                got = n.lib.kcache_get_lease(ptr, key, len(key), buf,
-                                             len(buf), self.lease_ms, 0,
-                                             ctypes.byref(lease))
-                if got == -errno.ENOENT:
-                    return None, lease
-                if got == -errno.EINVAL:
-                    # A module before leases: no single-flight across
-                    # processes, as kcache_memo() then.
-                    return _get_bytes(ptr, key), None
-                n.check(got)
-                if got <= len(buf):
-                    return ctypes.string_at(buf, got), None
-                buf = _buffer(got)
-            raise n.KCacheError(errno.EAGAIN,
-                                "value kept changing size while read")
+            try:
+                data = _read(ptr, n.lib.kcache_get_lease, key,
+                             self.lease_ms, 0, ctypes.byref(lease))
+            except n.KCacheError as e:
+                if e.errno != errno.EINVAL:
+                    raise
+                # A module before leases: no single-flight across
+                # processes, as kcache_memo() then.
+                return _read(ptr, n.lib.kcache_get, key), None
+            return (data, None) if data is not None else (None, lease)
         finally:
             h.release()
 

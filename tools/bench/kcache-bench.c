@@ -971,13 +971,25 @@ static int mc_get(struct bench *b, char *const *keys, unsigned int n,
 	}
 }
 
-static int mc_set(struct bench *b, const char *key, size_t vlen)
+/*
+ * "set" (@cas NULL) or "cas" with the cas unique *@cas of a value of
+ * @vlen bytes (b->val) to @key: the answer must be STORED. A pointer, not
+ * a 0 for "no cas": a server run with -C gives every item the unique 0,
+ * and its cas step must stay a cas.
+ */
+static int mc_store(struct bench *b, const char *key, size_t vlen,
+		    const unsigned long long *cas)
 {
 	struct mc_conn *c = &b->mc;
 	char *p = b->mc_req, *line;
 	int err;
 
-	p += sprintf(p, "set %.*s 0 0 %zu\r\n", (int)KEY_LEN, key, vlen);
+	p += sprintf(p, "%s %.*s 0 0 %zu", cas ? "cas" : "set", (int)KEY_LEN,
+		     key, vlen);
+	if (cas)
+		p += sprintf(p, " %llu", *cas);
+	memcpy(p, "\r\n", 2);
+	p += 2;
 	memcpy(p, b->val, vlen);
 	p += vlen;
 	memcpy(p, "\r\n", 2);
@@ -988,6 +1000,11 @@ static int mc_set(struct bench *b, const char *key, size_t vlen)
 	if (!err && strcmp(line, "STORED"))
 		err = -EPROTO;
 	return err;
+}
+
+static int mc_set(struct bench *b, const char *key, size_t vlen)
+{
+	return mc_store(b, key, vlen, NULL);
 }
 
 /* Sends a command formatted into mc_req; its first answer line in *@line. */
@@ -1081,19 +1098,7 @@ static int mc_gets_cas(struct bench *b, const char *key, size_t vlen)
 		err = -EPROTO;
 	if (err)
 		return err;
-	p = b->mc_req;
-	p += sprintf(p, "cas %.*s 0 0 %zu %llu\r\n", (int)KEY_LEN, key, vlen,
-		     cas);
-	memcpy(p, b->val, vlen);
-	p += vlen;
-	memcpy(p, "\r\n", 2);
-	p += 2;
-	err = mc_send(c, b->mc_req, (size_t)(p - b->mc_req));
-	if (!err)
-		err = mc_line(c, &line);
-	if (!err && strcmp(line, "STORED"))
-		err = -EPROTO;
-	return err;
+	return mc_store(b, key, vlen, &cas);
 }
 
 static int mc_connect(int port)
