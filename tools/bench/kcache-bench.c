@@ -82,8 +82,8 @@
  * Run as root (BPF maps, memcached -u root), with the module loaded:
  *   tools/vm-run --kernel stock --mem 2048 -- build/bench/kcache-bench
  *
- * Exit status: 0 every figure was measured (memcached's may be missing
- * only when the program is not installed), 1 some figure could not be
+ * Exit status: 0 every figure was measured (memcached's or Redis's may be
+ * missing only when the program is not installed), 1 some figure could not be
  * measured (the reasons are printed), 2 could not run at all (usage, no
  * device, a cache could not be created).
  */
@@ -3047,10 +3047,11 @@ static void usage(FILE *out)
 "       [--memcached-port PORT] [-v]\n"
 "\n"
 "Measure kcache's operations through libkcache next to the system-call\n"
-"floor, the BPF LRU hash map and memcached on loopback, interleaved in one\n"
-"run, and print the ratios and the targets of issue 7 (informational).\n"
-"Absolute times under emulation mean nothing. Needs root and the lrucache\n"
-"module; memcached (Debian package) for its figures.\n"
+"floor, the BPF LRU hash map, memcached and Redis (unix socket and\n"
+"loopback) and LMDB, interleaved in one run, and print the ratios and the\n"
+"targets of issues 7 and 17 (informational). Absolute times under\n"
+"emulation mean nothing. Needs root and the lrucache module; memcached and\n"
+"redis-server (Debian packages) for their figures, which it starts itself.\n"
 "\n"
 "  --quick          few iterations (about 2 ms per sample), %u rounds\n"
 "  --json FILE      also write the figures, ratios and targets as JSON;\n"
@@ -3059,15 +3060,15 @@ static void usage(FILE *out)
 "  -r, --rounds N   rounds, median taken (default %u, %u to %u)\n"
 "  --only LIST      measure only the figures whose id starts with one of\n"
 "                   the comma-separated LIST (e.g. floor,kcache.get_hit.64);\n"
-"                   for quick comparisons while working on the module"
+"                   for quick comparisons while working on the module\n"
 "  --memcached-port PORT\n"
 "                   use the memcached on 127.0.0.1:PORT, or start one there\n"
 "                   (default %d) and stop it at the end\n"
 "  -v, --verbose    progress on stderr\n"
 "\n"
-"Exit status: 0 every figure measured (memcached's may be missing only if it\n"
-"is not installed: a SKIP line says so), 1 some figure not measured, 2\n"
-"could not run.\n",
+"Exit status: 0 every figure measured (memcached's or Redis's may be missing\n"
+"only if it is not installed: a SKIP line says so), 1 some figure not\n"
+"measured, 2 could not run.\n",
 		prog, QUICK_ROUNDS, DEFAULT_ROUNDS, MIN_ROUNDS, MAX_ROUNDS,
 		MC_PORT);
 }
