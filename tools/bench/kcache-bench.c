@@ -1564,6 +1564,13 @@ static int peer_wait(struct peer *p, const char *sock)
 	return 0;
 }
 
+/* What the scratch directory holds, for the signal handler to unlink. */
+static const char *const scratch_files[] = {
+	"redis.sock", "memcached.sock", "lmdb", "lmdb-lock",
+};
+#define NR_SCRATCH_FILES (sizeof(scratch_files) / sizeof(scratch_files[0]))
+static char scratch_paths[NR_SCRATCH_FILES][128];
+
 static int scratch_rm(const char *path, const struct stat *st, int flag,
 		      struct FTW *ftw)
 {
@@ -1579,6 +1586,7 @@ static int scratch_rm(const char *path, const struct stat *st, int flag,
 static int scratch_setup(struct bench *b)
 {
 	const char *tmp = getenv("TMPDIR");
+	unsigned int i;
 
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
@@ -1596,6 +1604,9 @@ static int scratch_setup(struct bench *b)
 		b->scratch[0] = 0;
 		return err;
 	}
+	for (i = 0; i < NR_SCRATCH_FILES; i++)
+		snprintf(scratch_paths[i], sizeof(scratch_paths[i]), "%s/%s",
+			 b->scratch, scratch_files[i]);
 	return 0;
 }
 
@@ -3036,6 +3047,13 @@ static void on_signal(int sig)
 		kill(bench.redis.pid, SIGKILL);
 	if (bench.mcu.pid > 0)
 		kill(bench.mcu.pid, SIGKILL);
+	if (bench.scratch[0]) {
+		unsigned int i;
+
+		for (i = 0; i < NR_SCRATCH_FILES; i++)
+			unlink(scratch_paths[i]);
+		rmdir(bench.scratch);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -3241,8 +3259,13 @@ int main(int argc, char **argv)
 	if (unmeasured)
 		printf("%s: %u figure(s) not measured\n", prog, unmeasured);
 	else
-		printf("%s: every figure measured%s\n", prog, b->mc_missing ?
-		       " (memcached skipped: not installed)" : "");
+		printf("%s: every figure measured%s%s%s%s\n", prog,
+		       b->mc_missing || b->redis.missing || b->mcu.missing ?
+		       " (skipped, not installed:" : "",
+		       b->mc_missing || b->mcu.missing ? " memcached" : "",
+		       b->redis.missing ? " redis-server" : "",
+		       b->mc_missing || b->redis.missing || b->mcu.missing ?
+		       ")" : "");
 	fflush(stdout);
 	fflush(stderr);
 	/* Last, so that "--json -" leaves the JSON as the final block. */
