@@ -1695,8 +1695,9 @@ static int redis_start(struct bench *b)
 		redisSetTimeout(b->rd[i], tv);
 	}
 	r = redisCommand(b->rd[VIA_UNIX], "INFO server");
-	if (r && r->type == REDIS_REPLY_STRING &&
-	    (p = strstr(r->str, "redis_version:")))
+	p = r && r->type == REDIS_REPLY_STRING ?
+	    strstr(r->str, "redis_version:") : NULL;
+	if (p)
 		snprintf(pr->version, sizeof(pr->version), "%.*s",
 			 (int)strcspn(p + 14, "\r\n"), p + 14);
 	if (r)
