@@ -2682,12 +2682,29 @@ static bool target_met(const struct ratio *r, double v)
 	return r->cmp == '<' ? v <= r->limit : v >= r->limit;
 }
 
-#define OVERHEAD_LIMIT	64	/* bytes per entry beyond key and value */
 /*
  * Below this two-thread scaling of no-op ioctls, the VM's two vCPUs were
  * not running at once for much of the run (the host was busy).
  */
 #define CEILING_LOW	1.5
+
+/*
+ * A scaling as a fraction of the VM's ceiling (a ratio with num2) says
+ * nothing when the ceiling itself is low: two serialised runs compared.
+ */
+static bool ceiling_low(struct bench *b, const struct ratio *r)
+{
+	struct figure *n2, *d2;
+
+	if (!r->num2)
+		return false;
+	n2 = fig_find(b, r->num2);
+	d2 = fig_find(b, r->den2);
+	return fig_ok(n2) && fig_ok(d2) && d2->med > 0 &&
+	       n2->med / d2->med < CEILING_LOW;
+}
+
+#define OVERHEAD_LIMIT	64	/* bytes per entry beyond key and value */
 
 /* --- memory per entry ----------------------------------------------------------- */
 
@@ -2862,7 +2879,10 @@ static void print_table(struct bench *b, const char *kernel, const char *accel)
 		if (!r->cmp)
 			continue;
 		rv = ratio_eval(b, r);
-		if (rv.ok)
+		if (rv.ok && ceiling_low(b, r))
+			printf("  %-60s %7.3f  not meaningful (ceiling below "
+			       "%.1f)\n", r->target, rv.v, CEILING_LOW);
+		else if (rv.ok)
 			printf("  %-60s %7.3f  %s\n", r->target, rv.v,
 			       target_met(r, rv.v) ? "met" : "NOT MET");
 		else
@@ -2978,11 +2998,12 @@ static int write_json(struct bench *b, const char *kernel, const char *accel,
 			fprintf(out, ", \"value\": null");
 		if (ra->cmp) {
 			fprintf(out, ", \"target\": {\"%s\": %g, \"met\": %s, "
-				"\"issue\": %d}",
+				"\"issue\": %d%s}",
 				ra->cmp == '<' ? "at_most" : "at_least",
-				ra->limit, !rv.ok ? "null" :
+				ra->limit, !rv.ok || ceiling_low(b, ra) ? "null" :
 				target_met(ra, rv.v) ? "true" : "false",
-				ra->issue ? ra->issue : 7);
+				ra->issue ? ra->issue : 7, ceiling_low(b, ra) ?
+				", \"ceiling_low\": true" : "");
 		}
 		fprintf(out, "}%s\n", i + 1 < NR_RATIOS ? "," : "");
 	}
