@@ -91,9 +91,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -268,7 +268,6 @@ struct bench {
 	struct peer redis, mcu;
 	redisContext *rd[2];		/* VIA_UNIX, VIA_TCP */
 	memcached_st *mcl[2];		/* libmemcached: VIA_UNIX, VIA_TCP */
-	const char *mcl_why[2];
 	MDB_env *lmdb;
 	MDB_dbi lmdb_dbi;
 	int lmdb_err;
