@@ -11,7 +11,8 @@
 #   make check-KERNEL  one kernel's suites (KERNEL: stock, rt, 6.12,
 #                   6.12-rt, debug; tools/kernel --list)
 #   make demo       install what is missing and show the cache working
-#   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached
+#   make bench      benchmarks in QEMU: reaper; kcache vs BPF LRU, memcached,
+#                   Redis, LMDB; hit rate of mapped reads
 #   make check-two-hosts  two VMs sharing one Redis (a short form runs in
 #                   make check)
 #   make check-tier the tier tests at length: Redis, Redis Cluster,
@@ -360,14 +361,17 @@ pkg-man:
 
 # The benchmarks, each measured within one VM run (ratios, no pass/fail):
 # the reaper's bucket walk against a full scan, operations watched through
-# the event stream against unwatched ones, and kcache against the ioctl
-# floor, the BPF LRU map and memcached (JSON kept in build/bench/).
+# the event stream against unwatched ones, the hit rate of mapped reads
+# against exact LRU, and kcache against the ioctl floor, the BPF LRU map,
+# memcached, Redis and LMDB (JSON kept in build/bench/).
 bench: module lib
 	$(MAKE) -C tools/bench BUILD=$(BUILD)
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/reap-bench
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/event-cost
+	tools/vm-run --kernel stock --mem 2048 --timeout 1800 -- \
+		$(BUILD)/bench/mapped-hitrate
 	tools/vm-run --kernel stock --mem 2048 --timeout 1200 -- \
 		$(BUILD)/bench/kcache-bench --json - >$(BUILD)/bench/kcache-bench.out; \
 	status=$$?; sed '/^{$$/,/^}$$/d' $(BUILD)/bench/kcache-bench.out; \
