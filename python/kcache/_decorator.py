@@ -133,6 +133,7 @@ class _Memo:
         self.ttl_ms = ttl_ms(ttl)
         self._lock = _thread.allocate_lock()
         self._flights = {}              # key -> _Flight
+        self._ended = 0                 # flights ended, under _lock
         self.misses = 0                 # maxsize 0: nothing is cached
         if maxsize == 0:
             self.cache = None
@@ -156,6 +157,9 @@ class _Memo:
             return False, None
         key = memo_key(args, kwargs)
         shared = self.single_flight and not self.cache._h.anonymous
+        # A flight of this process that ends after the lookup below may
+        # have stored the value the lookup missed: see "stale" below.
+        ended = self._ended
         if shared:
             data, lease = self._get_lease(key)
         else:
@@ -170,6 +174,7 @@ class _Memo:
                 flight = self._flights.get(key)
                 if flight is None:
                     flight = self._flights[key] = _Flight(me)
+                    stale = self._ended != ended
                     break
             # Another computation of this process settles it: a lease
             # granted meanwhile is not needed.
@@ -189,6 +194,13 @@ class _Memo:
                 data, lease = self._get_lease(key)
                 if data is not None:
                     return True, self.codec.decode(data)
+        if stale and not shared:
+            # Another thread's computation of this key may have ended
+            # between this caller's miss and its flight: look again.
+            data = self._get(key)
+            if data is not None:
+                self._end(key, flight, data)
+                return True, self.codec.decode(data)
         try:
             token, data = self._claim(key, lease)
         except BaseException:
@@ -239,6 +251,7 @@ class _Memo:
     def _end(self, key, flight, data):
         flight.data = data
         with self._lock:
+            self._ended += 1
             if self._flights.get(key) is flight:
                 del self._flights[key]
         flight.lock.release()
