@@ -195,9 +195,11 @@ class _Memo:
                 if data is not None:
                     return True, self.codec.decode(data)
         if stale and not shared:
-            # Another thread's computation of this key may have ended
-            # between this caller's miss and its flight: look again.
-            data = self._get(key)
+            # A computation of this key by another thread may have ended
+            # between this caller's miss and its flight: look again, with
+            # no miss counted if it is not there (a flight of another key
+            # may be what ended).
+            data = self._value_if_there(key)
             if data is not None:
                 self._end(key, flight, data)
                 return True, self.codec.decode(data)
