@@ -58,10 +58,10 @@ static const u16 lrucache_map_classes[] = {
 #define LRUCACHE_MAP_PAGES_PER_USE	\
 	(LRUCACHE_MAP_USE_PER_PAGE / LRUCACHE_MAP_UNITS_PER_PAGE)
 /* The most arena pages a cache may have: 1 GiB. */
-#define LRUCACHE_MAP_MAX_PAGES		(1U << 18)
+#define LRUCACHE_MAP_MAX_PAGES		BIT(18)
 #define LRUCACHE_MAP_MIN_PAGES		16U
 #define LRUCACHE_MAP_MIN_BUCKETS	512U
-#define LRUCACHE_MAP_MAX_BUCKETS	(1U << 22)
+#define LRUCACHE_MAP_MAX_BUCKETS	BIT(22)
 #define LRUCACHE_MAP_USE_PGOFF		(LRUCACHE_MAP_USE_OFFSET >> PAGE_SHIFT)
 
 /* The kernel's view of one page of the arena. */
@@ -104,7 +104,7 @@ struct lrucache_map {
 	struct page **use;
 	struct list_head avail[LRUCACHE_MAP_CLASSES];
 	u64 mapped;
-	struct mutex grow_lock;
+	struct mutex grow_lock;		/* serialises lrucache_map_grow() */
 };
 
 /* Bytes of arena pages of all caches, bounded by max_total_bytes. */
@@ -252,9 +252,11 @@ void lrucache_map_kill(struct lrucache *cache)
 {
 	struct lrucache_map *map = cache->map;
 
-	if (map)
-		smp_store_release(&map->hdr->flags,
-				  map->hdr->flags | LRUCACHE_MAP_DEAD);
+	if (!map)
+		return;
+	/* After the cache is dead: a reader falling back then gets -EIDRM. */
+	smp_store_release(&map->hdr->flags,
+			  map->hdr->flags | LRUCACHE_MAP_DEAD);
 }
 
 /*
@@ -296,12 +298,20 @@ static void lrucache_map_grow(struct lrucache *cache, unsigned int class)
 	pg->index = p;
 	pg->free = n == 64 ? ~0ULL : BIT_ULL(n) - 1;
 	atomic64_add(LRUCACHE_MAP_PAGE, &lrucache_map_bytes);
-	/* Readers and the fault handler find the page complete. */
-	if (use)
+	/*
+	 * The stores below pair with the acquire loads of lrucache_map_page()
+	 * and lrucache_map_hits(), and the readers' of ready_pages: whoever
+	 * sees the page sees it complete, its counters' page first.
+	 */
+	if (use) {
+		/* The counters' page, complete, before the page. */
 		smp_store_release(&map->use[p / LRUCACHE_MAP_PAGES_PER_USE],
 				  use);
+	}
+	/* The page, complete, before the readers' bound. */
 	smp_store_release(&map->pages[p], pg);
 	map->npages = p + 1;
+	/* As above: the page and its counters before the readers' bound. */
 	smp_store_release(&map->hdr->ready_pages, (u64)p + 1);
 	spin_lock(&cache->lock);
 	list_add(&pg->node, &map->avail[class]);
@@ -421,6 +431,7 @@ void lrucache_map_publish(struct lrucache *cache,
 	/* A slot never used has seq 0: make it odd before writing. */
 	seq = s->seq | 1;
 	WRITE_ONCE(s->seq, seq);
+	/* Odd seq before the content: readers' read side of the seqcount. */
 	smp_wmb();
 	s->expires = lrucache_expires(e);
 	s->key_len = key_len;
@@ -430,8 +441,10 @@ void lrucache_map_publish(struct lrucache *cache,
 	/* Uses counted for the slot's last entry are not this one's. */
 	lrucache_map_take(cache, unit);
 	clear_bit(unit % LRUCACHE_MAP_UNITS_PER_PAGE, pg->used);
+	/* The content before the even seq that validates it. */
 	smp_wmb();
 	WRITE_ONCE(s->seq, seq + 1);
+	/* A reader that finds the slot in the chain finds it published. */
 	smp_wmb();
 	WRITE_ONCE(*bucket, unit + 1);
 	map->mapped++;
@@ -465,6 +478,7 @@ void lrucache_map_unpublish(struct lrucache *cache,
 		return;
 	s = lrucache_map_slot(map, unit);
 	WRITE_ONCE(s->seq, s->seq + 1);
+	/* Dead (odd) before it leaves the chain and may be rewritten. */
 	smp_wmb();
 	WRITE_ONCE(*link, s->next);
 	lrucache_map_take(cache, unit);
@@ -497,8 +511,10 @@ void lrucache_map_set_expires(struct lrucache *cache,
 	s = lrucache_map_slot(map, unit);
 	seq = s->seq;
 	WRITE_ONCE(s->seq, seq + 1);
+	/* The seqcount's write side around the one field that changes. */
 	smp_wmb();
 	WRITE_ONCE(s->expires, lrucache_expires(e));
+	/* As above: the new expiry before the even seq. */
 	smp_wmb();
 	WRITE_ONCE(s->seq, seq + 2);
 }
@@ -547,8 +563,10 @@ void lrucache_map_hits(struct lrucache *cache)
 
 	if (!map)
 		return;
+	/* Pairs with lrucache_map_grow(): the pages below it are complete. */
 	ready = smp_load_acquire(&map->hdr->ready_pages);
 	for (p = 0; p < ready; p++) {
+		/* As above, for the page itself. */
 		pg = smp_load_acquire(&map->pages[p]);
 		use = page_address(map->use[p / LRUCACHE_MAP_PAGES_PER_USE]);
 		use += (p % LRUCACHE_MAP_PAGES_PER_USE) *
@@ -584,6 +602,7 @@ static struct page *lrucache_map_page(struct lrucache_map *map,
 		if (pgoff >= DIV_ROUND_UP(map->arena_pages,
 					  LRUCACHE_MAP_PAGES_PER_USE))
 			return NULL;
+		/* Pairs with lrucache_map_grow(): a complete page or none. */
 		return smp_load_acquire(&map->use[pgoff]);
 	}
 	if (pgoff < map->fixed_pages)
@@ -591,6 +610,7 @@ static struct page *lrucache_map_page(struct lrucache_map *map,
 	pgoff -= map->fixed_pages;
 	if (pgoff >= map->arena_pages)
 		return NULL;
+	/* Pairs with lrucache_map_grow(): a complete page or none. */
 	pg = smp_load_acquire(&map->pages[pgoff]);
 	return pg ? pg->page : NULL;
 }

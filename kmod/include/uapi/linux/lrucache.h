@@ -633,7 +633,7 @@ struct lrucache_check {
 #define LRUCACHE_MAP_VERSION	1
 #define LRUCACHE_MAP_PAGE	4096
 #define LRUCACHE_MAP_UNIT	64		/* slots start at multiples */
-#define LRUCACHE_MAP_USE_OFFSET	(1ULL << 36)	/* mmap() offset of the counters */
+#define LRUCACHE_MAP_USE_OFFSET	_BITULL(36)	/* mmap() offset of the counters */
 #define LRUCACHE_MAP_CHAIN_MAX	16		/* longest chain a reader walks */
 
 /* struct lrucache_map_header.flags */
