@@ -694,3 +694,29 @@ int lrucache_map_mmap(struct lrucache *cache, struct vm_area_struct *vma)
 	refcount_inc(&map->ref);
 	return 0;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For the KUnit suite (lrucache_kunit.c): the kernel's view of a mapped
+ * cache's header (with the index after it), of a slot, and of a counter.
+ */
+const struct lrucache_map_header *
+lrucache_test_map_header(struct lrucache *cache)
+{
+	return cache->map ? cache->map->hdr : NULL;
+}
+EXPORT_SYMBOL_NS_GPL(lrucache_test_map_header, LRUCACHE_TEST_NS);
+
+const struct lrucache_map_slot *lrucache_test_map_slot(struct lrucache *cache,
+						       u32 unit)
+{
+	return lrucache_map_slot(cache->map, unit);
+}
+EXPORT_SYMBOL_NS_GPL(lrucache_test_map_slot, LRUCACHE_TEST_NS);
+
+u32 *lrucache_test_map_counter(struct lrucache *cache, u32 unit)
+{
+	return lrucache_map_counter(cache->map, unit);
+}
+EXPORT_SYMBOL_NS_GPL(lrucache_test_map_counter, LRUCACHE_TEST_NS);
+#endif
