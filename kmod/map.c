@@ -152,8 +152,10 @@ static void lrucache_map_free(struct lrucache_map *map)
 		__free_page(map->pages[i]->page);
 		kfree(map->pages[i]);
 	}
-	for (i = 0; i < DIV_ROUND_UP(map->arena_pages,
-				     LRUCACHE_MAP_PAGES_PER_USE); i++)
+	/* A map whose creation failed may have no table of counters. */
+	for (i = 0; map->use && i < DIV_ROUND_UP(map->arena_pages,
+						 LRUCACHE_MAP_PAGES_PER_USE);
+	     i++)
 		if (map->use[i])
 			__free_page(map->use[i]);
 	atomic64_sub((u64)map->npages * LRUCACHE_MAP_PAGE, &lrucache_map_bytes);
@@ -212,10 +214,13 @@ int lrucache_map_create(struct lrucache *cache)
 	map->arena_pages = pages;
 	map->fixed_pages = fixed >> PAGE_SHIFT;
 	map->bucket_mask = buckets - 1;
-	map->pages = kvcalloc(pages, sizeof(*map->pages), GFP_KERNEL_ACCOUNT);
+	/* A failure is the caller's -ENOMEM: no warning in the log. */
+	map->pages = kvcalloc(pages, sizeof(*map->pages),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	map->use = kvcalloc(DIV_ROUND_UP(pages, LRUCACHE_MAP_PAGES_PER_USE),
-			    sizeof(*map->use), GFP_KERNEL_ACCOUNT);
-	map->hdr = __vmalloc(fixed, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+			    sizeof(*map->use), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	map->hdr = __vmalloc(fixed, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+			     __GFP_NOWARN);
 	if (!map->pages || !map->use || !map->hdr) {
 		lrucache_map_free(map);
 		return -ENOMEM;
