@@ -256,13 +256,15 @@ TEST_F(mapped, a_child_reads_through_the_inherited_mapping)
 
 /*
  * The model: one writer sets (values of 8 to 700 bytes, so several slot
- * classes), replaces, deletes and clears 32 keys in a cache of 24
- * (evictions), and after each call returns publishes, per key, the write
- * number it made and whether it deleted. Readers in three processes look
+ * classes; one in four with a TTL of 20 ms), replaces, deletes and clears
+ * 32 keys in a cache of 24 (evictions), and after each call returns
+ * publishes, per key, the write number it made and whether it deleted,
+ * and for a write with a TTL the time by which it has surely expired. Readers in three processes look
  * keys up through their own mapped handles and check each hit: its bytes
  * are exactly those of one write of that key (not torn), and its write
  * number is at least the one published before the get started (not stale),
- * and above it if that was a delete or a clear.
+ * and above it if that was a delete or a clear; and the get did not start
+ * after the write's entry had expired.
  */
 #define MODEL_KEYS	32
 #define MODEL_READERS	3
@@ -271,12 +273,26 @@ TEST_F(mapped, a_child_reads_through_the_inherited_mapping)
 #define MODEL_BUDGET_NS	(60ULL * 1000000000)
 #define MODEL_TIMEOUT_S	300
 
+/* Writes with a TTL: one in MODEL_TTL_EVERY, of MODEL_TTL_MS. */
+#define MODEL_TTL_EVERY	4
+#define MODEL_TTL_MS	20
+#define MODEL_DEADLINES	64
+
 struct model {
 	_Atomic uint64_t committed[MODEL_KEYS];	/* write << 1 | deleted */
+	/*
+	 * For a write with a TTL: the write number, and CLOCK_BOOTTIME when
+	 * the set returned plus the TTL, by which the entry has expired.
+	 */
+	struct {
+		_Atomic uint64_t write;
+		_Atomic uint64_t by;
+	} deadline[MODEL_KEYS][MODEL_DEADLINES];
 	_Atomic int done;
 	_Atomic uint64_t bad;
 	_Atomic uint64_t hits;
 	_Atomic uint64_t gets;
+	_Atomic uint64_t expired_checks;
 	char why[256];
 };
 
@@ -305,7 +321,7 @@ static void model_fail(struct model *m, const char *why)
 static void model_read(struct model *m, const char *name, unsigned int seed)
 {
 	char buf[1025], want[1024], key[8], why[200];
-	uint64_t c, rng = seed;
+	uint64_t c, rng = seed, start, by;
 	unsigned int k, got_k;
 	unsigned long long w;
 	struct kcache *c_h;
@@ -319,6 +335,7 @@ static void model_read(struct model *m, const char *name, unsigned int seed)
 		k = splitmix64(&rng) % MODEL_KEYS;
 		snprintf(key, sizeof(key), "k%u", k);
 		c = atomic_load_explicit(&m->committed[k], memory_order_acquire);
+		start = now_ns();
 		n = kcache_get(c_h, key, strlen(key), buf, sizeof(buf) - 1);
 		atomic_fetch_add(&m->gets, 1);
 		if (n == -ENOENT)
@@ -337,6 +354,21 @@ static void model_read(struct model *m, const char *name, unsigned int seed)
 				 key);
 			model_fail(m, why);
 			continue;
+		}
+		/* Expired when the get started: it must have missed. */
+		if (atomic_load(&m->deadline[k][w % MODEL_DEADLINES].write) ==
+		    w) {
+			by = atomic_load(&m->deadline[k][w % MODEL_DEADLINES].by);
+			atomic_fetch_add(&m->expired_checks, 1);
+			if (by && start >= by &&
+			    atomic_load(&m->deadline[k][w % MODEL_DEADLINES].write)
+			    == w) {
+				snprintf(why, sizeof(why),
+					 "%s: write %llu read after its expiry",
+					 key, w);
+				model_fail(m, why);
+				continue;
+			}
 		}
 		if (w < (c >> 1) || ((c & 1) && w == (c >> 1))) {
 			snprintf(why, sizeof(why),
@@ -408,9 +440,20 @@ TEST_F_TIMEOUT(model, no_mapped_read_is_torn_stale_or_of_a_deleted_entry,
 					      writes[k] << 1 | 1,
 					      memory_order_release);
 		} else {
+			bool ttl = (r >> 16) % MODEL_TTL_EVERY == 0;
+			unsigned int d;
+
 			len = model_value(buf, k, ++writes[k]);
+			d = writes[k] % MODEL_DEADLINES;
+			/* Not a deadline of this write until it is known. */
+			atomic_store(&m->deadline[k][d].by, 0);
+			atomic_store(&m->deadline[k][d].write, writes[k]);
 			ASSERT_EQ(0, kcache_set(c, key, strlen(key), buf, len,
+						ttl ? MODEL_TTL_MS :
 						KCACHE_TTL_NONE));
+			if (ttl)
+				atomic_store(&m->deadline[k][d].by, now_ns() +
+					     MODEL_TTL_MS * 1000000ULL);
 			atomic_store_explicit(&m->committed[k], writes[k] << 1,
 					      memory_order_release);
 		}
@@ -421,9 +464,10 @@ TEST_F_TIMEOUT(model, no_mapped_read_is_torn_stale_or_of_a_deleted_entry,
 		ASSERT_EQ(readers[i], waitpid(readers[i], &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	TH_LOG("%u writes, %llu gets, %llu hits, %llu bad", done,
-	       (unsigned long long)atomic_load(&m->gets),
+	TH_LOG("%u writes, %llu gets, %llu hits (%llu with a TTL), %llu bad",
+	       done, (unsigned long long)atomic_load(&m->gets),
 	       (unsigned long long)atomic_load(&m->hits),
+	       (unsigned long long)atomic_load(&m->expired_checks),
 	       (unsigned long long)atomic_load(&m->bad));
 	EXPECT_EQ(0U, atomic_load(&m->bad)) {
 		TH_LOG("first: %s", m->why);
