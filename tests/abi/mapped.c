@@ -16,6 +16,7 @@
  */
 #include <grp.h>
 #include <inttypes.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -934,15 +935,52 @@ TEST(without_a_mapped_hit_the_oldest_entry_goes)
 
 /* --- 7. garbage in the counters ---------------------------------------- */
 
-static void fill_garbage(struct view *v, uint64_t *rng)
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
 {
-	size_t i, n = v->use_size / sizeof(uint32_t);
+	siglongjmp(bus_jmp, 1);
+}
 
-	for (i = 0; i < n; i++) {
-		uint64_t r = splitmix64(rng);
+/*
+ * Writes garbage (random words, every fourth 0xffffffff) into every page
+ * of the counters that can be written. A counters' page comes with the
+ * arena pages it counts for; one that does not exist yet is a SIGBUS,
+ * which is caught and the page skipped. Returns the pages written, or -1
+ * if a page that must exist (it counts for a ready arena page) faulted.
+ */
+static long fill_garbage(struct view *v, uint64_t *rng)
+{
+	size_t per_page = LRUCACHE_MAP_PAGE / sizeof(uint32_t);
+	size_t pages = v->use_size / LRUCACHE_MAP_PAGE;
+	size_t need = (ready_pages(v) * UNITS_PER_PAGE + per_page - 1) /
+		      per_page;
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	volatile size_t p;
+	volatile long written = 0;
+	size_t i;
 
-		v->use[i] = r % 4 == 0 ? 0xffffffffU : (uint32_t)(r >> 32);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &old))
+		return -1;
+	for (p = 0; p < pages; p++) {
+		if (sigsetjmp(bus_jmp, 1)) {
+			if (p < need) {
+				written = -1;
+				break;
+			}
+			continue;
+		}
+		for (i = 0; i < per_page; i++) {
+			uint64_t r = splitmix64(rng);
+
+			v->use[p * per_page + i] = r % 4 == 0 ? 0xffffffffU :
+						   (uint32_t)(r >> 32);
+		}
+		written++;
 	}
+	sigaction(SIGBUS, &old, NULL);
+	return written;
 }
 
 TEST(garbage_in_the_counters_harms_nothing)
@@ -961,7 +999,8 @@ TEST(garbage_in_the_counters_harms_nothing)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, view_map(fd, &v));
 	memset(model, 0, sizeof(model));
-	fill_garbage(&v, &rng);
+	/* No arena page yet, so no counters' page: nothing to write. */
+	ASSERT_EQ(0, fill_garbage(&v, &rng));
 
 	for (i = 0; i < OPS; i++) {
 		uint64_t r = splitmix64(&rng);
@@ -1008,7 +1047,7 @@ TEST(garbage_in_the_counters_harms_nothing)
 		if (i % 500 == 499) {
 			ASSERT_EQ(0, cache_stats(fd, &st));
 			ASSERT_GE((uint64_t)MAX, st.entries);
-			fill_garbage(&v, &rng);
+			ASSERT_LE(1, fill_garbage(&v, &rng));
 		}
 	}
 	ASSERT_EQ(0, cache_stats(fd, &st));
@@ -1082,7 +1121,7 @@ TEST_F(mapped, destroy_while_mapped_unpublishes_everything)
 	for (i = 0; i < n; i += 64)
 		sum += v->base[i];
 	(void)sum;
-	for (i = 0; i < v->use_size / sizeof(uint32_t); i++)
+	for (i = 0; i < UNITS_PER_PAGE * ready; i++)
 		v->use[i] = 0xffffffffU;
 
 	/* No new map of a destroyed cache. */
@@ -1102,23 +1141,27 @@ TEST_F(mapped, a_forked_child_shares_the_mapping)
 	char out[256], c = 0;
 	uint32_t unit;
 	bool bad = false;
-	int go[2], status;
+	int go[2], seen[2], status;
 	pid_t pid;
 
 	ASSERT_EQ(0, str_set(self->fd, "before", "b-value"));
 	ASSERT_NE(NULL, find_slot(&self->v, "before", &unit, &bad));
 	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(seen));
 	fflush(NULL);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		alarm(20);
 		close(go[1]);
+		close(seen[0]);
 		if (self->v.h->magic != LRUCACHE_MAP_MAGIC)
 			_exit(10);
 		if (view_get(&self->v, "before", out) != 7 ||
 		    strcmp(out, "b-value"))
 			_exit(11);
+		if (write(seen[1], &c, 1) != 1)
+			_exit(15);
 		/* What the parent sets after the fork shows up here. */
 		if (read(go[0], &c, 1) != 1)
 			_exit(12);
@@ -1132,8 +1175,12 @@ TEST_F(mapped, a_forked_child_shares_the_mapping)
 		_exit(0);
 	}
 	close(go[0]);
+	close(seen[1]);
+	/* The child read "before" first. */
+	ASSERT_EQ(1, read(seen[0], &c, 1));
+	close(seen[0]);
 	ASSERT_EQ(0, str_set(self->fd, "after", "a-value"));
-	/* Replaced: the child must not see b-value any more. */
+	/* Deleted: the child must not see b-value any more. */
 	ASSERT_EQ(0, kv_delete(self->fd, "before", 6));
 	ASSERT_EQ(0U, hits_of(self->fd));
 	ASSERT_EQ(1, write(go[1], &c, 1));
