@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "abi.h"
+#include "../failnth.h"
 
 #define UNITS_PER_PAGE	(LRUCACHE_MAP_PAGE / LRUCACHE_MAP_UNIT)
 #define NOBODY		65534
@@ -1263,6 +1264,126 @@ TEST_F(mapped, ready_pages_only_grow)
 	}
 	ASSERT_EQ(0, xioctl(self->fd, LRUCACHE_IOC_CHECK,
 			    &(struct lrucache_check){ 0 }));
+}
+
+/* --- mappings split, moved and outliving their cache ------------------- */
+
+TEST_F(mapped, split_and_moved_maps_keep_their_pages)
+{
+	size_t pg = LRUCACHE_MAP_PAGE, size = self->v.size;
+	const struct lrucache_map_header *h;
+	uint8_t *p, *q, *dst;
+	char key[16];
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(key, sizeof(key), "s%03d", i);
+		ASSERT_EQ(0, str_set(self->fd, key, key));
+	}
+	ASSERT_LE(2U, ready_pages(&self->v));
+	p = map_at(self->fd, size, PROT_READ, MAP_SHARED, 0);
+	ASSERT_NE(NULL, p);
+	/* Punch a hole after the header: two vmas, one map. */
+	ASSERT_EQ(0, munmap(p + pg, pg));
+	/* Move the first ready arena page's part elsewhere. */
+	q = p + self->v.h->arena_off;
+	dst = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	ASSERT_EQ(dst, mremap(q, pg, pg, MREMAP_MAYMOVE | MREMAP_FIXED, dst));
+	ASSERT_EQ(0, memcmp(dst, self->v.base + self->v.h->arena_off, pg));
+
+	/* The cache and every descriptor go: the maps still read. */
+	view_unmap(&self->v);
+	ASSERT_EQ(0, cache_destroy(self->name));
+	close(self->fd);
+	self->fd = -1;
+	h = (const void *)p;
+	ASSERT_EQ(LRUCACHE_MAP_MAGIC, h->magic);
+	ASSERT_NE(0U, h->flags & LRUCACHE_MAP_DEAD);
+	for (i = 0; i < (int)(pg / LRUCACHE_MAP_UNIT); i++) {
+		ASSERT_FALSE(slot_live((const void *)(dst +
+						     i * LRUCACHE_MAP_UNIT)));
+	}
+	ASSERT_EQ(0, munmap(dst, pg));
+	ASSERT_EQ(0, munmap(p, size));
+}
+
+/* --- allocation failures (failslab; SKIP elsewhere) -------------------- */
+
+#define MAX_NTH	200
+
+TEST(failed_allocations_in_a_mapped_cache_are_enomem_or_unmapped)
+{
+	struct failnth fn = FAILNTH_INIT;
+	char name[LRUCACHE_NAME_MAX], key[32], val[64], out[256];
+	struct lrucache_check check;
+	unsigned int n, injected = 0;
+	int fd, ret, left, i;
+	struct view v;
+
+	FAILNTH_BEGIN_OR_SKIP(&fn);
+	unique_name(name, "map-failslab");
+	/* Creating the cache and its map. */
+	for (n = 1; n <= MAX_NTH; n++) {
+		fd = dev_open();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, failnth_arm(&fn, n));
+		ret = open_flags(fd, name, LRUCACHE_OPEN_CREATE |
+				 LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_MAPPED,
+				 100, 0);
+		left = failnth_disarm(&fn);
+		ASSERT_LE(0, left);
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM) {
+			TH_LOG("fault %u: OPEN gave %d", n, ret);
+		}
+		if (ret) {
+			injected++;
+			ASSERT_EQ(-ENOENT, cache_attach(name));
+			close(fd);
+			continue;
+		}
+		ASSERT_EQ(0, view_map(fd, &v));
+		ASSERT_EQ(LRUCACHE_MAP_MAGIC, v.h->magic);
+		ASSERT_EQ(0, str_set(fd, "k", "v"));
+		ASSERT_VIEW(&v, "k", "v");
+		view_unmap(&v);
+		close(fd);
+		ASSERT_EQ(0, cache_destroy(name));
+		if (left)
+			break;
+	}
+	ASSERT_LT(0U, injected);
+	ASSERT_GT((unsigned int)MAX_NTH, n);
+
+	/* Sets that grow the arena: the entry is set, or -ENOMEM. */
+	fd = create_mapped(name, 0, 1000, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, view_map(fd, &v));
+	for (i = 0; i < 60; i++) {
+		snprintf(key, sizeof(key), "f%d", i);
+		/* One size class per key (of 15): each set may add a page. */
+		snprintf(val, sizeof(val), "%.*s", i % 15 * 4 + 1,
+			 "0123456789012345678901234567890123456789"
+			 "012345678901234567890");
+		ASSERT_EQ(0, failnth_arm(&fn, (unsigned int)(i % 8) + 1));
+		ret = str_set(fd, key, val);
+		left = failnth_disarm(&fn);
+		ASSERT_LE(0, left);
+		ASSERT_TRUE(ret == 0 || ret == -ENOMEM);
+		ret = view_get(&v, key, out);
+		ASSERT_NE(-2, ret);
+		/* Mapped or not, never another value. */
+		if (ret >= 0) {
+			ASSERT_STREQ(val, out);
+		}
+	}
+	ASSERT_EQ(0, failnth_end(&fn));
+	memset(&check, 0, sizeof(check));
+	ASSERT_EQ(0, xioctl(fd, LRUCACHE_IOC_CHECK, &check));
+	ASSERT_EQ(0U, check.problems);
+	view_unmap(&v);
+	close(fd);
+	ASSERT_EQ(0, cache_destroy(name));
 }
 
 TEST_HARNESS_MAIN
