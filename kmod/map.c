@@ -295,6 +295,8 @@ static void lrucache_map_grow(struct lrucache *cache, unsigned int class)
 	    (!use && !map->use[p / LRUCACHE_MAP_PAGES_PER_USE])) {
 		if (pg->page)
 			__free_page(pg->page);
+		if (use)
+			__free_page(use);
 		kfree(pg);
 		goto out;
 	}
