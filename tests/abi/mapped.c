@@ -1223,6 +1223,27 @@ TEST_F(mapped, header_fields_are_consistent)
 	}
 	/* No offset reaches past the map or into the counters' offset. */
 	ASSERT_GT(LRUCACHE_MAP_USE_OFFSET, h->map_size);
+	/* Nothing but the header and the index: zeroes around them. */
+	ASSERT_EQ(0U, bytes_not(self->v.base + sizeof(*h),
+				h->index_off - sizeof(*h), 0));
+	ASSERT_EQ(0U, bytes_not(self->v.base + h->index_off,
+				h->arena_off - h->index_off, 0));
+}
+
+TEST_F(mapped, a_new_arena_page_holds_only_its_slot)
+{
+	const struct lrucache_map_slot *s;
+	uint32_t unit;
+	bool bad = false;
+
+	ASSERT_EQ(0, str_set(self->fd, "z", "zv"));
+	ASSERT_EQ(1U, ready_pages(&self->v));
+	s = find_slot(&self->v, "z", &unit, &bad);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0U, unit);
+	ASSERT_EQ(0U, s->next);
+	ASSERT_EQ(0U, bytes_not((const uint8_t *)(s + 1) + 3,
+				LRUCACHE_MAP_PAGE - sizeof(*s) - 3, 0));
 }
 
 TEST_F(mapped, ready_pages_only_grow)
@@ -1384,6 +1405,377 @@ TEST(failed_allocations_in_a_mapped_cache_are_enomem_or_unmapped)
 	view_unmap(&v);
 	close(fd);
 	ASSERT_EQ(0, cache_destroy(name));
+}
+
+/* --- more writes: expiry, prefixes, counters, batches, large values ---- */
+
+static int kv_key_cmd(int fd, unsigned long cmd, struct lrucache_kv *kv,
+		      const char *key)
+{
+	kv->key = (uintptr_t)key;
+	kv->key_len = strlen(key);
+	return xioctl(fd, cmd, kv);
+}
+
+/* Waits (bounded) until CLOCK_BOOTTIME reaches @ns: 0, or -1 if not. */
+static int wait_boottime(uint64_t ns)
+{
+	uint64_t limit = boottime_ns() + 30ULL * 1000000000;
+
+	while (boottime_ns() < ns) {
+		if (boottime_ns() > limit)
+			return -1;
+		sleep_ms(10);
+	}
+	return 0;
+}
+
+TEST_F(mapped, expired_entries_leave_the_mapping_when_removed)
+{
+	const struct lrucache_map_slot *reaped, *lazy;
+	uint64_t reaped_seq, lazy_seq;
+	struct lrucache_reap r;
+	char out[256];
+	bool bad = false;
+
+	ASSERT_EQ(0, str_set_ttl(self->fd, "reaped", "r", 100));
+	ASSERT_EQ(0, str_set_ttl(self->fd, "lazy", "l", 100));
+	ASSERT_EQ(0, str_set(self->fd, "stays", "s"));
+	reaped = find_slot(&self->v, "reaped", NULL, &bad);
+	lazy = find_slot(&self->v, "lazy", NULL, &bad);
+	ASSERT_NE(NULL, reaped);
+	ASSERT_NE(NULL, lazy);
+	reaped_seq = reaped->seq;
+	lazy_seq = lazy->seq;
+	ASSERT_NE(0U, reaped->expires);
+	/* Past its expiry a reader takes it for a miss. */
+	ASSERT_EQ(0, wait_boottime(reaped->expires > lazy->expires ?
+				   reaped->expires : lazy->expires));
+	ASSERT_VIEW_NONE(&self->v, "reaped");
+	ASSERT_VIEW_NONE(&self->v, "lazy");
+
+	/* A GET finds it expired and removes it: its slot goes. */
+	ASSERT_EQ(-ENOENT, str_get(self->fd, "lazy", out));
+	ASSERT_SLOT_LEFT(lazy, lazy_seq);
+	/* The reaper's walk removes the other. */
+	ASSERT_EQ(0, cache_reap(self->fd, LRUCACHE_REAP_FULL_SCAN, &r));
+	ASSERT_EQ(1U, r.freed);
+	ASSERT_SLOT_LEFT(reaped, reaped_seq);
+	ASSERT_VIEW(&self->v, "stays", "s");
+}
+
+TEST_F(mapped, delete_prefix_unpublishes_every_match)
+{
+	const struct lrucache_map_slot *s[5];
+	struct lrucache_kv kv = { 0 };
+	uint64_t seq[5];
+	char key[16];
+	bool bad = false;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "p:%d", i);
+		ASSERT_EQ(0, str_set(self->fd, key, key));
+		s[i] = find_slot(&self->v, key, NULL, &bad);
+		ASSERT_NE(NULL, s[i]);
+		seq[i] = s[i]->seq;
+	}
+	ASSERT_EQ(0, str_set(self->fd, "q:0", "q"));
+	ASSERT_EQ(5, kv_key_cmd(self->fd, LRUCACHE_IOC_DELETE_PREFIX, &kv,
+				"p:"));
+	for (i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "p:%d", i);
+		ASSERT_SLOT_LEFT(s[i], seq[i]);
+		ASSERT_VIEW_NONE(&self->v, key);
+	}
+	ASSERT_VIEW(&self->v, "q:0", "q");
+}
+
+TEST_F(mapped, incr_never_leaves_the_old_number)
+{
+	const struct lrucache_map_slot *s;
+	char expect[32], out[256];
+	bool bad = false;
+	uint64_t seq;
+	int i, ret;
+
+	ASSERT_EQ(0, str_set(self->fd, "n", "100"));
+	for (i = 1; i <= 50; i++) {
+		struct lrucache_kv kv = {
+			.delta = 7, .ttl_ms = LRUCACHE_TTL_NONE,
+		};
+
+		s = find_slot(&self->v, "n", NULL, &bad);
+		seq = s ? s->seq : 0;
+		ASSERT_EQ(0, kv_key_cmd(self->fd, LRUCACHE_IOC_INCR, &kv, "n"));
+		ASSERT_EQ(100 + 7 * i, kv.number);
+		if (s) {
+			ASSERT_SLOT_LEFT(s, seq);
+		}
+		/* The new number or nothing (the ioctl then answers). */
+		snprintf(expect, sizeof(expect), "%d", 100 + 7 * i);
+		ret = view_get(&self->v, "n", out);
+		ASSERT_NE(-2, ret);
+		if (ret >= 0) {
+			ASSERT_STREQ(expect, out);
+		}
+		ASSERT_EQ((int)strlen(expect), str_get(self->fd, "n", out));
+		ASSERT_STREQ(expect, out);
+	}
+}
+
+TEST_F(mapped, batched_sets_are_mapped)
+{
+	struct lrucache_op ops[10];
+	char keys[10][16], vals[10][16];
+	int i;
+
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 10; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "b%d", i);
+		snprintf(vals[i], sizeof(vals[i]), "bv%d", i);
+		ops[i].opcode = LRUCACHE_OP_SET;
+		ops[i].key = (uintptr_t)keys[i];
+		ops[i].key_len = strlen(keys[i]);
+		ops[i].value = (uintptr_t)vals[i];
+		ops[i].value_len = strlen(vals[i]);
+		ops[i].ttl_ms = LRUCACHE_TTL_NONE;
+	}
+	ASSERT_EQ(10, batch_run(self->fd, ops, 10));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, ops[i].result);
+		ASSERT_VIEW(&self->v, keys[i], vals[i]);
+	}
+}
+
+TEST_F(mapped, a_value_too_large_for_a_slot_is_not_mapped)
+{
+	const struct lrucache_map_slot *s;
+	static char big[5000];
+	char out[256];
+	bool bad = false;
+	uint32_t len = sizeof(big);
+	uint64_t seq;
+
+	memset(big, 'B', sizeof(big));
+	ASSERT_EQ(0, str_set(self->fd, "big", "small"));
+	s = find_slot(&self->v, "big", NULL, &bad);
+	ASSERT_NE(NULL, s);
+	seq = s->seq;
+	/* Replaced by what no slot holds: the old copy goes all the same. */
+	ASSERT_EQ(0, kv_set(self->fd, "big", 3, big, sizeof(big),
+			    LRUCACHE_TTL_NONE, 0));
+	ASSERT_SLOT_LEFT(s, seq);
+	ASSERT_VIEW_NONE(&self->v, "big");
+	{
+		static char back[5000];
+
+		ASSERT_EQ((int)sizeof(big), kv_get(self->fd, "big", 3, back,
+						   &len));
+		ASSERT_EQ(0, memcmp(big, back, sizeof(big)));
+	}
+	/* The largest that fits a page is mapped. */
+	ASSERT_EQ(0, kv_set(self->fd, "big", 3, big,
+			    LRUCACHE_MAP_PAGE - sizeof(*s) - 3,
+			    LRUCACHE_TTL_NONE, 0));
+	s = find_slot(&self->v, "big", NULL, &bad);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(LRUCACHE_MAP_PAGE - sizeof(*s) - 3, s->value_len);
+	ASSERT_EQ(0U, bytes_not((const char *)(s + 1) + 3, s->value_len, 'B'));
+	/* And small again. */
+	ASSERT_EQ(0, str_set(self->fd, "big", "small"));
+	ASSERT_VIEW(&self->v, "big", "small");
+	(void)out;
+}
+
+/* Keys "h<n>" that fall in the bucket of "h0", @n of them, in @keys. */
+static void colliding_keys(const struct view *v, char keys[][16], int n)
+{
+	const uint32_t *bucket = bucket_of(v, "h0", 2);
+	int found = 0, i;
+
+	for (i = 0; found < n; i++) {
+		snprintf(keys[found], 16, "h%d", i);
+		if (bucket_of(v, keys[found], strlen(keys[found])) == bucket)
+			found++;
+	}
+}
+
+/* Slots on the chain of @key's bucket (the chain must end). */
+static int chain_len(const struct view *v, const char *key)
+{
+	uint32_t next = *bucket_of(v, key, strlen(key));
+	int n = 0;
+
+	while (next && n <= 2 * LRUCACHE_MAP_CHAIN_MAX) {
+		n++;
+		next = slot_at(v, next - 1)->next;
+	}
+	return n;
+}
+
+TEST_F(mapped, a_chain_never_grows_past_its_maximum)
+{
+	enum { N = LRUCACHE_MAP_CHAIN_MAX + 4 };
+	char keys[N][16], out[256];
+	int i;
+
+	colliding_keys(&self->v, keys, N);
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, str_set(self->fd, keys[i], keys[i]));
+		ASSERT_GE(LRUCACHE_MAP_CHAIN_MAX, chain_len(&self->v, keys[i]));
+	}
+	ASSERT_EQ(LRUCACHE_MAP_CHAIN_MAX, chain_len(&self->v, keys[0]));
+	/* The first ones are mapped, the rest only in the cache. */
+	for (i = 0; i < N; i++) {
+		if (i < LRUCACHE_MAP_CHAIN_MAX) {
+			ASSERT_VIEW(&self->v, keys[i], keys[i]);
+		} else {
+			ASSERT_VIEW_NONE(&self->v, keys[i]);
+		}
+		ASSERT_EQ((int)strlen(keys[i]), str_get(self->fd, keys[i], out));
+	}
+	/* Room again: the next write of an unmapped key maps it. */
+	ASSERT_EQ(0, kv_delete(self->fd, keys[0], strlen(keys[0])));
+	ASSERT_EQ(0, str_set(self->fd, keys[N - 1], "now mapped"));
+	ASSERT_VIEW(&self->v, keys[N - 1], "now mapped");
+	ASSERT_VIEW_NONE(&self->v, keys[N - 2]);
+	ASSERT_EQ(LRUCACHE_MAP_CHAIN_MAX, chain_len(&self->v, keys[0]));
+}
+
+/* --- readers racing a writer ------------------------------------------- */
+
+struct race {
+	volatile uint64_t last_set;	/* the writer's last set returned */
+	volatile int done;
+	volatile int failed;		/* a line of a failed check */
+	volatile uint64_t reads, misses, retries;
+};
+
+/* The value of the @i-th write: @i, then a filler that depends on it. */
+static size_t race_value(uint64_t i, uint8_t *buf)
+{
+	size_t len = 8 + 10 + (i % 26) * 7;
+
+	memcpy(buf, &i, 8);
+	memset(buf + 8, 'a' + (int)(i % 26), len - 8);
+	return len;
+}
+
+/*
+ * One read by the protocol: find the slot, take its even seq, copy, check
+ * the seq again. 1 and the value's length in *len for a stable read, 0
+ * for a miss, -1 if the slot changed under it.
+ */
+static int race_read(const struct view *v, const char *key, uint8_t *buf,
+		     size_t *len)
+{
+	const struct lrucache_map_slot *s;
+	uint32_t unit, kl, vl;
+	uint64_t seq;
+	bool bad = false;
+
+	s = find_slot(v, key, &unit, &bad);
+	if (!s)
+		return bad ? -1 : 0;
+	seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	if (!seq || (seq & 1))
+		return -1;
+	kl = __atomic_load_n(&s->key_len, __ATOMIC_RELAXED);
+	vl = __atomic_load_n(&s->value_len, __ATOMIC_RELAXED);
+	if (kl != strlen(key) || sizeof(*s) + kl + vl +
+	    unit % UNITS_PER_PAGE * LRUCACHE_MAP_UNIT > LRUCACHE_MAP_PAGE ||
+	    vl > 256 || memcmp(s + 1, key, kl))
+		goto changed;
+	memcpy(buf, (const uint8_t *)(s + 1) + kl, vl);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+changed:
+	if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
+		return -1;
+	if (kl != strlen(key) || vl > 256)
+		return -1;
+	*len = vl;
+	return 1;
+}
+
+static void race_reader(struct race *r, const struct view *v)
+{
+	uint8_t buf[256], want[256];
+	uint64_t before, got;
+	size_t len;
+	int ret;
+
+	alarm(120);
+	while (!r->done) {
+		before = __atomic_load_n(&r->last_set, __ATOMIC_ACQUIRE);
+		ret = race_read(v, "race", buf, &len);
+		if (ret < 0) {
+			r->retries++;
+			continue;
+		}
+		if (!ret) {
+			r->misses++;
+			continue;
+		}
+		if (len < 8) {
+			r->failed = __LINE__;
+			break;
+		}
+		memcpy(&got, buf, 8);
+		/* Never torn, never older than a set that had returned. */
+		if (race_value(got, want) != len || memcmp(buf, want, len)) {
+			r->failed = __LINE__;
+			break;
+		}
+		if (got < before) {
+			r->failed = __LINE__;
+			break;
+		}
+		r->reads++;
+	}
+	_exit(0);
+}
+
+TEST_F(mapped, readers_never_see_a_torn_or_stale_value)
+{
+	enum { READERS = 2, WRITES = 3000 };
+	struct race *r;
+	uint8_t val[256];
+	pid_t pids[READERS];
+	int i, status;
+	uint64_t w;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	memset(r, 0, sizeof(*r));
+	ASSERT_EQ(0, kv_set(self->fd, "race", 4, val, race_value(0, val),
+			    LRUCACHE_TTL_NONE, 0));
+	fflush(NULL);
+	for (i = 0; i < READERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i])
+			race_reader(r, &self->v);
+	}
+	for (w = 1; w <= WRITES && !r->failed; w++) {
+		ASSERT_EQ(0, kv_set(self->fd, "race", 4, val,
+				    race_value(w, val), LRUCACHE_TTL_NONE, 0));
+		__atomic_store_n(&r->last_set, w, __ATOMIC_RELEASE);
+	}
+	r->done = 1;
+	for (i = 0; i < READERS; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+	}
+	TH_LOG("%" PRIu64 " stable reads, %" PRIu64 " misses, %" PRIu64
+	       " retries", (uint64_t)r->reads, (uint64_t)r->misses,
+	       (uint64_t)r->retries);
+	ASSERT_EQ(0, r->failed) {
+		TH_LOG("a reader's check at line %d failed", r->failed);
+	}
+	ASSERT_LT(0U, r->reads);
+	munmap(r, sizeof(*r));
 }
 
 TEST_HARNESS_MAIN
