@@ -663,6 +663,23 @@ TEST_F(mapped, delete_unpublishes_the_slot)
 	ASSERT_VIEW(&self->v, "kept", "kept-value");
 }
 
+/* Live slots of @key on its chain. */
+static int live_copies(const struct view *v, const char *key)
+{
+	uint32_t klen = strlen(key), next, hops = 0;
+	const struct lrucache_map_slot *s;
+	int n = 0;
+
+	next = *bucket_of(v, key, klen);
+	while (next && hops++ < 2 * LRUCACHE_MAP_CHAIN_MAX) {
+		s = slot_at(v, next - 1);
+		n += slot_live(s) && s->key_len == klen &&
+		     !memcmp(s + 1, key, klen);
+		next = s->next;
+	}
+	return n;
+}
+
 TEST_F(mapped, replace_never_shows_the_old_value)
 {
 	const struct lrucache_map_slot *s;
@@ -682,6 +699,8 @@ TEST_F(mapped, replace_never_shows_the_old_value)
 		ASSERT_EQ(0, str_set(self->fd, "k", val));
 		ASSERT_SLOT_LEFT(s, seq);
 		ASSERT_VIEW(&self->v, "k", val);
+		/* Never two live slots of one key. */
+		ASSERT_EQ(1, live_copies(&self->v, "k"));
 	}
 }
 
@@ -1327,6 +1346,39 @@ TEST_F(mapped, split_and_moved_maps_keep_their_pages)
 	}
 	ASSERT_EQ(0, munmap(dst, pg));
 	ASSERT_EQ(0, munmap(p, size));
+}
+
+/* Whether reading the byte at @p faults with SIGBUS. */
+static bool read_faults(const volatile uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	volatile bool faulted = false;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		faulted = true;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+TEST_F(mapped, arena_pages_not_in_place_are_sigbus)
+{
+	const uint8_t *arena = self->v.base + self->v.h->arena_off;
+
+	ASSERT_EQ(0U, ready_pages(&self->v));
+	ASSERT_FALSE(read_faults(self->v.base));
+	ASSERT_FALSE(read_faults(self->v.base + self->v.h->arena_off - 1));
+	ASSERT_TRUE(read_faults(arena));
+	ASSERT_EQ(0, str_set(self->fd, "k", "v"));
+	ASSERT_EQ(1U, ready_pages(&self->v));
+	ASSERT_FALSE(read_faults(arena));
+	ASSERT_FALSE(read_faults(arena + LRUCACHE_MAP_PAGE - 1));
+	ASSERT_TRUE(read_faults(arena + LRUCACHE_MAP_PAGE));
+	ASSERT_TRUE(read_faults(self->v.base + self->v.size - 1));
+	ASSERT_VIEW(&self->v, "k", "v");
 }
 
 /* --- allocation failures (failslab; SKIP elsewhere) -------------------- */
