@@ -590,6 +590,117 @@ TEST(read_permission_maps)
 	ASSERT_EQ(0, cache_destroy(name));
 }
 
+/*
+ * In a child: map with the descriptor root opened (cache mode 0700), drop
+ * to NOBODY, then map again: the check is the caller's at each mmap(),
+ * and the mapping made before the drop still reads.
+ */
+static int child_drops_privileges(int fd)
+{
+	struct view v;
+	char out[256];
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		alarm(20);
+		if (view_map(fd, &v))
+			_exit(__LINE__ & 0xff);
+		if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY) || geteuid() != NOBODY)
+			_exit(__LINE__ & 0xff);
+		if (map_err(fd, LRUCACHE_MAP_PAGE, PROT_READ, MAP_SHARED, 0) !=
+		    -EACCES)
+			_exit(__LINE__ & 0xff);
+		if (str_get(fd, "from-parent", out) != -EACCES)
+			_exit(__LINE__ & 0xff);
+		if (view_get(&v, "from-parent", out) != 2 || strcmp(out, "pv"))
+			_exit(__LINE__ & 0xff);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!WIFEXITED(status))
+		return 1000 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
+TEST(mmap_checks_the_callers_permission_not_the_openers)
+{
+	char name[LRUCACHE_NAME_MAX];
+	int fd;
+
+	unique_name(name, "map-0700");
+	fd = create_mapped(name, 0, 100, 0700);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, str_set(fd, "from-parent", "pv"));
+	ASSERT_EQ(0, child_drops_privileges(fd)) {
+		TH_LOG("the child failed at the line (mod 256) given");
+	}
+	close(fd);
+	ASSERT_EQ(0, cache_destroy(name));
+}
+
+/* The VmFlags of the mapping at @addr in /proc/self/smaps, in @flags. */
+static int vm_flags_of(const void *addr, char *flags, size_t size)
+{
+	char line[512], want[32];
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return -errno;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			in = true;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			size_t n = strnlen(line + 8, size - 1);
+
+			memcpy(flags, line + 8, n);
+			flags[n] = 0;
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -ENOENT;
+}
+
+static bool has_flag(const char *flags, const char *flag)
+{
+	char f[8];
+
+	snprintf(f, sizeof(f), " %s", flag);
+	return strstr(flags, f) != NULL;
+}
+
+TEST_F(mapped, maps_may_not_grow_be_dumped_or_become_writable)
+{
+	char flags[256];
+
+	ASSERT_EQ(0, vm_flags_of(self->v.base, flags, sizeof(flags)));
+	TH_LOG("read-only map: %s", flags);
+	EXPECT_TRUE(has_flag(flags, "sh"));
+	EXPECT_TRUE(has_flag(flags, "rd"));
+	EXPECT_FALSE(has_flag(flags, "wr"));
+	EXPECT_FALSE(has_flag(flags, "mw"));
+	EXPECT_FALSE(has_flag(flags, "me"));
+	EXPECT_TRUE(has_flag(flags, "de"));
+	EXPECT_TRUE(has_flag(flags, "dd"));
+	ASSERT_EQ(0, vm_flags_of(self->v.use, flags, sizeof(flags)));
+	TH_LOG("counters: %s", flags);
+	EXPECT_TRUE(has_flag(flags, "sh"));
+	EXPECT_TRUE(has_flag(flags, "wr"));
+	EXPECT_FALSE(has_flag(flags, "me"));
+	EXPECT_TRUE(has_flag(flags, "de"));
+	EXPECT_TRUE(has_flag(flags, "dd"));
+}
+
 /* --- 4. the copy follows every write ----------------------------------- */
 
 TEST_F(mapped, every_key_set_is_in_its_chain_with_its_value)
