@@ -1064,6 +1064,56 @@ TEST(without_a_mapped_hit_the_oldest_entry_goes)
 	second_chance(_metadata, false);
 }
 
+/*
+ * A reader that found a's slot just before a was deleted counts its hit
+ * late, into a free slot; b then takes the slot. The late hit counts as a
+ * hit (with @stats_between, already when the counters are next reported)
+ * but never as a use of b: in a cache of 2, set b, c, d evicts b.
+ */
+static void late_hit(struct __test_metadata *_metadata, bool stats_between)
+{
+	char name[LRUCACHE_NAME_MAX];
+	uint32_t unit_a, unit_b;
+	struct view v;
+	bool bad = false;
+	int fd;
+
+	unique_name(name, stats_between ? "map-late-stats" : "map-late");
+	fd = create_mapped(name, 0, 2, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, view_map(fd, &v));
+	ASSERT_EQ(0, str_set(fd, "a", "a"));
+	ASSERT_NE(NULL, find_slot(&v, "a", &unit_a, &bad));
+	ASSERT_EQ(0, kv_delete(fd, "a", 1));
+	__atomic_fetch_add(&v.use[unit_a], 3, __ATOMIC_RELAXED);
+	if (stats_between) {
+		ASSERT_EQ(3U, hits_of(fd));
+	}
+	ASSERT_EQ(0, str_set(fd, "b", "b"));
+	ASSERT_NE(NULL, find_slot(&v, "b", &unit_b, &bad));
+	/* The same slot again (the lowest free one of its page). */
+	ASSERT_EQ(unit_a, unit_b);
+	ASSERT_EQ(0, str_set(fd, "c", "c"));
+	ASSERT_EQ(0, str_set(fd, "d", "d"));
+	ASSERT_VIEW_NONE(&v, "b");
+	ASSERT_VIEW(&v, "c", "c");
+	ASSERT_VIEW(&v, "d", "d");
+	ASSERT_EQ(3U, hits_of(fd));
+	view_unmap(&v);
+	close(fd);
+	ASSERT_EQ(0, cache_destroy(name));
+}
+
+TEST(a_late_hit_on_a_freed_slot_is_no_use_of_its_next_entry)
+{
+	late_hit(_metadata, false);
+}
+
+TEST(a_late_hit_reported_before_reuse_is_no_use_of_its_next_entry)
+{
+	late_hit(_metadata, true);
+}
+
 /* --- 7. garbage in the counters ---------------------------------------- */
 
 static sigjmp_buf bus_jmp;
