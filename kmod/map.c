@@ -90,6 +90,8 @@ struct lrucache_map_pg {
  *	pages.
  * @avail: per class, the pages with a free slot; under cache->lock.
  * @mapped: slots published; under cache->lock.
+ * @fixed_bytes: what the map took at creation (header, index, tables),
+ *	counted in lrucache_map_bytes until it is freed.
  * @grow_lock: serialises adding pages.
  */
 struct lrucache_map {
@@ -104,6 +106,7 @@ struct lrucache_map {
 	struct page **use;
 	struct list_head avail[LRUCACHE_MAP_CLASSES];
 	u64 mapped;
+	u64 fixed_bytes;
 	struct mutex grow_lock;		/* serialises lrucache_map_grow() */
 };
 
@@ -158,7 +161,8 @@ static void lrucache_map_free(struct lrucache_map *map)
 	     i++)
 		if (map->use[i])
 			__free_page(map->use[i]);
-	atomic64_sub((u64)map->npages * LRUCACHE_MAP_PAGE, &lrucache_map_bytes);
+	atomic64_sub((u64)map->npages * LRUCACHE_MAP_PAGE + map->fixed_bytes,
+		     &lrucache_map_bytes);
 	kvfree(map->use);
 	kvfree(map->pages);
 	vfree(map->hdr);
@@ -180,7 +184,8 @@ static void lrucache_map_put(struct lrucache_map *map)
  * per entry at most, and 16 pages to 1 GiB; the index has a power of two
  * of buckets, about one per entry the arena can hold.
  *
- * Return: 0, -EOPNOTSUPP on a kernel whose pages are not 4 KiB, or -ENOMEM.
+ * Return: 0, -EOPNOTSUPP on a kernel whose pages are not 4 KiB, -ENOSPC if
+ * the map would take the module's total beyond max_total_bytes, or -ENOMEM.
  */
 int lrucache_map_create(struct lrucache *cache)
 {
@@ -207,6 +212,20 @@ int lrucache_map_create(struct lrucache *cache)
 	map = kzalloc_obj(*map, GFP_KERNEL_ACCOUNT);
 	if (!map)
 		return -ENOMEM;
+	/*
+	 * The header, the index and the page tables count against
+	 * max_total_bytes with the arenas and the entries, from the start:
+	 * a user cannot take memory without bound by creating caches.
+	 */
+	map->fixed_bytes = fixed + pages * sizeof(*map->pages) +
+			   DIV_ROUND_UP(pages, LRUCACHE_MAP_PAGES_PER_USE) *
+			   sizeof(*map->use);
+	if (atomic64_add_return(map->fixed_bytes, &lrucache_map_bytes) +
+	    atomic64_read(&lrucache_total_bytes) >
+	    lrucache_limit(READ_ONCE(lrucache_max_total_bytes))) {
+		lrucache_map_free(map);
+		return -ENOSPC;
+	}
 	refcount_set(&map->ref, 1);
 	mutex_init(&map->grow_lock);
 	for (c = 0; c < LRUCACHE_MAP_CLASSES; c++)

@@ -333,7 +333,9 @@ static int lrucache_create(const char *name,
  *
  * Return: 0; -EINVAL for a bad name, flags or limit; -ENOENT if the cache
  * does not exist and CREATE was not given; -EEXIST if it exists and EXCL
- * was given; -ENOMEM.
+ * was given; -ENOMEM; for LRUCACHE_OPEN_MAPPED, -ENOSPC if the map would
+ * take the module beyond max_total_bytes and -EOPNOTSUPP on a kernel whose
+ * pages are not 4 KiB.
  */
 int lrucache_open(const char *name, const struct lrucache_params *params,
 		  unsigned int flags, struct lrucache **out)
