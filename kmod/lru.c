@@ -484,7 +484,7 @@ static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
 
 	lockdep_assert_held(&cache->lock);
 
-	lrucache_map_unpublish(cache, old);
+	/* @old's copy in a mapped cache goes with @e's (install()). */
 	cache->changes++;
 	list_del_init(&old->lru);
 	list_add(&e->lru, &cache->lru);
@@ -793,7 +793,7 @@ int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
 	}
 	lrucache_evict(cache, e);
 	/* After the evictions, which may free a slot for it. */
-	lrucache_map_publish(cache, e);
+	lrucache_map_publish(cache, e, old);
 	lrucache_lease_written(cache, e->data, key_len);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
 	lrucache_count(cache, LRUCACHE_CNT_SETS);

@@ -382,7 +382,8 @@ void lrucache_map_release(struct lrucache *cache);
 void lrucache_map_kill(struct lrucache *cache);
 void lrucache_map_prepare(struct lrucache *cache, u32 key_len, u32 value_len);
 void lrucache_map_publish(struct lrucache *cache,
-			  const struct lrucache_entry *e);
+			  const struct lrucache_entry *e,
+			  const struct lrucache_entry *old);
 void lrucache_map_unpublish(struct lrucache *cache,
 			    const struct lrucache_entry *e);
 void lrucache_map_set_expires(struct lrucache *cache,

@@ -409,41 +409,57 @@ static u32 lrucache_map_take(struct lrucache *cache, u32 unit)
 	return n;
 }
 
-/**
- * lrucache_map_publish - map an entry just installed
- * @cache: the cache, locked
- * @e: the entry, linked, the only live one of its key (any entry it
- *	replaced was unpublished)
- *
- * Writes key, value and expiry into a free slot of its class while the
- * slot's seq is odd, makes seq even, then puts the slot at the head of its
- * bucket's chain. Does nothing if there is no free slot or the chain is
- * full.
+/*
+ * Unpublishes the slot of @unit, which *@link (its bucket, or the slot
+ * before it in the chain) points at: seq odd first (readers drop what
+ * they copied from it), then off the chain and free; its hits not yet
+ * counted are counted. A reader still walking the chain through it may
+ * be led astray by its reuse and miss, which sends it to the ioctl.
  */
-void lrucache_map_publish(struct lrucache *cache,
-			  const struct lrucache_entry *e)
+static void lrucache_map_drop(struct lrucache *cache, u32 unit, u32 *link)
 {
 	struct lrucache_map *map = cache->map;
-	u32 key_len = lrucache_key_len(e), unit, *bucket, next;
+	struct lrucache_map_slot *s = lrucache_map_slot(map, unit);
+	struct lrucache_map_pg *pg;
+	unsigned int i;
+
+	WRITE_ONCE(s->seq, s->seq + 1);
+	/* Dead (odd) before it leaves the chain and may be rewritten. */
+	smp_wmb();
+	WRITE_ONCE(*link, s->next);
+	lrucache_map_take(cache, unit);
+
+	pg = map->pages[unit / LRUCACHE_MAP_UNITS_PER_PAGE];
+	i = (unit % LRUCACHE_MAP_UNITS_PER_PAGE) * LRUCACHE_MAP_UNIT /
+	    lrucache_map_classes[pg->class];
+	if (!pg->free)
+		list_add(&pg->node, &map->avail[pg->class]);
+	pg->free |= BIT_ULL(i);
+	map->mapped--;
+}
+
+/*
+ * Writes @e into a free slot of its class while the slot's seq is odd,
+ * makes seq even, then puts the slot at the head of @bucket's chain.
+ * False, with nothing done, if there is no free slot or the chain is full.
+ */
+static bool lrucache_map_write(struct lrucache *cache,
+			       const struct lrucache_entry *e, u32 *bucket)
+{
+	struct lrucache_map *map = cache->map;
+	u32 key_len = lrucache_key_len(e), unit, next;
 	struct lrucache_map_slot *s;
 	struct lrucache_map_pg *pg;
 	unsigned int class, i, n;
 	u64 seq;
 
-	lockdep_assert_held(&cache->lock);
-
-	if (!map)
-		return;
 	class = lrucache_map_class_of(key_len, e->value_len);
 	if (class == LRUCACHE_MAP_CLASSES || list_empty(&map->avail[class]))
-		return;
-	bucket = &map->buckets[lrucache_map_hash(e->data, key_len,
-						 map->hdr->seed) &
-			       map->bucket_mask];
+		return false;
 	for (n = 0, next = *bucket; next; n++)
 		next = lrucache_map_slot(map, next - 1)->next;
 	if (n >= LRUCACHE_MAP_CHAIN_MAX)
-		return;
+		return false;
 
 	pg = list_first_entry(&map->avail[class], struct lrucache_map_pg, node);
 	i = __ffs64(pg->free);
@@ -474,6 +490,48 @@ void lrucache_map_publish(struct lrucache *cache,
 	smp_wmb();
 	WRITE_ONCE(*bucket, unit + 1);
 	map->mapped++;
+	return true;
+}
+
+/**
+ * lrucache_map_publish - map an entry just installed
+ * @cache: the cache, locked
+ * @e: the entry, linked: the live one of its key
+ * @old: the entry @e replaced (unlinked; only tested, as the cache's
+ *	reference to it may be gone), or NULL
+ *
+ * Maps @e if a slot can be had (else readers of its key ask the kernel),
+ * then unpublishes @old's slot, if it had one. Between the two, both
+ * slots are live, @e's first in the chain: a reader that starts then
+ * reads either value, as the set has not returned; one that starts after
+ * it returned finds only @e's. Readers never miss the key in between, as
+ * they would if @old's slot went first.
+ */
+void lrucache_map_publish(struct lrucache *cache,
+			  const struct lrucache_entry *e,
+			  const struct lrucache_entry *old)
+{
+	struct lrucache_map *map = cache->map;
+	u32 key_len = lrucache_key_len(e), old_unit = U32_MAX, *bucket, *link;
+
+	lockdep_assert_held(&cache->lock);
+
+	if (!map)
+		return;
+	/* Before @e's slot exists, the key's live slot is @old's. */
+	if (old)
+		old_unit = lrucache_map_find(map, e->data, key_len, &link);
+	bucket = &map->buckets[lrucache_map_hash(e->data, key_len,
+						 map->hdr->seed) &
+			       map->bucket_mask];
+	lrucache_map_write(cache, e, bucket);
+	if (old_unit == U32_MAX)
+		return;
+	/* Where the chain points at @old's slot now (after @e's, maybe). */
+	for (link = bucket; *link != old_unit + 1;
+	     link = &lrucache_map_slot(map, *link - 1)->next)
+		;
+	lrucache_map_drop(cache, old_unit, link);
 }
 
 /**
@@ -481,41 +539,21 @@ void lrucache_map_publish(struct lrucache *cache,
  * @cache: the cache, locked
  * @e: the entry, still the live one of its key
  *
- * Makes the slot's seq odd (readers drop what they copied from it), takes
- * it off its chain and frees it; its hits not yet counted are counted. A
- * reader still walking the chain through it may be led astray by its reuse
- * and miss, which sends it to the ioctl.
+ * Its slot, if it has one, goes (lrucache_map_drop()).
  */
 void lrucache_map_unpublish(struct lrucache *cache,
 			    const struct lrucache_entry *e)
 {
 	struct lrucache_map *map = cache->map;
-	struct lrucache_map_slot *s;
-	struct lrucache_map_pg *pg;
 	u32 unit, *link;
-	unsigned int i;
 
 	lockdep_assert_held(&cache->lock);
 
 	if (!map)
 		return;
 	unit = lrucache_map_find(map, e->data, lrucache_key_len(e), &link);
-	if (unit == U32_MAX)
-		return;
-	s = lrucache_map_slot(map, unit);
-	WRITE_ONCE(s->seq, s->seq + 1);
-	/* Dead (odd) before it leaves the chain and may be rewritten. */
-	smp_wmb();
-	WRITE_ONCE(*link, s->next);
-	lrucache_map_take(cache, unit);
-
-	pg = map->pages[unit / LRUCACHE_MAP_UNITS_PER_PAGE];
-	i = (unit % LRUCACHE_MAP_UNITS_PER_PAGE) * LRUCACHE_MAP_UNIT /
-	    lrucache_map_classes[pg->class];
-	if (!pg->free)
-		list_add(&pg->node, &map->avail[pg->class]);
-	pg->free |= BIT_ULL(i);
-	map->mapped--;
+	if (unit != U32_MAX)
+		lrucache_map_drop(cache, unit, link);
 }
 
 /* TOUCH or GETEX gave @e a new expiry time: its slot gets it too. */
