@@ -379,7 +379,8 @@ static void model_read(struct model *m, const char *name, unsigned int seed)
 		if (atomic_load(&m->deadline[k][w % MODEL_DEADLINES].write) ==
 		    w) {
 			by = atomic_load(&m->deadline[k][w % MODEL_DEADLINES].by);
-			atomic_fetch_add(&m->expired_checks, 1);
+			if (by)
+				atomic_fetch_add(&m->expired_checks, 1);
 			if (by && start >= by &&
 			    atomic_load(&m->deadline[k][w % MODEL_DEADLINES].write)
 			    == w) {
