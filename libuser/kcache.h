@@ -1215,6 +1215,19 @@ KCACHE_API ssize_t kcache_set_many(struct kcache *c, struct kcache_item *items,
  * are looked up as usual. Every hit and miss counts in the cache's metrics
  * as for kcache_get(). A key present several times is looked up as many
  * times.
+ *
+ * On a handle that reads through a mapping (kcache_mapped(), since 1.11)
+ * the items the mapping can answer are answered there, as kcache_get()
+ * would answer them, still in array order: the items before the first
+ * one the mapping cannot answer, then (after the ioctl that takes that
+ * item and the following ones, up to the last item of the chunk the
+ * mapping would not answer) those after it. A chunk of hits makes no
+ * system call, and no call makes more than it would without the mapping
+ * unless an entry changes under it. kcache_get()'s two differences apply
+ * to the items answered there: a @key or @value that is not accessible
+ * (other than NULL, which the kernel refuses with -EFAULT as usual)
+ * faults, and @value may have been written to when the item's @status is
+ * not a length that fits.
  */
 KCACHE_API ssize_t kcache_get_many(struct kcache *c, struct kcache_item *items,
 				   size_t n);

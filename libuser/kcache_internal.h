@@ -63,6 +63,12 @@ void kcache_map_attach(struct kcache *c);
 void kcache_map_detach(struct kcache *c);
 ssize_t kcache_map_get(struct kcache *c, const void *key, size_t klen,
 		       void *buf, size_t buflen);
+/*
+ * Whether kcache_map_get() would answer @key now (a live, unexpired
+ * entry in the mapping), without copying or counting anything: a hint,
+ * which the entry may stop deserving at any time.
+ */
+bool kcache_map_peek(struct kcache *c, const void *key, size_t klen);
 
 /* Drops the handle's hooks and closes their socket (kcache_close()). */
 void kcache_events_free(struct kcache *c);

@@ -115,8 +115,12 @@ static uint64_t boottime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-ssize_t kcache_map_get(struct kcache *c, const void *key, size_t klen,
-		       void *buf, size_t buflen)
+/*
+ * kcache_map_get(), and kcache_map_peek() with @peek: the same lookup,
+ * which then neither copies the value nor counts the hit.
+ */
+static ssize_t map_lookup(struct kcache *c, const void *key, size_t klen,
+			  void *buf, size_t buflen, bool peek)
 {
 	const struct kcache_map *m = &c->map;
 	const struct lrucache_map_slot *s;
@@ -159,11 +163,13 @@ ssize_t kcache_map_get(struct kcache *c, const void *key, size_t klen,
 						  __ATOMIC_RELAXED);
 			if (expires && boottime_ns() >= expires)
 				return KCACHE_MAP_FALLBACK;
-			if (vl && vl <= buflen)
+			if (!peek && vl && vl <= buflen)
 				memcpy(buf, (const char *)(s + 1) + kl, vl);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(&s->seq, __ATOMIC_RELAXED) != seq)
 				goto again;
+			if (peek)
+				return vl;
 			/* A hit: the kernel counts it and ages the entry by it. */
 			__atomic_fetch_add(&m->use[unit], 1, __ATOMIC_RELAXED);
 			return vl;
@@ -173,4 +179,15 @@ again:
 		;
 	}
 	return KCACHE_MAP_FALLBACK;
+}
+
+ssize_t kcache_map_get(struct kcache *c, const void *key, size_t klen,
+		       void *buf, size_t buflen)
+{
+	return map_lookup(c, key, klen, buf, buflen, false);
+}
+
+bool kcache_map_peek(struct kcache *c, const void *key, size_t klen)
+{
+	return map_lookup(c, key, klen, NULL, 0, true) != KCACHE_MAP_FALLBACK;
 }
