@@ -954,4 +954,78 @@ TEST_F(mapped_batch, get_many_over_batch_max_with_misses_here_and_there)
 	free(bufs);
 }
 
+/*
+ * Order against a concurrent writer. The writer sets "data" to i, then
+ * "ver" to i (in a value too long for the mapping, so that get_many()
+ * always asks the kernel for it). A reader's get_many([ver, data]) runs
+ * its items in that order: whenever it finds ver = i, data was set to i
+ * before, so it finds data >= i. Reading data from the mapping before the
+ * ioctl that reads ver would break that as soon as the writer moves on in
+ * between. Bounded: the writer stops after WRITES pairs.
+ */
+#define WRITES	3000
+
+static void writer(const char *name)
+{
+	char big[6000] = { 0 }, small[32];
+	struct kcache *c;
+	int i, n;
+
+	if (kcache_open(name, NULL, &c))
+		_exit(1);
+	for (i = 1; i <= WRITES; i++) {
+		n = snprintf(small, sizeof(small), "%d", i);
+		snprintf(big, sizeof(big), "%d", i);
+		if (kcache_set(c, "data", 4, small, (size_t)n,
+			       KCACHE_TTL_DEFAULT) ||
+		    kcache_set(c, "ver", 3, big, sizeof(big),
+			       KCACHE_TTL_DEFAULT))
+			_exit(2);
+	}
+	kcache_close(c);
+	_exit(0);
+}
+
+TEST_F(mapped_batch, get_many_keeps_item_order_against_a_writer)
+{
+	static char vbuf[8192];
+	char dbuf[32];
+	struct kcache_item it[2];
+	long reads = 0, both = 0, last_ver = 0;
+	int status, done = 0;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		writer(self->name);
+	while (!done) {
+		long ver, data;
+
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		memset(dbuf, 0, sizeof(dbuf));
+		it[0] = item("ver", vbuf, sizeof(vbuf));
+		it[1] = item("data", dbuf, sizeof(dbuf) - 1);
+		ASSERT_EQ(2, kcache_get_many(self->c, it, 2));
+		reads++;
+		if (it[0].status < 0 || it[1].status < 0)
+			continue;
+		ASSERT_EQ(6000, it[0].status);
+		ver = atol(vbuf);
+		data = atol(dbuf);
+		ASSERT_GE(data, ver) {
+			TH_LOG("read %ld: ver %ld but data %ld", reads, ver,
+			       data);
+		}
+		both++;
+		last_ver = ver;
+	}
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* It read the last pair, and something before. */
+	ASSERT_EQ(WRITES, last_ver);
+	ASSERT_LT(1, both);
+	TH_LOG("%ld reads, %ld found both keys", reads, both);
+}
+
 TEST_HARNESS_MAIN
