@@ -87,9 +87,10 @@ static bool map_would_answer(struct kcache *c, const struct kcache_item *it)
  * then it goes on from the mapping after the ioctl has returned. Reading
  * the hits between two misses from the mapping before the ioctl would
  * answer them earlier than the misses before them, which a concurrent
- * writer could tell (a key set after another one found while the first
- * one is not); reading them after it would need more than one ioctl per
- * chunk. So: never more system calls than without the mapping, and none
+ * writer can tell (tests/lib/batch.c, keeps_item_order_against_a_writer:
+ * a key found set while one set before it is not); reading them in
+ * between would take one ioctl per run of misses. So the kernel takes
+ * them along: never more system calls than without the mapping, and none
  * for a chunk of hits.
  */
 static ssize_t run_many(struct kcache *c, struct kcache_item *items, size_t n,
