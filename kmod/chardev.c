@@ -1050,12 +1050,31 @@ static int lrucache_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * mmap() of a bound file whose cache is mapped (map.c): the read
+ * permission of the caller, now, as for a GET. The mapping lasts, like a
+ * file's, whatever happens to the caller's credentials afterwards.
+ */
+static int lrucache_dev_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct lrucache *cache = lrucache_file_cache(file);
+	int ret;
+
+	if (!cache)
+		return -EBADFD;
+	ret = lrucache_permission(cache, LRUCACHE_PERM_READ);
+	if (ret)
+		return ret;
+	return lrucache_map_mmap(cache, vma);
+}
+
 static const struct file_operations lrucache_fops = {
 	.owner		= THIS_MODULE,
 	.open		= lrucache_dev_open,
 	.release	= lrucache_dev_release,
 	.unlocked_ioctl	= lrucache_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= lrucache_dev_mmap,
 	.llseek		= noop_llseek,
 };
 

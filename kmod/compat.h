@@ -89,6 +89,27 @@ static inline int import_ubuf(int rw, void __user *buf, size_t len,
 #endif
 
 /*
+ * 6.3 made vma->vm_flags read-only, changed through vm_flags_set() and
+ * vm_flags_clear() (which take the mmap lock's write side, held in
+ * ->mmap()). Older kernels: the plain stores those helpers do.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#include <linux/mm.h>
+
+static inline void vm_flags_set(struct vm_area_struct *vma,
+				unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+/*
  * 6.10 dropped the source argument of __assign_str(): __string(field, src)
  * names the source. lrucache_assign_str(field) in a TP_fast_assign() is
  * that one-argument form, and on older kernels the two-argument one with

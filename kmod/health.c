@@ -62,6 +62,8 @@ int lrucache_get_info(struct lrucache *cache, struct lrucache_info *info)
 	info->owner_gid = from_kgid_munged(current_user_ns(), cache->owner_gid);
 	if (cache->metrics)
 		info->flags |= LRUCACHE_INFO_METRICS;
+	if (lrucache_mapped(cache))
+		info->flags |= LRUCACHE_INFO_MAPPED;
 	info->mode = cache->mode;
 	info->cleanup_interval_ms = div_u64(READ_ONCE(cache->cleanup_interval_ns),
 					    NSEC_PER_MSEC);
@@ -87,6 +89,8 @@ int lrucache_get_stats(struct lrucache *cache, struct lrucache_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (READ_ONCE(cache->dead))
 		return -EIDRM;
+	/* Hits readers made through the mapping count from now. */
+	lrucache_map_hits(cache);
 	for_each_possible_cpu(cpu) {
 		const u64 *v = per_cpu_ptr(cache->pcpu, cpu)->v;
 

@@ -425,6 +425,7 @@ void lrucache_set_expires(struct lrucache *cache, struct lrucache_entry *e,
 	lrucache_expiry_del(cache, e);
 	WRITE_ONCE(e->expires, expires);
 	lrucache_expiry_add(cache, e);
+	lrucache_map_set_expires(cache, e);
 }
 
 /* Makes a linked entry the most recently used. */
@@ -461,6 +462,7 @@ static void lrucache_detach(struct lrucache *cache, struct lrucache_entry *e)
 
 	lockdep_assert_held(&cache->lock);
 
+	lrucache_map_unpublish(cache, e);
 	cache->changes++;
 	list_del_init(&e->lru);
 	lrucache_expiry_del(cache, e);
@@ -482,6 +484,7 @@ static void lrucache_relink(struct lrucache *cache, struct lrucache_entry *old,
 
 	lockdep_assert_held(&cache->lock);
 
+	/* @old's copy in a mapped cache goes with @e's (install()). */
 	cache->changes++;
 	list_del_init(&old->lru);
 	list_add(&e->lru, &cache->lru);
@@ -597,13 +600,17 @@ static bool lrucache_over_quota(struct lrucache *cache)
 /*
  * Evicts from the LRU end until the cache's limits and the global one
  * hold, never evicting @keep (the entry just set, which alone fits the
- * cache's limits).
+ * cache's limits). In a mapped cache, an entry read through the mapping
+ * since it was last looked at gets a second chance: it becomes the most
+ * recent instead (LRUCACHE_BATCH of them at most per call).
  */
 static void lrucache_evict(struct lrucache *cache,
 			   const struct lrucache_entry *keep)
 	__must_hold(&cache->lock)
 {
+	unsigned int chances = LRUCACHE_BATCH;
 	struct lrucache_entry *e;
+	bool expired;
 
 	lockdep_assert_held(&cache->lock);
 
@@ -613,9 +620,14 @@ static void lrucache_evict(struct lrucache *cache,
 		e = list_last_entry(&cache->lru, struct lrucache_entry, lru);
 		if (e == keep)
 			break;
-		lrucache_remove(cache, e, lrucache_expired(cache, e) ?
-					  LRUCACHE_EVENT_EXPIRE :
-					  LRUCACHE_EVENT_EVICT);
+		expired = lrucache_expired(cache, e);
+		if (!expired && chances && lrucache_map_used(cache, e)) {
+			chances--;
+			lrucache_make_recent(cache, e);
+			continue;
+		}
+		lrucache_remove(cache, e, expired ? LRUCACHE_EVENT_EXPIRE :
+						    LRUCACHE_EVENT_EVICT);
 	}
 }
 
@@ -780,6 +792,8 @@ int lrucache_install(struct lrucache *cache, struct lrucache_entry *e,
 		lrucache_link(cache, e);
 	}
 	lrucache_evict(cache, e);
+	/* After the evictions, which may free a slot for it. */
+	lrucache_map_publish(cache, e, old);
 	lrucache_lease_written(cache, e->data, key_len);
 	lrucache_report_entry(cache, LRUCACHE_EVENT_SET, e);
 	lrucache_count(cache, LRUCACHE_CNT_SETS);
@@ -887,6 +901,7 @@ int lrucache_write_iter(struct lrucache *cache, const void *key,
 	}
 	k.data = e->data;
 	k.len = key_len;
+	lrucache_map_prepare(cache, key_len, value_len);
 
 	spin_lock(&cache->lock);
 	if (cache->dead) {

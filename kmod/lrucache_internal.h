@@ -193,6 +193,8 @@ struct lrucache {
 	u64 reap_next_slot;		/* under reap_lock */
 	struct lrucache_reap last_reap;	/* under reap_lock */
 
+	struct lrucache_map *map;	/* LRUCACHE_OPEN_MAPPED (map.c) */
+
 	/* Dumps by the owner, and what they keep charged (snapshot.c). */
 	unsigned int own_dumps;		/* under lock */
 	struct list_head kept;		/* unlinked entries, by their expiry */
@@ -369,6 +371,27 @@ static inline s64 lrucache_limit(unsigned long max)
 void *lrucache_alloc_entry(size_t size);
 bool lrucache_over_total(void);
 s64 lrucache_user_max_bytes(const struct lrucache_user *user);
+
+/*
+ * map.c: the copy of a mapped cache's entries that user space reads; lru.c
+ * keeps it in step under cache->lock.
+ */
+struct vm_area_struct;
+int lrucache_map_create(struct lrucache *cache);
+void lrucache_map_release(struct lrucache *cache);
+void lrucache_map_kill(struct lrucache *cache);
+void lrucache_map_prepare(struct lrucache *cache, u32 key_len, u32 value_len);
+void lrucache_map_publish(struct lrucache *cache,
+			  const struct lrucache_entry *e,
+			  const struct lrucache_entry *old);
+void lrucache_map_unpublish(struct lrucache *cache,
+			    const struct lrucache_entry *e);
+void lrucache_map_set_expires(struct lrucache *cache,
+			      const struct lrucache_entry *e);
+bool lrucache_map_used(struct lrucache *cache, const struct lrucache_entry *e);
+void lrucache_map_hits(struct lrucache *cache);
+bool lrucache_mapped(const struct lrucache *cache);
+int lrucache_map_mmap(struct lrucache *cache, struct vm_area_struct *vma);
 
 /*
  * events.c: how the engine reports events, and to whom. The engine calls

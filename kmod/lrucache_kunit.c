@@ -1385,6 +1385,231 @@ static void get_never_misses_a_key_being_replaced(struct kunit *test)
 	expect_consistent(test, c);
 }
 
+/* --- mapped caches (map.c, Documentation/lrucache/mapped.rst) --- */
+
+static struct lrucache *make_mapped_cache(struct kunit *test, u64 max_entries)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache_params p = {
+		.max_entries = max_entries,
+		.cleanup_interval_ms = LRUCACHE_CLEANUP_INTERVAL_MAX_MS,
+	};
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_open(TEST_CACHE, &p,
+					       LRUCACHE_OPEN_CREATE |
+					       LRUCACHE_OPEN_EXCL |
+					       LRUCACHE_OPEN_MAPPED,
+					       &t->cache));
+	lrucache_test_freeze_clock(t->cache);
+	return t->cache;
+}
+
+/*
+ * The live slot of @key found as a reader finds it (its bucket's chain),
+ * its unit in *@unit; NULL if none. Also counts the chain's slots that
+ * hold @key, live or not, in *@copies.
+ */
+static const struct lrucache_map_slot *
+map_find(struct lrucache *c, const char *key, u32 *unit, unsigned int *copies)
+{
+	const struct lrucache_map_header *h = lrucache_test_map_header(c);
+	const struct lrucache_map_slot *s, *live = NULL;
+	size_t len = strlen(key);
+	const u32 *buckets = (const void *)h + h->index_off;
+	u32 next, n = 0;
+
+	next = buckets[lrucache_map_hash(key, len, h->seed) &
+		       ((1U << h->bucket_shift) - 1)];
+	*copies = 0;
+	while (next && n++ < LRUCACHE_MAP_CHAIN_MAX) {
+		s = lrucache_test_map_slot(c, next - 1);
+		if (s->key_len == len && !memcmp(s + 1, key, len)) {
+			(*copies)++;
+			if (s->seq && !(s->seq & 1)) {
+				live = s;
+				*unit = next - 1;
+			}
+		}
+		next = s->next;
+	}
+	return live;
+}
+
+static void map_header_describes_the_mapping(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 1000);
+	const struct lrucache_map_header *h = lrucache_test_map_header(c);
+	struct lrucache_info info;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	KUNIT_EXPECT_EQ(test, LRUCACHE_MAP_MAGIC, h->magic);
+	KUNIT_EXPECT_EQ(test, LRUCACHE_MAP_VERSION, h->version);
+	KUNIT_EXPECT_EQ(test, 0U, h->flags);
+	/* 1000 entries: 1024 buckets, after the header page. */
+	KUNIT_EXPECT_EQ(test, 10U, h->bucket_shift);
+	KUNIT_EXPECT_EQ(test, (u64)LRUCACHE_MAP_PAGE, h->index_off);
+	KUNIT_EXPECT_EQ(test, 0ULL, h->arena_off % LRUCACHE_MAP_PAGE);
+	KUNIT_EXPECT_GE(test, h->arena_off, h->index_off + 1024 * 4);
+	KUNIT_EXPECT_EQ(test, h->map_size,
+			h->arena_off + h->arena_pages * LRUCACHE_MAP_PAGE);
+	KUNIT_EXPECT_GE(test, h->use_size, h->arena_pages * 64 * 4);
+	KUNIT_EXPECT_LE(test, h->arena_pages, 1000ULL);
+	KUNIT_EXPECT_EQ(test, 0ULL, h->ready_pages);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_get_info(c, &info));
+	KUNIT_EXPECT_TRUE(test, info.flags & LRUCACHE_INFO_MAPPED);
+}
+
+static void map_slot_follows_set_replace_and_delete(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 100);
+	const struct lrucache_map_slot *s, *old;
+	unsigned int copies;
+	u64 seq;
+	u32 unit;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "key", 3, "one", 3,
+					      LRUCACHE_TTL_NONE, 0));
+	s = map_find(c, "key", &unit, &copies);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, 3U, s->value_len);
+	KUNIT_EXPECT_EQ(test, 0, memcmp((const u8 *)(s + 1) + 3, "one", 3));
+	KUNIT_EXPECT_EQ(test, 0ULL, s->expires);
+	KUNIT_EXPECT_EQ(test, 1U, copies);
+	old = s;
+	seq = s->seq;
+
+	/* A replace: the old slot dies, one live slot holds the new value. */
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "key", 3, "second", 6,
+					      LRUCACHE_TTL_NONE, 0));
+	s = map_find(c, "key", &unit, &copies);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, 6U, s->value_len);
+	KUNIT_EXPECT_EQ(test, 0, memcmp((const u8 *)(s + 1) + 3, "second", 6));
+	KUNIT_EXPECT_EQ(test, 1U, copies);
+	KUNIT_EXPECT_NE(test, seq, old->seq);
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_delete(c, "key", 3));
+	KUNIT_EXPECT_NULL(test, map_find(c, "key", &unit, &copies));
+	KUNIT_EXPECT_TRUE(test, s->seq & 1);
+	expect_consistent(test, c);
+}
+
+static void map_slot_follows_touch_and_clear(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 100);
+	const struct lrucache_map_slot *s;
+	unsigned int copies;
+	u64 expires;
+	u32 unit;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "t", 1, "v", 1, 1000, 0));
+	s = map_find(c, "t", &unit, &copies);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	expires = s->expires;
+	KUNIT_EXPECT_NE(test, 0ULL, expires);
+	lrucache_test_advance_clock(c, 500 * NSEC_PER_MSEC);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_touch(c, "t", 1, 1000));
+	/* The new expiry is 500 ms later than the first. */
+	KUNIT_EXPECT_EQ(test, expires + 500 * NSEC_PER_MSEC, s->expires);
+	KUNIT_EXPECT_EQ(test, 0ULL, s->seq & 1);
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_clear(c));
+	KUNIT_EXPECT_NULL(test, map_find(c, "t", &unit, &copies));
+}
+
+static void map_leaves_out_what_a_slot_cannot_hold(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 100);
+	unsigned int copies;
+	char *big;
+	u32 unit;
+
+	big = kunit_kzalloc(test, 5000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "big", 3, big, 5000,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_NULL(test, map_find(c, "big", &unit, &copies));
+	/* It is in the cache all the same. */
+	KUNIT_EXPECT_EQ(test, 5000L, (long)lrucache_get(c, "big", 3, big,
+							5000));
+	/* The largest that fits: a whole page, 32 bytes of it the header. */
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "p", 1, big,
+					      LRUCACHE_MAP_PAGE - 33,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_NOT_NULL(test, map_find(c, "p", &unit, &copies));
+	expect_consistent(test, c);
+}
+
+static void map_counters_count_as_hits(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 100);
+	unsigned int copies;
+	u64 hits;
+	u32 unit;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "k", 1, "v", 1,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_ASSERT_NOT_NULL(test, map_find(c, "k", &unit, &copies));
+	hits = stats(test)->hits;
+	WRITE_ONCE(*lrucache_test_map_counter(c, unit), 7);
+	KUNIT_EXPECT_EQ(test, hits + 7, stats(test)->hits);
+	/* Counted once: the counter was taken. */
+	KUNIT_EXPECT_EQ(test, hits + 7, stats(test)->hits);
+	KUNIT_EXPECT_EQ(test, 0U, READ_ONCE(*lrucache_test_map_counter(c,
+								       unit)));
+}
+
+/*
+ * a, b, c, d set in that order (a least recent); a read through the
+ * mapping: setting e evicts b, the least recent entry not read since,
+ * and a becomes the most recent (then c, d and e go before it).
+ */
+static void map_hit_gives_a_second_chance(struct kunit *test)
+{
+	struct lrucache *c = make_mapped_cache(test, 4);
+	unsigned int copies, i;
+	u32 unit;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, &"abcd"[i], 1, "v", 1,
+						      LRUCACHE_TTL_NONE, 0));
+	KUNIT_ASSERT_NOT_NULL(test, map_find(c, "a", &unit, &copies));
+	WRITE_ONCE(*lrucache_test_map_counter(c, unit), 1);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "e", 1, "v", 1,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, 1, lrucache_exists(c, "a", 1));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_exists(c, "b", 1));
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->evictions);
+	/* The read counted once: as a hit, and used up by the eviction. */
+	KUNIT_EXPECT_EQ(test, 1ULL, stats(test)->hits);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "f", 1, "v", 1,
+					      LRUCACHE_TTL_NONE, 0));
+	KUNIT_EXPECT_EQ(test, 0, lrucache_exists(c, "c", 1));
+	KUNIT_EXPECT_EQ(test, 1, lrucache_exists(c, "a", 1));
+	expect_consistent(test, c);
+}
+
+static void map_destroy_marks_the_header_dead(struct kunit *test)
+{
+	struct lrucache_test *t = test->priv;
+	struct lrucache *c = make_mapped_cache(test, 10);
+	const struct lrucache_map_header *h = lrucache_test_map_header(c);
+	const struct lrucache_map_slot *s;
+	unsigned int copies;
+	u32 unit;
+
+	KUNIT_ASSERT_EQ(test, 0, lrucache_set(c, "k", 1, "v", 1,
+					      LRUCACHE_TTL_NONE, 0));
+	s = map_find(c, "k", &unit, &copies);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, 0, lrucache_destroy(TEST_CACHE));
+	/* The reference held here keeps the map (and the cache) alive. */
+	KUNIT_EXPECT_TRUE(test, h->flags & LRUCACHE_MAP_DEAD);
+	KUNIT_EXPECT_TRUE(test, s->seq & 1);
+	lrucache_put(c);
+	t->cache = NULL;
+}
+
 static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(set_then_get_returns_value),
 	KUNIT_CASE(get_missing_is_miss),
@@ -1432,6 +1657,13 @@ static struct kunit_case lrucache_test_cases[] = {
 	KUNIT_CASE(cas_stores_only_on_the_version_read),
 	KUNIT_CASE(incr_refuses_non_counters_and_overflow),
 	KUNIT_CASE(touch_and_ttl_follow_the_clock),
+	KUNIT_CASE(map_header_describes_the_mapping),
+	KUNIT_CASE(map_slot_follows_set_replace_and_delete),
+	KUNIT_CASE(map_slot_follows_touch_and_clear),
+	KUNIT_CASE(map_leaves_out_what_a_slot_cannot_hold),
+	KUNIT_CASE(map_counters_count_as_hits),
+	KUNIT_CASE(map_hit_gives_a_second_chance),
+	KUNIT_CASE(map_destroy_marks_the_header_dead),
 	{}
 };
 

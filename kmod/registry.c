@@ -191,6 +191,7 @@ static void lrucache_release(struct kobject *kobj)
 
 	/* Every entry went when the cache was destroyed. */
 	lrucache_entries_destroy(cache);
+	lrucache_map_release(cache);
 	mutex_destroy(&cache->reap_lock);
 	free_percpu(cache->pcpu);
 	kfree(cache);
@@ -245,6 +246,11 @@ static int lrucache_alloc(const char *name,
 	cache->max_bytes = max_bytes;
 	cache->default_ttl_ns = params->default_ttl_ms * NSEC_PER_MSEC;
 	cache->metrics = !(flags & LRUCACHE_OPEN_NO_METRICS);
+	if (flags & LRUCACHE_OPEN_MAPPED) {
+		ret = lrucache_map_create(cache);
+		if (ret)
+			goto free_entries;
+	}
 	cache->owner_uid = current_euid();
 	cache->owner_gid = current_egid();
 	cache->mode = mode;
@@ -264,6 +270,8 @@ static int lrucache_alloc(const char *name,
 	*out = cache;
 	return 0;
 
+free_entries:
+	lrucache_entries_destroy(cache);
 free_pcpu:
 	free_percpu(cache->pcpu);
 free:
@@ -317,14 +325,17 @@ static int lrucache_create(const char *name,
  *	(and for its cleanup interval: see struct lrucache_params)
  * @flags: LRUCACHE_OPEN_CREATE to create a missing cache,
  *	LRUCACHE_OPEN_EXCL (with CREATE) to fail if it exists,
- *	LRUCACHE_OPEN_NO_METRICS (with CREATE) to keep no event counters
+ *	LRUCACHE_OPEN_NO_METRICS (with CREATE) to keep no event counters,
+ *	LRUCACHE_OPEN_MAPPED (with CREATE) to let user space map the cache
  * @out: the cache, with a reference to drop with lrucache_put()
  *
  * Context: Process context. May sleep.
  *
  * Return: 0; -EINVAL for a bad name, flags or limit; -ENOENT if the cache
  * does not exist and CREATE was not given; -EEXIST if it exists and EXCL
- * was given; -ENOMEM.
+ * was given; -ENOMEM; for LRUCACHE_OPEN_MAPPED, -ENOSPC if the map would
+ * take the module beyond max_total_bytes and -EOPNOTSUPP on a kernel whose
+ * pages are not 4 KiB.
  */
 int lrucache_open(const char *name, const struct lrucache_params *params,
 		  unsigned int flags, struct lrucache **out)
@@ -336,7 +347,8 @@ int lrucache_open(const char *name, const struct lrucache_params *params,
 	might_sleep();
 
 	if (!lrucache_name_valid(name) || (flags & ~LRUCACHE_OPEN_FLAGS) ||
-	    ((flags & (LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_NO_METRICS)) &&
+	    ((flags & (LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_NO_METRICS |
+			LRUCACHE_OPEN_MAPPED)) &&
 	     !(flags & LRUCACHE_OPEN_CREATE)))
 		return -EINVAL;
 
@@ -392,6 +404,7 @@ static void lrucache_unlist(struct lrucache *cache)
 	/* Read without the lock (READ_ONCE()) by the operations' fast paths. */
 	WRITE_ONCE(cache->dead, true);
 	spin_unlock(&cache->lock);
+	lrucache_map_kill(cache);
 }
 
 /*

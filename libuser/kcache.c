@@ -142,6 +142,7 @@ int kcache_open_v1_9(const char *name, const struct kcache_options *uopts,
 		err = -EINVAL;
 	if (err < 0)
 		goto err_close;
+	kcache_map_attach(c);
 
 	*out = c;
 	return 0;
@@ -193,6 +194,7 @@ void kcache_close(struct kcache *c)
 	if (!c)
 		return;
 	kcache_events_free(c);
+	kcache_map_detach(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
@@ -296,6 +298,12 @@ int kcache_replace(struct kcache *c, const void *key, size_t klen,
 ssize_t kcache_get(struct kcache *c, const void *key, size_t klen,
 		   void *buf, size_t buflen)
 {
+	if (c && c->map.base && key) {
+		ssize_t ret = kcache_map_get(c, key, klen, buf, buflen);
+
+		if (ret != KCACHE_MAP_FALLBACK)
+			return ret;
+	}
 	return kv_ioctl(c, LRUCACHE_IOC_GET, key, klen, buf, buf_len(buflen),
 			0, 0);
 }

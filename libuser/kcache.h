@@ -181,6 +181,7 @@ struct kcache;
  */
 #define KCACHE_OPEN_EXCL	LRUCACHE_OPEN_EXCL	/* -EEXIST if there */
 #define KCACHE_OPEN_NO_METRICS	LRUCACHE_OPEN_NO_METRICS /* no counters (1.2) */
+#define KCACHE_OPEN_MAPPED	LRUCACHE_OPEN_MAPPED	/* mapped reads (1.11) */
 
 /**
  * struct kcache_options - how to create a cache in kcache_open()
@@ -207,6 +208,13 @@ struct kcache;
  *	only when kcache_open() creates the cache: kcache_get_info() tells
  *	whether an existing cache keeps metrics. A kernel module older than
  *	the flag refuses it with -EINVAL.
+ *	KCACHE_OPEN_MAPPED (since 1.11): create a mapped cache, whose entries
+ *	the kernel also keeps in memory that handles with read permission map
+ *	read-only: kcache_get() on them then reads hits without a system call
+ *	(see kcache_mapped() and Documentation/lrucache/mapped.rst). Applies
+ *	when kcache_open() creates the cache (KCACHE_INFO_MAPPED tells);
+ *	every handle opened on a mapped cache maps it, with or without the
+ *	flag.
  * @reserved: must be zero (the kernel checks it).
  * @cleanup_interval_ms (since 1.4): how often the kernel's reaper frees
  *	the cache's expired entries, in milliseconds:
@@ -471,6 +479,15 @@ KCACHE_API int kcache_replace(struct kcache *c, const void *key, size_t klen,
  * @buflen before using @buf. kcache_get(c, key, klen, NULL, 0) is therefore
  * a size probe (it still counts as a hit and refreshes the entry).
  *
+ * On a handle that reads through a mapping (kcache_mapped()), a hit found
+ * there is copied without a system call; the kernel counts it as a hit,
+ * and ages the entry by it, the next time it reports counters or evicts
+ * (mapped.rst, "Recency"). Misses, and any lookup the mapping cannot
+ * answer safely, go to the kernel as on other handles, so the result is
+ * the same. Two differences: @key and @buf are read and written as by
+ * memcpy() (an inaccessible one faults instead of failing with -EFAULT),
+ * and @buf may have been written to when the call fails.
+ *
  * Return: the full length of the value (0 for an empty value), or
  *  -ENOENT  the key is absent or expired;
  *  -EINVAL  NULL @c or @klen 0;
@@ -480,6 +497,22 @@ KCACHE_API int kcache_replace(struct kcache *c, const void *key, size_t klen,
  */
 KCACHE_API ssize_t kcache_get(struct kcache *c, const void *key, size_t klen,
 			      void *buf, size_t buflen);
+
+/**
+ * kcache_mapped() - tell whether a handle reads through a mapping
+ * @c: handle.
+ *
+ * kcache_open() maps a cache created with KCACHE_OPEN_MAPPED if the caller
+ * has read permission on it; kcache_get() (and what is built on it) then
+ * reads hits without a system call. The mapping stays with the handle
+ * until kcache_close(), which must not run while another thread reads
+ * through the handle (as for every other call).
+ *
+ * Return: 1 if @c reads through a mapping, 0 if not (or @c is NULL).
+ *
+ * Since 1.11.
+ */
+KCACHE_API int kcache_mapped(const struct kcache *c);
 
 /**
  * kcache_exists() - tell whether a key is present
@@ -909,6 +942,7 @@ KCACHE_API const char *kcache_health_status_name(int status);
 
 /* struct kcache_info.flags: the kernel's LRUCACHE_INFO_* */
 #define KCACHE_INFO_METRICS	LRUCACHE_INFO_METRICS	/* counters kept */
+#define KCACHE_INFO_MAPPED	LRUCACHE_INFO_MAPPED	/* mapped (1.11) */
 
 /**
  * struct kcache_info - description of a cache, from kcache_get_info()
@@ -1181,6 +1215,19 @@ KCACHE_API ssize_t kcache_set_many(struct kcache *c, struct kcache_item *items,
  * are looked up as usual. Every hit and miss counts in the cache's metrics
  * as for kcache_get(). A key present several times is looked up as many
  * times.
+ *
+ * On a handle that reads through a mapping (kcache_mapped(), since 1.11)
+ * the items the mapping can answer are answered there, as kcache_get()
+ * would answer them, still in array order: the items before the first
+ * one the mapping cannot answer, then (after the ioctl that takes that
+ * item and the following ones, up to the last item of the chunk the
+ * mapping would not answer) those after it. A chunk of hits makes no
+ * system call, and no call makes more than it would without the mapping
+ * unless an entry changes under it. kcache_get()'s two differences apply
+ * to the items answered there: a @key or @value that is not accessible
+ * (other than NULL, which the kernel refuses with -EFAULT as usual)
+ * faults, and @value may have been written to when the item's @status is
+ * not a length that fits.
  */
 KCACHE_API ssize_t kcache_get_many(struct kcache *c, struct kcache_item *items,
 				   size_t n);

@@ -29,11 +29,46 @@ struct kcache_events;
  * descriptor (-1) and an empty name. @ev holds the event hooks and their
  * socket (events.c), NULL until the first kcache_add_hook().
  */
+/*
+ * A handle's mapping of a mapped cache (mapped.c); all zero if it reads
+ * through ioctls only.
+ */
+struct kcache_map {
+	const uint8_t *base;		/* header, index, arena: read-only */
+	size_t size;
+	uint32_t *use;			/* the readers' counters */
+	size_t use_size;
+	const struct lrucache_map_header *hdr;
+	const uint32_t *buckets;
+	const uint8_t *arena;
+	uint64_t seed;
+	uint64_t arena_pages;
+	uint32_t mask;
+};
+
 struct kcache {
 	int fd;
 	char name[LRUCACHE_NAME_MAX];
 	struct kcache_events *ev;
+	struct kcache_map map;
 };
+
+/*
+ * kcache_map_get()'s answer when the mapping cannot decide: ask the
+ * kernel. Below every -errno.
+ */
+#define KCACHE_MAP_FALLBACK	((ssize_t)-8192)
+
+void kcache_map_attach(struct kcache *c);
+void kcache_map_detach(struct kcache *c);
+ssize_t kcache_map_get(struct kcache *c, const void *key, size_t klen,
+		       void *buf, size_t buflen);
+/*
+ * Whether kcache_map_get() would answer @key now (a live, unexpired
+ * entry in the mapping), without copying or counting anything: a hint,
+ * which the entry may stop deserving at any time.
+ */
+bool kcache_map_peek(struct kcache *c, const void *key, size_t klen);
 
 /* Drops the handle's hooks and closes their socket (kcache_close()). */
 void kcache_events_free(struct kcache *c);

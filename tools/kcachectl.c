@@ -46,7 +46,7 @@ enum {
 	OPT_MAX_SIZE = 256, OPT_MAX_MEMORY, OPT_TTL, OPT_CLEANUP_INTERVAL,
 	OPT_MODE, OPT_FULL, OPT_REPLACE, OPT_EVENTS, OPT_JSON, OPT_COUNT,
 	OPT_FILE, OPT_PROMETHEUS, OPT_INTERVAL, OPT_INITIAL, OPT_HELP,
-	OPT_LAST
+	OPT_MAPPED, OPT_LAST
 };
 
 #define OPTBIT(o)	(1U << ((o) - OPT_MAX_SIZE))
@@ -67,6 +67,7 @@ static const struct option long_opts[] = {
 	{ "interval",	required_argument, NULL, OPT_INTERVAL },
 	{ "initial",	required_argument, NULL, OPT_INITIAL },
 	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ "mapped",	no_argument,	   NULL, OPT_MAPPED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -800,6 +801,8 @@ static int cmd_create(struct cmd_args *a)
 	struct kcache *c;
 	int err;
 
+	if (a->given & OPTBIT(OPT_MAPPED))
+		opts.flags |= KCACHE_OPEN_MAPPED;
 	opts.default_ttl_ms = a->ttl_ms == KCACHE_TTL_DEFAULT ||
 			      a->ttl_ms == KCACHE_TTL_NONE ? 0 : a->ttl_ms;
 	err = kcache_open(a->pos[0], &opts, &c);
@@ -1689,7 +1692,7 @@ static int cmd_info(struct cmd_args *a)
 	if (json_wanted(a))
 		return print_json(json_pack(
 			"{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:b}",
+			" s:I, s:b, s:b}",
 			"name", in->name,
 			"owner_uid", (int)in->owner_uid,
 			"owner_gid", (int)in->owner_gid,
@@ -1702,7 +1705,8 @@ static int cmd_info(struct cmd_args *a)
 			"cleanup_interval_ms",
 			(json_int_t)in->cleanup_interval_ms,
 			"entry_overhead", (json_int_t)in->entry_overhead,
-			"metrics_enabled", in->metrics_enabled));
+			"metrics_enabled", in->metrics_enabled,
+			"mapped", !!(in->flags & KCACHE_INFO_MAPPED)));
 	pw = getpwuid(in->owner_uid);
 	gr = getgrgid(in->owner_gid);
 	printf("name              %s\n", in->name);
@@ -1722,6 +1726,8 @@ static int cmd_info(struct cmd_args *a)
 	       fmt_duration(in->cleanup_interval_ms, s1));
 	printf("entry overhead    %s\n", fmt_size(in->entry_overhead, s1));
 	printf("metrics           %s\n", metrics_state(in));
+	printf("mapped            %s\n",
+	       in->flags & KCACHE_INFO_MAPPED ? "yes" : "no");
 	return finish_output();
 }
 
@@ -2220,9 +2226,10 @@ static const struct command commands[] = {
 "Every cache is listed, whatever its mode (the names are public, in\n"
 "/sys/kernel/lrucache/caches/). --json prints a JSON array of the names.\n" },
 	{ "create", cmd_create, 1, 1,
-	  O(MAX_SIZE) | O(MAX_MEMORY) | O(TTL) | O(CLEANUP_INTERVAL) | O(MODE),
+	  O(MAX_SIZE) | O(MAX_MEMORY) | O(TTL) | O(CLEANUP_INTERVAL) | O(MODE) |
+	  O(MAPPED),
 	  "NAME [--max-size N] [--max-memory SIZE] [--ttl DURATION]\n"
-	  "          [--cleanup-interval DURATION] [--mode OCTAL]",
+	  "          [--cleanup-interval DURATION] [--mode OCTAL] [--mapped]",
 	  "Create a cache (fails if it exists)",
 "NAME is 1 to 63 characters of A-Z a-z 0-9 _ . - not starting with '.'.\n"
 "  --max-size N          most entries (0 or left out: the module default,\n"
@@ -2236,7 +2243,9 @@ static const struct command commands[] = {
 "                        10ms to 1d (0 or left out: 1m)\n"
 "  --mode OCTAL          who may read (4), write (2) and administer (1)\n"
 "                        it, as owner, group and others, like a file\n"
-"                        (default 0700)\n" },
+"                        (default 0700)\n"
+"  --mapped              a mapped cache: readers map its entries and get\n"
+"                        hits without a system call (info tells)\n" },
 	{ "destroy", cmd_destroy, 1, 1, 0, "NAME",
 	  "Destroy a cache and all its entries",
 "Needs the administer permission on the cache.\n" },

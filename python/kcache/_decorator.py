@@ -122,7 +122,7 @@ class _Memo:
     """The state of one memoized function."""
 
     def __init__(self, maxsize, typed, ttl, name, codec, single_flight,
-                 lease, wait):
+                 lease, wait, mapped=False):
         self.requested = maxsize        # None, 0, or the limit asked for
         self.typed = typed
         self.single_flight = single_flight
@@ -141,7 +141,7 @@ class _Memo:
         else:
             self.cache = LRUCache(
                 max_size=n.MAX_SIZE_MAX if maxsize is None else maxsize,
-                default_ttl=ttl, name=name, codec=codec)
+                default_ttl=ttl, name=name, codec=codec, mapped=mapped)
             self.codec = self.cache.codec
         _MEMOS.add(self)
 
@@ -474,7 +474,7 @@ def _wrap(user_function, memo):
 
 
 def lru_cache(maxsize=128, ttl=None, *, typed=False, name=None, codec="json",
-              single_flight=True, lease=None, wait=None):
+              single_flight=True, lease=None, wait=None, mapped=False):
     """Memoize a function in a kernel cache, like functools.lru_cache.
 
     ``maxsize``: most results kept, at most 2**24; None: unbounded (the
@@ -486,7 +486,11 @@ def lru_cache(maxsize=128, ttl=None, *, typed=False, name=None, codec="json",
     with the same name (results computed by one are hits for the others,
     and cache_info() counts them all); without one the cache is anonymous,
     private to this process and destroyed with the function or at exit.
-    ``codec``: how results are stored (as LRUCache).
+    ``codec``: how results are stored (as LRUCache). ``mapped``: True
+    creates the cache mapped (as LRUCache), so that hits of an anonymous
+    cache, and of a named one with single_flight=False, are read without
+    a system call (the single-flight lookup of a named cache asks the
+    kernel for a lease on a miss, so it stays an ioctl).
 
     Arguments must be what kcache keys can be (str, bytes, int, float,
     bool, None, datetime, date, time, Decimal and tuples and frozensets of
@@ -525,7 +529,7 @@ def lru_cache(maxsize=128, ttl=None, *, typed=False, name=None, codec="json",
 
     def decorating_function(user_function):
         memo = _Memo(maxsize, typed, ttl, name, codec, single_flight,
-                     lease, wait)
+                     lease, wait, mapped)
         return _wrap(user_function, memo)
 
     return decorating_function

@@ -63,6 +63,10 @@ BATCH_MAX = 1024
 # The uapi's LRUCACHE_OPEN_* values (libkcache 1.9; kcache_open@KCACHE_1.9).
 OPEN_EXCL = 1 << 1
 OPEN_NO_METRICS = 1 << 2
+# libkcache 1.11: a mapped cache, read without a system call on hits.
+OPEN_MAPPED = 1 << 3
+INFO_METRICS = 1 << 0
+INFO_MAPPED = 1 << 1
 RESTORE_REPLACE = 1 << 0
 MEMO_NO_SINGLE_FLIGHT = 1 << 0
 # struct kcache_lease.status bits and lease durations (libkcache 1.10).
@@ -282,6 +286,8 @@ _proto("kcache_get_lease", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
 _proto("kcache_lease_release", c_int, Handle, c_char_p, c_size_t, c_uint64)
 _proto("kcache_lease_wait", c_int, Handle, c_char_p, c_size_t, c_uint64)
 _proto("kcache_delete", c_int, Handle, c_char_p, c_size_t)
+# Mapped caches (libkcache 1.11).
+_proto("kcache_mapped", c_int, Handle)
 # Versions, counters and TTLs (libkcache 1.10).
 _proto("kcache_gets", c_ssize_t, Handle, c_char_p, c_size_t, c_void_p,
        c_size_t, POINTER(c_uint64))

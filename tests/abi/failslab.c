@@ -275,6 +275,92 @@ TEST_F_TIMEOUT(fs, set_new_key_fails_cleanly, 300)
 	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
 }
 
+/*
+ * A mapped cache (LRUCACHE_OPEN_MAPPED) adds the map's allocations to
+ * OPEN+CREATE: a failure among them creates nothing.
+ */
+TEST_F_TIMEOUT(fs, mapped_create_fails_cleanly, 300)
+{
+	struct lrucache_info info;
+	unsigned int n, injected = 0;
+	int fd, ret, left = 0;
+
+	FAILSLAB_SETUP();
+	for (n = 1; n <= MAX_NTH; n++) {
+		fd = dev_open();
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
+		ret = cache_open(fd, self->name, LRUCACHE_OPEN_CREATE |
+				 LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_MAPPED,
+				 100, 0, 0);
+		left = failnth_disarm(&self->fn);
+		ASSERT_LE(0, left);
+		ASSERT_OK_OR_ENOMEM(n, ret);
+		if (ret == 0) {
+			ASSERT_EQ(0, cache_info(fd, &info));
+			ASSERT_TRUE(!!(info.flags & LRUCACHE_INFO_MAPPED));
+			ASSERT_EQ(0, str_set(fd, "k", "v"));
+			ASSERT_EQ(1, str_exists(fd, "k"));
+			close(fd);
+			ASSERT_EQ(0, cache_destroy(self->name));
+		} else {
+			injected++;
+			close(fd);
+			ASSERT_EQ(-ENOENT, cache_attach(self->name));
+		}
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
+/*
+ * A SET in a mapped cache may also need a page for the mapping: if that
+ * fails the entry is stored unmapped (readers ask the kernel), so the
+ * SET succeeds; any other failure leaves the cache as it was.
+ */
+TEST_F_TIMEOUT(fs, mapped_set_fails_cleanly, 300)
+{
+	unsigned int n, injected = 0;
+	int ret, left = 0;
+
+	FAILSLAB_SETUP();
+	self->fd = dev_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, cache_open(self->fd, self->name, LRUCACHE_OPEN_CREATE |
+				LRUCACHE_OPEN_EXCL | LRUCACHE_OPEN_MAPPED,
+				1000, 0, 0));
+	ASSERT_EQ(0, str_set(self->fd, "base0", "zero"));
+	for (n = 1; n <= MAX_NTH; n++) {
+		ASSERT_EQ(0, failnth_arm(&self->fn, n));
+		/* A size class of its own each time: a page to allocate. */
+		ret = kv_set(self->fd, "new", 3, self->big, 100 + 250 * (n % 8),
+			     60000, 0);
+		left = failnth_disarm(&self->fn);
+		ASSERT_LE(0, left);
+		ASSERT_OK_OR_ENOMEM(n, ret);
+		ASSERT_CONSISTENT(n);
+		if (ret == 0) {
+			ASSERT_EQ(0, value_is(self->fd, "new", self->big,
+					      100 + 250 * (n % 8)));
+			ASSERT_EQ(0, kv_delete(self->fd, "new", 3));
+		} else {
+			injected++;
+			ASSERT_EQ(0, str_exists(self->fd, "new"));
+		}
+		if (left)
+			break;
+	}
+	ASSERT_NE(0, left);
+	ASSERT_EQ(0, ret);
+	ASSERT_LT(0U, injected);
+	ASSERT_EQ(0, value_is(self->fd, "base0", "zero", 4));
+	TH_LOG("%u allocations, %u failures returned", n - 1, injected);
+}
+
 TEST_F_TIMEOUT(fs, failed_replace_keeps_the_old_value, 300)
 {
 	unsigned int n, injected = 0;

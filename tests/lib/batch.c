@@ -4,9 +4,18 @@
  * context kcache_batch_*(). Per-item results, missing keys, values longer
  * than the buffer, duplicate keys, counts over LRUCACHE_BATCH_MAX, and the
  * stated semantics: operations run in order, one by one, not atomically
- * and without rollback.
+ * and without rollback. The set and get tests run on a plain and on a
+ * mapped cache, whose handle answers get_many()'s hits from its mapping;
+ * the mapped_batch tests prove that it does, without a system call, and
+ * that it gives exactly what the batch ioctl gives.
  */
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include "kselftest_harness.h"
 #include "lib.h"
@@ -18,9 +27,22 @@ FIXTURE(batch) {
 	struct kcache *c;
 };
 
+FIXTURE_VARIANT(batch) {
+	bool mapped;
+};
+
+FIXTURE_VARIANT_ADD(batch, plain) {
+	.mapped = false,
+};
+
+FIXTURE_VARIANT_ADD(batch, mapped) {
+	.mapped = true,
+};
+
 FIXTURE_SETUP(batch)
 {
-	KCACHE_OPTS(opts, .max_size = 4 * MANY);
+	KCACHE_OPTS(opts, .max_size = 4 * MANY,
+		    .flags = variant->mapped ? KCACHE_OPEN_MAPPED : 0);
 	int err;
 
 	self->c = NULL;
@@ -29,6 +51,7 @@ FIXTURE_SETUP(batch)
 	ASSERT_EQ(0, err) {
 		TH_LOG("kcache_open(%s): %s", self->name, kcache_strerror(err));
 	}
+	ASSERT_EQ(variant->mapped, kcache_mapped(self->c));
 }
 
 FIXTURE_TEARDOWN(batch)
@@ -528,6 +551,481 @@ TEST_F(batch, context_commit_on_destroyed_cache_fails_each_op)
 	ASSERT_EQ(-EIDRM, kcache_batch_result(b, 0, NULL));
 	ASSERT_EQ(-EIDRM, kcache_batch_result(b, 1, NULL));
 	kcache_batch_free(b);
+}
+
+/*
+ * get_many() on a mapped handle. Each test compares with what the kernel
+ * answers for the same items: the batch context, which always sends its
+ * operations in one LRUCACHE_IOC_BATCH ioctl.
+ */
+FIXTURE(mapped_batch) {
+	char name[LRUCACHE_NAME_MAX];
+	struct kcache *c;
+	uint64_t max_key_len;
+};
+
+FIXTURE_SETUP(mapped_batch)
+{
+	KCACHE_OPTS(opts, .max_size = 100, .flags = KCACHE_OPEN_MAPPED);
+	int err;
+
+	self->c = NULL;
+	self->max_key_len = module_param("max_key_len", 250);
+	unique_name(self->name, "mbatch");
+	err = kcache_open(self->name, &opts, &self->c);
+	ASSERT_EQ(0, err) {
+		TH_LOG("kcache_open(%s): %s", self->name, kcache_strerror(err));
+	}
+	ASSERT_EQ(1, kcache_mapped(self->c));
+}
+
+FIXTURE_TEARDOWN(mapped_batch)
+{
+	kcache_close(self->c);
+	kcache_destroy(self->name);
+}
+
+#define ITEMS	14
+#define BUFSZ	64
+#define FILL	0xa5
+
+/*
+ * Items of every kind, in a mix: hits (short, empty, 3000 bytes), misses,
+ * buffers too small, a size probe (NULL, 0), a duplicate, the errors the
+ * kernel gives per item (zero-length key, key over max_key_len, NULL
+ * buffer of non-zero size), a value too long for the mapping's page
+ * slots (kcache_map_get() leaves it to the kernel).
+ */
+struct mix {
+	char longkey[1024];
+	char big[3000];
+	char huge[6000];
+	char bufs[ITEMS][8192];
+	struct kcache_item it[ITEMS];
+};
+
+static int mix_fill(struct kcache *c, struct mix *m, uint64_t max_key_len)
+{
+	size_t i;
+	int err = 0;
+
+	memset(m->longkey, 'x', sizeof(m->longkey));
+	for (i = 0; i < sizeof(m->big); i++)
+		m->big[i] = (char)(i * 7 + 1);
+	for (i = 0; i < sizeof(m->huge); i++)
+		m->huge[i] = (char)(i * 13 + 5);
+	err |= sset(c, "a", "alpha");
+	err |= kcache_set(c, "empty", 5, "", 0, KCACHE_TTL_DEFAULT);
+	err |= kcache_set(c, "big", 3, m->big, sizeof(m->big),
+			  KCACHE_TTL_DEFAULT);
+	err |= kcache_set(c, "huge", 4, m->huge, sizeof(m->huge),
+			  KCACHE_TTL_DEFAULT);
+	err |= sset(c, "b", "beta");
+	m->it[0] = item("a", m->bufs[0], BUFSZ);
+	m->it[1] = item("empty", m->bufs[1], BUFSZ);
+	m->it[2] = item("big", m->bufs[2], sizeof(m->bufs[2]));
+	m->it[3] = item("big", m->bufs[3], 100);		/* too small */
+	m->it[4] = item("missing", m->bufs[4], BUFSZ);
+	m->it[5] = item("a", m->bufs[5], 3);			/* too small */
+	m->it[6] = item("b", NULL, 0);				/* size probe */
+	m->it[7] = item("huge", m->bufs[7], sizeof(m->bufs[7]));
+	m->it[8] = item("", m->bufs[8], BUFSZ);			/* -EINVAL */
+	m->it[9] = item("a", m->bufs[9], BUFSZ);
+	m->it[10] = (struct kcache_item){ .key = m->longkey,
+		.key_len = max_key_len + 1, .value = m->bufs[10],
+		.value_len = BUFSZ, .status = 12345 };		/* -E2BIG */
+	m->it[11] = item("b", NULL, BUFSZ);			/* -EFAULT */
+	m->it[12] = item("missing2", m->bufs[12], BUFSZ);
+	m->it[13] = item("b", m->bufs[13], BUFSZ);
+	memset(m->bufs, FILL, sizeof(m->bufs));
+	return err;
+}
+
+/* The same items through the batch context: one ioctl, no mapping. */
+static int mix_by_ioctl(struct kcache *c, struct mix *m)
+{
+	struct kcache_batch *b;
+	unsigned int i;
+	int ret;
+
+	ret = kcache_batch_begin(c, &b);
+	if (ret)
+		return ret;
+	for (i = 0; i < ITEMS && ret >= 0; i++)
+		ret = kcache_batch_get(b, m->it[i].key, m->it[i].key_len,
+				       m->it[i].value, m->it[i].value_len);
+	if (ret >= 0)
+		ret = kcache_batch_commit(b);
+	for (i = 0; i < ITEMS && ret >= 0; i++)
+		m->it[i].status = kcache_batch_result(b, i, NULL);
+	kcache_batch_free(b);
+	return ret < 0 ? ret : ITEMS;
+}
+
+TEST_F(mapped_batch, get_many_gives_what_the_batch_ioctl_gives)
+{
+	struct kcache_metrics m0, m1, m2;
+	struct mix *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	size_t i;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_GE(sizeof(a->longkey), self->max_key_len + 1);
+	ASSERT_EQ(0, mix_fill(self->c, a, self->max_key_len));
+	ASSERT_EQ(0, mix_fill(self->c, b, self->max_key_len));
+
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
+	ASSERT_EQ(ITEMS, kcache_get_many(self->c, a->it, ITEMS));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	ASSERT_EQ(ITEMS, mix_by_ioctl(self->c, b));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m2));
+
+	for (i = 0; i < ITEMS; i++) {
+		EXPECT_EQ(b->it[i].status, a->it[i].status) {
+			TH_LOG("item %zu", i);
+		}
+		EXPECT_EQ(0, memcmp(a->bufs[i], b->bufs[i],
+				    sizeof(a->bufs[i]))) {
+			TH_LOG("buffer of item %zu", i);
+		}
+	}
+	/* What those results are, by the contract. */
+	ASSERT_EQ(5, a->it[0].status);
+	ASSERT_EQ(0, memcmp(a->bufs[0], "alpha", 5));
+	ASSERT_EQ((unsigned char)FILL, (unsigned char)a->bufs[0][5]);
+	ASSERT_EQ(0, a->it[1].status);
+	ASSERT_EQ((unsigned char)FILL, (unsigned char)a->bufs[1][0]);
+	ASSERT_EQ(3000, a->it[2].status);
+	ASSERT_EQ(0, memcmp(a->bufs[2], a->big, sizeof(a->big)));
+	ASSERT_EQ(3000, a->it[3].status);		/* nothing copied */
+	ASSERT_EQ((unsigned char)FILL, (unsigned char)a->bufs[3][0]);
+	ASSERT_EQ(-ENOENT, a->it[4].status);
+	ASSERT_EQ(5, a->it[5].status);
+	ASSERT_EQ((unsigned char)FILL, (unsigned char)a->bufs[5][0]);
+	ASSERT_EQ(4, a->it[6].status);
+	ASSERT_EQ(6000, a->it[7].status);
+	ASSERT_EQ(0, memcmp(a->bufs[7], a->huge, sizeof(a->huge)));
+	ASSERT_EQ(-EINVAL, a->it[8].status);
+	ASSERT_EQ(5, a->it[9].status);
+	ASSERT_EQ(-E2BIG, a->it[10].status);
+	ASSERT_EQ(-EFAULT, a->it[11].status);
+	ASSERT_EQ(-ENOENT, a->it[12].status);
+	ASSERT_EQ(4, a->it[13].status);
+	ASSERT_EQ(0, memcmp(a->bufs[13], "beta", 4));
+	/*
+	 * The same counts: 9 hits (0-3, 5-7, 9, 13) and 2 misses (4, 12);
+	 * the refused items (8, 10, 11) count nothing.
+	 */
+	ASSERT_EQ(m2.hits - m1.hits, m1.hits - m0.hits);
+	ASSERT_EQ(m2.misses - m1.misses, m1.misses - m0.misses);
+	ASSERT_EQ(9U, m1.hits - m0.hits);
+	ASSERT_EQ(2U, m1.misses - m0.misses);
+	free(a);
+	free(b);
+}
+
+/*
+ * Runs @fn in a child process in which ioctl() fails with -EXDEV, which no
+ * lrucache call returns: whatever @fn gets right there, it got without
+ * the kernel. Returns the child's exit status (0: @fn returned 0), or
+ * NO_SECCOMP if the kernel has no seccomp filters (the debug kernel's
+ * configuration leaves them out).
+ */
+#define NO_SECCOMP	101
+
+static int without_ioctl(int (*fn)(void *), void *arg)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EXDEV),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = ARRAY_SIZE(filter), .filter = filter,
+	};
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			_exit(100);
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			_exit(errno == EINVAL ? NO_SECCOMP : 100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+struct hits_only {
+	struct kcache *c;
+	struct mix *m;
+};
+
+/* Child side: hits (fitting, too small, empty, probe) with no ioctl. */
+static int get_hits_without_ioctl(void *arg)
+{
+	struct hits_only *h = arg;
+	struct mix *m = h->m;
+	struct kcache_item it[6] = {
+		m->it[0], m->it[1], m->it[2], m->it[3], m->it[5], m->it[6],
+	};
+	char probe[8];
+
+	/* First: ioctl() does fail in here. */
+	if (kcache_get_many(h->c, &m->it[4], 1) != -EXDEV ||
+	    m->it[4].status != -EXDEV)
+		return 1;
+	if (kcache_exists(h->c, "a", 1) != -EXDEV)
+		return 2;
+	if (kcache_get_many(h->c, it, 6) != 6)
+		return 3;
+	if (it[0].status != 5 || memcmp(m->bufs[0], "alpha", 5) ||
+	    (unsigned char)m->bufs[0][5] != FILL)
+		return 4;
+	if (it[1].status != 0 || (unsigned char)m->bufs[1][0] != FILL)
+		return 5;
+	if (it[2].status != 3000 || memcmp(m->bufs[2], m->big, 3000))
+		return 6;
+	if (it[3].status != 3000 || (unsigned char)m->bufs[3][0] != FILL)
+		return 7;
+	if (it[4].status != 5 || (unsigned char)m->bufs[5][0] != FILL)
+		return 8;
+	if (it[5].status != 4)
+		return 9;
+	/* And kcache_get() as well. */
+	if (kcache_get(h->c, "b", 1, probe, sizeof(probe)) != 4 ||
+	    memcmp(probe, "beta", 4))
+		return 10;
+	return 0;
+}
+
+TEST_F(mapped_batch, get_many_of_hits_makes_no_system_call)
+{
+	struct mix *m = calloc(1, sizeof(*m));
+	struct hits_only h = { .c = self->c, .m = m };
+	struct kcache_metrics m0, m1;
+	int ret;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, mix_fill(self->c, m, self->max_key_len));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
+	ret = without_ioctl(get_hits_without_ioctl, &h);
+	if (ret == NO_SECCOMP)
+		SKIP(return, "this kernel has no seccomp filters");
+	ASSERT_EQ(0, ret) {
+		TH_LOG("check %d of get_hits_without_ioctl() failed", ret);
+	}
+	/* The child's 7 mapped hits (6 items and a get) are counted. */
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	ASSERT_EQ(7U, m1.hits - m0.hits);
+	ASSERT_EQ(0U, m1.misses - m0.misses);
+	free(m);
+}
+
+/*
+ * Child side: in [hit, hit, miss, hit, miss, hit] the hits before the
+ * first miss are answered from the mapping, and the ioctl (which fails
+ * here) takes the rest up to the last miss: those items, and the hit
+ * after it (which the call does not reach once its ioctl failed), hold
+ * the error, as the contract says ("the items that ran are a prefix").
+ */
+static int mixed_prefix_without_ioctl(void *arg)
+{
+	struct hits_only *h = arg;
+	struct mix *m = h->m;
+	struct kcache_item it[6] = {
+		m->it[0], m->it[13], m->it[4], m->it[9], m->it[12], m->it[1],
+	};
+	int i;
+
+	if (kcache_get_many(h->c, it, 6) != -EXDEV)
+		return 1;
+	if (it[0].status != 5 || memcmp(m->bufs[0], "alpha", 5))
+		return 2;
+	if (it[1].status != 4 || memcmp(m->bufs[13], "beta", 4))
+		return 3;
+	for (i = 2; i < 6; i++)
+		if (it[i].status != -EXDEV)
+			return 4 + i;
+	if ((unsigned char)m->bufs[9][0] != FILL ||
+	    (unsigned char)m->bufs[1][0] != FILL)
+		return 20;
+	return 0;
+}
+
+TEST_F(mapped_batch, get_many_sends_the_kernel_only_from_the_first_miss)
+{
+	struct mix *m = calloc(1, sizeof(*m));
+	struct hits_only h = { .c = self->c, .m = m };
+	int ret;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, mix_fill(self->c, m, self->max_key_len));
+	ret = without_ioctl(mixed_prefix_without_ioctl, &h);
+	if (ret == NO_SECCOMP)
+		SKIP(return, "this kernel has no seccomp filters");
+	ASSERT_EQ(0, ret) {
+		TH_LOG("check %d of mixed_prefix_without_ioctl() failed", ret);
+	}
+	free(m);
+}
+
+/*
+ * With the kernel: [hit, miss, hit, miss, hit, hit] gives each item its
+ * result in order; and items after the last miss are read from the
+ * mapping after the ioctl (their hits count like the others).
+ */
+TEST_F(mapped_batch, get_many_mixed_hits_and_misses_in_order)
+{
+	struct mix *m = calloc(1, sizeof(*m));
+	struct kcache_metrics m0, m1;
+	struct kcache_item it[6];
+
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, mix_fill(self->c, m, self->max_key_len));
+	it[0] = m->it[0];
+	it[1] = m->it[4];
+	it[2] = m->it[13];
+	it[3] = m->it[12];
+	it[4] = m->it[2];
+	it[5] = m->it[3];
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
+	ASSERT_EQ(6, kcache_get_many(self->c, it, 6));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	ASSERT_EQ(5, it[0].status);
+	ASSERT_EQ(-ENOENT, it[1].status);
+	ASSERT_EQ(4, it[2].status);
+	ASSERT_EQ(0, memcmp(m->bufs[13], "beta", 4));
+	ASSERT_EQ(-ENOENT, it[3].status);
+	ASSERT_EQ(3000, it[4].status);
+	ASSERT_EQ(0, memcmp(m->bufs[2], m->big, 3000));
+	ASSERT_EQ(3000, it[5].status);
+	ASSERT_EQ((unsigned char)FILL, (unsigned char)m->bufs[3][0]);
+	ASSERT_EQ(4U, m1.hits - m0.hits);
+	ASSERT_EQ(2U, m1.misses - m0.misses);
+	free(m);
+}
+
+/* More items than a batch: every chunk answered, hits from the mapping. */
+TEST_F(mapped_batch, get_many_over_batch_max_with_misses_here_and_there)
+{
+	enum { N = 2 * LRUCACHE_BATCH_MAX + 100 };
+	struct kcache_item *it = calloc(N, sizeof(*it));
+	char (*bufs)[8] = calloc(N, sizeof(*bufs));
+	struct kcache_metrics m0, m1;
+	const char *keys[3] = { "a", "b", "nope" };
+	const int want[3] = { 5, 4, -ENOENT };
+	size_t i;
+
+	ASSERT_NE(NULL, it);
+	ASSERT_NE(NULL, bufs);
+	ASSERT_EQ(0, sset(self->c, "a", "alpha"));
+	ASSERT_EQ(0, sset(self->c, "b", "beta"));
+	/* A miss every 7th item, and none in the last 200. */
+	for (i = 0; i < N; i++)
+		it[i] = item(keys[i < N - 200 && i % 7 == 3 ? 2 : i % 2],
+			     bufs[i], sizeof(bufs[i]));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m0));
+	ASSERT_EQ(N, kcache_get_many(self->c, it, N));
+	ASSERT_EQ(0, kcache_get_metrics(self->c, &m1));
+	for (i = 0; i < N; i++) {
+		int k = i < N - 200 && i % 7 == 3 ? 2 : (int)(i % 2);
+
+		ASSERT_EQ(want[k], it[i].status) {
+			TH_LOG("item %zu", i);
+		}
+		if (k < 2)
+			ASSERT_EQ(0, memcmp(bufs[i], keys[k][0] == 'a' ?
+					    "alpha" : "beta", (size_t)want[k]));
+	}
+	ASSERT_EQ((uint64_t)N, (m1.hits - m0.hits) + (m1.misses - m0.misses));
+	free(it);
+	free(bufs);
+}
+
+/*
+ * Order against a concurrent writer. The writer sets "data" to i, then
+ * "ver" to i (in a value too long for the mapping, so that get_many()
+ * always asks the kernel for it). A reader's get_many([ver, data]) runs
+ * its items in that order: whenever it finds ver = i, data was set to i
+ * before, so it finds data >= i. Reading data from the mapping before the
+ * ioctl that reads ver would break that as soon as the writer moves on in
+ * between. Bounded: the writer stops after WRITES pairs.
+ */
+#define WRITES	3000
+
+static void writer(const char *name)
+{
+	char big[6000] = { 0 }, small[32];
+	struct kcache *c;
+	int i, n;
+
+	if (kcache_open(name, NULL, &c))
+		_exit(1);
+	for (i = 1; i <= WRITES; i++) {
+		n = snprintf(small, sizeof(small), "%d", i);
+		snprintf(big, sizeof(big), "%d", i);
+		if (kcache_set(c, "data", 4, small, (size_t)n,
+			       KCACHE_TTL_DEFAULT) ||
+		    kcache_set(c, "ver", 3, big, sizeof(big),
+			       KCACHE_TTL_DEFAULT))
+			_exit(2);
+	}
+	kcache_close(c);
+	_exit(0);
+}
+
+TEST_F(mapped_batch, get_many_keeps_item_order_against_a_writer)
+{
+	static char vbuf[8192];
+	char dbuf[32];
+	struct kcache_item it[2];
+	long reads = 0, both = 0, last_ver = 0;
+	int status, done = 0;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		writer(self->name);
+	while (!done) {
+		long ver, data;
+
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		memset(dbuf, 0, sizeof(dbuf));
+		it[0] = item("ver", vbuf, sizeof(vbuf));
+		it[1] = item("data", dbuf, sizeof(dbuf) - 1);
+		ASSERT_EQ(2, kcache_get_many(self->c, it, 2));
+		reads++;
+		if (it[0].status < 0 || it[1].status < 0)
+			continue;
+		ASSERT_EQ(6000, it[0].status);
+		ver = atol(vbuf);
+		data = atol(dbuf);
+		ASSERT_GE(data, ver) {
+			TH_LOG("read %ld: ver %ld but data %ld", reads, ver,
+			       data);
+		}
+		both++;
+		last_ver = ver;
+	}
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* It read the last pair, and something before. */
+	ASSERT_EQ(WRITES, last_ver);
+	ASSERT_LT(1, both);
+	TH_LOG("%ld reads, %ld found both keys", reads, both);
 }
 
 TEST_HARNESS_MAIN

@@ -157,12 +157,14 @@ TEST_F(open, larger_options_with_nonzero_tail_are_einval)
 
 TEST_F(open, flags_the_module_does_not_know_are_einval_from_the_kernel)
 {
-	/* The next bit after the module's, and the last one. */
-	KCACHE_OPTS(next, .flags = LRUCACHE_OPEN_NO_METRICS << 1);
+	/* The lowest bit the module does not define, and the last one. */
+	const uint32_t unknown = (uint32_t)(1UL << __builtin_ctzl(
+					~(unsigned long)LRUCACHE_OPEN_FLAGS));
+	KCACHE_OPTS(next, .flags = unknown);
 	KCACHE_OPTS(high, .flags = 1U << 31);
 	KCACHE_OPTS(reserved, .reserved = 1);
 
-	ASSERT_EQ(0U, (LRUCACHE_OPEN_NO_METRICS << 1) & LRUCACHE_OPEN_FLAGS);
+	ASSERT_EQ(0U, unknown & LRUCACHE_OPEN_FLAGS);
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &next, &self->c));
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &high, &self->c));
 	ASSERT_EQ(-EINVAL, kcache_open(self->name, &reserved, &self->c));

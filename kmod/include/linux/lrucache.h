@@ -237,6 +237,12 @@ void lrucache_snapshot_free(struct lrucache_snapshot *snap);
 void lrucache_test_freeze_clock(struct lrucache *cache);
 void lrucache_test_advance_clock(struct lrucache *cache, u64 ns);
 unsigned long lrucache_test_reclaim(unsigned long nr);
+/* A mapped cache's header, slots and readers' counters, kernel side. */
+const struct lrucache_map_header *
+lrucache_test_map_header(struct lrucache *cache);
+const struct lrucache_map_slot *lrucache_test_map_slot(struct lrucache *cache,
+						       u32 unit);
+u32 *lrucache_test_map_counter(struct lrucache *cache, u32 unit);
 #endif
 
 #endif /* _LINUX_LRUCACHE_H */

@@ -60,8 +60,9 @@
 #define LRUCACHE_OPEN_CREATE	_BITUL(0)	/* create the cache if it is missing */
 #define LRUCACHE_OPEN_EXCL	_BITUL(1)	/* with CREATE: fail if it exists */
 #define LRUCACHE_OPEN_NO_METRICS _BITUL(2)	/* with CREATE: count nothing */
+#define LRUCACHE_OPEN_MAPPED	_BITUL(3)	/* with CREATE: mmap()able, see below */
 #define LRUCACHE_OPEN_FLAGS	(LRUCACHE_OPEN_CREATE | LRUCACHE_OPEN_EXCL | \
-				 LRUCACHE_OPEN_NO_METRICS)
+				 LRUCACHE_OPEN_NO_METRICS | LRUCACHE_OPEN_MAPPED)
 
 /**
  * struct lrucache_open - argument of LRUCACHE_IOC_OPEN
@@ -358,6 +359,7 @@ struct lrucache_stats {
 
 /* struct lrucache_info.flags */
 #define LRUCACHE_INFO_METRICS	_BITUL(0)	/* event counters are kept */
+#define LRUCACHE_INFO_MAPPED	_BITUL(1)	/* LRUCACHE_OPEN_MAPPED */
 
 /**
  * struct lrucache_info - result of LRUCACHE_IOC_INFO
@@ -616,5 +618,102 @@ struct lrucache_check {
 #define LRUCACHE_IOC_DELETE_PREFIX _IOWR(LRUCACHE_IOC_MAGIC, 0x55, struct lrucache_kv)
 #define LRUCACHE_IOC_LEASE_RELEASE _IOWR(LRUCACHE_IOC_MAGIC, 0x56, struct lrucache_kv)
 #define LRUCACHE_IOC_LEASE_WAIT	_IOWR(LRUCACHE_IOC_MAGIC, 0x57, struct lrucache_kv)
+
+/*
+ * Mapped caches (Documentation/lrucache/mapped.rst). A cache created with
+ * LRUCACHE_OPEN_MAPPED keeps a copy of its entries in memory that a
+ * descriptor bound to it, with read permission, can mmap(): read-only at
+ * offset 0 (map_size bytes: this header, the index, the arena of slots),
+ * and read-write at LRUCACHE_MAP_USE_OFFSET (use_size bytes: one __u32
+ * counter per LRUCACHE_MAP_UNIT bytes of arena, which readers increment
+ * on a hit). Every reference in the mapping is an offset or a unit
+ * number, never a pointer. Pages are LRUCACHE_MAP_PAGE bytes.
+ */
+#define LRUCACHE_MAP_MAGIC	0x4c52554dU	/* "MURL" in memory */
+#define LRUCACHE_MAP_VERSION	1
+#define LRUCACHE_MAP_PAGE	4096
+#define LRUCACHE_MAP_UNIT	64		/* slots start at multiples */
+#define LRUCACHE_MAP_USE_OFFSET	_BITULL(36)	/* mmap() offset of the counters */
+#define LRUCACHE_MAP_CHAIN_MAX	16		/* longest chain a reader walks */
+
+/* struct lrucache_map_header.flags */
+#define LRUCACHE_MAP_DEAD	_BITUL(0)	/* the cache was destroyed */
+
+/**
+ * struct lrucache_map_header - the first page of a cache's mapping
+ * @magic: LRUCACHE_MAP_MAGIC.
+ * @version: LRUCACHE_MAP_VERSION.
+ * @flags: LRUCACHE_MAP_*; changes at any time.
+ * @bucket_shift: the index has 1 << @bucket_shift buckets.
+ * @seed: the seed of lrucache_map_hash() for this cache.
+ * @index_off: offset of the index: one __u32 per bucket, the unit number
+ *	plus one of the first slot of the bucket's chain (0: empty).
+ * @arena_off: offset of the arena, page aligned.
+ * @arena_pages: pages the arena may grow to.
+ * @ready_pages: pages of the arena in place (0 .. @ready_pages - 1): a
+ *	reader reads no arena page at or beyond it; it only grows.
+ * @map_size: bytes of the read-only mapping.
+ * @use_size: bytes of the counters' mapping.
+ * @reserved: zero.
+ */
+struct lrucache_map_header {
+	__u32	magic;
+	__u32	version;
+	__u32	flags;
+	__u32	bucket_shift;
+	__u64	seed;
+	__u64	index_off;
+	__u64	arena_off;
+	__u64	arena_pages;
+	__u64	ready_pages;
+	__u64	map_size;
+	__u64	use_size;
+	__u64	reserved[7];
+};
+
+/**
+ * struct lrucache_map_slot - an entry's copy in the arena
+ * @seq: even and not zero while the slot holds a live entry; odd while it
+ *	is written, after its entry left the cache, and while it is free; 0
+ *	before its first use. It only grows.
+ * @expires: the entry's expiry, CLOCK_BOOTTIME nanoseconds; 0: never.
+ * @key_len: the key's length.
+ * @value_len: the value's length.
+ * @next: the next slot of the bucket's chain (unit number plus one), or 0.
+ * @reserved: zero.
+ *
+ * The key follows, then the value; a slot never crosses an arena page.
+ */
+struct lrucache_map_slot {
+	__u64	seq;
+	__u64	expires;
+	__u32	key_len;
+	__u32	value_len;
+	__u32	next;
+	__u32	reserved;
+};
+
+/*
+ * The index's hash of a key: 64-bit FNV-1a over the seed's eight bytes
+ * (little-endian) and then the key, folded. Kernel and readers use this
+ * one function.
+ */
+static __inline__ __u64 lrucache_map_hash(const void *key, __u32 len,
+					  __u64 seed)
+{
+	const unsigned char *p = (const unsigned char *)key;
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 i;
+
+	for (i = 0; i < 8; i++) {
+		h ^= (seed >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ULL;
+	}
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
 
 #endif /* _UAPI_LINUX_LRUCACHE_H */
