@@ -441,10 +441,12 @@ static void lrucache_map_drop(struct lrucache *cache, u32 unit, u32 *link)
 /*
  * Writes @e into a free slot of its class while the slot's seq is odd,
  * makes seq even, then puts the slot at the head of @bucket's chain.
- * False, with nothing done, if there is no free slot or the chain is full.
+ * Returns the slot; NULL, with nothing done, if there is no free slot or
+ * the chain is full.
  */
-static bool lrucache_map_write(struct lrucache *cache,
-			       const struct lrucache_entry *e, u32 *bucket)
+static struct lrucache_map_slot *
+lrucache_map_write(struct lrucache *cache, const struct lrucache_entry *e,
+		   u32 *bucket)
 {
 	struct lrucache_map *map = cache->map;
 	u32 key_len = lrucache_key_len(e), unit, next;
@@ -455,11 +457,11 @@ static bool lrucache_map_write(struct lrucache *cache,
 
 	class = lrucache_map_class_of(key_len, e->value_len);
 	if (class == LRUCACHE_MAP_CLASSES || list_empty(&map->avail[class]))
-		return false;
+		return NULL;
 	for (n = 0, next = *bucket; next; n++)
 		next = lrucache_map_slot(map, next - 1)->next;
 	if (n >= LRUCACHE_MAP_CHAIN_MAX)
-		return false;
+		return NULL;
 
 	pg = list_first_entry(&map->avail[class], struct lrucache_map_pg, node);
 	i = __ffs64(pg->free);
@@ -490,7 +492,7 @@ static bool lrucache_map_write(struct lrucache *cache,
 	smp_wmb();
 	WRITE_ONCE(*bucket, unit + 1);
 	map->mapped++;
-	return true;
+	return s;
 }
 
 /**
@@ -513,6 +515,7 @@ void lrucache_map_publish(struct lrucache *cache,
 {
 	struct lrucache_map *map = cache->map;
 	u32 key_len = lrucache_key_len(e), old_unit = U32_MAX, *bucket, *link;
+	struct lrucache_map_slot *s;
 
 	lockdep_assert_held(&cache->lock);
 
@@ -524,13 +527,12 @@ void lrucache_map_publish(struct lrucache *cache,
 	bucket = &map->buckets[lrucache_map_hash(e->data, key_len,
 						 map->hdr->seed) &
 			       map->bucket_mask];
-	lrucache_map_write(cache, e, bucket);
+	s = lrucache_map_write(cache, e, bucket);
 	if (old_unit == U32_MAX)
 		return;
-	/* Where the chain points at @old's slot now (after @e's, maybe). */
-	for (link = bucket; *link != old_unit + 1;
-	     link = &lrucache_map_slot(map, *link - 1)->next)
-		;
+	/* @old's slot was the head: @e's, the new head, points at it now. */
+	if (s && link == bucket)
+		link = &s->next;
 	lrucache_map_drop(cache, old_unit, link);
 }
 
