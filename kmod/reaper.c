@@ -209,6 +209,11 @@ int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r)
 		return -EIDRM;
 
 	mutex_lock(&cache->reap_lock);
+	/*
+	 * Counted as it starts: whoever sees an entry it freed gone sees
+	 * the run counted too (reaper_ns follows once it ends).
+	 */
+	lrucache_count(cache, LRUCACHE_CNT_REAPER_RUNS);
 	start = ktime_get_ns();
 	now = lrucache_now(cache);
 	if (r->flags & LRUCACHE_REAP_FULL_SCAN) {
@@ -232,7 +237,6 @@ int lrucache_reap(struct lrucache *cache, struct lrucache_reap *r)
 	cache->last_reap = *r;
 	mutex_unlock(&cache->reap_lock);
 
-	lrucache_count(cache, LRUCACHE_CNT_REAPER_RUNS);
 	lrucache_count_add(cache, LRUCACHE_CNT_REAPER_NS, r->elapsed_ns);
 	return 0;
 }
